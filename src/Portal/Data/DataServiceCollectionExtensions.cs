@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Data;
+
+internal static class DataServiceCollectionExtensions
+{
+    /// <summary>The database (SQLite file under the data directory) and the key ring beside it.</summary>
+    public static WebApplicationBuilder AddFleetData(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        var dataDirectory = Path.GetFullPath(storage.DataDirectory, builder.Environment.ContentRootPath);
+        Directory.CreateDirectory(dataDirectory);
+
+        var connectionString = storage.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = Path.Combine(dataDirectory, "fleet.db"),
+                Cache = SqliteCacheMode.Private,
+                DefaultTimeout = 30,
+                Pooling = true,
+            }.ToString();
+        }
+
+        builder.Services.AddDbContextFactory<FleetDbContext>(o => o.UseSqlite(connectionString));
+        builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<FleetDbContext>>().CreateDbContext());
+        builder.Services.AddDataProtection()
+            .SetApplicationName("Fleet")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        builder.Services.AddSingleton<DatabaseInitializer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
+        return builder;
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Data;
+
+/// <summary>
+/// Runs before anything else starts (it is the first hosted service): applies migrations, switches
+/// SQLite to WAL so pages read while ingest writes, and creates the roles and the first admin.
+/// </summary>
+internal sealed class DatabaseInitializer(IServiceScopeFactory scopes, IConfiguration configuration, ILogger<DatabaseInitializer> logger) : IHostedService
+{
+    public static readonly string[] Roles = ["Admin", "Operator", "HelpDesk"];
+
+    public bool IsReady { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        foreach (var role in Roles)
+        {
+            if (!await roles.RoleExistsAsync(role))
+            {
+                await roles.CreateAsync(new IdentityRole(role));
+            }
+        }
+
+        await EnsureAdminAsync(scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>());
+        IsReady = true;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task EnsureAdminAsync(UserManager<IdentityUser> users)
+    {
+        if (await users.FindByNameAsync("admin") is not null)
+        {
+            return;
+        }
+
+        var password = configuration["FLEET_ADMIN_PASSWORD"];
+        var generated = string.IsNullOrEmpty(password);
+        if (generated)
+        {
+            password = GeneratePassword();
+        }
+
+        var admin = new IdentityUser { UserName = "admin", Email = "admin@localhost", EmailConfirmed = true };
+        var result = await users.CreateAsync(admin, password!);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(
+                "Could not create the admin user (is FLEET_ADMIN_PASSWORD long and varied enough?): "
+                + string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+
+        await users.AddToRoleAsync(admin, "Admin");
+        if (generated)
+        {
+            // Printed once: the next start finds the user and says nothing.
+            logger.LogWarning("Created user 'admin' with password {Password} (shown once; set FLEET_ADMIN_PASSWORD to choose it)", password);
+        }
+        else
+        {
+            logger.LogInformation("Created user 'admin' with the password from FLEET_ADMIN_PASSWORD");
+        }
+    }
+
+    private static string GeneratePassword()
+    {
+        const string alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        var chars = System.Security.Cryptography.RandomNumberGenerator.GetItems<char>(alphabet, 20);
+        return $"{new string(chars, 0, 5)}-{new string(chars, 5, 5)}-{new string(chars, 10, 5)}-{new string(chars, 15, 5)}";
+    }
+}

@@ -1,0 +1,118 @@
+namespace Fleet.Portal.Data;
+
+/// <summary>A device the portal has heard from: pending, approved or rejected.</summary>
+public sealed class Device
+{
+    public Guid Id { get; set; }
+
+    /// <summary>The MQTT client id the agent enrolled with; a re-sent request with it is the same enrolment.</summary>
+    public required string EnrollmentId { get; set; }
+
+    public EnrollmentState State { get; set; }
+
+    public required string MachineId { get; set; }
+
+    public required string Hostname { get; set; }
+
+    public required string Architecture { get; set; }
+
+    public required string Kernel { get; set; }
+
+    /// <summary>PRETTY_NAME, or ID + VERSION_ID, from os-release.</summary>
+    public required string OsName { get; set; }
+
+    /// <summary>The whole os-release as JSON, for the detail page.</summary>
+    public required string OsReleaseJson { get; set; }
+
+    public required string PrimaryMac { get; set; }
+
+    public required string AgentVersion { get; set; }
+
+    /// <summary>Set when what the device presented collides with another device (same MAC, other machine-id).</summary>
+    public string? Conflict { get; set; }
+
+    /// <summary>SHA-256 of the device's MQTT secret; null until approved. The secret itself is never stored.</summary>
+    public byte[]? CredentialHash { get; set; }
+
+    public DateTimeOffset? CredentialIssuedAt { get; set; }
+
+    public DateTimeOffset FirstSeenAt { get; set; }
+
+    public DateTimeOffset LastRequestAt { get; set; }
+
+    public DateTimeOffset? DecidedAt { get; set; }
+
+    public string? DecidedBy { get; set; }
+
+    public bool IsOnline { get; set; }
+
+    public DateTimeOffset? LastSeenAt { get; set; }
+
+    public double? UptimeSeconds { get; set; }
+
+    public double? Load1 { get; set; }
+
+    public double? Load5 { get; set; }
+
+    public double? Load15 { get; set; }
+
+    public List<DeviceMac> Macs { get; set; } = [];
+}
+
+/// <summary>Where a device stands in enrolment.</summary>
+public enum EnrollmentState
+{
+    Pending = 0,
+    Approved = 1,
+    Rejected = 2,
+}
+
+/// <summary>One MAC address a device presented. A device with several NICs has several rows.</summary>
+public sealed class DeviceMac
+{
+    public long Id { get; set; }
+
+    public Guid DeviceId { get; set; }
+
+    public required string Mac { get; set; }
+
+    public required string InterfaceName { get; set; }
+
+    public bool IsPrimary { get; set; }
+}
+
+/// <summary>One heartbeat as received.</summary>
+public sealed class HeartbeatRecord
+{
+    public long Id { get; set; }
+
+    public Guid DeviceId { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public DateTimeOffset SentAt { get; set; }
+
+    public long Sequence { get; set; }
+
+    public double UptimeSeconds { get; set; }
+
+    public double Load1 { get; set; }
+
+    public double Load5 { get; set; }
+
+    public double Load15 { get; set; }
+}
+
+/// <summary>Something that happened to a device (enrolled, approved, online, offline…), for its timeline.</summary>
+public sealed class DeviceEvent
+{
+    public long Id { get; set; }
+
+    public Guid DeviceId { get; set; }
+
+    public DateTimeOffset At { get; set; }
+
+    public required string Kind { get; set; }
+
+    public required string Message { get; set; }
+}

@@ -1,0 +1,59 @@
+using Fleet.Portal.Data;
+
+namespace Fleet.Portal.Features.Devices;
+
+/// <summary>The status a person sees: enrolment state for undecided devices, connectivity for approved ones.</summary>
+public enum DeviceStatusFilter
+{
+    Any,
+    Pending,
+    Rejected,
+    Online,
+    Offline,
+}
+
+/// <summary>One page request of the device list.</summary>
+/// <param name="Search">Matched against MAC (any notation), hostname, machine-id and OS.</param>
+/// <param name="SortBy">hostname, mac, arch, os, status, lastSeen, firstSeen.</param>
+public sealed record DeviceQuery(
+    string? Search = null,
+    DeviceStatusFilter Status = DeviceStatusFilter.Any,
+    string? Architecture = null,
+    string SortBy = "firstSeen",
+    bool Descending = true,
+    int Skip = 0,
+    int Take = 50);
+
+/// <summary>A row of the device list.</summary>
+public sealed record DeviceRow(
+    Guid Id,
+    string Hostname,
+    string PrimaryMac,
+    string Architecture,
+    string OsName,
+    EnrollmentState State,
+    bool IsOnline,
+    DateTimeOffset? LastSeenAt,
+    DateTimeOffset FirstSeenAt,
+    string? Conflict)
+{
+    public string StatusText => State switch
+    {
+        EnrollmentState.Pending => "Pending",
+        EnrollmentState.Rejected => "Rejected",
+        _ => IsOnline ? "Online" : "Offline",
+    };
+}
+
+public sealed record DevicePage(IReadOnlyList<DeviceRow> Rows, int Total);
+
+/// <summary>Counts for the page header.</summary>
+public sealed record FleetCounts(int Total, int Pending, int Online, int Offline, int Rejected);
+
+/// <summary>Result of a decision a person made.</summary>
+public enum DecisionResult
+{
+    Done,
+    NotFound,
+    NotPending,
+}

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using Fleet.Portal.Data;
+using Fleet.Portal.Messaging;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Features.Devices;
+
+/// <summary>What pages (and later the API) do with devices: list, inspect, approve, reject.</summary>
+public sealed class DeviceService(
+    IDbContextFactory<FleetDbContext> dbFactory,
+    IDevicePublisher publisher,
+    DeviceNotifier notifier,
+    TimeProvider time,
+    ILogger<DeviceService> logger)
+{
+    public async Task<DevicePage> ListAsync(DeviceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var devices = db.Devices.AsNoTracking();
+
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim();
+            var mac = MacAddress.TryNormalize(term, out var normalized) ? normalized : term.ToLowerInvariant();
+            var pattern = $"%{term}%";
+            devices = devices.Where(d =>
+                EF.Functions.Like(d.Hostname, pattern)
+                || EF.Functions.Like(d.MachineId, pattern)
+                || EF.Functions.Like(d.OsName, pattern)
+                || d.Macs.Any(m => EF.Functions.Like(m.Mac, $"%{mac}%")));
+        }
+
+        devices = query.Status switch
+        {
+            DeviceStatusFilter.Pending => devices.Where(d => d.State == EnrollmentState.Pending),
+            DeviceStatusFilter.Rejected => devices.Where(d => d.State == EnrollmentState.Rejected),
+            DeviceStatusFilter.Online => devices.Where(d => d.State == EnrollmentState.Approved && d.IsOnline),
+            DeviceStatusFilter.Offline => devices.Where(d => d.State == EnrollmentState.Approved && !d.IsOnline),
+            _ => devices,
+        };
+
+        if (!string.IsNullOrWhiteSpace(query.Architecture))
+        {
+            devices = devices.Where(d => d.Architecture == query.Architecture);
+        }
+
+        var total = await devices.CountAsync(cancellationToken);
+        var rows = await Sort(devices, query.SortBy, query.Descending)
+            .Skip(Math.Max(0, query.Skip))
+            .Take(Math.Clamp(query.Take, 1, 500))
+            .Select(d => new DeviceRow(d.Id, d.Hostname, d.PrimaryMac, d.Architecture, d.OsName, d.State, d.IsOnline, d.LastSeenAt, d.FirstSeenAt, d.Conflict))
+            .ToListAsync(cancellationToken);
+        return new DevicePage(rows, total);
+    }
+
+    public async Task<FleetCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var groups = await db.Devices.AsNoTracking()
+            .GroupBy(d => new { d.State, d.IsOnline })
+            .Select(g => new { g.Key.State, g.Key.IsOnline, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        int Sum(Func<EnrollmentState, bool, bool> match) => groups.Where(g => match(g.State, g.IsOnline)).Sum(g => g.Count);
+        return new FleetCounts(
+            Sum((_, _) => true),
+            Sum((s, _) => s == EnrollmentState.Pending),
+            Sum((s, o) => s == EnrollmentState.Approved && o),
+            Sum((s, o) => s == EnrollmentState.Approved && !o),
+            Sum((s, _) => s == EnrollmentState.Rejected));
+    }
+
+    public async Task<DeviceDetails?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var device = await db.Devices.AsNoTracking().Include(d => d.Macs).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (device is null)
+        {
+            return null;
+        }
+
+        var heartbeats = await db.Heartbeats.AsNoTracking().Where(h => h.DeviceId == id)
+            .OrderByDescending(h => h.ReceivedAt).Take(20).ToListAsync(cancellationToken);
+        var events = await db.DeviceEvents.AsNoTracking().Where(e => e.DeviceId == id)
+            .OrderByDescending(e => e.At).ThenByDescending(e => e.Id).Take(50).ToListAsync(cancellationToken);
+        var osRelease = JsonSerializer.Deserialize(device.OsReleaseJson, OsReleaseJson.Default.IReadOnlyDictionaryStringString)
+            ?? new Dictionary<string, string>();
+        return new DeviceDetails(device, osRelease, heartbeats, events);
+    }
+
+    public Task<DecisionResult> ApproveAsync(Guid id, string actor, CancellationToken cancellationToken = default) =>
+        DecideAsync(id, actor, approve: true, cancellationToken);
+
+    public Task<DecisionResult> RejectAsync(Guid id, string actor, CancellationToken cancellationToken = default) =>
+        DecideAsync(id, actor, approve: false, cancellationToken);
+
+    private async Task<DecisionResult> DecideAsync(Guid id, string actor, bool approve, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (device is null)
+        {
+            return DecisionResult.NotFound;
+        }
+
+        if (device.State != EnrollmentState.Pending)
+        {
+            return DecisionResult.NotPending;
+        }
+
+        var now = time.GetUtcNow();
+        device.State = approve ? EnrollmentState.Approved : EnrollmentState.Rejected;
+        device.DecidedAt = now;
+        device.DecidedBy = actor;
+        EnrollmentResponse response;
+        if (approve)
+        {
+            var secret = DeviceCredentials.NewSecret();
+            device.CredentialHash = DeviceCredentials.Hash(secret);
+            device.CredentialIssuedAt = now;
+            response = new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
+        }
+        else
+        {
+            response = new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor}", RetryAfterSeconds: 600);
+        }
+
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor}" });
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Device {DeviceId} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor);
+
+        // Sent after the commit; if the agent is not listening it asks again and gets a fresh credential.
+        await publisher.PublishAsync(
+            Topics.EnrollmentResponse(device.EnrollmentId),
+            JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse),
+            cancellationToken);
+        notifier.Notify([id]);
+        return DecisionResult.Done;
+    }
+
+    private static IQueryable<Device> Sort(IQueryable<Device> devices, string sortBy, bool descending) => (sortBy, descending) switch
+    {
+        ("hostname", false) => devices.OrderBy(d => d.Hostname).ThenBy(d => d.Id),
+        ("hostname", true) => devices.OrderByDescending(d => d.Hostname).ThenBy(d => d.Id),
+        ("mac", false) => devices.OrderBy(d => d.PrimaryMac).ThenBy(d => d.Id),
+        ("mac", true) => devices.OrderByDescending(d => d.PrimaryMac).ThenBy(d => d.Id),
+        ("arch", false) => devices.OrderBy(d => d.Architecture).ThenBy(d => d.Hostname),
+        ("arch", true) => devices.OrderByDescending(d => d.Architecture).ThenBy(d => d.Hostname),
+        ("os", false) => devices.OrderBy(d => d.OsName).ThenBy(d => d.Hostname),
+        ("os", true) => devices.OrderByDescending(d => d.OsName).ThenBy(d => d.Hostname),
+        ("status", false) => devices.OrderBy(d => d.State).ThenBy(d => d.IsOnline).ThenBy(d => d.Hostname),
+        ("status", true) => devices.OrderByDescending(d => d.State).ThenByDescending(d => d.IsOnline).ThenBy(d => d.Hostname),
+        ("lastSeen", false) => devices.OrderBy(d => d.LastSeenAt).ThenBy(d => d.Id),
+        ("lastSeen", true) => devices.OrderByDescending(d => d.LastSeenAt).ThenBy(d => d.Id),
+        (_, false) => devices.OrderBy(d => d.FirstSeenAt).ThenBy(d => d.Id),
+        _ => devices.OrderByDescending(d => d.FirstSeenAt).ThenBy(d => d.Id),
+    };
+}
+
+/// <summary>Everything the detail page shows.</summary>
+public sealed record DeviceDetails(
+    Device Device,
+    IReadOnlyDictionary<string, string> OsRelease,
+    IReadOnlyList<HeartbeatRecord> Heartbeats,
+    IReadOnlyList<DeviceEvent> Events);

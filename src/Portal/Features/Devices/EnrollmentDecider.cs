@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Fleet.Portal.Data;
+using Fleet.Portal.Messaging;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Portal.Features.Devices;
+
+/// <summary>
+/// Decides what an enrolment request means: a new device (Pending), the same enrolment asking
+/// again (answer with its current decision), or a known machine with a new enrolment id. Collisions
+/// with other devices' MACs are flagged for a person, never merged.
+/// </summary>
+internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
+{
+    public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
+    {
+        var enrollmentId = message.Id;
+        var responseTopic = Topics.EnrollmentResponse(enrollmentId);
+        EnrollmentRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(message.Payload.Span, FleetJson.Default.EnrollmentRequest);
+        }
+        catch (JsonException ex)
+        {
+            var where = $"{ex.Path ?? "$"} (line {ex.LineNumber}, byte {ex.BytePositionInLine})";
+            logger.LogWarning("Enrolment request from {EnrollmentId} refused: malformed JSON at {Where}: {Error}", enrollmentId, where, ex.Message);
+            batch.Reply(responseTopic, Invalid($"malformed JSON at {where}"));
+            return;
+        }
+
+        var errors = request is null ? ["payload: JSON null"] : EnrollmentRequestValidator.Validate(request);
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Enrolment request from {EnrollmentId} refused: {Errors}", enrollmentId, string.Join("; ", errors));
+            batch.Reply(responseTopic, Invalid(string.Join("; ", errors)));
+            return;
+        }
+
+        var device = await FindAsync(enrollmentId, request!, cancellationToken);
+        var now = message.ReceivedAt;
+        if (device is null)
+        {
+            device = NewDevice(enrollmentId, request!, now);
+            db.Devices.Add(device);
+            await FlagConflictsAsync(device, cancellationToken);
+            batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
+            logger.LogInformation("New device {DeviceId} ({Hostname}, {Mac}) pending approval{Conflict}",
+                device.Id, device.Hostname, device.PrimaryMac, device.Conflict is null ? string.Empty : $"; conflict: {device.Conflict}");
+        }
+        else
+        {
+            if (device.EnrollmentId != enrollmentId)
+            {
+                // Same machine, new enrolment id: the agent lost its state (reinstall, wiped /var). Its old
+                // credential dies and a person decides again, so a copied machine-id cannot take over a device.
+                logger.LogWarning("Device {DeviceId} ({Hostname}) asks again with a new enrolment id {EnrollmentId}; approval needed again",
+                    device.Id, device.Hostname, enrollmentId);
+                batch.AddEvent(device.Id, now, "enrolment", $"Re-enrolment with a new enrolment id; was {device.State}");
+                device.EnrollmentId = enrollmentId;
+                if (device.State == EnrollmentState.Approved)
+                {
+                    device.State = EnrollmentState.Pending;
+                    device.CredentialHash = null;
+                }
+            }
+
+            Refresh(device, request!);
+            await FlagConflictsAsync(device, cancellationToken);
+        }
+
+        device.LastRequestAt = now;
+        batch.Changed.Add(device.Id);
+        batch.Reply(responseTopic, Answer(device, now));
+    }
+
+    /// <summary>The answer for a device's current state; approval re-issues a fresh credential.</summary>
+    private EnrollmentResponse Answer(Device device, DateTimeOffset now)
+    {
+        switch (device.State)
+        {
+            case EnrollmentState.Approved:
+                // The agent asks again only if it did not get (or lost) the credential sent at approval.
+                var secret = DeviceCredentials.NewSecret();
+                device.CredentialHash = DeviceCredentials.Hash(secret);
+                device.CredentialIssuedAt = now;
+                logger.LogInformation("Credential re-issued to approved device {DeviceId} ({Hostname})", device.Id, device.Hostname);
+                return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret, null, 0);
+            case EnrollmentState.Rejected:
+                logger.LogInformation("Rejected device {DeviceId} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
+                    device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
+                return new EnrollmentResponse(EnrollmentDecision.Rejected, null, null, $"rejected by {device.DecidedBy} at {device.DecidedAt:u}", 600);
+            default:
+                var reason = device.Conflict is null ? "waiting for approval in the portal" : $"waiting for approval; conflict: {device.Conflict}";
+                return new EnrollmentResponse(EnrollmentDecision.Pending, null, null, reason, options.Value.PendingRetrySeconds);
+        }
+    }
+
+    private async Task<Device?> FindAsync(string enrollmentId, EnrollmentRequest request, CancellationToken cancellationToken) =>
+        db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
+        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken)
+        ?? db.Devices.Local.FirstOrDefault(d => d.MachineId == request.MachineId)
+        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.MachineId == request.MachineId, cancellationToken);
+
+    private async Task FlagConflictsAsync(Device device, CancellationToken cancellationToken)
+    {
+        var macs = device.Macs.Select(m => m.Mac).ToList();
+        var others = await db.DeviceMacs
+            .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
+            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => new { m.Mac, d.Id, d.Hostname, d.MachineId })
+            .ToListAsync(cancellationToken);
+        var local = db.Devices.Local.Where(d => d.Id != device.Id)
+            .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new { m.Mac, d.Id, d.Hostname, d.MachineId }));
+        var clash = others.Concat(local).FirstOrDefault();
+        if (clash is not null)
+        {
+            device.Conflict = $"MAC {clash.Mac} already belongs to device {clash.Hostname} ({clash.Id:N}, machine-id {clash.MachineId})";
+            logger.LogWarning("Device {DeviceId} ({Hostname}) presents MAC {Mac} of another device {OtherId} ({OtherHost}); flagged, not merged",
+                device.Id, device.Hostname, clash.Mac, clash.Id, clash.Hostname);
+        }
+    }
+
+    private static Device NewDevice(string enrollmentId, EnrollmentRequest request, DateTimeOffset now)
+    {
+        var device = new Device
+        {
+            Id = Guid.NewGuid(),
+            EnrollmentId = enrollmentId,
+            State = EnrollmentState.Pending,
+            MachineId = request.MachineId,
+            Hostname = request.Hostname,
+            Architecture = request.Architecture,
+            Kernel = request.Kernel,
+            OsName = string.Empty,
+            OsReleaseJson = "{}",
+            PrimaryMac = string.Empty,
+            AgentVersion = request.AgentVersion,
+            FirstSeenAt = now,
+        };
+        Refresh(device, request);
+        return device;
+    }
+
+    /// <summary>Copies what the device says about itself; MACs are added, never dropped (history of identities).</summary>
+    private static void Refresh(Device device, EnrollmentRequest request)
+    {
+        device.Hostname = request.Hostname;
+        device.Architecture = request.Architecture;
+        device.Kernel = request.Kernel;
+        device.AgentVersion = request.AgentVersion;
+        device.OsReleaseJson = JsonSerializer.Serialize(request.OsRelease, OsReleaseJson.Default.IReadOnlyDictionaryStringString);
+        device.OsName = request.OsRelease.TryGetValue("PRETTY_NAME", out var pretty) ? pretty
+            : $"{request.OsRelease.GetValueOrDefault("ID", "linux")} {request.OsRelease.GetValueOrDefault("VERSION_ID", string.Empty)}".Trim();
+
+        var primary = request.Interfaces.FirstOrDefault(n => n.IsPrimary) ?? request.Interfaces[0];
+        foreach (var nic in request.Interfaces)
+        {
+            MacAddress.TryNormalize(nic.Mac, out var mac);
+            var row = device.Macs.FirstOrDefault(m => m.Mac == mac);
+            if (row is null)
+            {
+                row = new DeviceMac { Mac = mac, InterfaceName = nic.Name };
+                device.Macs.Add(row);
+            }
+
+            row.InterfaceName = nic.Name;
+            row.IsPrimary = nic == primary;
+            if (row.IsPrimary)
+            {
+                device.PrimaryMac = mac;
+            }
+        }
+
+        foreach (var stale in device.Macs.Where(m => m.IsPrimary && m.Mac != device.PrimaryMac))
+        {
+            stale.IsPrimary = false;
+        }
+    }
+
+    private static EnrollmentResponse Invalid(string reason) => new(EnrollmentDecision.Invalid, null, null, reason, 300);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+internal sealed partial class OsReleaseJson : System.Text.Json.Serialization.JsonSerializerContext;

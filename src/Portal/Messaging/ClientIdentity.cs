@@ -1,0 +1,36 @@
+using Fleet.Shared;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>Who is on the other end of an MQTT connection, decided once when it connects.</summary>
+internal sealed record ClientIdentity(ClientKind Kind, string Id)
+{
+    public const string SessionKey = "fleet.identity";
+
+    public static readonly ClientIdentity Portal = new(ClientKind.Portal, "fleet-portal");
+
+    /// <summary>Whether this client may publish to <paramref name="topic"/>.</summary>
+    public bool MayPublish(string topic) => Kind switch
+    {
+        ClientKind.Portal => true,
+        ClientKind.Bootstrap => topic == Topics.EnrollmentRequest(Id),
+        ClientKind.Device => topic == Topics.Heartbeat(Id) || topic == Topics.Status(Id),
+        _ => false,
+    };
+
+    /// <summary>Whether this client may subscribe to <paramref name="filter"/>. A device gets only its own subtree.</summary>
+    public bool MaySubscribe(string filter) => Kind switch
+    {
+        ClientKind.Portal => true,
+        ClientKind.Bootstrap => filter == Topics.EnrollmentResponse(Id),
+        ClientKind.Device => filter.StartsWith(Topics.DevicePrefix(Id), StringComparison.Ordinal),
+        _ => false,
+    };
+}
+
+internal enum ClientKind
+{
+    Portal,
+    Bootstrap,
+    Device,
+}

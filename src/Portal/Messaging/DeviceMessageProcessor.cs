@@ -1,0 +1,187 @@
+using System.Text.Json;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>
+/// Applies one batch of inbound messages to one <see cref="FleetDbContext"/>. Nothing is written
+/// until the pipeline calls SaveChanges; replies to devices wait in <see cref="Outbox"/> until then,
+/// so a device never receives a credential the database does not know.
+/// </summary>
+internal sealed class DeviceMessageProcessor(
+    FleetDbContext db,
+    EnrollmentDecider enrollment,
+    IOptions<DeviceOptions> options,
+    ILogger logger)
+{
+    public List<(string Topic, byte[] Payload)> Outbox { get; } = [];
+
+    public HashSet<Guid> Changed { get; } = [];
+
+    /// <summary>Loads the devices a batch refers to in one query, so per-message lookups hit memory.</summary>
+    public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        var ids = batch.Where(m => m.Kind is not (InboundKind.EnrollmentRequest or InboundKind.PresenceSweep))
+            .Select(m => Guid.TryParseExact(m.Id, "N", out var id) ? id : Guid.Empty)
+            .Where(id => id != Guid.Empty)
+            .Distinct()
+            .ToList();
+        if (ids.Count > 0)
+        {
+            await db.Devices.Where(d => ids.Contains(d.Id)).LoadAsync(cancellationToken);
+        }
+    }
+
+    public async Task ProcessAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        switch (message.Kind)
+        {
+            case InboundKind.EnrollmentRequest:
+                await enrollment.HandleAsync(message, this, cancellationToken);
+                break;
+            case InboundKind.Heartbeat:
+                await HandleHeartbeatAsync(message, cancellationToken);
+                break;
+            case InboundKind.Status:
+                await HandleStatusAsync(message, cancellationToken);
+                break;
+            case InboundKind.ConnectionLost:
+                if (await FindDeviceAsync(message, cancellationToken) is { } lost)
+                {
+                    SetOnline(lost, false, message.ReceivedAt, "connection lost");
+                }
+
+                break;
+            case InboundKind.PresenceSweep:
+                await SweepAsync(message.ReceivedAt, cancellationToken);
+                break;
+        }
+    }
+
+    public void Reply(string topic, EnrollmentResponse response) =>
+        Outbox.Add((topic, JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse)));
+
+    public void AddEvent(Guid deviceId, DateTimeOffset at, string kind, string text)
+    {
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = deviceId, At = at, Kind = kind, Message = text });
+        Changed.Add(deviceId);
+    }
+
+    private async Task HandleHeartbeatAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!TryRead(message, FleetJson.Default.Heartbeat, out var heartbeat) || await FindDeviceAsync(message, cancellationToken) is not { } device)
+        {
+            return;
+        }
+
+        if (!double.IsFinite(heartbeat.UptimeSeconds) || heartbeat.UptimeSeconds < 0 || heartbeat.UptimeSeconds > 3.2e9
+            || !IsLoad(heartbeat.Load1) || !IsLoad(heartbeat.Load5) || !IsLoad(heartbeat.Load15) || heartbeat.Sequence < 0)
+        {
+            logger.LogWarning("Heartbeat from device {DeviceId} dropped: uptime, load or sequence out of range ({Heartbeat})", device.Id, heartbeat);
+            return;
+        }
+
+        db.Heartbeats.Add(new HeartbeatRecord
+        {
+            DeviceId = device.Id,
+            ReceivedAt = message.ReceivedAt,
+            SentAt = heartbeat.SentAt,
+            Sequence = heartbeat.Sequence,
+            UptimeSeconds = heartbeat.UptimeSeconds,
+            Load1 = heartbeat.Load1,
+            Load5 = heartbeat.Load5,
+            Load15 = heartbeat.Load15,
+        });
+        device.UptimeSeconds = heartbeat.UptimeSeconds;
+        device.Load1 = heartbeat.Load1;
+        device.Load5 = heartbeat.Load5;
+        device.Load15 = heartbeat.Load15;
+        device.LastSeenAt = message.ReceivedAt;
+        SetOnline(device, true, message.ReceivedAt, "heartbeat received");
+        Changed.Add(device.Id);
+    }
+
+    private async Task HandleStatusAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!TryRead(message, FleetJson.Default.DeviceStatus, out var status) || await FindDeviceAsync(message, cancellationToken) is not { } device)
+        {
+            return;
+        }
+
+        if (status.State == DeviceState.Online)
+        {
+            device.LastSeenAt = message.ReceivedAt;
+            SetOnline(device, true, message.ReceivedAt, "connected");
+            var settings = new DeviceSettings(options.Value.HeartbeatIntervalSeconds);
+            Outbox.Add((Topics.Settings(message.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings)));
+        }
+        else
+        {
+            SetOnline(device, false, message.ReceivedAt, "went offline (will message or shutdown)");
+        }
+    }
+
+    private async Task SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var cutoff = now.AddSeconds(-options.Value.OfflineTimeoutSeconds);
+        var stale = await db.Devices.Where(d => d.IsOnline && d.LastSeenAt < cutoff).ToListAsync(cancellationToken);
+        foreach (var device in stale)
+        {
+            SetOnline(device, false, now, $"not heard from for {options.Value.OfflineTimeoutSeconds} s");
+        }
+    }
+
+    private void SetOnline(Device device, bool online, DateTimeOffset at, string why)
+    {
+        if (device.IsOnline == online)
+        {
+            return;
+        }
+
+        device.IsOnline = online;
+        AddEvent(device.Id, at, online ? "online" : "offline", online ? $"Online: {why}" : $"Offline: {why}");
+    }
+
+    private async Task<Device?> FindDeviceAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParseExact(message.Id, "N", out var id) && await db.Devices.FindAsync([id], cancellationToken) is { State: EnrollmentState.Approved } device)
+        {
+            return device;
+        }
+
+        // The broker only lets approved devices in, so this is a device removed or reset while connected.
+        logger.LogWarning("{Kind} from unknown or unapproved device {DeviceId} ignored", message.Kind, message.Id);
+        return null;
+    }
+
+    private bool TryRead<T>(InboundMessage message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, out T value)
+        where T : class
+    {
+        value = null!;
+        try
+        {
+            var parsed = JsonSerializer.Deserialize(message.Payload.Span, type);
+            if (parsed is not null)
+            {
+                value = parsed;
+                return true;
+            }
+
+            logger.LogWarning("{Kind} from {Id} dropped: payload is JSON null", message.Kind, message.Id);
+        }
+        catch (JsonException ex)
+        {
+            logger.LogWarning("{Kind} from {Id} dropped: malformed JSON at {Path} (line {Line}, byte {Byte}): {Error}",
+                message.Kind, message.Id, ex.Path ?? "$", ex.LineNumber, ex.BytePositionInLine, ex.Message);
+        }
+
+        return false;
+    }
+
+    private static bool IsLoad(double value) => double.IsFinite(value) && value is >= 0 and < 1e6;
+}

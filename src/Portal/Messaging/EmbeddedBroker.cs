@@ -1,0 +1,240 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
+using Fleet.Shared;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>
+/// The MQTT broker hosted in the portal process. It authenticates every client, confines each to
+/// its own topics, and hands device messages to the <see cref="IngestQueue"/>, acknowledging a
+/// publish only once the pipeline has committed it.
+/// </summary>
+internal sealed partial class EmbeddedBroker(
+    IOptions<MqttOptions> options,
+    IngestQueue queue,
+    IDbContextFactory<FleetDbContext> dbFactory,
+    TimeProvider time,
+    ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IAsyncDisposable
+{
+    private MqttServer? _server;
+
+    public bool IsRunning => _server?.IsStarted == true;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
+            .WithDefaultEndpointPort(o.Port)
+            .WithMaxPendingMessagesPerClient(1000)
+            .Build();
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        _server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
+        await _server.StartAsync();
+        logger.LogInformation("MQTT broker listening on {Address}:{Port}", o.BindAddress, o.Port);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is { IsStarted: true })
+        {
+            await _server.StopAsync(new MqttServerStopOptions());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await StopAsync(CancellationToken.None);
+            _server.Dispose();
+            _server = null;
+        }
+    }
+
+    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    {
+        if (_server is not { IsStarted: true })
+        {
+            logger.LogWarning("Broker not running; message to {Topic} not sent", topic);
+            return;
+        }
+
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        var injected = new InjectedMqttApplicationMessage(message)
+        {
+            SenderClientId = ClientIdentity.Portal.Id,
+            CustomSessionItems = new Dictionary<string, object> { [ClientIdentity.SessionKey] = ClientIdentity.Portal },
+        };
+        await _server.InjectApplicationMessage(injected, cancellationToken);
+    }
+
+    private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        var identity = await AuthenticateAsync(e);
+        if (identity is not null)
+        {
+            e.SessionItems[ClientIdentity.SessionKey] = identity;
+            e.ReasonCode = MqttConnectReasonCode.Success;
+        }
+    }
+
+    private async Task<ClientIdentity?> AuthenticateAsync(ValidatingConnectionEventArgs e)
+    {
+        if (e.UserName == Topics.BootstrapUserName)
+        {
+            if (!EnrollmentClientId().IsMatch(e.ClientId ?? string.Empty))
+            {
+                return Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "bootstrap client id must be 'enroll-' and 32 hex digits");
+            }
+
+            var expected = Encoding.UTF8.GetBytes(options.Value.BootstrapPassword);
+            if (expected.Length > 0 && !CryptographicOperations.FixedTimeEquals(expected, e.RawPassword ?? []))
+            {
+                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong bootstrap password");
+            }
+
+            return new ClientIdentity(ClientKind.Bootstrap, e.ClientId!);
+        }
+
+        if (!Guid.TryParseExact(e.UserName, "N", out var deviceId))
+        {
+            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "user name is neither 'bootstrap' nor a device id");
+        }
+
+        if (e.ClientId != e.UserName)
+        {
+            return Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "a device must use its device id as client id");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(e.CancellationToken);
+        var device = await db.Devices.AsNoTracking()
+            .Where(d => d.Id == deviceId)
+            .Select(d => new { d.State, d.CredentialHash })
+            .SingleOrDefaultAsync(e.CancellationToken);
+        if (device is null)
+        {
+            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "unknown device id");
+        }
+
+        if (device.State != EnrollmentState.Approved)
+        {
+            return Refuse(e, MqttConnectReasonCode.NotAuthorized, $"device is {device.State}, not approved");
+        }
+
+        if (!DeviceCredentials.Verify(e.Password, device.CredentialHash))
+        {
+            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong device secret (revoked or re-issued credential?)");
+        }
+
+        return new ClientIdentity(ClientKind.Device, e.UserName);
+    }
+
+    private ClientIdentity? Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)
+    {
+        logger.LogWarning("MQTT connection refused ({Code}): {Reason}; client id {ClientId}, user {User}, from {Endpoint}",
+            code, reason, Truncate(e.ClientId), Truncate(e.UserName), e.RemoteEndPoint);
+        e.ReasonCode = code;
+        return null;
+    }
+
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        var filter = e.TopicFilter.Topic ?? string.Empty;
+        if (IdentityOf(e.SessionItems) is { } identity && identity.MaySubscribe(filter))
+        {
+            return Task.CompletedTask;
+        }
+
+        logger.LogWarning("Subscription to {Filter} refused for client {ClientId}: outside its own topics", Truncate(filter), e.ClientId);
+        e.ProcessSubscription = false;
+        e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+        return Task.CompletedTask;
+    }
+
+    private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)
+    {
+        var identity = IdentityOf(e.SessionItems);
+        var topic = e.ApplicationMessage.Topic ?? string.Empty;
+        if (identity?.Kind == ClientKind.Portal)
+        {
+            return;
+        }
+
+        // Nothing a device publishes is for other clients: the portal consumes it here.
+        e.ProcessPublish = false;
+        if (identity is null || !identity.MayPublish(topic) || !Topics.TryParse(topic, out var parsed))
+        {
+            logger.LogWarning("Publish to {Topic} refused for client {ClientId}: outside its own topics", Truncate(topic), e.ClientId);
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            return;
+        }
+
+        var length = e.ApplicationMessage.Payload.Length;
+        if (length > Protocol.MaxPayloadBytes)
+        {
+            logger.LogWarning("Message on {Topic} dropped: {Length} bytes is over the {Max}-byte limit", topic, length, Protocol.MaxPayloadBytes);
+            e.Response.ReasonCode = MqttPubAckReasonCode.PayloadFormatInvalid;
+            return;
+        }
+
+        var kind = parsed.Kind switch
+        {
+            TopicKind.EnrollmentRequest => InboundKind.EnrollmentRequest,
+            TopicKind.Heartbeat => InboundKind.Heartbeat,
+            _ => InboundKind.Status,
+        };
+        var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow());
+        try
+        {
+            await queue.EnqueueAndWaitAsync(message, e.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away or the portal is stopping; it will re-send (QoS 1, not acknowledged).
+            e.CloseConnection = true;
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
+        {
+            logger.LogError(ex, "Message on {Topic} could not be stored; not acknowledged as success", topic);
+            e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
+        }
+    }
+
+    private Task OnClientDisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        // A takeover means the same device reconnected on a new connection: it is not offline.
+        if (IdentityOf(e.SessionItems) is { Kind: ClientKind.Device } identity && e.DisconnectType != MqttClientDisconnectType.Takeover)
+        {
+            queue.Post(new InboundMessage(InboundKind.ConnectionLost, identity.Id, ReadOnlyMemory<byte>.Empty, time.GetUtcNow()));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static ClientIdentity? IdentityOf(System.Collections.IDictionary? items) =>
+        items?[ClientIdentity.SessionKey] as ClientIdentity;
+
+    private static string Truncate(string? value) =>
+        value is null ? "(none)" : value.Length <= 80 ? value : string.Concat(value.AsSpan(0, 80), "…");
+
+    [GeneratedRegex("^enroll-[0-9a-f]{32}$")]
+    private static partial Regex EnrollmentClientId();
+}

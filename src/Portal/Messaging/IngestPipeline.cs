@@ -1,0 +1,98 @@
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>
+/// The single writer of device state: drains the <see cref="IngestQueue"/> in batches, applies each
+/// batch in one transaction, then acknowledges the messages, sends the replies and tells open pages.
+/// A batch that fails to commit is retried message by message, so one bad message costs only itself.
+/// </summary>
+internal sealed class IngestPipeline(
+    IngestQueue queue,
+    IServiceScopeFactory scopes,
+    IDevicePublisher publisher,
+    DeviceNotifier notifier,
+    IOptions<MqttOptions> options,
+    ILogger<IngestPipeline> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<InboundMessage>(options.Value.IngestBatchSize);
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                while (batch.Count < options.Value.IngestBatchSize && queue.Reader.TryRead(out var message))
+                {
+                    batch.Add(message);
+                }
+
+                await ProcessBatchAsync(batch, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Unacknowledged messages stay unacknowledged; their senders re-send them after restart.
+            foreach (var message in batch)
+            {
+                message.Completion.TrySetCanceled(stoppingToken);
+            }
+        }
+    }
+
+    internal async Task ProcessBatchAsync(IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await ApplyAsync(batch, cancellationToken);
+            await FinishAsync(batch, result, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)
+        {
+            logger.LogWarning(ex, "Batch of {Count} failed to commit; retrying one message at a time", batch.Count);
+            foreach (var message in batch)
+            {
+                await ProcessBatchAsync([message], cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "{Kind} for {Id} could not be stored", batch[0].Kind, batch[0].Id);
+            batch[0].Completion.TrySetException(ex);
+        }
+    }
+
+    private async Task<DeviceMessageProcessor> ApplyAsync(IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var processor = ActivatorUtilities.CreateInstance<DeviceMessageProcessor>(scope.ServiceProvider, (ILogger)logger);
+        var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        await processor.PreloadAsync(batch, cancellationToken);
+        foreach (var message in batch)
+        {
+            await processor.ProcessAsync(message, cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return processor;
+    }
+
+    private async Task FinishAsync(IReadOnlyList<InboundMessage> batch, DeviceMessageProcessor result, CancellationToken cancellationToken)
+    {
+        foreach (var message in batch)
+        {
+            message.Completion.TrySetResult();
+        }
+
+        foreach (var (topic, payload) in result.Outbox)
+        {
+            await publisher.PublishAsync(topic, payload, cancellationToken);
+        }
+
+        notifier.Notify(result.Changed);
+    }
+}

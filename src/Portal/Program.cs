@@ -1,0 +1,1 @@
+await Fleet.Portal.PortalApp.Build(args).RunAsync();

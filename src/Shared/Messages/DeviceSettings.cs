@@ -1,0 +1,5 @@
+namespace Fleet.Shared.Messages;
+
+/// <summary>Portal → agent on <see cref="Topics.Settings"/>: sent whenever the device comes online and whenever they change.</summary>
+/// <param name="HeartbeatIntervalSeconds">Seconds between heartbeats.</param>
+public sealed record DeviceSettings(int HeartbeatIntervalSeconds);

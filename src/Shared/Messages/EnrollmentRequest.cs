@@ -1,0 +1,31 @@
+namespace Fleet.Shared.Messages;
+
+/// <summary>
+/// Agent → portal on <see cref="Topics.EnrollmentRequest"/>: who this device is. Sent on first start
+/// and repeated (with back-off) until the portal answers Approved or Rejected.
+/// </summary>
+/// <param name="ProtocolVersion">Must equal <see cref="Protocol.Version"/>.</param>
+/// <param name="MachineId">The 32-hex-digit <c>/etc/machine-id</c>.</param>
+/// <param name="Hostname">The device's host name.</param>
+/// <param name="Architecture">CPU architecture as the kernel names it (<c>x86_64</c>, <c>aarch64</c>).</param>
+/// <param name="Kernel">Kernel release (<c>uname -r</c>).</param>
+/// <param name="OsRelease">Fields of <c>/etc/os-release</c> (ID, VERSION_ID, PRETTY_NAME, VARIANT_ID…).</param>
+/// <param name="Interfaces">Every network interface with a MAC address; exactly one is marked primary.</param>
+/// <param name="AgentVersion">Version of the agent that sent the request.</param>
+/// <param name="SentAt">When the agent sent it (agent clock).</param>
+public sealed record EnrollmentRequest(
+    int ProtocolVersion,
+    string MachineId,
+    string Hostname,
+    string Architecture,
+    string Kernel,
+    IReadOnlyDictionary<string, string> OsRelease,
+    IReadOnlyList<NetworkInterfaceInfo> Interfaces,
+    string AgentVersion,
+    DateTimeOffset SentAt);
+
+/// <summary>A network interface of an enrolling device.</summary>
+/// <param name="Name">Kernel interface name (<c>eth0</c>, <c>enp1s0</c>).</param>
+/// <param name="Mac">MAC address, lower-case colon-separated (<c>52:54:00:12:34:56</c>).</param>
+/// <param name="IsPrimary">Whether this is the interface of the default route (or the first physical one).</param>
+public sealed record NetworkInterfaceInfo(string Name, string Mac, bool IsPrimary);

@@ -1,0 +1,33 @@
+namespace Fleet.Shared.Messages;
+
+/// <summary>
+/// Portal → agent on <see cref="Topics.EnrollmentResponse"/>: the decision on an enrolment request.
+/// Only an <see cref="EnrollmentDecision.Approved"/> response carries a credential.
+/// </summary>
+/// <param name="Decision">Pending, Approved or Rejected.</param>
+/// <param name="DeviceId">The device id (also the MQTT user name and client id) once approved.</param>
+/// <param name="Secret">The device's own MQTT password once approved. The portal keeps only its hash.</param>
+/// <param name="Reason">Why the request is pending or rejected, for the agent's log.</param>
+/// <param name="RetryAfterSeconds">When a pending agent should ask again.</param>
+public sealed record EnrollmentResponse(
+    EnrollmentDecision Decision,
+    string? DeviceId = null,
+    string? Secret = null,
+    string? Reason = null,
+    int RetryAfterSeconds = 0);
+
+/// <summary>Decision on an enrolment request.</summary>
+public enum EnrollmentDecision
+{
+    /// <summary>Recorded; waiting for a person (or a policy) to decide.</summary>
+    Pending,
+
+    /// <summary>Approved; the response carries the device's credential.</summary>
+    Approved,
+
+    /// <summary>Rejected; the agent should stop asking (it retries rarely, in case the decision changes).</summary>
+    Rejected,
+
+    /// <summary>The request itself was malformed or broke a rule; <see cref="EnrollmentResponse.Reason"/> names the field. Nothing was recorded.</summary>
+    Invalid,
+}

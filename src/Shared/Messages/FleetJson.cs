@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fleet.Shared.Messages;
+
+/// <summary>
+/// The one JSON shape of every Fleet message: camelCase names, enums as strings, nulls omitted,
+/// missing constructor parameters and nulls in non-nullable fields rejected.
+/// Source-generated so the agent can be trimmed and AOT-compiled.
+/// </summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowTrailingCommas = false,
+    ReadCommentHandling = JsonCommentHandling.Disallow,
+    MaxDepth = 8,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(EnrollmentRequest))]
+[JsonSerializable(typeof(EnrollmentResponse))]
+[JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(DeviceStatus))]
+[JsonSerializable(typeof(DeviceSettings))]
+public sealed partial class FleetJson : JsonSerializerContext;

@@ -1,0 +1,113 @@
+namespace Fleet.Shared;
+
+/// <summary>
+/// MQTT topic templates shared by the portal and the agent. Every topic Fleet uses is built here,
+/// so the access rules the broker enforces and the topics the agent publishes cannot drift apart.
+/// </summary>
+public static class Topics
+{
+    /// <summary>Root of every Fleet topic.</summary>
+    public const string Root = "fleet";
+
+    /// <summary>Prefix of the MQTT client id a not-yet-enrolled agent must use (<c>enroll-&lt;random&gt;</c>).</summary>
+    public const string EnrollmentClientIdPrefix = "enroll-";
+
+    /// <summary>MQTT user name of the shared bootstrap identity that may only use the enrolment topics.</summary>
+    public const string BootstrapUserName = "bootstrap";
+
+    /// <summary>Agent → portal: an <see cref="Messages.EnrollmentRequest"/> from the client whose id is <paramref name="enrollmentId"/>.</summary>
+    /// <param name="enrollmentId">The agent's enrolment client id (<c>enroll-…</c>).</param>
+    /// <returns>The topic <c>fleet/enroll/{enrollmentId}/request</c>.</returns>
+    public static string EnrollmentRequest(string enrollmentId) => $"{Root}/enroll/{enrollmentId}/request";
+
+    /// <summary>Portal → agent: the <see cref="Messages.EnrollmentResponse"/> for <paramref name="enrollmentId"/>.</summary>
+    /// <param name="enrollmentId">The agent's enrolment client id (<c>enroll-…</c>).</param>
+    /// <returns>The topic <c>fleet/enroll/{enrollmentId}/response</c>.</returns>
+    public static string EnrollmentResponse(string enrollmentId) => $"{Root}/enroll/{enrollmentId}/response";
+
+    /// <summary>Agent → portal: a <see cref="Messages.Heartbeat"/> from an enrolled device.</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/heartbeat</c>.</returns>
+    public static string Heartbeat(string deviceId) => $"{DevicePrefix(deviceId)}heartbeat";
+
+    /// <summary>Agent → portal: a <see cref="Messages.DeviceStatus"/> (online on connect; offline as the will message or on shutdown).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/status</c>.</returns>
+    public static string Status(string deviceId) => $"{DevicePrefix(deviceId)}status";
+
+    /// <summary>Portal → agent: the <see cref="Messages.DeviceSettings"/> the device must apply (heartbeat interval).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/settings</c>.</returns>
+    public static string Settings(string deviceId) => $"{DevicePrefix(deviceId)}settings";
+
+    /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
+    /// <param name="deviceId">The device id.</param>
+    /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
+    public static string DevicePrefix(string deviceId) => $"{Root}/devices/{deviceId}/";
+
+    /// <summary>
+    /// Splits a topic into its kind and the id in it. Returns <see langword="false"/> for any topic
+    /// that is not one of Fleet's (wrong root, wrong depth, wildcard characters, empty id).
+    /// </summary>
+    /// <param name="topic">The topic of a received message.</param>
+    /// <param name="parsed">The kind and the enrolment or device id.</param>
+    /// <returns>Whether the topic is a Fleet topic.</returns>
+    public static bool TryParse(string topic, out ParsedTopic parsed)
+    {
+        parsed = default;
+        if (string.IsNullOrEmpty(topic) || topic.Contains('+', StringComparison.Ordinal) || topic.Contains('#', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var parts = topic.Split('/');
+        if (parts.Length != 4 || parts[0] != Root || parts[2].Length == 0)
+        {
+            return false;
+        }
+
+        var kind = (parts[1], parts[3]) switch
+        {
+            ("enroll", "request") => TopicKind.EnrollmentRequest,
+            ("enroll", "response") => TopicKind.EnrollmentResponse,
+            ("devices", "heartbeat") => TopicKind.Heartbeat,
+            ("devices", "status") => TopicKind.Status,
+            ("devices", "settings") => TopicKind.Settings,
+            _ => TopicKind.Unknown,
+        };
+        if (kind == TopicKind.Unknown)
+        {
+            return false;
+        }
+
+        parsed = new ParsedTopic(kind, parts[2]);
+        return true;
+    }
+}
+
+/// <summary>The kinds of Fleet topic.</summary>
+public enum TopicKind
+{
+    /// <summary>Not a Fleet topic.</summary>
+    Unknown,
+
+    /// <summary><c>fleet/enroll/{id}/request</c>.</summary>
+    EnrollmentRequest,
+
+    /// <summary><c>fleet/enroll/{id}/response</c>.</summary>
+    EnrollmentResponse,
+
+    /// <summary><c>fleet/devices/{id}/heartbeat</c>.</summary>
+    Heartbeat,
+
+    /// <summary><c>fleet/devices/{id}/status</c>.</summary>
+    Status,
+
+    /// <summary><c>fleet/devices/{id}/settings</c>.</summary>
+    Settings,
+}
+
+/// <summary>A parsed Fleet topic.</summary>
+/// <param name="Kind">Which topic it is.</param>
+/// <param name="Id">The enrolment id (enrol topics) or device id (device topics).</param>
+public readonly record struct ParsedTopic(TopicKind Kind, string Id);
