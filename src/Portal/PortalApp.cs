@@ -13,7 +13,13 @@ public static class PortalApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name is fixed so static web assets (MudBlazor's CSS and JS) resolve the same
+        // whether the portal runs from its own folder or is hosted by a test project.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(PortalApp).Assembly.GetName().Name,
+        });
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(TimeProvider.System);

@@ -82,7 +82,7 @@ internal sealed class DeviceMessageProcessor(
         if (!double.IsFinite(heartbeat.UptimeSeconds) || heartbeat.UptimeSeconds < 0 || heartbeat.UptimeSeconds > 3.2e9
             || !IsLoad(heartbeat.Load1) || !IsLoad(heartbeat.Load5) || !IsLoad(heartbeat.Load15) || heartbeat.Sequence < 0)
         {
-            logger.LogWarning("Heartbeat from device {DeviceId} dropped: uptime, load or sequence out of range ({Heartbeat})", device.Id, heartbeat);
+            logger.LogWarning("Heartbeat from device {DeviceId:N} dropped: uptime, load or sequence out of range ({Heartbeat})", device.Id, heartbeat);
             return;
         }
 
@@ -155,7 +155,7 @@ internal sealed class DeviceMessageProcessor(
         }
 
         // The broker only lets approved devices in, so this is a device removed or reset while connected.
-        logger.LogWarning("{Kind} from unknown or unapproved device {DeviceId} ignored", message.Kind, message.Id);
+        logger.LogWarning("{Kind} from unknown or unapproved device {DeviceId:N} ignored", message.Kind, message.Id);
         return null;
     }
 

@@ -129,7 +129,7 @@ public sealed class DeviceService(
 
         db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor}" });
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Device {DeviceId} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor);
 
         // Sent after the commit; if the agent is not listening it asks again and gets a fresh credential.
         await publisher.PublishAsync(

@@ -28,7 +28,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         {
             var where = $"{ex.Path ?? "$"} (line {ex.LineNumber}, byte {ex.BytePositionInLine})";
             logger.LogWarning("Enrolment request from {EnrollmentId} refused: malformed JSON at {Where}: {Error}", enrollmentId, where, ex.Message);
-            batch.Reply(responseTopic, Invalid($"malformed JSON at {where}"));
+            batch.Reply(responseTopic, Invalid($"malformed JSON at {where}: {ex.Message}"));
             return;
         }
 
@@ -48,7 +48,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
             db.Devices.Add(device);
             await FlagConflictsAsync(device, cancellationToken);
             batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
-            logger.LogInformation("New device {DeviceId} ({Hostname}, {Mac}) pending approval{Conflict}",
+            logger.LogInformation("New device {DeviceId:N} ({Hostname}, {Mac}) pending approval{Conflict}",
                 device.Id, device.Hostname, device.PrimaryMac, device.Conflict is null ? string.Empty : $"; conflict: {device.Conflict}");
         }
         else
@@ -57,7 +57,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
             {
                 // Same machine, new enrolment id: the agent lost its state (reinstall, wiped /var). Its old
                 // credential dies and a person decides again, so a copied machine-id cannot take over a device.
-                logger.LogWarning("Device {DeviceId} ({Hostname}) asks again with a new enrolment id {EnrollmentId}; approval needed again",
+                logger.LogWarning("Device {DeviceId:N} ({Hostname}) asks again with a new enrolment id {EnrollmentId}; approval needed again",
                     device.Id, device.Hostname, enrollmentId);
                 batch.AddEvent(device.Id, now, "enrolment", $"Re-enrolment with a new enrolment id; was {device.State}");
                 device.EnrollmentId = enrollmentId;
@@ -87,10 +87,10 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
                 var secret = DeviceCredentials.NewSecret();
                 device.CredentialHash = DeviceCredentials.Hash(secret);
                 device.CredentialIssuedAt = now;
-                logger.LogInformation("Credential re-issued to approved device {DeviceId} ({Hostname})", device.Id, device.Hostname);
+                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname})", device.Id, device.Hostname);
                 return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret, null, 0);
             case EnrollmentState.Rejected:
-                logger.LogInformation("Rejected device {DeviceId} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
+                logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
                 return new EnrollmentResponse(EnrollmentDecision.Rejected, null, null, $"rejected by {device.DecidedBy} at {device.DecidedAt:u}", 600);
             default:
@@ -118,7 +118,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         if (clash is not null)
         {
             device.Conflict = $"MAC {clash.Mac} already belongs to device {clash.Hostname} ({clash.Id:N}, machine-id {clash.MachineId})";
-            logger.LogWarning("Device {DeviceId} ({Hostname}) presents MAC {Mac} of another device {OtherId} ({OtherHost}); flagged, not merged",
+            logger.LogWarning("Device {DeviceId:N} ({Hostname}) presents MAC {Mac} of another device {OtherId:N} ({OtherHost}); flagged, not merged",
                 device.Id, device.Hostname, clash.Mac, clash.Id, clash.Hostname);
         }
     }

@@ -1,0 +1,124 @@
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal on Kestrel (loopback, free port) with a real SQLite file in a temp folder and
+/// its embedded MQTT broker on another free port.
+/// </summary>
+public sealed class PortalInstance : IAsyncDisposable
+{
+    public const string AdminPassword = "test-admin-password";
+
+    private readonly WebApplication _app;
+
+    private PortalInstance(WebApplication app, string dataDirectory, int mqttPort, RecordingLoggerProvider logs)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        MqttPort = mqttPort;
+        Logs = logs;
+    }
+
+    public string DataDirectory { get; }
+
+    public int MqttPort { get; }
+
+    public RecordingLoggerProvider Logs { get; }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => _app.Services;
+
+    public DeviceService Devices => Services.GetRequiredService<DeviceService>();
+
+    public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
+        var port = mqttPort ?? FreePort.Next();
+        var logs = new RecordingLoggerProvider();
+        var config = new Dictionary<string, string?>
+        {
+            ["Fleet:Storage:DataDirectory"] = dataDirectory,
+            ["Fleet:Mqtt:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Fleet:Mqtt:BindAddress"] = "127.0.0.1",
+            ["Fleet:Devices:PresenceSweepSeconds"] = "1",
+            ["FLEET_ADMIN_PASSWORD"] = AdminPassword,
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        var app = PortalApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            builder.Logging.AddProvider(logs);
+        });
+        var instance = new PortalInstance(app, dataDirectory, port, logs);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        instance.BaseAddress = new Uri(address);
+        return instance;
+    }
+
+    public async Task<FleetDbContext> CreateDbAsync() =>
+        await Services.GetRequiredService<IDbContextFactory<FleetDbContext>>().CreateDbContextAsync();
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, re-checking whenever the portal reports a device
+    /// change (and every 200 ms as a backstop for changes that notify nobody).
+    /// </summary>
+    public async Task<T> WaitForAsync<T>(Func<Task<T?>> condition, TimeSpan? timeout = null, string? what = null)
+        where T : class
+    {
+        var notifier = Services.GetRequiredService<DeviceNotifier>();
+        var signal = new SemaphoreSlim(0);
+        void OnChanged(IReadOnlyCollection<Guid> ids) => signal.Release();
+        notifier.DevicesChanged += OnChanged;
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+            while (true)
+            {
+                if (await condition() is { } value)
+                {
+                    return value;
+                }
+
+                try
+                {
+                    await signal.WaitAsync(TimeSpan.FromMilliseconds(200), cts.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new TimeoutException($"Timed out waiting for {what ?? "condition"}. Recent log:\n" + string.Join('\n', Logs.Entries.TakeLast(30)));
+                }
+            }
+        }
+        finally
+        {
+            notifier.DevicesChanged -= OnChanged;
+        }
+    }
+
+    public async Task<Device?> FindDeviceAsync(Func<Device, bool> match)
+    {
+        await using var db = await CreateDbAsync();
+        return (await db.Devices.AsNoTracking().Include(d => d.Macs).ToListAsync()).FirstOrDefault(match);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+}
