@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fleet.DeviceAgent;
+
+/// <summary>Configuration section <c>Agent</c>: where the broker is and where the agent keeps its state.</summary>
+public sealed class AgentOptions
+{
+    public const string SectionName = "Agent";
+
+    [Required]
+    public string BrokerHost { get; set; } = "localhost";
+
+    [Range(1, 65535)]
+    public int BrokerPort { get; set; } = 1883;
+
+    /// <summary>Password of the shared bootstrap identity; empty is a valid value (the portal's default).</summary>
+    [Required(AllowEmptyStrings = true)]
+    public string BootstrapPassword { get; set; } = string.Empty;
+
+    [Required]
+    public string StateDirectory { get; set; } = "/var/lib/fleet-agent";
+
+    /// <summary>Root under which /etc, /proc and /sys are read; tests and containers point it at another tree.</summary>
+    [Required]
+    public string HostRoot { get; set; } = "/";
+
+    /// <summary>
+    /// Fixed heartbeat interval that overrides what the portal sends. Unset in normal operation so the
+    /// portal decides; load tests use it to drive the broker harder than the portal would allow.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int? HeartbeatIntervalOverrideSeconds { get; set; }
+
+    /// <summary>MQTT keep-alive; a dead TCP connection is noticed after about 1.5 times this.</summary>
+    [Range(5, 3_600)]
+    public int KeepAliveSeconds { get; set; } = 30;
+
+    /// <summary>How long a connect, publish or subscribe may take before the connection is given up.</summary>
+    [Range(1, 300)]
+    public int TimeoutSeconds { get; set; } = 10;
+}

@@ -1,0 +1,24 @@
+using Fleet.DeviceAgent.Identity;
+using Fleet.DeviceAgent.Runtime;
+using Fleet.DeviceAgent.State;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+
+namespace Fleet.DeviceAgent;
+
+/// <summary>The real agent: one <see cref="DeviceRuntime"/> for the machine it runs on.</summary>
+internal sealed class AgentWorker(
+    IIdentityCollector identity,
+    IHealthReader health,
+    IStateStore store,
+    IOptions<AgentOptions> options,
+    MqttClientFactory clientFactory,
+    TimeProvider time,
+    ILogger<DeviceRuntime> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger);
+        return runtime.RunAsync(stoppingToken);
+    }
+}

@@ -1,0 +1,13 @@
+using Fleet.DeviceAgent;
+using Fleet.DeviceAgent.Simulation;
+
+if (args.Length > 0 && args[0] == SimulateCommand.Name)
+{
+    return await SimulateCommand.RunAsync(args[1..]);
+}
+
+// Content root next to the binary, so appsettings.json is found whatever the working directory.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddDeviceAgent();
+await builder.Build().RunAsync();
+return 0;

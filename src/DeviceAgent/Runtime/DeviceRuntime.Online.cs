@@ -1,0 +1,205 @@
+using Fleet.DeviceAgent.State;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Fleet.DeviceAgent.Runtime;
+
+// Enrolled life: connect with the device credential, report status, apply settings, send heartbeats.
+public sealed partial class DeviceRuntime
+{
+    private static readonly byte[] OfflinePayload =
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new DeviceStatus(DeviceState.Offline), FleetJson.Default.DeviceStatus);
+
+    /// <summary>Stays connected (reconnecting with back-off) until the broker refuses the credential, then returns.</summary>
+    private async Task RunEnrolledAsync(AgentState state, CancellationToken cancellationToken)
+    {
+        var deviceId = state.DeviceId!;
+        var backoff = ReconnectBackoff.Default(_random);
+        while (true)
+        {
+            string? error = null;
+            using (var session = NewSession())
+            {
+                try
+                {
+                    if (await RunDeviceSessionAsync(session, deviceId, state.Secret!, backoff, cancellationToken))
+                    {
+                        return;
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    await GoOfflineAsync(session, deviceId);
+                    throw;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    if (Phase != DevicePhase.Connected)
+                    {
+                        RecordConnectFailure();
+                    }
+
+                    error = Describe(ex);
+                }
+            }
+
+            SetPhase(DevicePhase.Disconnected);
+            var delay = backoff.Next();
+            if (error is not null)
+            {
+                _logger.LogWarning(
+                    "Connection of device {DeviceId} to {Host}:{Port} failed: {Error}. Retrying in {Delay:0.0} s",
+                    deviceId,
+                    _options.BrokerHost,
+                    _options.BrokerPort,
+                    error,
+                    delay.TotalSeconds);
+            }
+            else
+            {
+                _logger.LogInformation("Device {DeviceId} reconnects in {Delay:0.0} s", deviceId, delay.TotalSeconds);
+            }
+
+            await Task.Delay(delay, _time, cancellationToken);
+        }
+    }
+
+    /// <summary>One connection; returns true when the credential was refused, false when the connection ended otherwise.</summary>
+    private async Task<bool> RunDeviceSessionAsync(
+        MqttSession session,
+        string deviceId,
+        string secret,
+        ReconnectBackoff backoff,
+        CancellationToken cancellationToken)
+    {
+        var statusTopic = Topics.Status(deviceId);
+        var clientOptions = BaseClientOptions()
+            .WithClientId(deviceId)
+            .WithCredentials(deviceId, secret)
+            .WithWillTopic(statusTopic)
+            .WithWillPayload(OfflinePayload)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        var result = await session.ConnectAsync(clientOptions, cancellationToken);
+        if (result.ResultCode is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized)
+        {
+            return true;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            RecordConnectFailure();
+            _logger.LogWarning("The broker refused the connection of device {DeviceId}: {Code} {Reason}", deviceId, result.ResultCode, result.ReasonString);
+            return false;
+        }
+
+        backoff.Reset();
+        _revocationBackoff.Reset();
+
+        // Subscribe before announcing Online: the portal answers Online with the settings.
+        var settingsTopic = Topics.Settings(deviceId);
+        if (!await session.SubscribeAsync(settingsTopic, cancellationToken))
+        {
+            _logger.LogWarning("The broker refused the subscription to {Topic}; keeping a heartbeat interval of {Interval}", settingsTopic, HeartbeatInterval);
+        }
+
+        if (!await session.PublishAsync(statusTopic, new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus, cancellationToken))
+        {
+            _logger.LogWarning("The broker refused the Online status of device {DeviceId}", deviceId);
+        }
+
+        SetPhase(DevicePhase.Connected);
+        _logger.LogInformation("Device {DeviceId} connected to {Host}:{Port}", deviceId, _options.BrokerHost, _options.BrokerPort);
+
+        var lastHeartbeat = DateTimeOffset.MinValue;
+        while (true)
+        {
+            var due = lastHeartbeat == DateTimeOffset.MinValue ? _time.GetUtcNow() : lastHeartbeat + HeartbeatInterval;
+            if (_time.GetUtcNow() >= due)
+            {
+                lastHeartbeat = _time.GetUtcNow();
+                await SendHeartbeatAsync(session, deviceId, cancellationToken);
+                continue;
+            }
+
+            switch (await session.WaitAsync(due, cancellationToken))
+            {
+                case ConnectionLost lost:
+                    _logger.LogWarning("Device {DeviceId} lost its connection: {Reason} {Detail}", deviceId, lost.Reason, lost.Detail);
+                    return false;
+                case MessageReceived message when message.Topic == settingsTopic:
+                    ApplySettings(message);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private async Task SendHeartbeatAsync(MqttSession session, string deviceId, CancellationToken cancellationToken)
+    {
+        var sample = _health.Read();
+        var sequence = HeartbeatsSent + 1;
+        var heartbeat = new Heartbeat(sequence, _time.GetUtcNow(), sample.UptimeSeconds, sample.Load1, sample.Load5, sample.Load15);
+        if (await session.PublishAsync(Topics.Heartbeat(deviceId), heartbeat, FleetJson.Default.Heartbeat, cancellationToken))
+        {
+            Interlocked.Exchange(ref _heartbeatsSent, sequence);
+        }
+        else
+        {
+            _logger.LogWarning("The broker refused heartbeat {Sequence} of device {DeviceId}", sequence, deviceId);
+        }
+    }
+
+    private void ApplySettings(MessageReceived message)
+    {
+        if (!MessageJson.TryDeserialize(message.Payload, FleetJson.Default.DeviceSettings, out var settings))
+        {
+            _logger.LogWarning("Ignoring unreadable settings on {Topic}", message.Topic);
+            return;
+        }
+
+        if (_options.HeartbeatIntervalOverrideSeconds is { } overridden)
+        {
+            _logger.LogDebug("Portal asks for heartbeats every {Seconds} s; keeping the configured override of {Override} s", settings.HeartbeatIntervalSeconds, overridden);
+            return;
+        }
+
+        if (settings.HeartbeatIntervalSeconds is < 1 or > 86_400)
+        {
+            _logger.LogWarning("Ignoring a heartbeat interval of {Seconds} s from the portal", settings.HeartbeatIntervalSeconds);
+            return;
+        }
+
+        var interval = TimeSpan.FromSeconds(settings.HeartbeatIntervalSeconds);
+        if (interval != HeartbeatInterval)
+        {
+            _logger.LogInformation("Heartbeat interval is now {Seconds} s", settings.HeartbeatIntervalSeconds);
+            HeartbeatInterval = interval;
+        }
+    }
+
+    /// <summary>Shutdown: say Offline ourselves (a clean DISCONNECT suppresses the will), then disconnect.</summary>
+    private async Task GoOfflineAsync(MqttSession session, string deviceId)
+    {
+        if (!session.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            await session.PublishAsync(Topics.Status(deviceId), new DeviceStatus(DeviceState.Offline), FleetJson.Default.DeviceStatus, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.LogDebug("Could not publish Offline for device {DeviceId}: {Error}", deviceId, ex.Message);
+        }
+
+        await session.DisconnectQuietlyAsync();
+        _logger.LogInformation("Device {DeviceId} went offline", deviceId);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Globalization;
+
+namespace Fleet.DeviceAgent.Simulation;
+
+/// <summary>Command line of <c>simulate</c>. Broker null means: take it from the Agent configuration.</summary>
+public sealed record SimulateArguments(
+    int Count,
+    string? BrokerHost = null,
+    int? BrokerPort = null,
+    int? HeartbeatSeconds = null,
+    double RampPerSecond = SimulateArguments.DefaultRampPerSecond,
+    int? Seed = null)
+{
+    public const double DefaultRampPerSecond = 200;
+    public const int MaxCount = 100_000;
+
+    public const string Usage = """
+        Usage: fleet-agent simulate --count N [options]
+
+          --count N                 number of simulated devices (1-100000), required
+          --broker HOST[:PORT]      broker address (default: Agent:BrokerHost / Agent:BrokerPort)
+          --heartbeat-seconds N     fixed heartbeat interval, overriding the portal (1-86400)
+          --ramp-per-second R       devices started per second (default 200)
+          --seed S                  seed for reproducible identities (default: random, logged)
+          --help                    show this text
+        """;
+}
+
+/// <summary>Outcome of parsing: arguments, an error to print with the usage, or a request for help.</summary>
+public sealed record SimulateParseResult(SimulateArguments? Arguments, string? Error, bool HelpRequested = false)
+{
+    public static SimulateParseResult Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "--help" or "-h")
+            {
+                return new(null, null, HelpRequested: true);
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                return Fail($"unexpected argument '{arg}'");
+            }
+
+            // Both "--name value" and "--name=value".
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? arg[2..] : arg[2..equals];
+            string value;
+            if (equals >= 0)
+            {
+                value = arg[(equals + 1)..];
+            }
+            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                value = args[++i];
+            }
+            else
+            {
+                return Fail($"--{name} needs a value");
+            }
+
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"))
+            {
+                return Fail($"unknown option --{name}");
+            }
+
+            if (!values.TryAdd(name, value))
+            {
+                return Fail($"--{name} given more than once");
+            }
+        }
+
+        return Build(values);
+    }
+
+    private static SimulateParseResult Build(Dictionary<string, string> values)
+    {
+        if (!values.TryGetValue("count", out var countText))
+        {
+            return Fail("--count is required");
+        }
+
+        if (!TryParseInt(countText, 1, SimulateArguments.MaxCount, out var count))
+        {
+            return Fail($"--count must be a whole number from 1 to {SimulateArguments.MaxCount}, not '{countText}'");
+        }
+
+        string? host = null;
+        int? port = null;
+        if (values.TryGetValue("broker", out var broker))
+        {
+            if (!TryParseBroker(broker, out host, out port))
+            {
+                return Fail($"--broker must be HOST or HOST:PORT with a port from 1 to 65535, not '{broker}'");
+            }
+        }
+
+        int? heartbeat = null;
+        if (values.TryGetValue("heartbeat-seconds", out var heartbeatText))
+        {
+            if (!TryParseInt(heartbeatText, 1, 86_400, out var seconds))
+            {
+                return Fail($"--heartbeat-seconds must be a whole number from 1 to 86400, not '{heartbeatText}'");
+            }
+
+            heartbeat = seconds;
+        }
+
+        var ramp = SimulateArguments.DefaultRampPerSecond;
+        if (values.TryGetValue("ramp-per-second", out var rampText)
+            && (!double.TryParse(rampText, NumberStyles.Float, CultureInfo.InvariantCulture, out ramp) || !double.IsFinite(ramp) || ramp <= 0 || ramp > 1_000_000))
+        {
+            return Fail($"--ramp-per-second must be a positive number up to 1000000, not '{rampText}'");
+        }
+
+        int? seed = null;
+        if (values.TryGetValue("seed", out var seedText))
+        {
+            if (!TryParseInt(seedText, int.MinValue, int.MaxValue, out var parsedSeed))
+            {
+                return Fail($"--seed must be a 32-bit whole number, not '{seedText}'");
+            }
+
+            seed = parsedSeed;
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed), null);
+    }
+
+    internal static bool TryParseBroker(string text, out string? host, out int? port)
+    {
+        host = null;
+        port = null;
+        var hostPart = text;
+        string? portPart = null;
+        if (text.StartsWith('['))
+        {
+            // [IPv6] or [IPv6]:port
+            var close = text.IndexOf(']', StringComparison.Ordinal);
+            if (close < 2)
+            {
+                return false;
+            }
+
+            hostPart = text[1..close];
+            var rest = text[(close + 1)..];
+            if (rest.Length > 0)
+            {
+                if (rest[0] != ':')
+                {
+                    return false;
+                }
+
+                portPart = rest[1..];
+            }
+        }
+        else if (text.Count(c => c == ':') == 1)
+        {
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            hostPart = text[..colon];
+            portPart = text[(colon + 1)..];
+        }
+
+        if (string.IsNullOrWhiteSpace(hostPart) || hostPart.Any(char.IsWhiteSpace))
+        {
+            return false;
+        }
+
+        if (portPart is not null)
+        {
+            if (!TryParseInt(portPart, 1, 65535, out var parsedPort))
+            {
+                return false;
+            }
+
+            port = parsedPort;
+        }
+
+        host = hostPart;
+        return true;
+    }
+
+    private static bool TryParseInt(string text, int min, int max, out int value) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
+
+    private static SimulateParseResult Fail(string error) => new(null, error);
+}

@@ -1,0 +1,44 @@
+using Fleet.DeviceAgent.Runtime;
+
+namespace Fleet.DeviceAgent.Simulation;
+
+/// <summary><c>simulate</c>: many devices in one process, for demos and load tests of the portal.</summary>
+public static class SimulateCommand
+{
+    public const string Name = "simulate";
+
+    /// <summary>The log category of every device; overridable as Logging:LogLevel:&lt;this&gt;.</summary>
+    private static readonly string RuntimeCategory = typeof(DeviceRuntime).FullName!;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parsed = SimulateParseResult.Parse(args);
+        if (parsed.HelpRequested)
+        {
+            Console.WriteLine(SimulateArguments.Usage);
+            return 0;
+        }
+
+        if (parsed.Arguments is not { } arguments)
+        {
+            await Console.Error.WriteLineAsync($"simulate: {parsed.Error}");
+            await Console.Error.WriteLineAsync(SimulateArguments.Usage);
+            return 2;
+        }
+
+        // The simulate options are parsed above; configuration comes from appsettings.json and Agent__* variables.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.AddAgentCore();
+        builder.Services.AddSingleton(arguments);
+        builder.Services.AddHostedService<SimulationService>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        if (builder.Configuration[$"Logging:LogLevel:{RuntimeCategory}"] is null)
+        {
+            // Thousands of devices logging each reconnect would bury the summary lines that matter.
+            builder.Logging.AddFilter(RuntimeCategory, arguments.Count <= 10 ? LogLevel.Information : LogLevel.Error);
+        }
+
+        await builder.Build().RunAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,32 @@
+using Fleet.DeviceAgent.Identity;
+
+namespace Fleet.DeviceAgent.Simulation;
+
+/// <summary>A made-up device: fixed identity, uptime that advances with the clock, a load that drifts.</summary>
+public sealed class SimulatedDevice(int index, DeviceIdentity identity, string enrollmentId, double bootUptimeSeconds, double baseLoad, TimeProvider time)
+    : IIdentityCollector, IHealthReader
+{
+    private readonly long _createdAt = time.GetTimestamp();
+
+    public int Index => index;
+
+    public DeviceIdentity Identity => identity;
+
+    /// <summary>Derived from the seed, so a rerun with the same seed is recognised by the portal as the same devices.</summary>
+    public string EnrollmentId => enrollmentId;
+
+    public DeviceIdentity Collect() => identity;
+
+    public HealthSample Read()
+    {
+        var elapsed = time.GetElapsedTime(_createdAt).TotalSeconds;
+
+        // Smooth, phase-shifted waves: plausible graphs in the portal without a random generator per call.
+        var wave = Math.Sin((elapsed / 300) + index);
+        return new HealthSample(
+            bootUptimeSeconds + elapsed,
+            Math.Round(Math.Max(0, baseLoad * (1 + (0.5 * wave))), 2),
+            Math.Round(Math.Max(0, baseLoad * (1 + (0.3 * wave))), 2),
+            Math.Round(baseLoad, 2));
+    }
+}

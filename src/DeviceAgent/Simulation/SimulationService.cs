@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using Fleet.DeviceAgent.Runtime;
+using Fleet.DeviceAgent.State;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+
+namespace Fleet.DeviceAgent.Simulation;
+
+/// <summary>Starts the simulated devices at the ramp rate, logs a summary every 10 s, and stops them all on shutdown.</summary>
+internal sealed class SimulationService(
+    SimulateArguments arguments,
+    IOptions<AgentOptions> options,
+    MqttClientFactory clientFactory,
+    TimeProvider time,
+    ILoggerFactory loggerFactory,
+    ILogger<SimulationService> logger) : BackgroundService
+{
+    private static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(10);
+
+    private int _started;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seed = arguments.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
+        var deviceOptions = DeviceOptions(options.Value);
+        var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
+        var runtimes = SimulatedFleet.Create(arguments.Count, seed, time)
+            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger))
+            .ToArray();
+        logger.LogInformation(
+            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat})",
+            runtimes.Length,
+            deviceOptions.BrokerHost,
+            deviceOptions.BrokerPort,
+            seed,
+            arguments.RampPerSecond,
+            arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal");
+
+        using var summaryStop = new CancellationTokenSource();
+        var summaries = LogSummariesAsync(runtimes, summaryStop.Token);
+        var running = new List<Task>(runtimes.Length);
+        try
+        {
+            var start = time.GetTimestamp();
+            foreach (var runtime in runtimes)
+            {
+                // Stagger connects: a broker (and the portal's enrolment ingest) should see a ramp, not a wall.
+                var due = TimeSpan.FromSeconds(running.Count / arguments.RampPerSecond) - time.GetElapsedTime(start);
+                if (due > TimeSpan.FromMilliseconds(10))
+                {
+                    await Task.Delay(due, time, stoppingToken);
+                }
+
+                running.Add(Task.Run(() => runtime.RunAsync(stoppingToken), CancellationToken.None));
+                Interlocked.Increment(ref _started);
+            }
+
+            logger.LogInformation("All {Count} simulated devices started", runtimes.Length);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped during the ramp; the devices already started still go offline below.
+        }
+
+        await Task.WhenAll(running);
+        await summaryStop.CancelAsync();
+        await summaries;
+        LogSummary(runtimes, "stopped");
+    }
+
+    private AgentOptions DeviceOptions(AgentOptions configured) => new()
+    {
+        BrokerHost = arguments.BrokerHost ?? configured.BrokerHost,
+        BrokerPort = arguments.BrokerPort ?? configured.BrokerPort,
+        BootstrapPassword = configured.BootstrapPassword,
+        HeartbeatIntervalOverrideSeconds = arguments.HeartbeatSeconds ?? configured.HeartbeatIntervalOverrideSeconds,
+        KeepAliveSeconds = configured.KeepAliveSeconds,
+        TimeoutSeconds = configured.TimeoutSeconds,
+        StateDirectory = configured.StateDirectory,
+        HostRoot = configured.HostRoot,
+    };
+
+    private async Task LogSummariesAsync(DeviceRuntime[] runtimes, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(SummaryInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                LogSummary(runtimes, "running");
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Summary loop ends with the simulation.
+        }
+    }
+
+    private void LogSummary(DeviceRuntime[] runtimes, string state)
+    {
+        var summary = SimulationSummary.Of(runtimes, Volatile.Read(ref _started));
+        logger.LogInformation("Simulation {State}: {Summary}", state, summary);
+    }
+}

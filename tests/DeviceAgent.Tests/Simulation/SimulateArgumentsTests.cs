@@ -1,0 +1,78 @@
+using Fleet.DeviceAgent.Simulation;
+
+namespace Fleet.DeviceAgent.Tests.Simulation;
+
+public sealed class SimulateArgumentsTests
+{
+    [Fact]
+    public void Parse_AllOptions_ReturnsArguments()
+    {
+        var result = SimulateParseResult.Parse(["--count", "100", "--broker", "portal:1884", "--heartbeat-seconds=5", "--ramp-per-second", "50.5", "--seed", "-42"]);
+
+        Assert.Null(result.Error);
+        Assert.Equal(new SimulateArguments(100, "portal", 1884, 5, 50.5, -42), result.Arguments);
+    }
+
+    [Fact]
+    public void Parse_CountOnly_UsesDefaults()
+    {
+        var arguments = SimulateParseResult.Parse(["--count", "3"]).Arguments;
+
+        Assert.Equal(new SimulateArguments(3), arguments);
+    }
+
+    [Theory]
+    [InlineData("portal", "portal", null)]
+    [InlineData("10.0.0.5:1883", "10.0.0.5", 1883)]
+    [InlineData("[::1]:8883", "::1", 8883)]
+    [InlineData("[fe80::1]", "fe80::1", null)]
+    [InlineData("::1", "::1", null)] // several colons without brackets: an IPv6 address, no port
+    public void Parse_Broker_SplitsHostAndPort(string broker, string host, int? port)
+    {
+        var arguments = SimulateParseResult.Parse(["--count", "1", "--broker", broker]).Arguments;
+
+        Assert.Equal((host, port), (arguments?.BrokerHost, arguments?.BrokerPort));
+    }
+
+    [Theory]
+    [InlineData("--count is required")]
+    [InlineData("--count is required", "--seed", "1")]
+    [InlineData("--count needs a value", "--count")]
+    [InlineData("--count needs a value", "--count", "--seed", "1")]
+    [InlineData("--count must be a whole number", "--count", "many")]
+    [InlineData("--count must be a whole number", "--count", "0")]
+    [InlineData("--count must be a whole number", "--count", "100001")]
+    [InlineData("unknown option --bogus", "--count", "1", "--bogus", "x")]
+    [InlineData("unexpected argument 'extra'", "--count", "1", "extra")]
+    [InlineData("unexpected argument '-c'", "-c", "1")]
+    [InlineData("--count given more than once", "--count", "1", "--count=2")]
+    [InlineData("--broker must be", "--count", "1", "--broker", ":1883")]
+    [InlineData("--broker must be", "--count", "1", "--broker", "portal:0")]
+    [InlineData("--broker must be", "--count", "1", "--broker", "portal:65536")]
+    [InlineData("--broker must be", "--count", "1", "--broker", "portal:x")]
+    [InlineData("--broker must be", "--count", "1", "--broker", "[::1]x")]
+    [InlineData("--broker must be", "--count", "1", "--broker", "por tal")]
+    [InlineData("--heartbeat-seconds must be", "--count", "1", "--heartbeat-seconds", "0")]
+    [InlineData("--ramp-per-second must be", "--count", "1", "--ramp-per-second", "-3")]
+    [InlineData("--ramp-per-second must be", "--count", "1", "--ramp-per-second", "NaN")]
+    [InlineData("--seed must be", "--count", "1", "--seed", "99999999999")]
+    public void Parse_BadArguments_ReturnsClearError(string expectedError, params string[] args)
+    {
+        var result = SimulateParseResult.Parse(args);
+
+        Assert.Null(result.Arguments);
+        Assert.NotNull(result.Error);
+        Assert.StartsWith(expectedError, result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void Parse_Help_RequestsUsage(string flag)
+    {
+        var result = SimulateParseResult.Parse(["--count", "1", flag]);
+
+        Assert.True(result.HelpRequested);
+        Assert.Null(result.Error);
+    }
+}
