@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every Fleet test on a fresh Debian machine with only the .NET SDK.
+# Installs what the tests need (Chromium for Playwright) when it is missing and we may (root),
+# builds with warnings as errors, runs all test projects, and prints "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+      || { echo "apt-get install ${need[*]} failed"; exit 1; }
+  else
+    echo "Missing ${need[*]}: install with 'sudo apt-get install ${need[*]}' and run again"; exit 1
+  fi
+fi
+
+results=artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build Fleet.sln -c Release -warnaserror -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+dotnet test --solution Fleet.sln -c Release --no-build --results-directory "$PWD/$results" -- --report-xunit-trx
+status=$?
+
+# CI reads only the last line; count outcomes from the TRX files rather than trusting console output.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  p=$(grep -o '<UnitTestResult [^>]*outcome="Passed"' "$trx" | wc -l)
+  f=$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | wc -l)
+  s=$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # the runner failed without a failing test (crash, no TRX): never report green
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

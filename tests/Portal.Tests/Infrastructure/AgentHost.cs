@@ -1,0 +1,48 @@
+using Fleet.DeviceAgent;
+using Microsoft.Extensions.Hosting;
+
+namespace Fleet.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real device agent host (the same <c>AddDeviceAgent</c> wiring as <c>dotnet run --project src/DeviceAgent</c>),
+/// reading this machine's identity and talking to the portal over TCP, with its state in a temp folder.
+/// </summary>
+public sealed class AgentHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private AgentHost(IHost host, string stateDirectory)
+    {
+        _host = host;
+        StateDirectory = stateDirectory;
+    }
+
+    public string StateDirectory { get; }
+
+    public static async Task<AgentHost> StartAsync(int mqttPort, string? stateDirectory = null, string hostRoot = "/")
+    {
+        stateDirectory ??= Path.Combine(Directory.CreateTempSubdirectory("fleet-agent-").FullName, "state");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Agent:BrokerHost"] = "127.0.0.1",
+            ["Agent:BrokerPort"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Agent:StateDirectory"] = stateDirectory,
+            ["Agent:HostRoot"] = hostRoot,
+            ["Agent:KeepAliveSeconds"] = "5",
+        });
+        builder.AddDeviceAgent();
+        var host = builder.Build();
+        await host.StartAsync();
+        return new AgentHost(host, stateDirectory);
+    }
+
+    /// <summary>Stops the agent the way systemd does (SIGTERM): it says Offline and disconnects cleanly.</summary>
+    public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(15));
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _host.Dispose();
+    }
+}
