@@ -12,6 +12,15 @@ public static class Protocol
     /// <summary>Longest accepted string field (hostname, OS fields, interface names), in characters.</summary>
     public const int MaxFieldLength = 256;
 
+    /// <summary>Longest accepted <c>/etc/os-release</c> key, in characters.</summary>
+    public const int MaxOsReleaseKeyLength = 64;
+
+    /// <summary>Longest accepted architecture name (<c>x86_64</c>, <c>aarch64</c>), in characters.</summary>
+    public const int MaxArchitectureLength = 32;
+
+    /// <summary>Longest accepted agent version string, in characters.</summary>
+    public const int MaxAgentVersionLength = 64;
+
     /// <summary>Most network interfaces accepted in one enrolment request.</summary>
     public const int MaxInterfaces = 64;
 

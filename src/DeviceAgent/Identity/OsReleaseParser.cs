@@ -49,7 +49,7 @@ public static class OsReleaseParser
 
     private static bool IsValidKey(string key)
     {
-        if (key.Length > Protocol.MaxFieldLength || !(char.IsAsciiLetter(key[0]) || key[0] == '_'))
+        if (key.Length > Protocol.MaxOsReleaseKeyLength || !(char.IsAsciiLetter(key[0]) || key[0] == '_'))
         {
             return false;
         }

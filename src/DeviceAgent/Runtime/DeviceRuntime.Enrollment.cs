@@ -107,7 +107,7 @@ public sealed partial class DeviceRuntime
 
         // A decision may have been made while disconnected and its response lost, so ask again at once,
         // unless the portal said no: then respect the long retry.
-        if (progress.LastDecision != EnrollmentDecision.Rejected)
+        if (progress.LastDecision is not (EnrollmentDecision.Rejected or EnrollmentDecision.Invalid))
         {
             progress.Due = _time.GetUtcNow();
         }
@@ -215,6 +215,19 @@ public sealed partial class DeviceRuntime
                 progress.Due = now + RejectedRetry;
                 progress.LastDecision = EnrollmentDecision.Rejected;
                 SetPhase(DevicePhase.Rejected);
+                break;
+            case EnrollmentDecision.Invalid:
+                // The request broke a rule (a field too long, a bad MAC): retrying at once would fail the
+                // same way, so log what the portal said and ask again only after its delay (identity may change).
+                var invalidRetry = TimeSpan.FromSeconds(Math.Max(response.RetryAfterSeconds, UnansweredRequestRetry.TotalSeconds));
+                _logger.LogError(
+                    "The portal refused enrolment request {EnrollmentId} as invalid: {Reason}. Asking again in {Seconds} s",
+                    state.EnrollmentId,
+                    response.Reason ?? "no reason given",
+                    invalidRetry.TotalSeconds);
+                progress.Due = now + invalidRetry;
+                progress.LastDecision = EnrollmentDecision.Invalid;
+                SetPhase(DevicePhase.Enrolling);
                 break;
             default:
                 _logger.LogWarning("Ignoring an enrolment response with unknown decision {Decision}", response.Decision);

@@ -20,7 +20,7 @@ namespace Fleet.DeviceAgent.Runtime;
 /// </remarks>
 public sealed partial class DeviceRuntime
 {
-    private static readonly string AgentVersion = OsReleaseParser.Truncate(
+    private static readonly string AgentVersion = TruncateVersion(
         typeof(DeviceRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0");
 
     private readonly IIdentityCollector _identity;
@@ -124,7 +124,7 @@ public sealed partial class DeviceRuntime
 
                 // RunEnrolledAsync returns only when the broker refused the credential.
                 _logger.LogWarning(
-                    "The broker refused the credential of device {DeviceId}: it was revoked in the portal. Deleting it and asking to be enrolled again as {EnrollmentId}",
+                    "The broker refused the credential of device {DeviceId}: it was revoked or re-issued by the portal. Deleting it and asking to be enrolled again as {EnrollmentId}",
                     state.DeviceId,
                     state.EnrollmentId);
                 state = state.WithoutCredential();
@@ -222,4 +222,7 @@ public sealed partial class DeviceRuntime
             PhaseChanged?.Invoke(this, phase);
         }
     }
+
+    private static string TruncateVersion(string version) =>
+        version.Length <= Protocol.MaxAgentVersionLength ? version : version[..Protocol.MaxAgentVersionLength];
 }

@@ -211,8 +211,9 @@ internal sealed partial class EmbeddedBroker(
             // The client went away or the portal is stopping; it will re-send (QoS 1, not acknowledged).
             e.CloseConnection = true;
         }
-        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Whatever went wrong (database busy, a bug), the broker and every other client keep running.
             logger.LogError(ex, "Message on {Topic} could not be stored; not acknowledged as success", topic);
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
         }

@@ -92,7 +92,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         Assert.Equal(EnrollmentDecision.Pending, (await client.EnrollAsync(request)).Decision);
         var device = (await Portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
 
-        Assert.Equal(Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, "tester"));
+        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, "tester"));
         var pushed = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
 
         Assert.Equal(EnrollmentDecision.Approved, pushed.Decision);
@@ -158,6 +158,28 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         Assert.Null(original.Conflict);
         Assert.Contains($"MAC {sharedMac} already belongs to device original", impostor.Conflict, StringComparison.Ordinal);
         await Portal.Logs.WaitForAsync(e => e.Level == LogLevel.Warning && e.Message.Contains("flagged, not merged", StringComparison.Ordinal) && e.Message.Contains("impostor", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Enroll_SameMachineIdNewEnrollmentId_NewPendingDeviceFlaggedOldUntouched()
+    {
+        var request = TestMqttClient.Request(hostname: "golden-image");
+        var (first, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
+        await using var _ = first;
+        await first.EnrollAsync(request);
+        var original = (await Portal.FindDeviceAsync(d => d.EnrollmentId == first.ClientId))!;
+        await Portal.Devices.ApproveAsync(original.Id, "tester");
+        var (clone, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
+        await using var __ = clone;
+
+        var response = await clone.EnrollAsync(request with { Interfaces = [new("eth0", TestMqttClient.RandomMac(), true)] });
+
+        Assert.Equal(EnrollmentDecision.Pending, response.Decision);
+        var stillOriginal = (await Portal.FindDeviceAsync(d => d.Id == original.Id))!;
+        Assert.Equal(EnrollmentState.Approved, stillOriginal.State);
+        Assert.Equal(first.ClientId, stillOriginal.EnrollmentId);
+        var cloned = (await Portal.FindDeviceAsync(d => d.EnrollmentId == clone.ClientId))!;
+        Assert.Contains($"machine-id {request.MachineId} already belongs to device golden-image", cloned.Conflict, StringComparison.Ordinal);
     }
 
     private async Task AssertAnotherDeviceCanEnrollAsync()

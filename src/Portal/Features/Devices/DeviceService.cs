@@ -96,6 +96,19 @@ public sealed class DeviceService(
     public Task<DecisionResult> RejectAsync(Guid id, string actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: false, cancellationToken);
 
+    /// <summary>Decides several devices; each is decided on its own, so one already decided does not stop the rest.</summary>
+    public async Task<IReadOnlyDictionary<Guid, DecisionResult>> DecideManyAsync(IEnumerable<Guid> ids, string actor, bool approve, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var results = new Dictionary<Guid, DecisionResult>();
+        foreach (var id in ids.Distinct())
+        {
+            results[id] = await DecideAsync(id, actor, approve, cancellationToken);
+        }
+
+        return results;
+    }
+
     private async Task<DecisionResult> DecideAsync(Guid id, string actor, bool approve, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -9,9 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Devices;
 
 /// <summary>
-/// Decides what an enrolment request means: a new device (Pending), the same enrolment asking
-/// again (answer with its current decision), or a known machine with a new enrolment id. Collisions
-/// with other devices' MACs are flagged for a person, never merged.
+/// Decides what an enrolment request means: a new device (Pending) or the same enrolment asking
+/// again (answer with its current decision). Collisions with another device's MAC or machine-id are
+/// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
 internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
 {
@@ -40,11 +40,22 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
             return;
         }
 
-        var device = await FindAsync(enrollmentId, request!, cancellationToken);
         var now = message.ReceivedAt;
+        var device = await FindAsync(enrollmentId, cancellationToken);
         if (device is null)
         {
-            device = NewDevice(enrollmentId, request!, now);
+            // Same machine-id under a new enrolment id is a reinstall or a cloned image. Either way the old
+            // record is never moved to the newcomer: a rejected machine stays rejected, anything else is a
+            // new pending device flagged for a person.
+            if (await RejectedMachineAsync(request!.MachineId, cancellationToken) is { } rejected)
+            {
+                logger.LogInformation("Enrolment {EnrollmentId} comes from machine-id {MachineId} of rejected device {DeviceId:N} ({Hostname}); still rejected",
+                    enrollmentId, request.MachineId, rejected.Id, rejected.Hostname);
+                batch.Reply(responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"this machine was rejected by {rejected.DecidedBy} at {rejected.DecidedAt:u}", RetryAfterSeconds: 600));
+                return;
+            }
+
+            device = NewDevice(enrollmentId, request, now);
             db.Devices.Add(device);
             await FlagConflictsAsync(device, cancellationToken);
             batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
@@ -53,21 +64,6 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         }
         else
         {
-            if (device.EnrollmentId != enrollmentId)
-            {
-                // Same machine, new enrolment id: the agent lost its state (reinstall, wiped /var). Its old
-                // credential dies and a person decides again, so a copied machine-id cannot take over a device.
-                logger.LogWarning("Device {DeviceId:N} ({Hostname}) asks again with a new enrolment id {EnrollmentId}; approval needed again",
-                    device.Id, device.Hostname, enrollmentId);
-                batch.AddEvent(device.Id, now, "enrolment", $"Re-enrolment with a new enrolment id; was {device.State}");
-                device.EnrollmentId = enrollmentId;
-                if (device.State == EnrollmentState.Approved)
-                {
-                    device.State = EnrollmentState.Pending;
-                    device.CredentialHash = null;
-                }
-            }
-
             Refresh(device, request!);
             await FlagConflictsAsync(device, cancellationToken);
         }
@@ -99,11 +95,13 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         }
     }
 
-    private async Task<Device?> FindAsync(string enrollmentId, EnrollmentRequest request, CancellationToken cancellationToken) =>
+    private async Task<Device?> FindAsync(string enrollmentId, CancellationToken cancellationToken) =>
         db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
-        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken)
-        ?? db.Devices.Local.FirstOrDefault(d => d.MachineId == request.MachineId)
-        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.MachineId == request.MachineId, cancellationToken);
+        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
+
+    private async Task<Device?> RejectedMachineAsync(string machineId, CancellationToken cancellationToken) =>
+        db.Devices.Local.FirstOrDefault(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
+        ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected, cancellationToken);
 
     private async Task FlagConflictsAsync(Device device, CancellationToken cancellationToken)
     {
@@ -115,7 +113,18 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         var local = db.Devices.Local.Where(d => d.Id != device.Id)
             .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new { m.Mac, d.Id, d.Hostname, d.MachineId }));
         var clash = others.Concat(local).FirstOrDefault();
-        if (clash is not null)
+        if (clash is null)
+        {
+            var twin = db.Devices.Local.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId)
+                ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id != device.Id && d.MachineId == device.MachineId, cancellationToken);
+            if (twin is not null)
+            {
+                device.Conflict = $"machine-id {device.MachineId} already belongs to device {twin.Hostname} ({twin.Id:N}): reinstalled, or a cloned image";
+                logger.LogWarning("Device {DeviceId:N} ({Hostname}) presents the machine-id of device {OtherId:N} ({OtherHost}); flagged, not merged",
+                    device.Id, device.Hostname, twin.Id, twin.Hostname);
+            }
+        }
+        else
         {
             device.Conflict = $"MAC {clash.Mac} already belongs to device {clash.Hostname} ({clash.Id:N}, machine-id {clash.MachineId})";
             logger.LogWarning("Device {DeviceId:N} ({Hostname}) presents MAC {Mac} of another device {OtherId:N} ({OtherHost}); flagged, not merged",

@@ -7,6 +7,9 @@ namespace Fleet.Portal.Features.Devices;
 /// <summary>Checks an enrolment request field by field; every problem names the field it is in.</summary>
 internal static partial class EnrollmentRequestValidator
 {
+    /// <summary>Linux allows 15 characters (IFNAMSIZ - 1); 64 leaves room for other systems' names.</summary>
+    public const int InterfaceNameLength = 64;
+
     public static IReadOnlyList<string> Validate(EnrollmentRequest request)
     {
         var errors = new List<string>();
@@ -21,9 +24,9 @@ internal static partial class EnrollmentRequestValidator
         }
 
         RequireText(errors, "hostname", request.Hostname);
-        RequireText(errors, "architecture", request.Architecture);
+        RequireText(errors, "architecture", request.Architecture, Protocol.MaxArchitectureLength);
         RequireText(errors, "kernel", request.Kernel);
-        RequireText(errors, "agentVersion", request.AgentVersion);
+        RequireText(errors, "agentVersion", request.AgentVersion, Protocol.MaxAgentVersionLength);
 
         if (request.OsRelease is null)
         {
@@ -37,9 +40,9 @@ internal static partial class EnrollmentRequestValidator
         {
             foreach (var (key, value) in request.OsRelease)
             {
-                if (key.Length is 0 or > 64 || value is null || value.Length > Protocol.MaxFieldLength)
+                if (key.Length is 0 or > Protocol.MaxOsReleaseKeyLength || value is null || value.Length > Protocol.MaxFieldLength)
                 {
-                    errors.Add($"osRelease.{Shorten(key)}: key must be 1-64 characters and value at most {Protocol.MaxFieldLength}");
+                    errors.Add($"osRelease.{Shorten(key)}: key must be 1-{Protocol.MaxOsReleaseKeyLength} characters and value at most {Protocol.MaxFieldLength}");
                 }
             }
         }
@@ -72,7 +75,7 @@ internal static partial class EnrollmentRequestValidator
                 continue;
             }
 
-            RequireText(errors, $"interfaces[{i}].name", nic.Name, 64);
+            RequireText(errors, $"interfaces[{i}].name", nic.Name, InterfaceNameLength);
             if (!MacAddress.TryNormalize(nic.Mac, out var mac) || MacAddress.IsZero(mac))
             {
                 errors.Add($"interfaces[{i}].mac: '{Shorten(nic.Mac)}' is not a MAC address");
