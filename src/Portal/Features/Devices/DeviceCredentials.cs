@@ -11,6 +11,15 @@ internal static class DeviceCredentials
 {
     public static string NewSecret() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>Gives <paramref name="device"/> a fresh secret (the previous one stops working) and returns the Approved answer carrying it.</summary>
+    public static Fleet.Shared.Messages.EnrollmentResponse Issue(Fleet.Portal.Data.Device device, DateTimeOffset now)
+    {
+        var secret = NewSecret();
+        device.CredentialHash = Hash(secret);
+        device.CredentialIssuedAt = now;
+        return new Fleet.Shared.Messages.EnrollmentResponse(Fleet.Shared.Messages.EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
+    }
+
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
     public static bool Verify(string? secret, byte[]? hash) =>

@@ -130,10 +130,7 @@ public sealed class DeviceService(
         EnrollmentResponse response;
         if (approve)
         {
-            var secret = DeviceCredentials.NewSecret();
-            device.CredentialHash = DeviceCredentials.Hash(secret);
-            device.CredentialIssuedAt = now;
-            response = new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
+            response = DeviceCredentials.Issue(device, now);
         }
         else
         {

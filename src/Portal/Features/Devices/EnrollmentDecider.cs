@@ -80,11 +80,8 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         {
             case EnrollmentState.Approved:
                 // The agent asks again only if it did not get (or lost) the credential sent at approval.
-                var secret = DeviceCredentials.NewSecret();
-                device.CredentialHash = DeviceCredentials.Hash(secret);
-                device.CredentialIssuedAt = now;
                 logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname})", device.Id, device.Hostname);
-                return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret, null, 0);
+                return DeviceCredentials.Issue(device, now);
             case EnrollmentState.Rejected:
                 logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
