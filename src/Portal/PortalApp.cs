@@ -3,6 +3,7 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using MudBlazor.Services;
 
@@ -25,6 +26,7 @@ public static class PortalApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddAccounts();
+        builder.AddSecurity();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();

@@ -21,6 +21,9 @@ public static class Protocol
     /// <summary>Longest accepted agent version string, in characters.</summary>
     public const int MaxAgentVersionLength = 64;
 
+    /// <summary>Longest accepted hardware serial number, in characters.</summary>
+    public const int MaxSerialNumberLength = 128;
+
     /// <summary>Most network interfaces accepted in one enrolment request.</summary>
     public const int MaxInterfaces = 64;
 

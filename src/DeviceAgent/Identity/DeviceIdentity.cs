@@ -9,7 +9,8 @@ public sealed record DeviceIdentity(
     string Architecture,
     string Kernel,
     IReadOnlyDictionary<string, string> OsRelease,
-    IReadOnlyList<NetworkInterfaceInfo> Interfaces)
+    IReadOnlyList<NetworkInterfaceInfo> Interfaces,
+    string? SerialNumber = null)
 {
     /// <summary>The MAC of the interface marked primary, for log lines; empty when the device has no NIC.</summary>
     public string PrimaryMac => Interfaces.FirstOrDefault(i => i.IsPrimary)?.Mac ?? string.Empty;

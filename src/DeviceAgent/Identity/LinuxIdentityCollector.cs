@@ -16,7 +16,33 @@ public sealed class LinuxIdentityCollector(IOptions<AgentOptions> options) : IId
         Architecture: KernelArchitecture.Current,
         Kernel: OsReleaseParser.Truncate(ReadFirstLine("proc/sys/kernel/osrelease") ?? "unknown"),
         OsRelease: ReadOsRelease(),
-        Interfaces: ReadInterfaces());
+        Interfaces: ReadInterfaces(),
+        SerialNumber: ReadSerialNumber());
+
+    /// <summary>
+    /// DMI serial (x86 and most servers) or the device-tree serial (ARM boards); absent when the
+    /// firmware leaves it empty or fills it with a placeholder, so the help desk never searches on junk.
+    /// </summary>
+    internal string? ReadSerialNumber()
+    {
+        foreach (var path in new[] { "sys/class/dmi/id/product_serial", "sys/firmware/devicetree/base/serial-number" })
+        {
+            var value = ReadFirstLine(path)?.Trim('\0', ' ');
+            if (!string.IsNullOrEmpty(value) && !IsPlaceholder(value))
+            {
+                return value.Length <= Protocol.MaxSerialNumberLength ? value : value[..Protocol.MaxSerialNumberLength];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsPlaceholder(string value) =>
+        value.Equals("To Be Filled By O.E.M.", StringComparison.OrdinalIgnoreCase)
+        || value.Equals("Default string", StringComparison.OrdinalIgnoreCase)
+        || value.Equals("Not Specified", StringComparison.OrdinalIgnoreCase)
+        || value.Equals("System Serial Number", StringComparison.OrdinalIgnoreCase)
+        || value.Trim('0').Length == 0;
 
     internal IReadOnlyList<NetworkInterfaceInfo> ReadInterfaces()
     {

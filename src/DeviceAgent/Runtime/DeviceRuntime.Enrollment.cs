@@ -153,7 +153,8 @@ public sealed partial class DeviceRuntime
             identity.OsRelease,
             identity.Interfaces,
             AgentVersion,
-            _time.GetUtcNow());
+            _time.GetUtcNow(),
+            identity.SerialNumber);
         if (!progress.AnnouncedRequest)
         {
             progress.AnnouncedRequest = true;

@@ -28,6 +28,12 @@ public sealed class Device
 
     public required string AgentVersion { get; set; }
 
+    /// <summary>Hardware serial number, where the device reported one.</summary>
+    public string? SerialNumber { get; set; }
+
+    /// <summary>IP address the device last connected from (as the broker saw it).</summary>
+    public string? LastAddress { get; set; }
+
     /// <summary>Set when what the device presented collides with another device (same MAC, other machine-id).</summary>
     public string? Conflict { get; set; }
 

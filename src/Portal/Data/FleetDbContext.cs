@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Fleet.Portal.Features.Audit;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Fleet.Portal.Data;
@@ -17,10 +18,13 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
 
     public DbSet<DeviceEvent> DeviceEvents => Set<DeviceEvent>();
 
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         base.OnModelCreating(builder);
+        builder.UseOpenIddict();
 
         builder.Entity<Device>(d =>
         {
@@ -38,6 +42,10 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
             d.Property(x => x.OsName).HasMaxLength(256);
             d.Property(x => x.PrimaryMac).HasMaxLength(17);
             d.Property(x => x.AgentVersion).HasMaxLength(64);
+            d.Property(x => x.SerialNumber).HasMaxLength(128);
+            d.Property(x => x.LastAddress).HasMaxLength(64);
+            d.HasIndex(x => x.SerialNumber);
+            d.HasIndex(x => x.LastAddress);
             d.Property(x => x.Conflict).HasMaxLength(1024);
             d.Property(x => x.DecidedBy).HasMaxLength(256);
             d.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
@@ -57,6 +65,24 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
             h.ToTable("Heartbeats");
             h.HasIndex(x => new { x.DeviceId, x.ReceivedAt });
             h.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<AuditEntry>(a =>
+        {
+            a.HasIndex(x => x.At);
+            a.HasIndex(x => new { x.EntityType, x.EntityId });
+            a.HasIndex(x => x.Actor);
+            a.Property(x => x.Actor).HasMaxLength(256);
+            a.Property(x => x.ActorRole).HasMaxLength(32);
+            a.Property(x => x.Action).HasMaxLength(64);
+            a.Property(x => x.EntityType).HasMaxLength(64);
+            a.Property(x => x.EntityId).HasMaxLength(128);
+            a.Property(x => x.Before).HasMaxLength(AuditLog.MaxSummaryLength);
+            a.Property(x => x.After).HasMaxLength(AuditLog.MaxSummaryLength);
+            a.Property(x => x.Detail).HasMaxLength(AuditLog.MaxSummaryLength);
+            a.Property(x => x.RemoteAddress).HasMaxLength(64);
+            a.Property(x => x.Source).HasConversion<string>().HasMaxLength(16);
+            a.Property(x => x.Outcome).HasConversion<string>().HasMaxLength(16);
         });
 
         builder.Entity<DeviceEvent>(e =>

@@ -3,7 +3,7 @@ using Fleet.Shared;
 namespace Fleet.Portal.Messaging;
 
 /// <summary>Who is on the other end of an MQTT connection, decided once when it connects.</summary>
-internal sealed record ClientIdentity(ClientKind Kind, string Id)
+internal sealed record ClientIdentity(ClientKind Kind, string Id, string? Address = null)
 {
     public const string SessionKey = "fleet.identity";
 

@@ -116,6 +116,7 @@ internal sealed class DeviceMessageProcessor(
         if (status.State == DeviceState.Online)
         {
             device.LastSeenAt = message.ReceivedAt;
+            device.LastAddress = message.Address ?? device.LastAddress;
             SetOnline(device, true, message.ReceivedAt, "connected");
             var settings = new DeviceSettings(options.Value.HeartbeatIntervalSeconds);
             Outbox.Add((Topics.Settings(message.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings)));

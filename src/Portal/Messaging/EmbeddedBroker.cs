@@ -111,7 +111,7 @@ internal sealed partial class EmbeddedBroker(
                 return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong bootstrap password");
             }
 
-            return new ClientIdentity(ClientKind.Bootstrap, e.ClientId!);
+            return new ClientIdentity(ClientKind.Bootstrap, e.ClientId!, AddressOf(e.RemoteEndPoint));
         }
 
         if (!Guid.TryParseExact(e.UserName, "N", out var deviceId))
@@ -144,7 +144,7 @@ internal sealed partial class EmbeddedBroker(
             return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong device secret (revoked or re-issued credential?)");
         }
 
-        return new ClientIdentity(ClientKind.Device, e.UserName);
+        return new ClientIdentity(ClientKind.Device, e.UserName, AddressOf(e.RemoteEndPoint));
     }
 
     private ClientIdentity? Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)
@@ -201,7 +201,10 @@ internal sealed partial class EmbeddedBroker(
             TopicKind.Heartbeat => InboundKind.Heartbeat,
             _ => InboundKind.Status,
         };
-        var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow());
+        var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow())
+        {
+            Address = identity.Address,
+        };
         try
         {
             await queue.EnqueueAndWaitAsync(message, e.CancellationToken);
@@ -232,6 +235,13 @@ internal sealed partial class EmbeddedBroker(
 
     private static ClientIdentity? IdentityOf(System.Collections.IDictionary? items) =>
         items?[ClientIdentity.SessionKey] as ClientIdentity;
+
+    private static string? AddressOf(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint ip => (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString(),
+        null => null,
+        _ => endpoint.ToString(),
+    };
 
     private static string Truncate(string? value) =>
         value is null ? "(none)" : value.Length <= 80 ? value : string.Concat(value.AsSpan(0, 80), "…");

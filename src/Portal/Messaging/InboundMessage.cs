@@ -25,6 +25,9 @@ internal sealed class InboundMessage(InboundKind kind, string id, ReadOnlyMemory
 
     public ReadOnlyMemory<byte> Payload { get; } = payload;
 
+    /// <summary>IP address of the client that sent it, as the broker saw it.</summary>
+    public string? Address { get; init; }
+
     public DateTimeOffset ReceivedAt { get; } = receivedAt;
 
     public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

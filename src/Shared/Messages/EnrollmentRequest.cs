@@ -13,6 +13,7 @@ namespace Fleet.Shared.Messages;
 /// <param name="Interfaces">Every network interface with a MAC address; exactly one is marked primary.</param>
 /// <param name="AgentVersion">Version of the agent that sent the request.</param>
 /// <param name="SentAt">When the agent sent it (agent clock).</param>
+/// <param name="SerialNumber">The hardware serial number (<c>/sys/class/dmi/id/product_serial</c>) where the device has one; absent otherwise.</param>
 public sealed record EnrollmentRequest(
     int ProtocolVersion,
     string MachineId,
@@ -22,7 +23,8 @@ public sealed record EnrollmentRequest(
     IReadOnlyDictionary<string, string> OsRelease,
     IReadOnlyList<NetworkInterfaceInfo> Interfaces,
     string AgentVersion,
-    DateTimeOffset SentAt);
+    DateTimeOffset SentAt,
+    string? SerialNumber = null);
 
 /// <summary>A network interface of an enrolling device.</summary>
 /// <param name="Name">Kernel interface name (<c>eth0</c>, <c>enp1s0</c>).</param>

@@ -29,7 +29,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         Assert.Equal(Environment.MachineName, pending.Hostname);
         Assert.Contains(pending.Macs, m => m.IsPrimary);
 
-        await _portal.Devices.ApproveAsync(pending.Id, "tester");
+        await _portal.Devices.ApproveAsync(pending.Id, TestActors.Operator);
         await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == pending.Id && d.IsOnline), what: "online");
         await _portal.WaitForAsync(async () => await HeartbeatCountAsync(pending.Id) >= 2 ? "ok" : null, what: "two heartbeats at the 1 s interval the portal set");
 
@@ -54,7 +54,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         await using var agent = await AgentHost.StartAsync(_portal.MqttPort);
         var machineId = (await File.ReadAllTextAsync("/etc/machine-id")).Trim();
         var device = await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.MachineId == machineId), what: "pending device");
-        await _portal.Devices.ApproveAsync(device.Id, "tester");
+        await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
         await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline), what: "online");
 
         // The sweep a timer would run 31 s from now: the device has not been heard from for longer than the timeout.

@@ -129,7 +129,7 @@ public sealed class BrokerSecurityTests(PortalFixture fixture) : IClassFixture<P
         await using var _ = client;
         await client.EnrollAsync(TestMqttClient.Request(hostname: hostname));
         var device = (await Portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
-        await Portal.Devices.ApproveAsync(device.Id, "tester");
+        await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
         var response = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
         Assert.Equal(EnrollmentDecision.Approved, response.Decision);
         return (response.DeviceId!, response.Secret!);

@@ -92,7 +92,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         Assert.Equal(EnrollmentDecision.Pending, (await client.EnrollAsync(request)).Decision);
         var device = (await Portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
 
-        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, "tester"));
+        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator));
         var pushed = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
 
         Assert.Equal(EnrollmentDecision.Approved, pushed.Decision);
@@ -122,7 +122,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         var request = TestMqttClient.Request(hostname: "reject-me");
         await client.EnrollAsync(request);
         var device = (await Portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
-        await Portal.Devices.RejectAsync(device.Id, "tester");
+        await Portal.Devices.RejectAsync(device.Id, TestActors.Operator);
         Assert.Equal(EnrollmentDecision.Rejected, (await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse)).Decision);
 
         var retry = await client.EnrollAsync(request);
@@ -168,7 +168,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         await using var _ = first;
         await first.EnrollAsync(request);
         var original = (await Portal.FindDeviceAsync(d => d.EnrollmentId == first.ClientId))!;
-        await Portal.Devices.ApproveAsync(original.Id, "tester");
+        await Portal.Devices.ApproveAsync(original.Id, TestActors.Operator);
         var (clone, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var __ = clone;
 

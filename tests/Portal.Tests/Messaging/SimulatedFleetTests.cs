@@ -39,7 +39,7 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
         Assert.Equal(count, pending.Select(d => d.PrimaryMac).Distinct().Count());
         Assert.All(pending, d => Assert.Null(d.Conflict));
 
-        var results = await _portal.Devices.DecideManyAsync(pending.Select(d => d.Id), "tester", approve: true);
+        var results = await _portal.Devices.DecideManyAsync(pending.Select(d => d.Id), TestActors.Operator, approve: true);
         Assert.All(results.Values, r => Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, r));
         await _portal.WaitForAsync(async () => await DevicesAsync(d => d.IsOnline) is { Count: count } all ? all : null, what: "20 online");
 

@@ -32,9 +32,6 @@ internal static class AccountEndpoints
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
 
-        // Every page and endpoint needs a signed-in user unless it says otherwise.
-        builder.Services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         builder.Services.AddCascadingAuthenticationState();
         return builder;
     }

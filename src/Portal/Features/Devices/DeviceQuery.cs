@@ -56,4 +56,5 @@ public enum DecisionResult
     Done,
     NotFound,
     NotPending,
+    Forbidden,
 }

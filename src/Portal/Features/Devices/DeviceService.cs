@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
@@ -12,6 +14,8 @@ public sealed class DeviceService(
     IDbContextFactory<FleetDbContext> dbFactory,
     IDevicePublisher publisher,
     DeviceNotifier notifier,
+    ActorAuthorizer authorizer,
+    AuditLog audit,
     TimeProvider time,
     ILogger<DeviceService> logger)
 {
@@ -90,14 +94,14 @@ public sealed class DeviceService(
         return new DeviceDetails(device, osRelease, heartbeats, events);
     }
 
-    public Task<DecisionResult> ApproveAsync(Guid id, string actor, CancellationToken cancellationToken = default) =>
+    public Task<DecisionResult> ApproveAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: true, cancellationToken);
 
-    public Task<DecisionResult> RejectAsync(Guid id, string actor, CancellationToken cancellationToken = default) =>
+    public Task<DecisionResult> RejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: false, cancellationToken);
 
     /// <summary>Decides several devices; each is decided on its own, so one already decided does not stop the rest.</summary>
-    public async Task<IReadOnlyDictionary<Guid, DecisionResult>> DecideManyAsync(IEnumerable<Guid> ids, string actor, bool approve, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<Guid, DecisionResult>> DecideManyAsync(IEnumerable<Guid> ids, Actor actor, bool approve, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var results = new Dictionary<Guid, DecisionResult>();
@@ -109,8 +113,14 @@ public sealed class DeviceService(
         return results;
     }
 
-    private async Task<DecisionResult> DecideAsync(Guid id, string actor, bool approve, CancellationToken cancellationToken)
+    private async Task<DecisionResult> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken)
     {
+        var action = approve ? "device.approve" : "device.reject";
+        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
+        {
+            return DecisionResult.Forbidden;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
@@ -124,22 +134,18 @@ public sealed class DeviceService(
         }
 
         var now = time.GetUtcNow();
+        var before = Summary(device);
         device.State = approve ? EnrollmentState.Approved : EnrollmentState.Rejected;
         device.DecidedAt = now;
-        device.DecidedBy = actor;
-        EnrollmentResponse response;
-        if (approve)
-        {
-            response = DeviceCredentials.Issue(device, now);
-        }
-        else
-        {
-            response = new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor}", RetryAfterSeconds: 600);
-        }
+        device.DecidedBy = actor.Name;
+        var response = approve
+            ? DeviceCredentials.Issue(device, now)
+            : new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600);
 
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor}" });
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor.Name}" });
+        audit.Add(db, actor, action, "device", id.ToString("N"), before, Summary(device) + (approve ? ", credential issued" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Device {DeviceId:N} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor.Name);
 
         // Sent after the commit; if the agent is not listening it asks again and gets a fresh credential.
         await publisher.PublishAsync(
@@ -149,6 +155,10 @@ public sealed class DeviceService(
         notifier.Notify([id]);
         return DecisionResult.Done;
     }
+
+    /// <summary>What the audit log keeps of a device: enough to recognise it, never its credential.</summary>
+    internal static string Summary(Device device) =>
+        $"{device.Hostname} ({device.PrimaryMac}, machine-id {device.MachineId}): {device.State}";
 
     private static IQueryable<Device> Sort(IQueryable<Device> devices, string sortBy, bool descending) => (sortBy, descending) switch
     {

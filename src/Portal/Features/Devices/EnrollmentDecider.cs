@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
@@ -13,7 +15,7 @@ namespace Fleet.Portal.Features.Devices;
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
+internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
 {
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
@@ -59,6 +61,8 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
             db.Devices.Add(device);
             await FlagConflictsAsync(device, cancellationToken);
             batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
+            audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.enrol", "device", device.Id.ToString("N"),
+                after: DeviceService.Summary(device), detail: device.Conflict is null ? null : $"conflict: {device.Conflict}");
             logger.LogInformation("New device {DeviceId:N} ({Hostname}, {Mac}) pending approval{Conflict}",
                 device.Id, device.Hostname, device.PrimaryMac, device.Conflict is null ? string.Empty : $"; conflict: {device.Conflict}");
         }
@@ -157,6 +161,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, IOptions<DeviceOption
         device.Architecture = request.Architecture;
         device.Kernel = request.Kernel;
         device.AgentVersion = request.AgentVersion;
+        device.SerialNumber = request.SerialNumber;
         device.OsReleaseJson = JsonSerializer.Serialize(request.OsRelease, OsReleaseJson.Default.IReadOnlyDictionaryStringString);
         device.OsName = request.OsRelease.TryGetValue("PRETTY_NAME", out var pretty) ? pretty
             : $"{request.OsRelease.GetValueOrDefault("ID", "linux")} {request.OsRelease.GetValueOrDefault("VERSION_ID", string.Empty)}".Trim();

@@ -47,6 +47,11 @@ internal static partial class EnrollmentRequestValidator
             }
         }
 
+        if (request.SerialNumber is not null)
+        {
+            RequireText(errors, "serialNumber", request.SerialNumber, Protocol.MaxSerialNumberLength);
+        }
+
         ValidateInterfaces(errors, request.Interfaces);
         return errors;
     }
