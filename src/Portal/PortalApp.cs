@@ -1,6 +1,7 @@
 using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
+using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Security;
@@ -30,6 +31,7 @@ public static class PortalApp
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();
+        builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
 
@@ -39,12 +41,15 @@ public static class PortalApp
             app.UseExceptionHandler("/error", createScopeForErrors: true);
         }
 
+        // API callers get ProblemDetails bodies for bare 401/403/404 responses; pages keep their own handling.
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(ApiServiceCollectionExtensions.Prefix), api => api.UseStatusCodePages());
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -58,3 +58,39 @@ public enum DecisionResult
     NotPending,
     Forbidden,
 }
+
+/// <summary>Where a keyset page of the device list ends: the last row's first-seen time and id.</summary>
+public readonly record struct DeviceCursor(DateTimeOffset FirstSeenAt, Guid Id)
+{
+    /// <summary>Opaque to clients: base64url of "ticks:id".</summary>
+    public string Encode() =>
+        Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{FirstSeenAt.UtcTicks}:{Id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static bool TryDecode(string? value, out DeviceCursor cursor)
+    {
+        cursor = default;
+        if (string.IsNullOrEmpty(value) || value.Length > 128)
+        {
+            return false;
+        }
+
+        try
+        {
+            var padded = value.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            var parts = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(padded)).Split(':');
+            if (parts.Length == 2 && long.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+                && ticks >= 0 && ticks <= DateTimeOffset.MaxValue.UtcTicks && Guid.TryParseExact(parts[1], "N", out var id))
+            {
+                cursor = new DeviceCursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
+                return true;
+            }
+        }
+        catch (FormatException)
+        {
+            // Not base64: treated like any other malformed cursor.
+        }
+
+        return false;
+    }
+}

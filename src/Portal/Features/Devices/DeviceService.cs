@@ -23,8 +23,44 @@ public sealed class DeviceService(
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var devices = db.Devices.AsNoTracking();
+        var devices = Filter(db.Devices.AsNoTracking(), query);
+        var total = await devices.CountAsync(cancellationToken);
+        var rows = await Sort(devices, query.SortBy, query.Descending)
+            .Skip(Math.Max(0, query.Skip))
+            .Take(Math.Clamp(query.Take, 1, 500))
+            .Select(ToRow)
+            .ToListAsync(cancellationToken);
+        return new DevicePage(rows, total);
+    }
 
+    /// <summary>
+    /// Keyset page for the API: newest first, stable under inserts (a cursor names the last row seen,
+    /// not an offset), so a client walking 100,000 devices never skips or repeats one.
+    /// </summary>
+    public async Task<(IReadOnlyList<DeviceRow> Rows, DeviceCursor? Next)> ListAfterAsync(DeviceQuery query, DeviceCursor? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        limit = Math.Clamp(limit, 1, 500);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var devices = Filter(db.Devices.AsNoTracking(), query);
+        if (after is { } cursor)
+        {
+            devices = devices.Where(d => d.FirstSeenAt < cursor.FirstSeenAt || (d.FirstSeenAt == cursor.FirstSeenAt && d.Id.CompareTo(cursor.Id) < 0));
+        }
+
+        var rows = await devices.OrderByDescending(d => d.FirstSeenAt).ThenByDescending(d => d.Id)
+            .Take(limit + 1)
+            .Select(ToRow)
+            .ToListAsync(cancellationToken);
+        var next = rows.Count > limit ? new DeviceCursor(rows[limit - 1].FirstSeenAt, rows[limit - 1].Id) : (DeviceCursor?)null;
+        return (rows.Take(limit).ToList(), next);
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<Device, DeviceRow>> ToRow = d =>
+        new DeviceRow(d.Id, d.Hostname, d.PrimaryMac, d.Architecture, d.OsName, d.State, d.IsOnline, d.LastSeenAt, d.FirstSeenAt, d.Conflict);
+
+    private static IQueryable<Device> Filter(IQueryable<Device> devices, DeviceQuery query)
+    {
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim();
@@ -34,6 +70,8 @@ public sealed class DeviceService(
                 EF.Functions.Like(d.Hostname, pattern)
                 || EF.Functions.Like(d.MachineId, pattern)
                 || EF.Functions.Like(d.OsName, pattern)
+                || (d.SerialNumber != null && EF.Functions.Like(d.SerialNumber, pattern))
+                || (d.LastAddress != null && d.LastAddress == term)
                 || d.Macs.Any(m => EF.Functions.Like(m.Mac, $"%{mac}%")));
         }
 
@@ -51,13 +89,7 @@ public sealed class DeviceService(
             devices = devices.Where(d => d.Architecture == query.Architecture);
         }
 
-        var total = await devices.CountAsync(cancellationToken);
-        var rows = await Sort(devices, query.SortBy, query.Descending)
-            .Skip(Math.Max(0, query.Skip))
-            .Take(Math.Clamp(query.Take, 1, 500))
-            .Select(d => new DeviceRow(d.Id, d.Hostname, d.PrimaryMac, d.Architecture, d.OsName, d.State, d.IsOnline, d.LastSeenAt, d.FirstSeenAt, d.Conflict))
-            .ToListAsync(cancellationToken);
-        return new DevicePage(rows, total);
+        return devices;
     }
 
     public async Task<FleetCounts> CountAsync(CancellationToken cancellationToken = default)
