@@ -3,8 +3,10 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace Fleet.Portal;
@@ -23,10 +25,11 @@ public static class PortalApp
         });
         configure?.Invoke(builder);
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System); // tests may register a FakeTimeProvider in configure
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddAccounts();
         builder.AddSecurity();
+        builder.AddOidcProvider();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();
@@ -45,6 +48,7 @@ public static class PortalApp
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapOidcEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
