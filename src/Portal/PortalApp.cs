@@ -1,6 +1,7 @@
 using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
+using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
@@ -30,6 +31,7 @@ public static class PortalApp
         builder.AddAccounts();
         builder.AddSecurity();
         builder.AddOidcProvider();
+        builder.AddApiClients();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();
@@ -49,6 +51,7 @@ public static class PortalApp
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapOidcEndpoints();
+        app.MapApiClientEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
