@@ -21,7 +21,9 @@ public sealed class ApiClientsInBrowserTests(BrowserFixture browser) : IClassFix
             await page.FillAsync("#username", "admin");
             await page.FillAsync("#password", PortalInstance.AdminPassword);
             await page.ClickAsync("button[type=submit]");
-            await page.GetByRole(AriaRole.Link, new() { Name = "API clients" }).ClickAsync();
+            // The Admin sees the nav link; going by URL avoids a click lost while the overview is still loading.
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "API clients" })).ToBeVisibleAsync(Soon);
+            await page.GotoAsync("/admin/api-clients");
             await Assertions.Expect(page.Locator("#api-clients-heading")).ToBeVisibleAsync(Soon);
 
             // No name: refused with a message, nothing created. The first clicks may land before the
