@@ -2,10 +2,13 @@ using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Api;
+using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
 
 namespace Fleet.Portal;
@@ -24,10 +27,12 @@ public static class PortalApp
         });
         configure?.Invoke(builder);
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System); // tests may register a FakeTimeProvider in configure
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddAccounts();
         builder.AddSecurity();
+        builder.AddOidcProvider();
+        builder.AddApiClients();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();
@@ -50,6 +55,7 @@ public static class PortalApp
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapApi();
+        app.MapOidcEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -13,6 +13,7 @@ internal static class DataServiceCollectionExtensions
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         var dataDirectory = Path.GetFullPath(storage.DataDirectory, builder.Environment.ContentRootPath);
         Directory.CreateDirectory(dataDirectory);
+        builder.Services.AddSingleton(new FleetDataDirectory(dataDirectory));
 
         var connectionString = storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))

@@ -36,7 +36,8 @@ public sealed class PortalInstance : IAsyncDisposable
 
     public DeviceService Devices => Services.GetRequiredService<DeviceService>();
 
-    public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null)
+    /// <param name="time">A clock for the whole portal (token expiry tests pass a FakeTimeProvider); the system clock by default.</param>
+    public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null, TimeProvider? time = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
         var port = mqttPort ?? FreePort.Next();
@@ -61,6 +62,10 @@ public sealed class PortalInstance : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.AddProvider(logs);
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
         });
         var instance = new PortalInstance(app, dataDirectory, port, logs);
         await app.StartAsync();

@@ -1,4 +1,6 @@
 using Fleet.Portal.Data;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 
 namespace Fleet.Portal.Features.Account;
@@ -30,6 +32,11 @@ internal static class AccountEndpoints
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
+
+            // A script under /api that reaches the cookie (no bearer scheme on the endpoint, or no endpoint
+            // at all) gets a status code, not an HTML login page it cannot use.
+            o.Events.OnRedirectToLogin = c => RedirectOrStatus(c, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = c => RedirectOrStatus(c, StatusCodes.Status403Forbidden);
         });
 
         builder.Services.AddCascadingAuthenticationState();
@@ -43,5 +50,19 @@ internal static class AccountEndpoints
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/login");
         });
+    }
+
+    private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/api"))
+        {
+            context.Response.StatusCode = status;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
-using OpenIddict.Validation.AspNetCore;
+using Fleet.Portal.Features.ApiClients;
+using Fleet.Portal.Features.Identity;
+using Fleet.Portal.Features.Security;
 using Scalar.AspNetCore;
 
 namespace Fleet.Portal.Features.Api;
@@ -29,10 +31,13 @@ internal static class ApiServiceCollectionExtensions
     public static void MapApi(this WebApplication app)
     {
         var api = app.MapGroup(Prefix)
-            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme })
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = ApiAuthentication.Scheme })
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDeviceEndpoints();
+        api.MapApiClientEndpoints();
+        api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
+            .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/api/reference", o => o.WithTitle("Fleet API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();

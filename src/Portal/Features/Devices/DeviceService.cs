@@ -126,13 +126,16 @@ public sealed class DeviceService(
         return new DeviceDetails(device, osRelease, heartbeats, events);
     }
 
+    [RequiresPolicy(Policies.ManageDevices)]
     public Task<DecisionResult> ApproveAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: true, cancellationToken);
 
+    [RequiresPolicy(Policies.ManageDevices)]
     public Task<DecisionResult> RejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: false, cancellationToken);
 
     /// <summary>Decides several devices; each is decided on its own, so one already decided does not stop the rest.</summary>
+    [RequiresPolicy(Policies.ManageDevices)]
     public async Task<IReadOnlyDictionary<Guid, DecisionResult>> DecideManyAsync(IEnumerable<Guid> ids, Actor actor, bool approve, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
