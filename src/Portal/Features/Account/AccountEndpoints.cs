@@ -1,5 +1,7 @@
 using Fleet.Portal.Data;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Account;
 
@@ -31,6 +33,14 @@ internal static class AccountEndpoints
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
         });
+
+        // Disabling a user or forcing a sign-out changes the security stamp; sessions notice at the next
+        // check, so the check interval (default 30 minutes in Identity) is how long a removed user keeps access.
+        builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<SecurityStampValidatorOptions>()
+            .Configure<IOptions<AccountOptions>>((o, accounts) => o.ValidationInterval = accounts.Value.SessionValidationInterval);
+        builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        builder.Services.AddSingleton<IPasswordGenerator, PasswordGenerator>();
 
         builder.Services.AddCascadingAuthenticationState();
         return builder;
