@@ -4,6 +4,7 @@ using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
 using MudBlazor.Services;
 
@@ -27,6 +28,7 @@ public static class PortalApp
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddAccounts();
         builder.AddSecurity();
+        builder.AddUsers();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();

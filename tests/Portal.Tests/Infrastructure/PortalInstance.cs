@@ -1,5 +1,6 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Users;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,8 @@ public sealed class PortalInstance : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public DeviceService Devices => Services.GetRequiredService<DeviceService>();
+
+    public UserService Users => Services.GetRequiredService<UserService>();
 
     public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null)
     {
