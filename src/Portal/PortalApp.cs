@@ -1,6 +1,7 @@
 using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Security;
@@ -28,6 +29,7 @@ public static class PortalApp
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddAccounts();
         builder.AddSecurity();
+        builder.AddAudit();
         builder.AddUsers();
         builder.AddDevices();
         builder.AddFleetMessaging();
@@ -47,6 +49,7 @@ public static class PortalApp
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
+        app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Users;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -38,6 +39,8 @@ public sealed class PortalInstance : IAsyncDisposable
     public DeviceService Devices => Services.GetRequiredService<DeviceService>();
 
     public UserService Users => Services.GetRequiredService<UserService>();
+
+    public AuditQueryService AuditQuery => Services.GetRequiredService<AuditQueryService>();
 
     public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null)
     {
