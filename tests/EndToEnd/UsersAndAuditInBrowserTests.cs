@@ -22,7 +22,7 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
         try
         {
             await SignInAsync(page, "admin", PortalInstance.AdminPassword);
-            await page.GotoAsync("/admin/users");
+            await GotoInteractiveAsync(page, "/admin/users");
             await Assertions.Expect(page.Locator("#users-heading")).ToBeVisibleAsync(Visible);
 
             // Too short a password and a bad address are shown beside their fields.
@@ -57,6 +57,7 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "users.png"), FullPage = true });
 
             await page.GetByTestId("nav-audit").ClickAsync();
+            await page.WaitForURLAsync(new Regex("/audit$"));   // navigated inside the live circuit, so no prerender to wait out
             await Assertions.Expect(page.Locator("#audit-heading")).ToBeVisibleAsync(Visible);
             await FillAsync(page, "audit-search", "carol");
             var rows = page.Locator("tr", new() { Has = page.GetByTestId("audit-row"), HasText = "user.create" });
@@ -76,6 +77,13 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "users-failure.png"), FullPage = true });
             throw;
         }
+    }
+
+    /// <summary>Loads a page and waits for its circuit: until then the prerendered buttons ignore clicks.</summary>
+    private static async Task GotoInteractiveAsync(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
     }
 
     private static async Task SignInAsync(IPage page, string userName, string password)
