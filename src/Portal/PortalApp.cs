@@ -3,10 +3,12 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor.Services;
@@ -33,6 +35,8 @@ public static class PortalApp
         builder.AddSecurity();
         builder.AddOidcProvider();
         builder.AddApiClients();
+        builder.AddAudit();
+        builder.AddUsers();
         builder.AddDevices();
         builder.AddFleetMessaging();
         builder.AddHealth();
@@ -56,6 +60,7 @@ public static class PortalApp
         app.MapAccountEndpoints();
         app.MapApi();
         app.MapOidcEndpoints();
+        app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Account;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -7,7 +8,11 @@ namespace Fleet.Portal.Data;
 /// Runs before anything else starts (it is the first hosted service): applies migrations, switches
 /// SQLite to WAL so pages read while ingest writes, and creates the roles and the first admin.
 /// </summary>
-internal sealed class DatabaseInitializer(IServiceScopeFactory scopes, IConfiguration configuration, ILogger<DatabaseInitializer> logger) : IHostedService
+internal sealed class DatabaseInitializer(
+    IServiceScopeFactory scopes,
+    IConfiguration configuration,
+    IPasswordGenerator passwords,
+    ILogger<DatabaseInitializer> logger) : IHostedService
 {
     public static readonly string[] Roles = ["Admin", "Operator", "HelpDesk"];
 
@@ -49,7 +54,7 @@ internal sealed class DatabaseInitializer(IServiceScopeFactory scopes, IConfigur
         var generated = string.IsNullOrEmpty(password);
         if (generated)
         {
-            password = GeneratePassword();
+            password = passwords.Generate();
         }
 
         var admin = new IdentityUser { UserName = "admin", Email = "admin@localhost", EmailConfirmed = true };
@@ -71,12 +76,5 @@ internal sealed class DatabaseInitializer(IServiceScopeFactory scopes, IConfigur
         {
             logger.LogInformation("Created user 'admin' with the password from FLEET_ADMIN_PASSWORD");
         }
-    }
-
-    private static string GeneratePassword()
-    {
-        const string alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        var chars = System.Security.Cryptography.RandomNumberGenerator.GetItems<char>(alphabet, 20);
-        return $"{new string(chars, 0, 5)}-{new string(chars, 5, 5)}-{new string(chars, 10, 5)}-{new string(chars, 15, 5)}";
     }
 }

@@ -1,5 +1,7 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Users;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +37,10 @@ public sealed class PortalInstance : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public DeviceService Devices => Services.GetRequiredService<DeviceService>();
+
+    public UserService Users => Services.GetRequiredService<UserService>();
+
+    public AuditQueryService AuditQuery => Services.GetRequiredService<AuditQueryService>();
 
     /// <param name="time">A clock for the whole portal (token expiry tests pass a FakeTimeProvider); the system clock by default.</param>
     public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null, TimeProvider? time = null)

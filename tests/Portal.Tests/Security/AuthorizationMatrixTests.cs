@@ -156,7 +156,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IClassFixt
         typeof(PortalApp).Assembly.GetTypes()
             .Where(t => t.IsClass && t.IsPublic && t.Name.EndsWith("Service", StringComparison.Ordinal))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
-                .Where(m => m.GetParameters().Any(p => p.ParameterType == typeof(Actor)))
+                .Where(m => m.GetParameters().Any(p => p.ParameterType == typeof(Actor)) && m.GetCustomAttribute<NoPolicyAttribute>() is null)
                 .Select(m => (t, m)));
 
     /// <summary>
@@ -222,8 +222,13 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IClassFixt
     }
 
     /// <summary>Request records (create-user input and the like) built from their constructor with placeholder values.</summary>
-    private static object? CreateRequest(Type type)
+    private static object? CreateRequest(Type type, int depth = 0)
     {
+        if (depth > 3)
+        {
+            return null;
+        }
+
         var constructor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
         if (constructor is null)
         {
@@ -233,7 +238,8 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IClassFixt
         var values = constructor.GetParameters().Select(p => p.ParameterType == typeof(string) ? $"m{Guid.NewGuid():N}"[..16]
             : p.ParameterType == typeof(IReadOnlyList<string>) || p.ParameterType == typeof(string[]) ? new[] { Roles.HelpDesk }
             : p.HasDefaultValue ? p.DefaultValue
-            : p.ParameterType.IsValueType ? Activator.CreateInstance(p.ParameterType) : null).ToArray();
+            : p.ParameterType.IsValueType ? Activator.CreateInstance(p.ParameterType)
+            : p.ParameterType.IsClass ? CreateRequest(p.ParameterType, depth + 1) : null).ToArray();
         return constructor.Invoke(values);
     }
 }

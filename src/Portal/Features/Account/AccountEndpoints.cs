@@ -1,7 +1,9 @@
 using Fleet.Portal.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Account;
 
@@ -34,10 +36,19 @@ internal static class AccountEndpoints
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
 
             // A script under /api that reaches the cookie (no bearer scheme on the endpoint, or no endpoint
-            // at all) gets a status code, not an HTML login page it cannot use.
+            // at all), or a download endpoint marked DisableCookieRedirect, gets a status code, not an HTML
+            // login page it cannot use.
             o.Events.OnRedirectToLogin = c => RedirectOrStatus(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => RedirectOrStatus(c, StatusCodes.Status403Forbidden);
         });
+
+        // Disabling a user or forcing a sign-out changes the security stamp; sessions notice at the next
+        // check, so the check interval (default 30 minutes in Identity) is how long a removed user keeps access.
+        builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<SecurityStampValidatorOptions>()
+            .Configure<IOptions<AccountOptions>>((o, accounts) => o.ValidationInterval = accounts.Value.SessionValidationInterval);
+        builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+        builder.Services.AddSingleton<IPasswordGenerator, PasswordGenerator>();
 
         builder.Services.AddCascadingAuthenticationState();
         return builder;
@@ -56,7 +67,15 @@ internal static class AccountEndpoints
     {
         if (context.Request.Path.StartsWithSegments("/api"))
         {
+            // API callers use bearer tokens; a login page address means nothing to them.
             context.Response.StatusCode = status;
+        }
+        else if (context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IDisableCookieRedirectMetadata>() is not null)
+        {
+            // A download: the status stops the browser saving a login page as the file, and the Location
+            // still says where signing in happens (as .NET's own DisableCookieRedirect handling does).
+            context.Response.StatusCode = status;
+            context.Response.Headers.Location = context.RedirectUri;
         }
         else
         {

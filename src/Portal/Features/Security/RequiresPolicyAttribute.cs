@@ -9,3 +9,13 @@ public sealed class RequiresPolicyAttribute(string policy) : Attribute
 {
     public string Policy { get; } = policy;
 }
+
+/// <summary>
+/// Marks a service action that takes an <see cref="Actor"/> but needs no policy (it only touches the
+/// caller's own data); the reason is for readers and the role matrix test, which skips these.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class NoPolicyAttribute(string reason) : Attribute
+{
+    public string Reason { get; } = reason;
+}

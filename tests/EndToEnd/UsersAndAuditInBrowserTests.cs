@@ -1,0 +1,104 @@
+using System.Text.RegularExpressions;
+using Fleet.Portal.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Fleet.EndToEnd.Tests;
+
+/// <summary>
+/// An admin creates a user in the dialog (password generated and shown once), finds the creation in
+/// the audit log, and the new HelpDesk user sees neither page.
+/// </summary>
+public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 30_000 };
+
+    [Fact]
+    public async Task Admin_CreatesUserInDialog_SeesItInListAndAuditLog()
+    {
+        await using var portal = await PortalInstance.StartAsync();
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+
+        try
+        {
+            await SignInAsync(page, "admin", PortalInstance.AdminPassword);
+            await GotoInteractiveAsync(page, "/admin/users");
+            await Assertions.Expect(page.Locator("#users-heading")).ToBeVisibleAsync(Visible);
+
+            // Too short a password and a bad address are shown beside their fields.
+            await page.GetByTestId("new-user").ClickAsync();
+            await FillAsync(page, "user-name", "carol");
+            await FillAsync(page, "user-email", "not-an-address");
+            await FillAsync(page, "user-password", "short");
+            await page.GetByTestId("create-user").ClickAsync();
+            await Assertions.Expect(page.GetByText("Passwords must be at least 12 characters.")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(page.GetByText("Enter an address like name@example.org, or leave it empty.")).ToBeVisibleAsync(Visible);
+
+            await FillAsync(page, "user-email", "carol@example.org");
+            await FillAsync(page, "user-password", string.Empty);
+            await page.GetByTestId("user-role").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = "HelpDesk" }).ClickAsync();
+            await page.GetByTestId("create-user").ClickAsync();
+            var generated = page.Locator("input[data-testid=generated-password]").Or(page.GetByTestId("generated-password").Locator("input"));
+            await Assertions.Expect(generated).ToHaveValueAsync(PasswordPattern(), new() { Timeout = 30_000 });
+            var password = await generated.InputValueAsync();
+            await page.GetByTestId("dialog-done").ClickAsync();
+
+            var row = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=carol]") });
+            await Assertions.Expect(row.GetByTestId("user-row-role")).ToHaveTextAsync("HelpDesk", new() { Timeout = 30_000 });
+
+            // Destructive actions ask first; the admin's own last-Admin account cannot be disabled.
+            var adminRow = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=admin]") });
+            await adminRow.GetByTestId("user-actions").ClickAsync();
+            await page.GetByTestId("disable-user").ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("You cannot disable your own account. Ask another admin.")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(adminRow.GetByTestId("user-status")).ToHaveTextAsync("Enabled");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "users.png"), FullPage = true });
+
+            await page.GetByTestId("nav-audit").ClickAsync();
+            await page.WaitForURLAsync(new Regex("/audit$"));   // navigated inside the live circuit, so no prerender to wait out
+            await Assertions.Expect(page.Locator("#audit-heading")).ToBeVisibleAsync(Visible);
+            await FillAsync(page, "audit-search", "carol");
+            var rows = page.Locator("tr", new() { Has = page.GetByTestId("audit-row"), HasText = "user.create" });
+            await Assertions.Expect(rows.Filter(new() { HasText = "Failed" })).ToContainTextAsync("Passwords must be at least 12 characters.", new() { Timeout = 30_000 });
+            await Assertions.Expect(rows.Filter(new() { HasText = "Succeeded" })).ToContainTextAsync("carol: HelpDesk, enabled");
+            await Assertions.Expect(page.GetByTestId("export-csv")).ToHaveAttributeAsync("href", new Regex("audit/export\\.csv\\?text=carol$"));
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "audit-log.png"), FullPage = true });
+
+            await page.Context.ClearCookiesAsync();
+            await SignInAsync(page, "carol", password);
+            await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("carol", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("nav-users")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByTestId("nav-audit")).ToHaveCountAsync(0);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "users-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    /// <summary>Loads a page and waits for its circuit: until then the prerendered buttons ignore clicks.</summary>
+    private static async Task GotoInteractiveAsync(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+    }
+
+    private static async Task SignInAsync(IPage page, string userName, string password)
+    {
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#username", userName);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new Regex("/account/login"), new() { Timeout = 30_000 });
+    }
+
+    /// <summary>MudBlazor puts data-testid on the input or on its wrapper depending on the component; accept either.</summary>
+    private static Task FillAsync(IPage page, string testId, string value) =>
+        page.Locator($"input[data-testid={testId}]").Or(page.GetByTestId(testId).Locator("input")).FillAsync(value);
+
+    [GeneratedRegex("^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$")]
+    private static partial Regex PasswordPattern();
+}
