@@ -10,7 +10,7 @@ namespace Fleet.EndToEnd.Tests;
 /// </summary>
 public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 30_000 };
+    private static readonly LocatorAssertionsToBeVisibleOptions Visible = PageActions.Visible;
 
     [Fact]
     public async Task Admin_CreatesUserInDialog_SeesItInListAndAuditLog()
@@ -21,21 +21,21 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
 
         try
         {
-            await SignInAsync(page, "admin", PortalInstance.AdminPassword);
-            await GotoInteractiveAsync(page, "/admin/users");
+            await PageActions.SignInAsync(page, "admin", PortalInstance.AdminPassword);
+            await PageActions.GotoInteractiveAsync(page, "/admin/users");
             await Assertions.Expect(page.Locator("#users-heading")).ToBeVisibleAsync(Visible);
 
             // Too short a password and a bad address are shown beside their fields.
             await page.GetByTestId("new-user").ClickAsync();
-            await FillAsync(page, "user-name", "carol");
-            await FillAsync(page, "user-email", "not-an-address");
-            await FillAsync(page, "user-password", "short");
+            await PageActions.FillAsync(page, "user-name", "carol");
+            await PageActions.FillAsync(page, "user-email", "not-an-address");
+            await PageActions.FillAsync(page, "user-password", "short");
             await page.GetByTestId("create-user").ClickAsync();
             await Assertions.Expect(page.GetByText("Passwords must be at least 12 characters.")).ToBeVisibleAsync(Visible);
             await Assertions.Expect(page.GetByText("Enter an address like name@example.org, or leave it empty.")).ToBeVisibleAsync(Visible);
 
-            await FillAsync(page, "user-email", "carol@example.org");
-            await FillAsync(page, "user-password", string.Empty);
+            await PageActions.FillAsync(page, "user-email", "carol@example.org");
+            await PageActions.FillAsync(page, "user-password", string.Empty);
             await page.GetByTestId("user-role").ClickAsync();
             await page.GetByRole(AriaRole.Option, new() { Name = "HelpDesk" }).ClickAsync();
             await page.GetByTestId("create-user").ClickAsync();
@@ -59,7 +59,7 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             await page.GetByTestId("nav-audit").ClickAsync();
             await page.WaitForURLAsync(new Regex("/audit$"));   // navigated inside the live circuit, so no prerender to wait out
             await Assertions.Expect(page.Locator("#audit-heading")).ToBeVisibleAsync(Visible);
-            await FillAsync(page, "audit-search", "carol");
+            await PageActions.FillAsync(page, "audit-search", "carol");
             var rows = page.Locator("tr", new() { Has = page.GetByTestId("audit-row"), HasText = "user.create" });
             await Assertions.Expect(rows.Filter(new() { HasText = "Failed" })).ToContainTextAsync("Passwords must be at least 12 characters.", new() { Timeout = 30_000 });
             await Assertions.Expect(rows.Filter(new() { HasText = "Succeeded" })).ToContainTextAsync("carol: HelpDesk, enabled");
@@ -67,7 +67,7 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "audit-log.png"), FullPage = true });
 
             await page.Context.ClearCookiesAsync();
-            await SignInAsync(page, "carol", password);
+            await PageActions.SignInAsync(page, "carol", password);
             await Assertions.Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("carol", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("nav-users")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("nav-audit")).ToHaveCountAsync(0);
@@ -78,26 +78,6 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             throw;
         }
     }
-
-    /// <summary>Loads a page and waits for its circuit: until then the prerendered buttons ignore clicks.</summary>
-    private static async Task GotoInteractiveAsync(IPage page, string url)
-    {
-        await page.GotoAsync(url);
-        await page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
-    }
-
-    private static async Task SignInAsync(IPage page, string userName, string password)
-    {
-        await page.GotoAsync("/account/login");
-        await page.FillAsync("#username", userName);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("button[type=submit]");
-        await Assertions.Expect(page).Not.ToHaveURLAsync(new Regex("/account/login"), new() { Timeout = 30_000 });
-    }
-
-    /// <summary>MudBlazor puts data-testid on the input or on its wrapper depending on the component; accept either.</summary>
-    private static Task FillAsync(IPage page, string testId, string value) =>
-        page.Locator($"input[data-testid={testId}]").Or(page.GetByTestId(testId).Locator("input")).FillAsync(value);
 
     [GeneratedRegex("^[A-Za-z0-9]{5}(-[A-Za-z0-9]{5}){3}$")]
     private static partial Regex PasswordPattern();

@@ -1,4 +1,6 @@
 using Fleet.Portal.Data;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -56,8 +58,15 @@ internal static class AccountEndpoints
 
     public static void MapAccountEndpoints(this WebApplication app)
     {
-        app.MapPost("/account/logout", async (SignInManager<IdentityUser> signIn) =>
+        // Minimal APIs reject a bad antiforgery token only when they bind a form; sign-out binds nothing, so
+        // it checks the token itself, or any site could sign a user out with a cross-site POST.
+        app.MapPost("/account/logout", async Task<Results<RedirectHttpResult, BadRequest<string>>> (HttpContext http, IAntiforgery antiforgery, SignInManager<IdentityUser> signIn) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return TypedResults.BadRequest("Sign-out must come from the portal's own page (antiforgery token missing or invalid).");
+            }
+
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/login");
         });

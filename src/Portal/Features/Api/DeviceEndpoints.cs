@@ -13,9 +13,12 @@ internal static class DeviceEndpoints
         var devices = api.MapGroup("/devices").WithTags("Devices");
         devices.MapGet("/", ListAsync).RequireAuthorization(Policies.ViewFleet).WithName("devices.list");
         devices.MapGet("/counts", CountAsync).RequireAuthorization(Policies.ViewFleet).WithName("devices.counts");
-        devices.MapGet("/{id:guid}", GetAsync).RequireAuthorization(Policies.ViewFleet).WithName("device.get");
-        devices.MapPost("/{id:guid}/approve", ApproveAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.approve");
-        devices.MapPost("/{id:guid}/reject", RejectAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.reject");
+        devices.MapGet("/{id:guid}", GetAsync).RequireAuthorization(Policies.ViewFleet).WithName("device.get")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        devices.MapPost("/{id:guid}/approve", ApproveAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.approve")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/reject", RejectAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.reject")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -73,22 +76,22 @@ internal static class DeviceEndpoints
         TypedResults.Ok(await service.CountAsync(cancellationToken));
 
     [EndpointSummary("One device: identity, every MAC seen, status and recent events")]
-    private static async Task<Results<Ok<DeviceDetailDto>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> GetAsync(Guid id, DeviceService service, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult>> GetAsync(Guid id, DeviceService service, CancellationToken cancellationToken) =>
         await service.GetAsync(id, cancellationToken) is { } details
             ? TypedResults.Ok(DeviceDetailDto.From(details))
             : NotFound(id);
 
     [EndpointSummary("Approve a pending device: it receives its own credential")]
-    private static Task<Results<Ok<DeviceDetailDto>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>, ForbidHttpResult>> ApproveAsync(
+    private static Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> ApproveAsync(
         Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
         DecideAsync(id, service, http, approve: true, cancellationToken);
 
     [EndpointSummary("Reject a pending device: it is told so and never gets a credential")]
-    private static Task<Results<Ok<DeviceDetailDto>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>, ForbidHttpResult>> RejectAsync(
+    private static Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> RejectAsync(
         Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
         DecideAsync(id, service, http, approve: false, cancellationToken);
 
-    private static async Task<Results<Ok<DeviceDetailDto>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, Conflict<Microsoft.AspNetCore.Mvc.ProblemDetails>, ForbidHttpResult>> DecideAsync(
+    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> DecideAsync(
         Guid id, DeviceService service, HttpContext http, bool approve, CancellationToken cancellationToken)
     {
         var actor = Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString());
@@ -97,22 +100,17 @@ internal static class DeviceEndpoints
         {
             DecisionResult.Done => TypedResults.Ok(DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!)),
             DecisionResult.NotFound => NotFound(id),
-            DecisionResult.NotPending => TypedResults.Conflict(new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Title = "Device is not pending",
-                Detail = $"Device {id:N} was already approved or rejected; decisions are made once.",
-                Status = StatusCodes.Status409Conflict,
-            }),
+            DecisionResult.NotPending => TypedResults.Problem(
+                title: "Device is not pending",
+                detail: $"Device {id:N} was already approved or rejected; decisions are made once.",
+                statusCode: StatusCodes.Status409Conflict),
             _ => TypedResults.Forbid(),
         };
     }
 
-    private static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(Guid id) => TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails
-    {
-        Title = "No such device",
-        Detail = $"There is no device with id {id:N}.",
-        Status = StatusCodes.Status404NotFound,
-    });
+    // TypedResults.Problem, not NotFound(ProblemDetails): only the former answers application/problem+json.
+    private static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(title: "No such device", detail: $"There is no device with id {id:N}.", statusCode: StatusCodes.Status404NotFound);
 
     private static string Shorten(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
 }
