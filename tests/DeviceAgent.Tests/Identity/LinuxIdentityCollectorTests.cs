@@ -144,6 +144,34 @@ public sealed class LinuxIdentityCollectorTests : IDisposable
         Assert.Equal(Protocol.MaxFieldLength, Collector().Collect().Hostname.Length);
     }
 
+    [Fact]
+    public void ReadSerialNumber_DmiSerial_Trimmed()
+    {
+        _root.Write("sys/class/dmi/id/product_serial", "  PF3ABC12  \n");
+
+        Assert.Equal("PF3ABC12", Collector().Collect().SerialNumber);
+    }
+
+    [Fact]
+    public void ReadSerialNumber_DeviceTreeSerialWithNul_Read()
+    {
+        _root.Write("sys/firmware/devicetree/base/serial-number", "10000000a1b2c3d4\0");
+
+        Assert.Equal("10000000a1b2c3d4", Collector().Collect().SerialNumber);
+    }
+
+    [Theory]
+    [InlineData("To Be Filled By O.E.M.")]
+    [InlineData("Default string")]
+    [InlineData("0000000000")]
+    [InlineData("")]
+    public void ReadSerialNumber_PlaceholderOrMissing_Absent(string value)
+    {
+        _root.Write("sys/class/dmi/id/product_serial", value + "\n");
+
+        Assert.Null(Collector().Collect().SerialNumber);
+    }
+
     private LinuxIdentityCollector Collector() => new(Options.Create(new AgentOptions { HostRoot = _root.Path }));
 
     private void AddNic(string name, string address, bool physical)
