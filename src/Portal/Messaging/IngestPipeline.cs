@@ -71,12 +71,17 @@ internal sealed class IngestPipeline(
         await using var scope = scopes.CreateAsyncScope();
         var processor = ActivatorUtilities.CreateInstance<DeviceMessageProcessor>(scope.ServiceProvider, (ILogger)logger);
         var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+
+        // A batch tracks hundreds of entities; letting every query re-scan all of them for changes made
+        // enrolment quadratic in the batch size. Changes are detected once, before the commit.
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         await processor.PreloadAsync(batch, cancellationToken);
         foreach (var message in batch)
         {
             await processor.ProcessAsync(message, cancellationToken);
         }
 
+        db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
         return processor;
     }
