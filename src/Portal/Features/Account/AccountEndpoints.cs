@@ -53,11 +53,14 @@ internal static class AccountEndpoints
         builder.Services.AddSingleton<IPasswordGenerator, PasswordGenerator>();
 
         builder.Services.AddCascadingAuthenticationState();
+        builder.AddExternalSignIn();
         return builder;
     }
 
     public static void MapAccountEndpoints(this WebApplication app)
     {
+        app.MapExternalSignIn();
+
         // Minimal APIs reject a bad antiforgery token only when they bind a form; sign-out binds nothing, so
         // it checks the token itself, or any site could sign a user out with a cross-site POST.
         app.MapPost("/account/logout", async Task<Results<RedirectHttpResult, BadRequest<string>>> (HttpContext http, IAntiforgery antiforgery, SignInManager<IdentityUser> signIn) =>
