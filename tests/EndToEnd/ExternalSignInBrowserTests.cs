@@ -70,6 +70,7 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
             await page.Context.ClearCookiesAsync();
             await page.GotoAsync("/account/login");
             await page.GetByTestId("external-sign-in").ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"^{ProviderUrl(provider)}account/login"), new() { Timeout = 30_000 });
             await page.FillAsync("#username", "admin2");
             await page.FillAsync("#password", "admin2-password-123");
             await page.ClickAsync("button[type=submit]");
