@@ -31,15 +31,16 @@ internal static class DeploymentReportApplier
         if (report.Event is { } e && e.Id != device.LastUpdateEventId)
         {
             device.LastUpdateEventId = e.Id;
-            var version = e.TargetVersion ?? "an unknown version";
+            // No version: a rollback command that could not run, or a release the agent could not name.
+            var to = e.TargetVersion is null ? string.Empty : $" to {e.TargetVersion}";
             var (status, text) = e.Kind switch
             {
-                UpdateEventKind.Started => (DeviceUpdateStatus.Updating, $"Update to {version} started"),
-                UpdateEventKind.Staged => (DeviceUpdateStatus.Staged, $"Update to {version} staged for the next boot"),
-                UpdateEventKind.Rebooting => (DeviceUpdateStatus.Rebooting, $"Rebooting into {version}"),
-                UpdateEventKind.Succeeded => (DeviceUpdateStatus.Updated, $"Updated to {version}"),
-                UpdateEventKind.Failed => (DeviceUpdateStatus.Failed, $"Update to {version} failed"),
-                _ => (DeviceUpdateStatus.RolledBack, $"Rolled back from {version}"),
+                UpdateEventKind.Started => (DeviceUpdateStatus.Updating, $"Update{to} started"),
+                UpdateEventKind.Staged => (DeviceUpdateStatus.Staged, $"Update{to} staged for the next boot"),
+                UpdateEventKind.Rebooting => (DeviceUpdateStatus.Rebooting, $"Rebooting into {e.TargetVersion ?? "the new deployment"}"),
+                UpdateEventKind.Succeeded => (DeviceUpdateStatus.Updated, $"Updated{to}"),
+                UpdateEventKind.Failed => (DeviceUpdateStatus.Failed, $"Update{to} failed"),
+                _ => (DeviceUpdateStatus.RolledBack, e.TargetVersion is null ? "Rolled back" : $"Rolled back from {e.TargetVersion}"),
             };
             device.UpdateStatus = status;
             if (e.Kind == UpdateEventKind.RolledBack)
