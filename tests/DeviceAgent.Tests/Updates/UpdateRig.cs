@@ -14,7 +14,8 @@ namespace Fleet.DeviceAgent.Tests.Updates;
 /// </summary>
 internal sealed class UpdateRig : IAsyncDisposable
 {
-    public UpdateRig(string bootedVersion = "42.1", long bootedTimestamp = 1_000, UpdateAgentOptions? options = null, IProcessRunner? runner = null)
+    /// <param name="deliverReports">Take every report as soon as it is ready (false: a device loop publishes them).</param>
+    public UpdateRig(string bootedVersion = "42.1", long bootedTimestamp = 1_000, UpdateAgentOptions? options = null, IProcessRunner? runner = null, bool deliverReports = true)
     {
         Os = new FakeOs(bootedVersion, bootedTimestamp);
         Booted = FakeOs.ReleaseOf(bootedVersion, bootedTimestamp);
@@ -32,6 +33,11 @@ internal sealed class UpdateRig : IAsyncDisposable
             Options.Create(options ?? new UpdateAgentOptions()),
             Time,
             Logger<UpdateCoordinator>());
+        if (!deliverReports)
+        {
+            return;
+        }
+
         Coordinator.ReportReady += (_, _) =>
         {
             while (Coordinator.NextReport() is { } report)
