@@ -253,10 +253,10 @@ public sealed class UpdateDriver(
 
         logger.Log(
             outcome.Kind == UpdateEventKind.Succeeded ? LogLevel.Information : LogLevel.Warning,
-            "{Kind} after reboot: {Version} {Error}",
+            "{Kind} after reboot: {Version}{Error}",
             outcome.Kind,
-            outcome.TargetVersion,
-            outcome.Error);
+            outcome.TargetVersion ?? booted.Version,
+            outcome.Error is null ? string.Empty : $" ({outcome.Error})");
         return new DriverStep(state with { Pending = null }, [outcome], false);
     }
 
