@@ -53,6 +53,7 @@ public sealed class UpdateCoordinator(
     private DeploymentReport? _lastDelivered;
     private DateTimeOffset _lastDeliveredAt = DateTimeOffset.MinValue;
     private bool _connectReport;
+    private bool _warnedNoNodeId;
 
     public event EventHandler? ReportReady;
 
@@ -163,6 +164,12 @@ public sealed class UpdateCoordinator(
         state = observed;
         var events = new List<UpdateEvent>(inferred);
         var rebootNow = false;
+        if (options.Value.Enabled && state.Policy is not null && observation.Booted is not null && observation.NodeUuid is null && !_warnedNoNodeId)
+        {
+            _warnedNoNodeId = true;
+            logger.LogWarning("/etc/machine-id is unreadable, so there is no node id for Cincinnati and FleetLock: updates are not managed");
+        }
+
         if (options.Value.Enabled && state.Policy is { } policy && observation.Booted is not null && observation.NodeUuid is not null)
         {
             DriverStep? step = null;
@@ -232,6 +239,8 @@ public sealed class UpdateCoordinator(
             return (state, false);
         }
 
+        // Zincati joins paths to its base URLs as URLs are joined, so a base with a path needs its '/'.
+        policy = policy with { CincinnatiBaseUrl = WithSlash(policy.CincinnatiBaseUrl), FleetLockBaseUrl = WithSlash(policy.FleetLockBaseUrl) };
         logger.LogInformation(
             "Update policy: stream {Stream}, updates {State}{Pin}, group {Group}, server {Url}",
             policy.Stream,
@@ -315,6 +324,8 @@ public sealed class UpdateCoordinator(
 
         return !cancellationToken.IsCancellationRequested;
     }
+
+    private static string WithSlash(string url) => url.EndsWith('/') ? url : url + "/";
 
     private static bool SameContent(DeploymentReport a, DeploymentReport? b) =>
         b is not null && a with { SentAt = default, Event = null } == b with { SentAt = default, Event = null };

@@ -122,7 +122,19 @@ public sealed class FileUpdateStateStore(IOptions<AgentOptions> options, ILogger
 
     public async Task SaveAsync(UpdateState state, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.Value.StateDirectory);
+        // The directory also holds state.json with the device's secret: create it private, as FileStateStore does.
+        if (!Directory.Exists(options.Value.StateDirectory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(options.Value.StateDirectory);
+            }
+            else
+            {
+                Directory.CreateDirectory(options.Value.StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
         var temporary = FilePath + ".tmp";
         await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
         {

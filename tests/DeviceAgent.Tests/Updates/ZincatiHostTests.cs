@@ -46,6 +46,19 @@ public sealed class ZincatiHostTests
     }
 
     [Fact]
+    public async Task Cycle_BaseUrlsWithPathButNoSlash_SlashAddedSoZincatiKeepsThePath()
+    {
+        await using var rig = new UpdateRig("42.1");
+        rig.Os.InstallZincati();
+
+        await rig.CycleAsync(rig.Policy() with { CincinnatiBaseUrl = "https://fleet.example.org/updates", FleetLockBaseUrl = "https://fleet.example.org/updates" });
+
+        var dropIn = await File.ReadAllTextAsync(Path.Combine(rig.Os.Root, ZincatiConfigWriter.RelativePath), TestContext.Current.CancellationToken);
+        Assert.Contains("base_url = \"https://fleet.example.org/updates/\"", dropIn, StringComparison.Ordinal);
+        Assert.Contains("fleet_lock.base_url = \"https://fleet.example.org/updates/\"", dropIn, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cycle_ZincatiAppliedAnOlderDeployment_RollbackDetected()
     {
         await using var rig = new UpdateRig("42.2", 2_000);
