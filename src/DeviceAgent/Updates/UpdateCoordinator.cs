@@ -207,8 +207,10 @@ public sealed class UpdateCoordinator(
 
     private (UpdateState State, bool Changed) TakePolicy(UpdateState state)
     {
+        // Every policy message also asks for a check now: the portal re-sends the policy to make
+        // devices look at a release it just published, without waiting for their next check.
         var policy = Interlocked.Exchange(ref _incomingPolicy, null);
-        if (policy is null || policy == state.Policy)
+        if (policy is null)
         {
             return (state, false);
         }
@@ -222,6 +224,11 @@ public sealed class UpdateCoordinator(
 
         // Zincati joins paths to its base URLs as URLs are joined, so a base with a path needs its '/'.
         policy = policy with { CincinnatiBaseUrl = WithSlash(policy.CincinnatiBaseUrl), FleetLockBaseUrl = WithSlash(policy.FleetLockBaseUrl) };
+        if (policy == state.Policy)
+        {
+            return (state, true);
+        }
+
         logger.LogInformation(
             "Update policy: stream {Stream}, updates {State}{Pin}, group {Group}, server {Url}",
             policy.Stream,

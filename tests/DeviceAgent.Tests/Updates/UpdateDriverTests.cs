@@ -54,6 +54,21 @@ public sealed class UpdateDriverTests
     }
 
     [Fact]
+    public async Task Cycle_SamePolicySentAgain_ChecksAtOnce()
+    {
+        await using var rig = new UpdateRig("42.1");
+        rig.Server.Offer(rig.Booted);
+        await rig.CycleAsync(rig.Policy());
+
+        rig.Server.Offer(rig.Booted, rig.Os.AddRelease("42.2", 2_000));
+        await rig.CycleAsync();
+        await rig.CycleAsync(rig.Policy());
+
+        Assert.Equal(2, rig.Server.GraphQueries.Count);
+        Assert.Equal("Rebooting 42.2", rig.EventSummary.Last());
+    }
+
+    [Fact]
     public async Task Cycle_Pinned_DeploysThePinNotTheNewest()
     {
         await using var rig = new UpdateRig("42.1");
