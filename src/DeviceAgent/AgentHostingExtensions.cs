@@ -1,5 +1,7 @@
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Updates;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MQTTnet;
 
 namespace Fleet.DeviceAgent;
@@ -27,7 +29,40 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IIdentityCollector, LinuxIdentityCollector>();
         builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
+        builder.AddOsUpdates();
         builder.Services.AddHostedService<AgentWorker>();
+        return builder;
+    }
+
+    /// <summary>
+    /// OS update management: adapters for rpm-ostree, systemctl and greenboot (real binaries from PATH),
+    /// Zincati's drop-in, the Cincinnati/FleetLock driver and the coordinator the device loop talks to.
+    /// Registered with TryAdd so a test host can put its own process runner (a PATH with stand-ins) first.
+    /// </summary>
+    public static HostApplicationBuilder AddOsUpdates(this HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<UpdateAgentOptions>().BindConfiguration(UpdateAgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IProcessRunner>(_ => new ProcessRunner());
+        services.TryAddSingleton<IRpmOstree, RpmOstreeCli>();
+        services.TryAddSingleton<SystemctlCli>();
+        services.TryAddSingleton<ISystemReboot>(sp => sp.GetRequiredService<SystemctlCli>());
+        services.TryAddSingleton<IServiceManager>(sp => sp.GetRequiredService<SystemctlCli>());
+        services.TryAddSingleton<IUpdateHost, LinuxUpdateHost>();
+        services.TryAddSingleton<IGreenbootReader, GreenbootReader>();
+        services.TryAddSingleton<IUpdateStateStore, FileUpdateStateStore>();
+
+        // One client for both protocols; long enough for a slow graph, short enough to notice a dead server.
+        services.TryAddSingleton(_ => new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(2) });
+        services.TryAddSingleton<CincinnatiClient>();
+        services.TryAddSingleton<FleetLockClient>();
+        services.TryAddSingleton<ZincatiConfigWriter>();
+        services.TryAddSingleton<DeploymentObserver>();
+        services.TryAddSingleton<UpdateDriver>();
+        services.TryAddSingleton<UpdateCoordinator>();
+        services.TryAddSingleton<IDeviceUpdates>(sp => sp.GetRequiredService<UpdateCoordinator>());
+        services.AddHostedService<UpdateWorker>();
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 
@@ -14,11 +15,12 @@ internal sealed class AgentWorker(
     IOptions<AgentOptions> options,
     MqttClientFactory clientFactory,
     TimeProvider time,
-    ILogger<DeviceRuntime> logger) : BackgroundService
+    ILogger<DeviceRuntime> logger,
+    IDeviceUpdates? updates = null) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger);
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates);
         return runtime.RunAsync(stoppingToken);
     }
 }

@@ -30,6 +30,30 @@ public static class Protocol
     /// <summary>Most <c>/etc/os-release</c> fields accepted in one enrolment request.</summary>
     public const int MaxOsReleaseFields = 64;
 
+    /// <summary>Longest accepted OS version (<c>42.20250901.3.0</c>) and update stream or group name, in characters.</summary>
+    public const int MaxVersionLength = 128;
+
+    /// <summary>Length of an OSTree commit checksum: SHA-256 as lower-case hex.</summary>
+    public const int OstreeChecksumLength = 64;
+
+    /// <summary>Longest accepted deployment origin (refspec or container image reference), in characters.</summary>
+    public const int MaxOriginLength = 512;
+
+    /// <summary>Longest error text an update event carries; the agent cuts longer tool output to this.</summary>
+    public const int MaxUpdateErrorLength = 1024;
+
+    /// <summary>Longest accepted rollback command id; ids are 1–64 characters of <c>A–Z a–z 0–9 . _ -</c>.</summary>
+    public const int MaxCommandIdLength = 64;
+
+    /// <summary>Longest accepted update stream or reboot group name, in characters.</summary>
+    public const int MaxUpdateNameLength = 64;
+
+    /// <summary>Longest accepted Cincinnati or FleetLock base URL, in characters.</summary>
+    public const int MaxUrlLength = 2048;
+
+    /// <summary>Longest accepted event id (<see cref="Messages.UpdateEvent.Id"/>), in characters.</summary>
+    public const int MaxEventIdLength = 64;
+
     /// <summary>Heartbeat interval used until the portal says otherwise, in seconds.</summary>
     public const int DefaultHeartbeatIntervalSeconds = 30;
 }

@@ -40,6 +40,16 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/settings</c>.</returns>
     public static string Settings(string deviceId) => $"{DevicePrefix(deviceId)}settings";
 
+    /// <summary>Agent → portal: a <see cref="Messages.DeploymentReport"/> (booted and staged OS deployments, greenboot, update events).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/deployments</c>.</returns>
+    public static string Deployments(string deviceId) => $"{DevicePrefix(deviceId)}deployments";
+
+    /// <summary>Portal → agent: the <see cref="Messages.UpdatePolicy"/> the device must follow (stream, pause, pin, update URLs, rollback command).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/update-policy</c>.</returns>
+    public static string UpdatePolicy(string deviceId) => $"{DevicePrefix(deviceId)}update-policy";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
@@ -73,6 +83,8 @@ public static class Topics
             ("devices", "heartbeat") => TopicKind.Heartbeat,
             ("devices", "status") => TopicKind.Status,
             ("devices", "settings") => TopicKind.Settings,
+            ("devices", "deployments") => TopicKind.Deployments,
+            ("devices", "update-policy") => TopicKind.UpdatePolicy,
             _ => TopicKind.Unknown,
         };
         if (kind == TopicKind.Unknown)
@@ -105,6 +117,12 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/settings</c>.</summary>
     Settings,
+
+    /// <summary><c>fleet/devices/{id}/deployments</c>.</summary>
+    Deployments,
+
+    /// <summary><c>fleet/devices/{id}/update-policy</c>.</summary>
+    UpdatePolicy,
 }
 
 /// <summary>A parsed Fleet topic.</summary>

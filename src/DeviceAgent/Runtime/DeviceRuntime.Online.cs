@@ -10,6 +10,8 @@ namespace Fleet.DeviceAgent.Runtime;
 // Enrolled life: connect with the device credential, report status, apply settings, send heartbeats.
 public sealed partial class DeviceRuntime
 {
+    private static readonly TimeSpan DeploymentReportRetry = TimeSpan.FromSeconds(60);
+
     private static readonly byte[] OfflinePayload =
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new DeviceStatus(DeviceState.Offline), FleetJson.Default.DeviceStatus);
 
@@ -106,6 +108,12 @@ public sealed partial class DeviceRuntime
             _logger.LogWarning("The broker refused the subscription to {Topic}; keeping a heartbeat interval of {Interval}", settingsTopic, HeartbeatInterval);
         }
 
+        var policyTopic = Topics.UpdatePolicy(deviceId);
+        if (_updates is not null && !await session.SubscribeAsync(policyTopic, cancellationToken))
+        {
+            _logger.LogWarning("The broker refused the subscription to {Topic}; OS updates follow the last policy received", policyTopic);
+        }
+
         if (!await session.PublishAsync(statusTopic, new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus, cancellationToken))
         {
             _logger.LogWarning("The broker refused the Online status of device {DeviceId}", deviceId);
@@ -114,15 +122,57 @@ public sealed partial class DeviceRuntime
         SetPhase(DevicePhase.Connected);
         _logger.LogInformation("Device {DeviceId} connected to {Host}:{Port}", deviceId, _options.BrokerHost, _options.BrokerPort);
 
+        void Wake(object? sender, EventArgs e) => session.Wake();
+        if (_updates is not null)
+        {
+            _updates.ReportReady += Wake;
+            _updates.OnConnected();
+        }
+
+        try
+        {
+            return await RunConnectedAsync(session, deviceId, settingsTopic, policyTopic, cancellationToken);
+        }
+        finally
+        {
+            if (_updates is not null)
+            {
+                _updates.ReportReady -= Wake;
+            }
+        }
+    }
+
+    private async Task<bool> RunConnectedAsync(MqttSession session, string deviceId, string settingsTopic, string policyTopic, CancellationToken cancellationToken)
+    {
         var lastHeartbeat = DateTimeOffset.MinValue;
+        var reportsRefusedUntil = DateTimeOffset.MinValue;
         while (true)
         {
-            var due = lastHeartbeat == DateTimeOffset.MinValue ? _time.GetUtcNow() : lastHeartbeat + HeartbeatInterval;
-            if (_time.GetUtcNow() >= due)
+            var now = _time.GetUtcNow();
+            var due = lastHeartbeat == DateTimeOffset.MinValue ? now : lastHeartbeat + HeartbeatInterval;
+            if (now >= due)
             {
-                lastHeartbeat = _time.GetUtcNow();
+                lastHeartbeat = now;
                 await SendHeartbeatAsync(session, deviceId, cancellationToken);
                 continue;
+            }
+
+            if (_updates is not null && now >= reportsRefusedUntil && _updates.NextReport() is { } report)
+            {
+                if (await session.PublishAsync(Topics.Deployments(deviceId), report, FleetJson.Default.DeploymentReport, cancellationToken))
+                {
+                    _updates.Delivered(report);
+                    continue;
+                }
+
+                // An older portal refuses the topic, a busy one answers 0x80: either way, not again at once.
+                reportsRefusedUntil = now + DeploymentReportRetry;
+                _logger.LogWarning("The broker refused a deployment report of device {DeviceId}; trying again in {Seconds} s", deviceId, DeploymentReportRetry.TotalSeconds);
+            }
+
+            if (reportsRefusedUntil > now && reportsRefusedUntil < due)
+            {
+                due = reportsRefusedUntil;
             }
 
             switch (await session.WaitAsync(due, cancellationToken))
@@ -132,6 +182,17 @@ public sealed partial class DeviceRuntime
                     return false;
                 case MessageReceived message when message.Topic == settingsTopic:
                     ApplySettings(message);
+                    break;
+                case MessageReceived message when message.Topic == policyTopic && _updates is not null:
+                    if (MessageJson.TryDeserialize(message.Payload, FleetJson.Default.UpdatePolicy, out var policy))
+                    {
+                        _updates.OnPolicy(policy);
+                    }
+                    else
+                    {
+                        _logger.LogWarning("Ignoring an unreadable update policy on {Topic}", message.Topic);
+                    }
+
                     break;
                 default:
                     break;

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Updates;
 using Fleet.Shared;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -32,6 +33,7 @@ public sealed partial class DeviceRuntime
     private readonly ILogger _logger;
     private readonly Random _random;
     private readonly ReconnectBackoff _revocationBackoff;
+    private readonly IDeviceUpdates? _updates;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -49,6 +51,7 @@ public sealed partial class DeviceRuntime
     /// <param name="time">Clock for heartbeats, retries and back-off.</param>
     /// <param name="logger">Where state transitions are logged.</param>
     /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
+    /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -57,7 +60,8 @@ public sealed partial class DeviceRuntime
         Func<IMqttClient> clientFactory,
         TimeProvider time,
         ILogger logger,
-        Random? random = null)
+        Random? random = null,
+        IDeviceUpdates? updates = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -74,6 +78,7 @@ public sealed partial class DeviceRuntime
         _time = time;
         _logger = logger;
         _random = random ?? Random.Shared;
+        _updates = updates;
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
     }

@@ -16,6 +16,12 @@ internal sealed record MessageReceived(string Topic, byte[] Payload) : SessionEv
 
 internal sealed record ConnectionLost(MqttClientDisconnectReason Reason, string? Detail) : SessionEvent;
 
+/// <summary>Something outside the connection has work for the loop (a deployment report is ready).</summary>
+internal sealed record Wakeup : SessionEvent
+{
+    public static readonly Wakeup Instance = new();
+}
+
 /// <summary>
 /// One MQTT connection. The client's callbacks only queue events; the device loop does every
 /// connect, publish and disconnect itself. MQTTnet forbids connect/disconnect concurrently with other
@@ -93,6 +99,9 @@ internal sealed class MqttSession : IDisposable
             return null;
         }
     }
+
+    /// <summary>Makes a pending <see cref="WaitAsync"/> return <see cref="Wakeup"/>; safe from any thread.</summary>
+    public void Wake() => _events.Writer.TryWrite(Wakeup.Instance);
 
     /// <summary>Sends DISCONNECT (which tells the broker not to publish the will); never throws.</summary>
     public async Task DisconnectQuietlyAsync()

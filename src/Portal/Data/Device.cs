@@ -63,6 +63,66 @@ public sealed class Device
     public double? Load15 { get; set; }
 
     public List<DeviceMac> Macs { get; set; } = [];
+
+    // OS updates, from the device's DeploymentReports; mapped in DeviceUpdateConfiguration.
+
+    /// <summary>Version of the booted OS deployment (<c>42.20250901.3.0</c>).</summary>
+    public string? BootedVersion { get; set; }
+
+    /// <summary>Base OSTree commit of the booted deployment (64 hex digits).</summary>
+    public string? BootedChecksum { get; set; }
+
+    /// <summary>Version staged for the next boot, if any.</summary>
+    public string? StagedVersion { get; set; }
+
+    /// <summary>Where the device is in updating; null until its first report.</summary>
+    public DeviceUpdateStatus? UpdateStatus { get; set; }
+
+    /// <summary>Greenboot's verdict on the current boot; null until the first report.</summary>
+    public Shared.Messages.GreenbootStatus? Greenboot { get; set; }
+
+    /// <summary>When the portal last learnt that the device went back to an older deployment.</summary>
+    public DateTimeOffset? LastRollbackAt { get; set; }
+
+    /// <summary>Zincati, the Fleet agent, or nobody; null until the first report.</summary>
+    public Shared.Messages.UpdateAgentKind? UpdateAgent { get; set; }
+
+    /// <summary>The node id the device uses with Cincinnati and FleetLock (32 hex digits), so those requests can be matched to it.</summary>
+    public string? NodeUuid { get; set; }
+
+    /// <summary>The last rollback command id the device acknowledged.</summary>
+    public string? RollbackCommandAck { get; set; }
+
+    /// <summary>Id of the last update event recorded; a re-sent event with this id is not recorded twice.</summary>
+    public string? LastUpdateEventId { get; set; }
+
+    /// <summary>When the last deployment report arrived (portal clock).</summary>
+    public DateTimeOffset? DeploymentsReportedAt { get; set; }
+}
+
+/// <summary>Where a device is in updating its OS, as its reports tell.</summary>
+public enum DeviceUpdateStatus
+{
+    /// <summary>Nothing in progress.</summary>
+    Idle = 0,
+
+    /// <summary>Downloading and deploying a release.</summary>
+    Updating = 1,
+
+    /// <summary>A new deployment waits for the next boot (for the reboot lock).</summary>
+    Staged = 2,
+
+    /// <summary>Rebooting into the new deployment.</summary>
+    Rebooting = 3,
+
+    /// <summary>The last update succeeded.</summary>
+    Updated = 4,
+
+    /// <summary>The last update failed.</summary>
+    Failed = 5,
+
+    /// <summary>The device went back to an older deployment.</summary>
+    RolledBack = 6,
 }
 
 /// <summary>Where a device stands in enrolment.</summary>

@@ -51,6 +51,7 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
             d.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
             d.HasMany(x => x.Macs).WithOne().HasForeignKey(m => m.DeviceId).OnDelete(DeleteBehavior.Cascade);
         });
+        builder.ApplyConfiguration(new DeviceUpdateConfiguration());
 
         builder.Entity<DeviceMac>(m =>
         {

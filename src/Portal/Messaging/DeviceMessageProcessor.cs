@@ -16,12 +16,16 @@ namespace Fleet.Portal.Messaging;
 internal sealed class DeviceMessageProcessor(
     FleetDbContext db,
     EnrollmentDecider enrollment,
+    IUpdatePolicyProvider policies,
     IOptions<DeviceOptions> options,
     ILogger logger)
 {
     public List<(string Topic, byte[] Payload)> Outbox { get; } = [];
 
     public HashSet<Guid> Changed { get; } = [];
+
+    /// <summary>Update outcomes to hand to <see cref="IUpdateOutcomeSink"/> once the batch is committed.</summary>
+    public List<(Guid DeviceId, string Version, UpdateOutcome Outcome)> Outcomes { get; } = [];
 
     /// <summary>Loads the devices a batch refers to in one query, so per-message lookups hit memory.</summary>
     public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
@@ -49,6 +53,9 @@ internal sealed class DeviceMessageProcessor(
                 break;
             case InboundKind.Status:
                 await HandleStatusAsync(message, cancellationToken);
+                break;
+            case InboundKind.Deployments:
+                await HandleDeploymentsAsync(message, cancellationToken);
                 break;
             case InboundKind.ConnectionLost:
                 if (await FindDeviceAsync(message, cancellationToken) is { } lost)
@@ -120,11 +127,55 @@ internal sealed class DeviceMessageProcessor(
             SetOnline(device, true, message.ReceivedAt, "connected");
             var settings = new DeviceSettings(options.Value.HeartbeatIntervalSeconds);
             Outbox.Add((Topics.Settings(message.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings)));
+            await AddUpdatePolicyAsync(device, message.Id, cancellationToken);
         }
         else
         {
             SetOnline(device, false, message.ReceivedAt, "went offline (will message or shutdown)");
         }
+    }
+
+    private async Task AddUpdatePolicyAsync(Device device, string topicId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var policy = await policies.GetPolicyAsync(device.Id, cancellationToken);
+            Outbox.Add((Topics.UpdatePolicy(topicId), JsonSerializer.SerializeToUtf8Bytes(policy, FleetJson.Default.UpdatePolicy)));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The device keeps the policy it last received; failing the batch would only cost it its Online.
+            logger.LogError(ex, "No update policy sent to device {DeviceId:N}: the policy provider failed", device.Id);
+        }
+    }
+
+    private async Task HandleDeploymentsAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!TryRead(message, FleetJson.Default.DeploymentReport, out var report) || await FindDeviceAsync(message, cancellationToken) is not { } device)
+        {
+            return;
+        }
+
+        var errors = DeploymentReportValidator.Validate(report);
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Deployment report from device {DeviceId:N} dropped: {Errors}", device.Id, string.Join("; ", errors));
+            return;
+        }
+
+        var applied = DeploymentReportApplier.Apply(device, report, message.ReceivedAt);
+        foreach (var text in applied.Events)
+        {
+            AddEvent(device.Id, message.ReceivedAt, "update", text);
+        }
+
+        if (applied.Outcome is { } outcome)
+        {
+            Outcomes.Add((device.Id, outcome.Version, outcome.Outcome));
+        }
+
+        device.LastSeenAt = message.ReceivedAt;
+        Changed.Add(device.Id);
     }
 
     private async Task SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)

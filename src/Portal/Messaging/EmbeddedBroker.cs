@@ -199,6 +199,7 @@ internal sealed partial class EmbeddedBroker(
         {
             TopicKind.EnrollmentRequest => InboundKind.EnrollmentRequest,
             TopicKind.Heartbeat => InboundKind.Heartbeat,
+            TopicKind.Deployments => InboundKind.Deployments,
             _ => InboundKind.Status,
         };
         var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow())

@@ -6,6 +6,7 @@ internal enum InboundKind
     EnrollmentRequest,
     Heartbeat,
     Status,
+    Deployments,
     ConnectionLost,
     PresenceSweep,
 }

@@ -99,5 +99,27 @@ internal sealed class IngestPipeline(
         }
 
         notifier.Notify(result.Changed);
+        if (result.Outcomes.Count > 0)
+        {
+            await ReportOutcomesAsync(result.Outcomes, cancellationToken);
+        }
+    }
+
+    /// <summary>After the commit: the reports are stored whatever the sink does with their outcomes.</summary>
+    private async Task ReportOutcomesAsync(IReadOnlyList<(Guid DeviceId, string Version, UpdateOutcome Outcome)> outcomes, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var sink = scope.ServiceProvider.GetRequiredService<IUpdateOutcomeSink>();
+        foreach (var (deviceId, version, outcome) in outcomes)
+        {
+            try
+            {
+                await sink.RecordAsync(deviceId, version, outcome, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Update outcome {Outcome} of {Version} on device {DeviceId:N} could not be recorded", outcome, version, deviceId);
+            }
+        }
     }
 }

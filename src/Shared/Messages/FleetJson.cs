@@ -22,4 +22,6 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(DeviceSettings))]
+[JsonSerializable(typeof(DeploymentReport))]
+[JsonSerializable(typeof(UpdatePolicy))]
 public sealed partial class FleetJson : JsonSerializerContext;

@@ -52,6 +52,13 @@ internal sealed class FakePortal : IAsyncDisposable
     /// <summary>Sent to a device when it reports Online, as the portal does.</summary>
     public DeviceSettings? SettingsOnOnline { get; set; }
 
+    /// <summary>Sent to a device after its settings when it reports Online, as the portal does.</summary>
+    public UpdatePolicy? UpdatePolicyOnOnline { get; set; }
+
+    /// <summary>Publishes to a device topic as the portal does (a changed update policy, say).</summary>
+    public Task SendAsync<T>(string topic, T message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        InjectAsync(topic, JsonSerializer.SerializeToUtf8Bytes(message, typeInfo));
+
     public static async Task<FakePortal> StartAsync(Action<FakePortal>? configure = null)
     {
         var portal = new FakePortal(FreePort());
@@ -136,10 +143,17 @@ internal sealed class FakePortal : IAsyncDisposable
                 await InjectAsync(Topics.EnrollmentResponse(topic.Id), JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse));
             }
         }
-        else if (topic.Kind == TopicKind.Status && SettingsOnOnline is { } settings
-            && published.Read(FleetJson.Default.DeviceStatus).State == DeviceState.Online)
+        else if (topic.Kind == TopicKind.Status && published.Read(FleetJson.Default.DeviceStatus).State == DeviceState.Online)
         {
-            await InjectAsync(Topics.Settings(topic.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings));
+            if (SettingsOnOnline is { } settings)
+            {
+                await InjectAsync(Topics.Settings(topic.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings));
+            }
+
+            if (UpdatePolicyOnOnline is { } policy)
+            {
+                await InjectAsync(Topics.UpdatePolicy(topic.Id), JsonSerializer.SerializeToUtf8Bytes(policy, FleetJson.Default.UpdatePolicy));
+            }
         }
     }
 

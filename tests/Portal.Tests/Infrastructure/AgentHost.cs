@@ -19,7 +19,14 @@ public sealed class AgentHost : IAsyncDisposable
 
     public string StateDirectory { get; }
 
-    public static async Task<AgentHost> StartAsync(int mqttPort, string? stateDirectory = null, string hostRoot = "/")
+    /// <param name="settings">Extra configuration, e.g. <c>Agent:Updates:CheckIntervalMinutes</c>.</param>
+    /// <param name="services">Registrations after the agent's own, e.g. a <c>FakeOs.Runner</c> as <c>IProcessRunner</c> so rpm-ostree and systemctl are the stand-ins.</param>
+    public static async Task<AgentHost> StartAsync(
+        int mqttPort,
+        string? stateDirectory = null,
+        string hostRoot = "/",
+        IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         stateDirectory ??= Path.Combine(Directory.CreateTempSubdirectory("fleet-agent-").FullName, "state");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -31,7 +38,13 @@ public sealed class AgentHost : IAsyncDisposable
             ["Agent:HostRoot"] = hostRoot,
             ["Agent:KeepAliveSeconds"] = "5",
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.AddDeviceAgent();
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
         return new AgentHost(host, stateDirectory);

@@ -43,7 +43,13 @@ public sealed class PortalInstance : IAsyncDisposable
     public AuditQueryService AuditQuery => Services.GetRequiredService<AuditQueryService>();
 
     /// <param name="time">A clock for the whole portal (token expiry tests pass a FakeTimeProvider); the system clock by default.</param>
-    public static async Task<PortalInstance> StartAsync(IDictionary<string, string?>? settings = null, string? dataDirectory = null, int? mqttPort = null, TimeProvider? time = null)
+    /// <param name="services">Extra registrations after the portal's own (a recording <c>IUpdateOutcomeSink</c>, a test policy provider).</param>
+    public static async Task<PortalInstance> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        string? dataDirectory = null,
+        int? mqttPort = null,
+        TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
         var port = mqttPort ?? FreePort.Next();
@@ -72,6 +78,8 @@ public sealed class PortalInstance : IAsyncDisposable
             {
                 builder.Services.AddSingleton(time);
             }
+
+            services?.Invoke(builder.Services);
         });
         var instance = new PortalInstance(app, dataDirectory, port, logs);
         await app.StartAsync();

@@ -1,0 +1,44 @@
+using Fleet.Shared.Messages;
+
+namespace Fleet.Portal.Tests.Infrastructure;
+
+/// <summary>A device enrolled over the bootstrap channel and approved, for tests that start at the device session.</summary>
+public static class ApprovedDevice
+{
+    /// <summary>Enrols a device and approves it; returns its id and secret.</summary>
+    public static async Task<(string DeviceId, string Secret)> EnrolAsync(PortalInstance portal, string hostname = "test-host")
+    {
+        ArgumentNullException.ThrowIfNull(portal);
+        var (client, _) = await TestMqttClient.ConnectBootstrapAsync(portal.MqttPort);
+        await using var _ = client;
+        await client.EnrollAsync(TestMqttClient.Request(hostname: hostname));
+        var device = (await portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
+        await portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
+        var response = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
+        Assert.Equal(EnrollmentDecision.Approved, response.Decision);
+        return (response.DeviceId!, response.Secret!);
+    }
+
+    /// <summary>Enrols, approves and connects as the device.</summary>
+    public static async Task<(string DeviceId, TestMqttClient Client)> ConnectAsync(PortalInstance portal, string hostname = "test-host")
+    {
+        var (id, secret) = await EnrolAsync(portal, hostname);
+        var (client, code) = await TestMqttClient.ConnectAsync(portal.MqttPort, id, id, secret);
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
+        return (id, client);
+    }
+}
+
+/// <summary>Keeps every outcome the portal hands to <c>IUpdateOutcomeSink</c>.</summary>
+public sealed class RecordingOutcomeSink : Fleet.Portal.Features.Devices.IUpdateOutcomeSink
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(Guid DeviceId, string Version, Fleet.Portal.Features.Devices.UpdateOutcome Outcome)> _outcomes = new();
+
+    public IReadOnlyCollection<(Guid DeviceId, string Version, Fleet.Portal.Features.Devices.UpdateOutcome Outcome)> Outcomes => _outcomes;
+
+    public Task RecordAsync(Guid deviceId, string version, Fleet.Portal.Features.Devices.UpdateOutcome outcome, CancellationToken cancellationToken)
+    {
+        _outcomes.Enqueue((deviceId, version, outcome));
+        return Task.CompletedTask;
+    }
+}
