@@ -147,7 +147,7 @@ public sealed partial class ReleaseImportService(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var target = await db.UpdateStreams.Include(s => s.Releases).ThenInclude(r => r.Architectures)
+        var target = await db.UpdateStreams.Include(s => s.Releases).ThenInclude(r => r.Architectures).AsSplitQuery()
             .SingleOrDefaultAsync(s => s.Name == stream, cancellationToken);
         if (target is null)
         {
