@@ -30,11 +30,12 @@ internal sealed class NodeUuidStamp : SaveChangesInterceptor
             return;
         }
 
-        // Interceptors run before SaveChanges detects changes; a changed machine-id must be seen here.
-        context.ChangeTracker.DetectChanges();
+        // Entries() detects changes first (interceptors run before SaveChanges does), so a changed machine-id is seen.
+        // Heartbeats modify devices all the time: only a new device, a new machine-id or a missing UUID needs the HMAC.
         foreach (var entry in context.ChangeTracker.Entries<Device>())
         {
-            if (entry.State is EntityState.Added or EntityState.Modified)
+            if (entry.State == EntityState.Added
+                || (entry.State == EntityState.Modified && (entry.Property(d => d.MachineId).IsModified || entry.Entity.ZincatiNodeUuid is null)))
             {
                 var uuid = NodeUuid.FromMachineId(entry.Entity.MachineId);
                 if (entry.Entity.ZincatiNodeUuid != uuid)
