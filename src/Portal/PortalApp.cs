@@ -8,6 +8,7 @@ using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,6 +39,7 @@ public static class PortalApp
         builder.AddAudit();
         builder.AddUsers();
         builder.AddDevices();
+        builder.AddUpdates();
         builder.AddFleetMessaging();
         builder.AddHealth();
         builder.AddApi();
@@ -59,6 +61,7 @@ public static class PortalApp
         app.MapHealthEndpoints();
         app.MapAccountEndpoints();
         app.MapApi();
+        app.MapUpdateProtocolEndpoints();
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -1,7 +1,7 @@
 namespace Fleet.Portal.Data;
 
 /// <summary>A device the portal has heard from: pending, approved or rejected.</summary>
-public sealed class Device
+public sealed partial class Device
 {
     public Guid Id { get; set; }
 

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data;
 
 /// <summary>The one DbContext: Identity tables plus the fleet.</summary>
-public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
+public sealed partial class FleetDbContext(DbContextOptions<FleetDbContext> options)
     : IdentityDbContext<IdentityUser>(options)
 {
     public DbSet<Device> Devices => Set<Device>();
@@ -25,6 +25,9 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
         ArgumentNullException.ThrowIfNull(builder);
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
+
+        // Features keep their entity configuration beside their entities (IEntityTypeConfiguration<T>).
+        builder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);
 
         builder.Entity<Device>(d =>
         {

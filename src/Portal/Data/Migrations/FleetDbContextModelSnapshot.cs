@@ -33,14 +33,6 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("BootedChecksum")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("BootedVersion")
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("Conflict")
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
@@ -58,9 +50,6 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
-                    b.Property<long?>("DeploymentsReportedAt")
-                        .HasColumnType("INTEGER");
-
                     b.Property<string>("EnrollmentId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -68,10 +57,6 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<long>("FirstSeenAt")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("Greenboot")
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
 
                     b.Property<string>("Hostname")
                         .IsRequired()
@@ -93,15 +78,8 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<long>("LastRequestAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<long?>("LastRollbackAt")
-                        .HasColumnType("INTEGER");
-
                     b.Property<long?>("LastSeenAt")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("LastUpdateEventId")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
 
                     b.Property<double?>("Load1")
                         .HasColumnType("REAL");
@@ -115,10 +93,6 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<string>("MachineId")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("NodeUuid")
-                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("OsName")
@@ -135,15 +109,7 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(17)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("RollbackCommandAck")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("SerialNumber")
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("StagedVersion")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
@@ -152,20 +118,10 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("UpdateAgent")
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("UpdateStatus")
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
                     b.Property<double?>("UptimeSeconds")
                         .HasColumnType("REAL");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("BootedVersion");
 
                     b.HasIndex("EnrollmentId")
                         .IsUnique();
@@ -177,8 +133,6 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("LastSeenAt");
 
                     b.HasIndex("MachineId");
-
-                    b.HasIndex("NodeUuid");
 
                     b.HasIndex("PrimaryMac");
 

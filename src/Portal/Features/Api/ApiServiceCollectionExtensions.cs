@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Updates;
 using Scalar.AspNetCore;
 
 namespace Fleet.Portal.Features.Api;
@@ -16,7 +17,7 @@ internal static class ApiServiceCollectionExtensions
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Fleet API";
-            document.Info.Description = "Devices and enrolment decisions. Authenticate with a bearer token from /connect/token (client credentials or authorization code + PKCE).";
+            document.Info.Description = "Devices, enrolment decisions and OS updates (streams, releases, groups). Authenticate with a bearer token from /connect/token (client credentials or authorization code + PKCE).";
             return Task.CompletedTask;
         }));
         builder.Services.AddProblemDetails();
@@ -36,6 +37,7 @@ internal static class ApiServiceCollectionExtensions
             .ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDeviceEndpoints();
         api.MapApiClientEndpoints();
+        api.MapUpdateEndpoints();
         api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 

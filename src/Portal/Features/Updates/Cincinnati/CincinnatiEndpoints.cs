@@ -1,0 +1,37 @@
+namespace Fleet.Portal.Features.Updates.Cincinnati;
+
+/// <summary>
+/// <c>GET /v1/graph</c>, the Cincinnati endpoint Zincati polls (<c>[cincinnati] base_url</c>). Anonymous,
+/// like Fedora's own update service: the graph holds nothing secret, and Zincati has no credentials.
+/// </summary>
+internal static class CincinnatiEndpoints
+{
+    public const string GraphPath = "/v1/graph";
+
+    /// <summary>Response header naming the stream that was answered (it can differ from the one asked for).</summary>
+    public const string StreamHeader = "Fleet-Update-Stream";
+
+    public static IEndpointRouteBuilder MapCincinnatiEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(GraphPath, GetGraphAsync).AllowAnonymous().ExcludeFromDescription().WithName("cincinnati.graph");
+        return app;
+    }
+
+    private static async Task<IResult> GetGraphAsync(HttpContext http, UpdateGraphService graphs)
+    {
+        var query = http.Request.Query;
+        string? Param(string name) => query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
+        var answer = await graphs.GetGraphAsync(
+            new GraphQuery(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
+                Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness")),
+            http.RequestAborted);
+        if (answer.Error is { } error)
+        {
+            return Results.Json(error, CincinnatiJsonContext.Default.ProtocolError, statusCode: answer.Status);
+        }
+
+        http.Response.Headers[StreamHeader] = answer.Stream;
+        http.Response.Headers.CacheControl = "no-store";
+        return Results.Json(answer.Graph, CincinnatiJsonContext.Default.CincinnatiGraph);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Fleet.Portal.Features.Updates.Cincinnati;
+
+namespace Fleet.Portal.Features.Updates.FleetLock;
+
+/// <summary>
+/// <c>POST /v1/pre-reboot</c> and <c>POST /v1/steady-state</c>, anonymous like airlock: Zincati has no
+/// credentials to offer. The fixed header <c>fleet-lock-protocol: true</c> is required so that a request
+/// redirected here by accident does nothing.
+/// </summary>
+internal static class FleetLockEndpoints
+{
+    public const string PreRebootPath = "/v1/pre-reboot";
+    public const string SteadyStatePath = "/v1/steady-state";
+    private const int MaxBodyBytes = 4096;
+
+    public static IEndpointRouteBuilder MapFleetLockEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(PreRebootPath, (HttpContext http, FleetLockService locks) => HandleAsync(http, (id, group, ct) => locks.PreRebootAsync(id, group, ct)))
+            .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription().WithName("fleetlock.pre-reboot");
+        app.MapPost(SteadyStatePath, (HttpContext http, FleetLockService locks) => HandleAsync(http, (id, group, ct) => locks.SteadyStateAsync(id, group, ct)))
+            .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription().WithName("fleetlock.steady-state");
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext http, Func<string, string, CancellationToken, Task<FleetLockAnswer>> operation)
+    {
+        var (identity, problem) = await ReadIdentityAsync(http.Request, http.RequestAborted);
+        var answer = problem is not null
+            ? FleetLockAnswer.Fail(StatusCodes.Status400BadRequest, FleetLockService.InvalidClientIdentity, $"failed to validate client identity: {problem}")
+            : await operation(identity!.Value.Id, identity.Value.Group, http.RequestAborted);
+        return answer.Error is { } error
+            ? Results.Json(error, CincinnatiJsonContext.Default.ProtocolError, statusCode: answer.Status)
+            : Results.Ok();
+    }
+
+    /// <summary>The header check and <c>{"client_params":{"id","group"}}</c>, as airlock's <c>validateIdentity</c>.</summary>
+    private static async Task<((string Id, string Group)? Identity, string? Problem)> ReadIdentityAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(request.Headers["fleet-lock-protocol"].ToString(), "true", StringComparison.Ordinal))
+        {
+            return (null, "wrong 'fleet-lock-protocol' header");
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (null, "body too large");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return (null, "body too large");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("client_params", out var parameters)
+                || parameters.ValueKind != JsonValueKind.Object)
+            {
+                return (null, "missing client_params");
+            }
+
+            var group = StringOf(parameters, "group");
+            var id = StringOf(parameters, "id");
+            if (string.IsNullOrEmpty(group))
+            {
+                return (null, "empty group");
+            }
+
+            if (!UpdateRules.GroupName().IsMatch(group))
+            {
+                return (null, "group must match ^[a-zA-Z0-9.-]+$ (at most 64 characters)");
+            }
+
+            if (string.IsNullOrEmpty(id))
+            {
+                return (null, "empty node ID");
+            }
+
+            return id.Length > FleetLockHolder.MaxNodeIdLength || id.Any(char.IsControl)
+                ? (null, "node ID too long or not printable")
+                : ((id, group), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"malformed JSON body ({e.Message})");
+        }
+    }
+
+    private static string? StringOf(JsonElement parameters, string name) =>
+        parameters.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

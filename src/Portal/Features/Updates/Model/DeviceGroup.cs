@@ -1,0 +1,95 @@
+using Fleet.Portal.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Fleet.Portal.Features.Updates;
+
+/// <summary>
+/// A set of devices that update alike: one stream, one pause, one pinned version, one reboot
+/// semaphore (FleetLock slots) and one maintenance window. Its name is what Zincati sends as
+/// <c>group</c> (<c>[identity] group</c>) to both the graph and FleetLock. Devices without a group
+/// belong to the seeded <see cref="DefaultName"/> group.
+/// </summary>
+public sealed class DeviceGroup : IPausable
+{
+    public const string DefaultName = "default";
+    public const int DefaultId = 1;
+    public const int MaxNameLength = 64;
+
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>The stream its devices follow, unless a device overrides it; null: the fleet default.</summary>
+    public string? StreamOverride { get; set; }
+
+    public DateTimeOffset? PausedAt { get; set; }
+
+    public DateTimeOffset? PausedUntil { get; set; }
+
+    public string? PauseReason { get; set; }
+
+    public string? PausedBy { get; set; }
+
+    /// <summary>Only this version is offered (a device's own pin wins).</summary>
+    public string? PinnedVersion { get; set; }
+
+    /// <summary>How many of its devices may reboot for an update at once.</summary>
+    public int FleetLockSlots { get; set; } = 1;
+
+    /// <summary>Days the maintenance window opens; <see cref="WeekDays.None"/> for no window (reboot any time).</summary>
+    public WeekDays MaintenanceDays { get; set; }
+
+    public TimeOnly? MaintenanceStartUtc { get; set; }
+
+    public int? MaintenanceDurationMinutes { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public MaintenanceWindow? Window =>
+        MaintenanceDays != WeekDays.None && MaintenanceStartUtc is { } start && MaintenanceDurationMinutes is { } minutes
+            ? new MaintenanceWindow(MaintenanceDays, start, minutes)
+            : null;
+}
+
+internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<DeviceGroup>
+{
+    public void Configure(EntityTypeBuilder<DeviceGroup> builder)
+    {
+        builder.HasIndex(g => g.Name).IsUnique();
+        builder.Property(g => g.Name).HasMaxLength(DeviceGroup.MaxNameLength);
+        builder.Property(g => g.Description).HasMaxLength(500);
+        builder.Property(g => g.StreamOverride).HasMaxLength(UpdateStream.MaxNameLength);
+        builder.Property(g => g.PauseReason).HasMaxLength(Pause.MaxReasonLength);
+        builder.Property(g => g.PausedBy).HasMaxLength(256);
+        builder.Property(g => g.PinnedVersion).HasMaxLength(Release.MaxVersionLength);
+        builder.Property(g => g.FleetLockSlots).HasDefaultValue(1);
+        builder.Ignore(g => g.Window);
+        builder.HasOne<UpdateStream>().WithMany().HasForeignKey(g => g.StreamOverride).OnDelete(DeleteBehavior.Restrict);
+        builder.HasData(new DeviceGroup
+        {
+            Id = DeviceGroup.DefaultId,
+            Name = DeviceGroup.DefaultName,
+            Description = "Every device not put in another group; Zincati's default group.",
+            FleetLockSlots = 1,
+        });
+    }
+}
+
+/// <summary>Where a device stands for updates; the columns live on <see cref="Device"/> (Data/Device.Updates.cs).</summary>
+internal sealed class DeviceUpdateConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> builder)
+    {
+        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(d => d.GroupId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne<UpdateStream>().WithMany().HasForeignKey(d => d.UpdateStreamOverride).OnDelete(DeleteBehavior.Restrict);
+        builder.Property(d => d.UpdateStreamOverride).HasMaxLength(UpdateStream.MaxNameLength);
+        builder.Property(d => d.UpdatesPauseReason).HasMaxLength(Pause.MaxReasonLength);
+        builder.Property(d => d.UpdatesPausedBy).HasMaxLength(256);
+        builder.Property(d => d.PinnedVersion).HasMaxLength(Release.MaxVersionLength);
+        builder.Property(d => d.ZincatiNodeUuid).HasMaxLength(32);
+        builder.HasIndex(d => d.ZincatiNodeUuid);
+    }
+}
