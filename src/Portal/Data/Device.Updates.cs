@@ -25,6 +25,9 @@ public sealed partial class Device : IPausable
     /// <summary>Only this version is offered to the device.</summary>
     public string? PinnedVersion { get; set; }
 
+    /// <summary>The rollback an Operator asked for (a fresh id per request); the agent runs each id once and acknowledges it in <see cref="RollbackCommandAck"/>.</summary>
+    public string? RollbackCommandId { get; set; }
+
     /// <summary>
     /// Zincati's node UUID for this machine (32 lower-case hex digits), derived from the machine-id by
     /// <see cref="NodeUuid.FromMachineId"/>; set whenever a device is saved (<see cref="NodeUuidStamp"/>).

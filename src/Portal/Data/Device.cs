@@ -181,4 +181,7 @@ public sealed class DeviceEvent
     public required string Kind { get; set; }
 
     public required string Message { get; set; }
+
+    /// <summary>The device's own id for the event it reported (update events), so a re-sent event is recorded once.</summary>
+    public string? SourceId { get; set; }
 }

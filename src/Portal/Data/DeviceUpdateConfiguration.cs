@@ -10,6 +10,7 @@ internal sealed class DeviceUpdateConfiguration : IEntityTypeConfiguration<Devic
     public void Configure(EntityTypeBuilder<Device> builder)
     {
         builder.Property(x => x.BootedVersion).HasMaxLength(Protocol.MaxVersionLength);
+        builder.Property(x => x.RollbackCommandId).HasMaxLength(Protocol.MaxCommandIdLength);
         builder.Property(x => x.BootedChecksum).HasMaxLength(Protocol.OstreeChecksumLength);
         builder.Property(x => x.StagedVersion).HasMaxLength(Protocol.MaxVersionLength);
         builder.Property(x => x.UpdateStatus).HasConversion<string>().HasMaxLength(16);

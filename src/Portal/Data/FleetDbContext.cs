@@ -94,6 +94,8 @@ public sealed partial class FleetDbContext(DbContextOptions<FleetDbContext> opti
             e.HasIndex(x => new { x.DeviceId, x.At });
             e.Property(x => x.Kind).HasMaxLength(32);
             e.Property(x => x.Message).HasMaxLength(1024);
+            e.Property(x => x.SourceId).HasMaxLength(Shared.Protocol.MaxEventIdLength);
+            e.HasIndex(x => new { x.DeviceId, x.SourceId }).IsUnique().HasFilter("\"SourceId\" IS NOT NULL");
             e.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
         });
     }

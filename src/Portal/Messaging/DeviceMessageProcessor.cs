@@ -73,9 +73,9 @@ internal sealed class DeviceMessageProcessor(
     public void Reply(string topic, EnrollmentResponse response) =>
         Outbox.Add((topic, JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse)));
 
-    public void AddEvent(Guid deviceId, DateTimeOffset at, string kind, string text)
+    public void AddEvent(Guid deviceId, DateTimeOffset at, string kind, string text, string? sourceId = null)
     {
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = deviceId, At = at, Kind = kind, Message = text });
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = deviceId, At = at, Kind = kind, Message = text, SourceId = sourceId });
         Changed.Add(deviceId);
     }
 
@@ -163,10 +163,20 @@ internal sealed class DeviceMessageProcessor(
             return;
         }
 
+        // The agent re-sends an event until it sees it acknowledged; a late duplicate (a slow PUBACK, a reboot
+        // in between) may arrive after newer events, so "already recorded" is checked by id, not by order.
+        var eventId = report.Event?.Id;
+        if (eventId is not null && await EventRecordedAsync(device.Id, eventId, cancellationToken))
+        {
+            report = report with { Event = null };
+            eventId = null;
+        }
+
         var applied = DeploymentReportApplier.Apply(device, report, message.ReceivedAt);
         foreach (var text in applied.Events)
         {
-            AddEvent(device.Id, message.ReceivedAt, "update", text);
+            AddEvent(device.Id, message.ReceivedAt, "update", text, eventId);
+            eventId = null;
         }
 
         if (applied.Outcome is { } outcome)
@@ -234,6 +244,10 @@ internal sealed class DeviceMessageProcessor(
 
         return false;
     }
+
+    private async Task<bool> EventRecordedAsync(Guid deviceId, string sourceId, CancellationToken cancellationToken) =>
+        db.DeviceEvents.Local.Any(e => e.DeviceId == deviceId && e.SourceId == sourceId)
+        || await db.DeviceEvents.AnyAsync(e => e.DeviceId == deviceId && e.SourceId == sourceId, cancellationToken);
 
     private static bool IsLoad(double value) => double.IsFinite(value) && value is >= 0 and < 1e6;
 }

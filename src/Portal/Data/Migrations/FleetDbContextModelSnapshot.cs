@@ -33,6 +33,14 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BootedChecksum")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BootedVersion")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Conflict")
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
@@ -50,12 +58,22 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("DeploymentsReportedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("EnrollmentId")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("FirstSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Greenboot")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("GroupId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Hostname")
@@ -78,8 +96,15 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<long>("LastRequestAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LastRollbackAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("LastSeenAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastUpdateEventId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
 
                     b.Property<double?>("Load1")
                         .HasColumnType("REAL");
@@ -95,6 +120,10 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NodeUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OsName")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -104,12 +133,28 @@ namespace Fleet.Portal.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PinnedVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PrimaryMac")
                         .IsRequired()
                         .HasMaxLength(17)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RollbackCommandAck")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RollbackCommandId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SerialNumber")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StagedVersion")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
@@ -118,13 +163,47 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("UpdateAgent")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdateStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdateStreamOverride")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatesPauseReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatesPausedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatesPausedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatesPausedUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double?>("UptimeSeconds")
                         .HasColumnType("REAL");
 
+                    b.Property<string>("ZincatiNodeUuid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("BootedVersion");
 
                     b.HasIndex("EnrollmentId")
                         .IsUnique();
+
+                    b.HasIndex("GroupId");
 
                     b.HasIndex("Hostname");
 
@@ -134,9 +213,15 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.HasIndex("MachineId");
 
+                    b.HasIndex("NodeUuid");
+
                     b.HasIndex("PrimaryMac");
 
                     b.HasIndex("SerialNumber");
+
+                    b.HasIndex("UpdateStreamOverride");
+
+                    b.HasIndex("ZincatiNodeUuid");
 
                     b.HasIndex("State", "IsOnline");
 
@@ -165,9 +250,17 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeviceId", "At");
+
+                    b.HasIndex("DeviceId", "SourceId")
+                        .IsUnique()
+                        .HasFilter("\"SourceId\" IS NOT NULL");
 
                     b.ToTable("DeviceEvents");
                 });
@@ -308,6 +401,357 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("EntityType", "EntityId");
 
                     b.ToTable("AuditEntries");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.DeviceGroup", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FleetLockSlots")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
+
+                    b.Property<int>("MaintenanceDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("MaintenanceDurationMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<TimeOnly?>("MaintenanceStartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PausedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PausedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PausedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PinnedVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StreamOverride")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("StreamOverride");
+
+                    b.ToTable("DeviceGroups");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            CreatedAt = 0L,
+                            Description = "Every device not put in another group; Zincati's default group.",
+                            FleetLockSlots = 1,
+                            MaintenanceDays = 0,
+                            Name = "default"
+                        });
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.FleetLockHolder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AcquiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NodeId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Slot")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GroupId", "NodeId")
+                        .IsUnique();
+
+                    b.HasIndex("GroupId", "Slot")
+                        .IsUnique();
+
+                    b.ToTable("FleetLockHolders");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.Release", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("AgeIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BarrierReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeadEndReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HaltReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("HaltedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("HaltedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("HasRollout")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ImportedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsBarrier")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsDeadEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PublishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResumedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RolloutDurationMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RolloutStartEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("RolloutStartPercentage")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("StreamName")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Version");
+
+                    b.HasIndex("StreamName", "AgeIndex");
+
+                    b.HasIndex("StreamName", "Version")
+                        .IsUnique();
+
+                    b.ToTable("Releases");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.ReleaseArchitecture", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Architecture")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Checksum")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OciImage")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ReleaseId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Checksum");
+
+                    b.HasIndex("ReleaseId", "Architecture")
+                        .IsUnique();
+
+                    b.ToTable("ReleaseArchitectures");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.RolloutOutcome", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReleaseVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Succeeded")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("ReleaseVersion", "DeviceId")
+                        .IsUnique();
+
+                    b.ToTable("RolloutOutcomes");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.UpdateSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DefaultStream")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FailureMinimumSample")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FailureThresholdPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DefaultStream");
+
+                    b.ToTable("UpdateSettings", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            DefaultStream = "stable",
+                            FailureMinimumSample = 5,
+                            FailureThresholdPercent = 20
+                        });
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.UpdateStream", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsBuiltIn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastImportAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastImportBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LatestByArchitecture")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MetadataLastModified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PausedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PausedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PausedUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("UpdateStreams");
+
+                    b.HasData(
+                        new
+                        {
+                            Name = "stable",
+                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
+                            IsBuiltIn = true
+                        },
+                        new
+                        {
+                            Name = "testing",
+                            Description = "Fedora CoreOS testing: a preview of the next stable release.",
+                            IsBuiltIn = true
+                        },
+                        new
+                        {
+                            Name = "next",
+                            Description = "Fedora CoreOS next: the next Fedora major release, early.",
+                            IsBuiltIn = true
+                        });
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
@@ -710,6 +1154,19 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("OpenIddictTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Data.Device", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.DeviceGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("Fleet.Portal.Features.Updates.UpdateStream", null)
+                        .WithMany()
+                        .HasForeignKey("UpdateStreamOverride")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
             modelBuilder.Entity("Fleet.Portal.Data.DeviceEvent", b =>
                 {
                     b.HasOne("Fleet.Portal.Data.Device", null)
@@ -734,6 +1191,59 @@ namespace Fleet.Portal.Data.Migrations
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.DeviceGroup", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.UpdateStream", null)
+                        .WithMany()
+                        .HasForeignKey("StreamOverride")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.FleetLockHolder", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.DeviceGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.Release", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.UpdateStream", null)
+                        .WithMany("Releases")
+                        .HasForeignKey("StreamName")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.ReleaseArchitecture", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.Release", null)
+                        .WithMany("Architectures")
+                        .HasForeignKey("ReleaseId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.RolloutOutcome", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.UpdateSettings", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.UpdateStream", null)
+                        .WithMany()
+                        .HasForeignKey("DefaultStream")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
@@ -815,6 +1325,16 @@ namespace Fleet.Portal.Data.Migrations
             modelBuilder.Entity("Fleet.Portal.Data.Device", b =>
                 {
                     b.Navigation("Macs");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.Release", b =>
+                {
+                    b.Navigation("Architectures");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Updates.UpdateStream", b =>
+                {
+                    b.Navigation("Releases");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>

@@ -27,7 +27,8 @@ internal static class DeploymentReportApplier
         device.RollbackCommandAck = report.RollbackCommandId ?? device.RollbackCommandAck;
         device.DeploymentsReportedAt = receivedAt;
 
-        // Events are re-sent until acknowledged, and in order: one already recorded is the last one recorded.
+        // Events are re-sent until acknowledged. The processor strips one already recorded (by its id) before
+        // calling this; the check here only saves work when the same event arrives twice in a row.
         if (report.Event is { } e && e.Id != device.LastUpdateEventId)
         {
             device.LastUpdateEventId = e.Id;

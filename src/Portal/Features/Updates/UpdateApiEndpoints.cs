@@ -82,6 +82,9 @@ internal static class UpdateApiEndpoints
             .RequireAuthorization(Policies.ManageDevices).WithName("device.pin");
         devices.MapDelete("/{id:guid}/pin", (Guid id, UpdateService s, HttpContext h) => Run(h, a => s.PinAsync(UpdateTarget.Device(id), null, a, h.RequestAborted)))
             .RequireAuthorization(Policies.ManageDevices).WithName("device.unpin");
+        devices.MapPost("/{id:guid}/rollback", (Guid id, UpdateService s, HttpContext h) => Run(h, a => s.RequestRollbackAsync(id, a, h.RequestAborted)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("device.rollback")
+            .WithSummary("Roll the device back to its previous deployment (it reboots through its FleetLock group)");
         return api;
     }
 

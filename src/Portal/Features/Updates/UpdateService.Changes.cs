@@ -120,6 +120,25 @@ public sealed partial class UpdateService
         }, cancellationToken);
 
     /// <summary>
+    /// Asks a device to roll back to its previous deployment (rpm-ostree rollback, then a reboot through
+    /// its FleetLock group). The request travels in the device's update policy with a fresh id; the agent
+    /// runs each id once and reports the outcome.
+    /// </summary>
+    [RequiresPolicy(Policies.ManageDevices)]
+    public Task<UpdateChange> RequestRollbackAsync(Guid deviceId, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeAsync(actor, "device.rollback", "device", deviceId.ToString("N"), async (db, now) =>
+        {
+            if (await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId && d.State == EnrollmentState.Approved, cancellationToken) is not { } device)
+            {
+                return (UpdateChange.NotFound($"There is no approved device {deviceId:N}."), null, null);
+            }
+
+            var before = device.RollbackCommandId is null ? "no rollback requested" : $"rollback {device.RollbackCommandId}";
+            device.RollbackCommandId = $"rb-{now.ToUnixTimeSeconds()}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
+            return (UpdateChange.Done, before, $"rollback {device.RollbackCommandId} requested (booted {device.BootedVersion ?? "unknown"})");
+        }, cancellationToken);
+
+    /// <summary>
     /// Offers a group or device only <paramref name="version"/> (a release of its stream), whatever the
     /// rollout; null or empty removes the pin. A device's pin wins over its group's.
     /// </summary>

@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Updates.Cincinnati;
 using Fleet.Portal.Features.Updates.FleetLock;
@@ -25,7 +26,12 @@ internal static class UpdatesServiceCollectionExtensions
         builder.Services.AddSingleton<UpdateGraphService>();
         builder.Services.AddSingleton<RolloutGuard>();
         // The device-agent side registers the real counts (from booted versions) before or instead of this.
-        builder.Services.TryAddSingleton<IDeploymentCounts, NoDeploymentCounts>();
+        // The device agent's deployment reports answer these; the defaults in Devices/ are for a portal without Updates.
+        // Replaces only the defaults, so a test that registered its own probe keeps it.
+        ReplaceDefault<IDeploymentCounts, NoDeploymentCounts, BootedVersionCounts>(builder.Services, ServiceLifetime.Singleton);
+        ReplaceDefault<IUpdatePolicyProvider, DefaultUpdatePolicyProvider, FleetUpdatePolicyProvider>(builder.Services, ServiceLifetime.Scoped);
+        ReplaceDefault<IUpdateOutcomeSink, NoUpdateOutcomeSink, RolloutGuardOutcomeSink>(builder.Services, ServiceLifetime.Scoped);
+        builder.Services.AddHostedService<UpdatePolicyPusher>();
         builder.Services.AddHostedService<UpdatesInitializer>();
         return builder;
     }
@@ -36,5 +42,16 @@ internal static class UpdatesServiceCollectionExtensions
         app.MapCincinnatiEndpoints();
         app.MapFleetLockEndpoints();
         return app;
+    }
+
+    private static void ReplaceDefault<TService, TDefault, TImplementation>(IServiceCollection services, ServiceLifetime lifetime)
+        where TService : class
+        where TImplementation : class, TService
+    {
+        var existing = services.LastOrDefault(d => d.ServiceType == typeof(TService));
+        if (existing is null || existing.ImplementationType == typeof(TDefault))
+        {
+            services.Replace(new ServiceDescriptor(typeof(TService), typeof(TImplementation), lifetime));
+        }
     }
 }
