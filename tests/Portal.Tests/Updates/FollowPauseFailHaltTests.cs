@@ -86,6 +86,13 @@ public sealed class FollowPauseFailHaltTests : IAsyncLifetime
             return await db.Releases.AsNoTracking().SingleOrDefaultAsync(r => r.Version == "42.3" && r.HaltedAt != null);
         }, what: "42.3 halted by the rollout guard");
         Assert.Equal(RolloutGuard.HaltedBy, halted.HaltedBy);
+
+        // The rollout view tells the same story in numbers.
+        var view = (await updates.GetRolloutAsync("stable"))!;
+        Assert.Equal((1, 0), view.ByVersion.Where(v => v.Version == "42.2").Select(v => (v.Succeeded, v.Failed)).Single());
+        Assert.Equal((0, 1, true), view.ByVersion.Where(v => v.Version == "42.3").Select(v => (v.Succeeded, v.Failed, v.IsHalted)).Single());
+        Assert.Equal(1, view.ByVersion.Single(v => v.Version == "42.2").Devices);
+        Assert.Equal(1, view.ByStatus!["RolledBack"]);
     }
 
     /// <summary>Release documents in Fedora's own formats: releases.json and updates/stable.json (every release fully rolled out).</summary>

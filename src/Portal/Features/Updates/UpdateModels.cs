@@ -176,7 +176,10 @@ public sealed record DeviceUpdatePlan(
 
 public sealed record GroupCount(int GroupId, string GroupName, int Devices);
 
-public sealed record VersionCount(string Version, int AgeIndex, double RolloutNow, bool IsHalted, int Devices);
+/// <param name="Succeeded">Devices that reported booting this release (their latest report about it, since its last resume).</param>
+/// <param name="Failed">Devices that reported it failing or rolling back: what the rollout guard counts.</param>
+public sealed record VersionCount(string Version, int AgeIndex, double RolloutNow, bool IsHalted, int Devices, int Succeeded = 0, int Failed = 0);
 
 /// <summary>The rollout of a stream: who is assigned to it and, where devices report it, on which version they are.</summary>
-public sealed record RolloutView(string Stream, int AssignedDevices, IReadOnlyList<GroupCount> ByGroup, IReadOnlyList<VersionCount> ByVersion, int OnOtherVersions);
+/// <param name="ByStatus">Devices on the stream by update status from their deployment reports ("not reported" for devices that sent none).</param>
+public sealed record RolloutView(string Stream, int AssignedDevices, IReadOnlyList<GroupCount> ByGroup, IReadOnlyList<VersionCount> ByVersion, int OnOtherVersions, IReadOnlyDictionary<string, int>? ByStatus = null);

@@ -137,15 +137,27 @@ public sealed partial class UpdateService(
         var names = await db.DeviceGroups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
         var releases = await db.Releases.AsNoTracking().Where(r => r.StreamName == stream).OrderByDescending(r => r.AgeIndex).ToListAsync(cancellationToken);
         var counts = await deployments.CountByVersionAsync(stream, cancellationToken);
+        var versionNames = releases.Select(r => r.Version).ToList();
+        var outcomes = await db.RolloutOutcomes.AsNoTracking().Where(o => versionNames.Contains(o.ReleaseVersion))
+            .GroupBy(o => new { o.ReleaseVersion, o.Succeeded })
+            .Select(g => new { g.Key.ReleaseVersion, g.Key.Succeeded, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        var statuses = await UpdateAssignments.DevicesOnStream(db, stream, defaultStream).AsNoTracking()
+            .GroupBy(d => d.UpdateStatus)
+            .Select(g => new { Status = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var versions = releases.Select(r => new VersionCount(r.Version, r.AgeIndex, Rollout.Throttle(r, now), r.IsHalted, counts.GetValueOrDefault(r.Version))).ToList();
+        int Outcomes(string version, bool succeeded) => outcomes.Where(o => o.ReleaseVersion == version && o.Succeeded == succeeded).Sum(o => o.Count);
+        var versions = releases.Select(r => new VersionCount(r.Version, r.AgeIndex, Rollout.Throttle(r, now), r.IsHalted, counts.GetValueOrDefault(r.Version),
+            Outcomes(r.Version, true), Outcomes(r.Version, false))).ToList();
         var other = counts.Where(c => !releases.Any(r => r.Version == c.Key)).Sum(c => c.Value);
         return new RolloutView(
             stream,
             byGroup.Sum(g => g.Count),
             [.. byGroup.Select(g => new GroupCount(g.GroupId, names.GetValueOrDefault(g.GroupId, "?"), g.Count)).OrderBy(g => g.GroupName, StringComparer.Ordinal)],
             versions,
-            other);
+            other,
+            statuses.ToDictionary(x => x.Status?.ToString() ?? "not reported", x => x.Count));
     }
 
     /// <summary>Every version of a stream, newest first: the choices for a pin.</summary>
