@@ -77,6 +77,15 @@ internal sealed class FakeOs : IDisposable
 
     public void SetRollback(Release release) => Set(("rollback", release.Line));
 
+    /// <summary>Enough of a host under <see cref="Root"/> for enrolment: a machine-id, os-release and one physical NIC.</summary>
+    public void WriteHostIdentity(string machineId, string mac)
+    {
+        File.WriteAllText(System.IO.Path.Combine(Root, "etc/machine-id"), machineId + "\n");
+        File.WriteAllText(System.IO.Path.Combine(Root, "etc/os-release"), "ID=fedora\nVERSION_ID=42\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 42.1\"\n");
+        System.IO.Directory.CreateDirectory(System.IO.Path.Combine(Root, "sys/class/net/eth0/device"));
+        File.WriteAllText(System.IO.Path.Combine(Root, "sys/class/net/eth0/address"), mac + "\n");
+    }
+
     public void InstallZincati() => Touch("usr/lib/systemd/system/zincati.service");
 
     public void InstallGreenboot() => Touch("usr/lib/systemd/system/greenboot-healthcheck.service");

@@ -10,8 +10,9 @@ namespace Fleet.Portal.Tests.Messaging;
 
 /// <summary>
 /// The real agent host, with the bash rpm-ostree and systemctl stand-ins as its OS, against the real
-/// portal. The portal's update endpoints are played by <see cref="FakeUpdateServer"/> through a test
-/// <see cref="IUpdatePolicyProvider"/> until release management supplies both.
+/// portal's MQTT side, with the update endpoints played by <see cref="FakeUpdateServer"/> (through a test
+/// <see cref="IUpdatePolicyProvider"/>) so each reported step can be checked in isolation.
+/// <c>Updates/FollowPauseFailHaltTests</c> runs the same agent against the portal's own graph and FleetLock.
 /// </summary>
 public sealed class AgentUpdatesEndToEndTests : IAsyncLifetime
 {
@@ -29,11 +30,7 @@ public sealed class AgentUpdatesEndToEndTests : IAsyncLifetime
             new Dictionary<string, string?> { ["Fleet:Devices:HeartbeatIntervalSeconds"] = "1", ["Fleet:Devices:PendingRetrySeconds"] = "1" },
             services: s => s.AddSingleton<IUpdateOutcomeSink>(_sink).AddSingleton<IUpdatePolicyProvider>(_policies));
 
-        // Enough of a host under HostRoot for enrolment: a machine-id, a NIC, os-release.
-        File.WriteAllText(Path.Combine(_os.Root, "etc/machine-id"), _machineId + "\n");
-        File.WriteAllText(Path.Combine(_os.Root, "etc/os-release"), "ID=fedora\nVERSION_ID=42\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 42.1\"\n");
-        Directory.CreateDirectory(Path.Combine(_os.Root, "sys/class/net/eth0/device"));
-        File.WriteAllText(Path.Combine(_os.Root, "sys/class/net/eth0/address"), TestMqttClient.RandomMac() + "\n");
+        _os.WriteHostIdentity(_machineId, TestMqttClient.RandomMac());
     }
 
     public async ValueTask DisposeAsync()

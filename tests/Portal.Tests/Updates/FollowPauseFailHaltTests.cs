@@ -28,10 +28,7 @@ public sealed class FollowPauseFailHaltTests : IAsyncLifetime
             ["Fleet:Devices:HeartbeatIntervalSeconds"] = "1",
             ["Fleet:Devices:PendingRetrySeconds"] = "1",
         });
-        File.WriteAllText(Path.Combine(_os.Root, "etc/machine-id"), _machineId + "\n");
-        File.WriteAllText(Path.Combine(_os.Root, "etc/os-release"), "ID=fedora\nVERSION_ID=42\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 42.1\"\n");
-        Directory.CreateDirectory(Path.Combine(_os.Root, "sys/class/net/eth0/device"));
-        File.WriteAllText(Path.Combine(_os.Root, "sys/class/net/eth0/address"), TestMqttClient.RandomMac() + "\n");
+        _os.WriteHostIdentity(_machineId, TestMqttClient.RandomMac());
     }
 
     public async ValueTask DisposeAsync()
