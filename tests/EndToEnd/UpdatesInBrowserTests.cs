@@ -25,7 +25,7 @@ public sealed class UpdatesInBrowserTests(BrowserFixture browser) : IClassFixtur
             await box.Locator("input[type=file]").Last.SetInputFilesAsync(Interop.FixturePath(fixture));
             try
             {
-                await Assertions.Expect(box).ToContainTextAsync(fixture, new() { Timeout = 2_000 });
+                await Assertions.Expect(box).ToContainTextAsync(fixture, new() { Timeout = 5_000 });
                 return;
             }
             catch (PlaywrightException) when (attempt < 10)

@@ -257,7 +257,12 @@ public sealed class UpdateDriver(
             outcome.Kind,
             outcome.TargetVersion ?? booted.Version,
             outcome.Error is null ? string.Empty : $" ({outcome.Error})");
-        return new DriverStep(state with { Pending = null }, [outcome], false);
+        // A release that did not boot (or failed its health checks) is not tried again for a while: without
+        // this the device would deploy it again on the next check, before the portal halts it, and loop.
+        var next = outcome.Kind != UpdateEventKind.Succeeded && pending.TargetChecksum is { } failedChecksum
+            ? state with { Pending = null, FailedTarget = new DeploymentRecord(failedChecksum, pending.TargetVersion), FailedAt = now }
+            : state with { Pending = null };
+        return new DriverStep(next, [outcome], false);
     }
 
     private static bool IsStaged(Observation observation, PendingUpdate pending) =>
