@@ -11,7 +11,7 @@ command -v curl >/dev/null 2>&1 || need+=(curl)   # scripts/api-example.sh is te
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null \
       || { echo "apt-get install ${need[*]} failed"; exit 1; }
   else
     echo "Missing ${need[*]}: install with 'sudo apt-get install ${need[*]}' and run again"; exit 1
