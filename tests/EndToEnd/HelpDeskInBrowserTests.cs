@@ -64,6 +64,11 @@ public sealed class HelpDeskInBrowserTests(BrowserFixture browser) : IClassFixtu
             await Assertions.Expect(page.GetByTestId("nav-users")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("nav-audit")).ToHaveCountAsync(0);
 
+            // An admin page by its address: told the role may not open it, not sent round the sign-in form.
+            await page.GotoAsync("/admin/users");
+            await Assertions.Expect(page.GetByTestId("access-denied")).ToContainTextAsync("HelpDesk", new() { Timeout = 30_000 });
+            await PageActions.GotoInteractiveAsync(page, "/helpdesk");
+
             // Signing out goes through the antiforgery-checked form and lands on the sign-in page.
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(PageActions.SignInPage(), new() { Timeout = 30_000 });

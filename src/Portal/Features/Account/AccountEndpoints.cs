@@ -30,7 +30,7 @@ internal static class AccountEndpoints
         builder.Services.ConfigureApplicationCookie(o =>
         {
             o.LoginPath = "/account/login";
-            o.AccessDeniedPath = "/account/login";
+            o.AccessDeniedPath = "/account/denied";
             o.Cookie.Name = "fleet.auth";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
