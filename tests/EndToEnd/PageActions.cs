@@ -30,6 +30,28 @@ internal static partial class PageActions
 
     public static Task FillAsync(IPage page, string testId, string value) => Input(page, testId).FillAsync(value);
 
+    /// <summary>
+    /// Fills several fields of a freshly opened dialog until every one holds its value: the dialog moves
+    /// focus to its first field a moment after it opens, and on a busy machine that can land in the middle
+    /// of typing into another field.
+    /// </summary>
+    public static async Task FillFormAsync(IPage page, params (string TestId, string Value)[] fields)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            foreach (var (testId, value) in fields)
+            {
+                await FillAsync(page, testId, value);
+            }
+
+            var values = await Task.WhenAll(fields.Select(f => Input(page, f.TestId).InputValueAsync()));
+            if (values.SequenceEqual(fields.Select(f => f.Value)) || attempt == 5)
+            {
+                return;
+            }
+        }
+    }
+
     [GeneratedRegex("/account/login")]
     public static partial Regex SignInPage();
 }

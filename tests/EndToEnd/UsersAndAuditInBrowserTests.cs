@@ -27,9 +27,7 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
 
             // Too short a password and a bad address are shown beside their fields.
             await page.GetByTestId("new-user").ClickAsync();
-            await PageActions.FillAsync(page, "user-name", "carol");
-            await PageActions.FillAsync(page, "user-email", "not-an-address");
-            await PageActions.FillAsync(page, "user-password", "short");
+            await PageActions.FillFormAsync(page, ("user-name", "carol"), ("user-email", "not-an-address"), ("user-password", "short"));
             await page.GetByTestId("create-user").ClickAsync();
             await Assertions.Expect(page.GetByText("Passwords must be at least 12 characters.")).ToBeVisibleAsync(Visible);
             await Assertions.Expect(page.GetByText("Enter an address like name@example.org, or leave it empty.")).ToBeVisibleAsync(Visible);
