@@ -125,6 +125,23 @@ public enum DeviceUpdateStatus
     RolledBack = 6,
 }
 
+/// <summary>The status a person sees: enrolment state for undecided devices, connectivity for approved ones.</summary>
+public static class DeviceStatusText
+{
+    public static string Of(EnrollmentState state, bool isOnline) => state switch
+    {
+        EnrollmentState.Pending => "Pending",
+        EnrollmentState.Rejected => "Rejected",
+        _ => isOnline ? "Online" : "Offline",
+    };
+
+    public static string Of(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return Of(device.State, device.IsOnline);
+    }
+}
+
 /// <summary>Where a device stands in enrolment.</summary>
 public enum EnrollmentState
 {

@@ -53,12 +53,7 @@ public sealed record DeviceDetailDto(
     {
         ArgumentNullException.ThrowIfNull(details);
         var d = details.Device;
-        var status = d.State switch
-        {
-            Data.EnrollmentState.Pending => "Pending",
-            Data.EnrollmentState.Rejected => "Rejected",
-            _ => d.IsOnline ? "Online" : "Offline",
-        };
+        var status = DeviceStatusText.Of(d);
         return new DeviceDetailDto(
             d.Id, d.EnrollmentId, d.Hostname, d.MachineId, d.SerialNumber, d.Architecture, d.Kernel, d.OsName, details.OsRelease, d.AgentVersion,
             status, d.State.ToString(), d.IsOnline, d.FirstSeenAt, d.LastSeenAt, d.LastAddress, d.UptimeSeconds, d.Load1, d.Load5, d.Load15,

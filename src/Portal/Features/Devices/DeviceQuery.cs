@@ -37,12 +37,7 @@ public sealed record DeviceRow(
     DateTimeOffset FirstSeenAt,
     string? Conflict)
 {
-    public string StatusText => State switch
-    {
-        EnrollmentState.Pending => "Pending",
-        EnrollmentState.Rejected => "Rejected",
-        _ => IsOnline ? "Online" : "Offline",
-    };
+    public string StatusText => DeviceStatusText.Of(State, IsOnline);
 }
 
 public sealed record DevicePage(IReadOnlyList<DeviceRow> Rows, int Total);
