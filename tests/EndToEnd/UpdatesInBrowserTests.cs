@@ -13,22 +13,25 @@ public sealed class UpdatesInBrowserTests(BrowserFixture browser) : IClassFixtur
     private static readonly LocatorAssertionsToBeVisibleOptions Visible = PageActions.Visible;
 
     /// <summary>
-    /// Picks a fixture for one document of the import dialog. MudFileUpload replaces its hidden input
-    /// once it has initialised and after each pick, so a file set on an input that was just replaced is
-    /// lost: pick into the newest input until the dialog names the file.
+    /// Picks a fixture for one document of the import dialog the way a person does: click the button,
+    /// answer the file chooser the page opens. MudFileUpload replaces its hidden input after it
+    /// initialises, so setting files on an input found beforehand can be lost; the chooser always belongs
+    /// to the live one. Retried while the dialog does not name the file (a click before the circuit wired
+    /// the button opens nothing).
     /// </summary>
     private static async Task UploadAsync(IPage page, string document, string fixture)
     {
         var box = page.GetByTestId($"upload-{document}");
         for (var attempt = 1; ; attempt++)
         {
-            await box.Locator("input[type=file]").Last.SetInputFilesAsync(Interop.FixturePath(fixture));
             try
             {
-                await Assertions.Expect(box).ToContainTextAsync(fixture, new() { Timeout = 5_000 });
+                var chooser = await page.RunAndWaitForFileChooserAsync(() => box.GetByRole(AriaRole.Button).ClickAsync(), new() { Timeout = 5_000 });
+                await chooser.SetFilesAsync(Interop.FixturePath(fixture));
+                await Assertions.Expect(box).ToContainTextAsync(fixture, new() { Timeout = 10_000 });
                 return;
             }
-            catch (PlaywrightException) when (attempt < 10)
+            catch (Exception ex) when (ex is PlaywrightException or TimeoutException && attempt < 6)
             {
             }
         }
