@@ -152,8 +152,9 @@ public sealed partial class DeviceRuntime
             var due = lastHeartbeat == DateTimeOffset.MinValue ? now : lastHeartbeat + HeartbeatInterval;
             if (now >= due)
             {
+                // The schedule and the reported time are the same instant, so intervals between reports are exact.
                 lastHeartbeat = now;
-                await SendHeartbeatAsync(session, deviceId, cancellationToken);
+                await SendHeartbeatAsync(session, deviceId, now, cancellationToken);
                 continue;
             }
 
@@ -200,11 +201,11 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    private async Task SendHeartbeatAsync(MqttSession session, string deviceId, CancellationToken cancellationToken)
+    private async Task SendHeartbeatAsync(MqttSession session, string deviceId, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
         var sample = _health.Read();
         var sequence = HeartbeatsSent + 1;
-        var heartbeat = new Heartbeat(sequence, _time.GetUtcNow(), sample.UptimeSeconds, sample.Load1, sample.Load5, sample.Load15);
+        var heartbeat = new Heartbeat(sequence, sentAt, sample.UptimeSeconds, sample.Load1, sample.Load5, sample.Load15);
         if (await session.PublishAsync(Topics.Heartbeat(deviceId), heartbeat, FleetJson.Default.Heartbeat, cancellationToken))
         {
             Interlocked.Exchange(ref _heartbeatsSent, sequence);
