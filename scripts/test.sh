@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Fleet test on a fresh Debian machine with only the .NET SDK.
-# Installs what the tests need (Chromium for Playwright) when it is missing and we may (root),
+# Installs what the tests need (Chromium for Playwright, Mosquitto, swtpm + tpm2-tools, Ignition) when it is missing and we may (root),
 # builds with warnings as errors, runs all test projects, and prints "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)   # scripts/api-example.sh is tested with it
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)               # external-broker baseline
+command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)   # plain MQTT clients against the broker's ACLs
+command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)           # a software TPM 2.0 for attestation tests
+command -v tpm2_createek >/dev/null 2>&1 || need+=(tpm2-tools)
+command -v ignition-validate >/dev/null 2>&1 || need+=(ignition)        # the real ignition and ignition-validate
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing ${need[*]}"

@@ -50,6 +50,21 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/update-policy</c>.</returns>
     public static string UpdatePolicy(string deviceId) => $"{DevicePrefix(deviceId)}update-policy";
 
+    /// <summary>Agent → portal: a <see cref="Messages.HealthReport"/> (CPU, memory, disks, temperatures, units, containers…).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/health</c>.</returns>
+    public static string Health(string deviceId) => $"{DevicePrefix(deviceId)}health";
+
+    /// <summary>Portal → agent (retained): the <see cref="Messages.DesiredConfig"/> the device must apply live.</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/config</c>.</returns>
+    public static string Config(string deviceId) => $"{DevicePrefix(deviceId)}config";
+
+    /// <summary>Agent → portal: a <see cref="Messages.ConfigReport"/> (per-entry result of a live apply, and drift).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/config-report</c>.</returns>
+    public static string ConfigReport(string deviceId) => $"{DevicePrefix(deviceId)}config-report";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
@@ -85,6 +100,9 @@ public static class Topics
             ("devices", "settings") => TopicKind.Settings,
             ("devices", "deployments") => TopicKind.Deployments,
             ("devices", "update-policy") => TopicKind.UpdatePolicy,
+            ("devices", "health") => TopicKind.Health,
+            ("devices", "config") => TopicKind.Config,
+            ("devices", "config-report") => TopicKind.ConfigReport,
             _ => TopicKind.Unknown,
         };
         if (kind == TopicKind.Unknown)
@@ -123,6 +141,15 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/update-policy</c>.</summary>
     UpdatePolicy,
+
+    /// <summary><c>fleet/devices/{id}/health</c>.</summary>
+    Health,
+
+    /// <summary><c>fleet/devices/{id}/config</c>.</summary>
+    Config,
+
+    /// <summary><c>fleet/devices/{id}/config-report</c>.</summary>
+    ConfigReport,
 }
 
 /// <summary>A parsed Fleet topic.</summary>

@@ -14,7 +14,8 @@ internal sealed record ClientIdentity(ClientKind Kind, string Id, string? Addres
     {
         ClientKind.Portal => true,
         ClientKind.Bootstrap => topic == Topics.EnrollmentRequest(Id),
-        ClientKind.Device => topic == Topics.Heartbeat(Id) || topic == Topics.Status(Id) || topic == Topics.Deployments(Id),
+        ClientKind.Device => topic == Topics.Heartbeat(Id) || topic == Topics.Status(Id) || topic == Topics.Deployments(Id)
+            || topic == Topics.Health(Id) || topic == Topics.ConfigReport(Id),
         _ => false,
     };
 

@@ -200,6 +200,8 @@ internal sealed partial class EmbeddedBroker(
             TopicKind.EnrollmentRequest => InboundKind.EnrollmentRequest,
             TopicKind.Heartbeat => InboundKind.Heartbeat,
             TopicKind.Deployments => InboundKind.Deployments,
+            TopicKind.Health => InboundKind.Health,
+            TopicKind.ConfigReport => InboundKind.ConfigReport,
             _ => InboundKind.Status,
         };
         var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow())

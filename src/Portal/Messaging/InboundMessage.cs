@@ -7,6 +7,8 @@ internal enum InboundKind
     Heartbeat,
     Status,
     Deployments,
+    Health,
+    ConfigReport,
     ConnectionLost,
     PresenceSweep,
 }

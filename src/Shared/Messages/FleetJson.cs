@@ -24,4 +24,7 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(DeviceSettings))]
 [JsonSerializable(typeof(DeploymentReport))]
 [JsonSerializable(typeof(UpdatePolicy))]
+[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(DesiredConfig))]
+[JsonSerializable(typeof(ConfigReport))]
 public sealed partial class FleetJson : JsonSerializerContext;
