@@ -4,6 +4,7 @@ using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
@@ -40,6 +41,7 @@ public static class PortalApp
         builder.AddUsers();
         builder.AddDevices();
         builder.AddUpdates();
+        builder.AddConfigs();
         builder.AddFleetMessaging();
         builder.AddHealth();
         builder.AddApi();
@@ -62,6 +64,7 @@ public static class PortalApp
         app.MapAccountEndpoints();
         app.MapApi();
         app.MapUpdateProtocolEndpoints();
+        app.MapConfigProtocolEndpoints();
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

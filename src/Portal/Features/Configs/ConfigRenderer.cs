@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Updates;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Features.Configs;
+
+/// <summary>One device's rendered config: the merged, templated Ignition, which layer each entry came from, or why it could not be rendered.</summary>
+public sealed record RenderedConfig(
+    Guid DeviceId,
+    string Hostname,
+    EnrollmentState State,
+    IReadOnlyList<string> Macs,
+    string MachineId,
+    JsonObject? Ignition,
+    IReadOnlyDictionary<string, string> Origins,
+    IReadOnlyList<string> Layers,
+    string? Error)
+{
+    public bool Succeeded => Ignition is not null && Error is null;
+}
+
+/// <summary>
+/// Renders a device's config: the latest versions assigned to the fleet default, its group and itself,
+/// merged in that order (later layers win, origins kept), SSH keys of every user and of its group added
+/// to the <c>core</c> user, then templates expanded. Reads only; callers cache.
+/// </summary>
+public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, IConfigToolchain toolchain, ConfigSecrets secrets, ILogger<ConfigRenderer> logger)
+{
+    public const string CoreUser = "core";
+
+    public async Task<RenderedConfig?> RenderAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var device = await db.Devices.AsNoTracking().Include(d => d.Macs).SingleOrDefaultAsync(d => d.Id == deviceId, cancellationToken);
+        if (device is null)
+        {
+            return null;
+        }
+
+        var groupId = device.GroupId ?? DeviceGroup.DefaultId;
+        var groupName = await db.DeviceGroups.AsNoTracking().Where(g => g.Id == groupId).Select(g => g.Name).SingleOrDefaultAsync(cancellationToken) ?? DeviceGroup.DefaultName;
+        var keys = new[] { ConfigAssignment.KeyOf(ConfigScope.Fleet, null, null), ConfigAssignment.KeyOf(ConfigScope.Group, groupId, null), ConfigAssignment.KeyOf(ConfigScope.Device, null, deviceId) };
+        var layers = await db.ConfigAssignments.AsNoTracking().Where(a => keys.Contains(a.TargetKey))
+            .Join(db.Configs, a => a.ConfigId, c => c.Id, (a, c) => new { a.Scope, c.Id, c.Name, c.LatestVersion })
+            .Join(db.ConfigVersions, x => new { ConfigId = x.Id, Number = x.LatestVersion }, v => new { v.ConfigId, v.Number }, (x, v) => new { x.Scope, x.Name, v.Number, v.CompiledJson })
+            .ToListAsync(cancellationToken);
+        var sshKeys = await db.SshKeys.AsNoTracking().Where(k => k.UserName != null || k.GroupId == groupId).OrderBy(k => k.Id).Select(k => k.PublicKey).ToListAsync(cancellationToken);
+        var variables = await db.DeviceVariables.AsNoTracking().Where(v => v.DeviceId == deviceId).ToListAsync(cancellationToken);
+
+        var macs = device.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.Mac, StringComparer.Ordinal).Select(m => m.Mac).ToList();
+        RenderedConfig Result(JsonObject? ignition, IReadOnlyDictionary<string, string> origins, IReadOnlyList<string> names, string? error) =>
+            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error);
+
+        var ordered = layers.OrderBy(l => l.Scope).Select(l => (Layer: $"{Describe(l.Scope, groupName, device.Hostname)}: {l.Name} v{l.Number}", Config: JsonSerializer.Deserialize<JsonObject>(l.CompiledJson)!)).ToList();
+        var (merged, origins) = ordered.Count > 0 ? toolchain.MergeLayers(ordered) : (new JsonObject { ["ignition"] = new JsonObject { ["version"] = "3.3.0" } }, new Dictionary<string, string>());
+        var origin = new Dictionary<string, string>(origins, StringComparer.Ordinal);
+        if (sshKeys.Count > 0)
+        {
+            AddSshKeys(merged, sshKeys);
+            origin.TryAdd($"passwd.users[{CoreUser}]", "SSH keys (users and group " + groupName + ")");
+        }
+
+        var values = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);
+        foreach (var v in variables)
+        {
+            try
+            {
+                values[v.Name] = (v.IsSecret ? (mode == SecretMode.Reveal ? secrets.Unprotect(v.Value) : string.Empty) : v.Value, v.IsSecret);
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                logger.LogError(ex, "Secret variable {Name} of device {DeviceId:N} cannot be decrypted (Data Protection keys lost?)", v.Name, deviceId);
+                return Result(null, origin, [.. ordered.Select(o => o.Layer)], $"The secret variable '{v.Name}' cannot be decrypted; set it again.");
+            }
+        }
+
+        var context = new TemplateContext(device.Id, device.Hostname, device.PrimaryMac, macs, device.MachineId, groupName, values);
+        var missing = Templating.Expand(merged, context, mode);
+        if (missing.Count > 0)
+        {
+            var names = string.Join(", ", missing.Distinct().Select(m => "{{" + m + "}}"));
+            return Result(null, origin, [.. ordered.Select(o => o.Layer)], $"The config uses {names}, which device {device.Hostname} does not define: add the device variable(s).");
+        }
+
+        if (mode == SecretMode.Omit)
+        {
+            RemovePasswordHashes(merged, variables.Any(v => v.IsSecret));
+        }
+
+        return Result(merged, origin, [.. ordered.Select(o => o.Layer)], null);
+    }
+
+    private static string Describe(ConfigScope scope, string group, string host) => scope switch
+    {
+        ConfigScope.Fleet => "fleet default",
+        ConfigScope.Group => $"group {group}",
+        _ => $"device {host}",
+    };
+
+    private static void AddSshKeys(JsonObject config, IReadOnlyList<string> keys)
+    {
+        var passwd = config["passwd"] as JsonObject ?? [];
+        config["passwd"] = passwd;
+        var users = passwd["users"] as JsonArray ?? [];
+        passwd["users"] = users;
+        var core = users.OfType<JsonObject>().FirstOrDefault(u => u["name"]?.GetValue<string>() == CoreUser);
+        if (core is null)
+        {
+            core = new JsonObject { ["name"] = CoreUser };
+            users.Add(core);
+        }
+
+        var list = core["sshAuthorizedKeys"] as JsonArray ?? [];
+        core["sshAuthorizedKeys"] = list;
+        foreach (var key in keys.Where(k => !list.Any(e => e?.GetValue<string>() == k)))
+        {
+            list.Add(key);
+        }
+    }
+
+    /// <summary>A device that may not have secrets gets no password hashes at all (they come from secret variables, now empty).</summary>
+    private static void RemovePasswordHashes(JsonObject config, bool anySecret)
+    {
+        if (!anySecret || config["passwd"]?["users"] is not JsonArray users)
+        {
+            return;
+        }
+
+        foreach (var user in users.OfType<JsonObject>())
+        {
+            if (user["passwordHash"] is JsonValue v && v.TryGetValue<string>(out var hash) && hash.Length == 0)
+            {
+                user.Remove("passwordHash");
+            }
+        }
+    }
+}

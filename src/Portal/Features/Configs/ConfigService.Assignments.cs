@@ -1,0 +1,111 @@
+using System.Globalization;
+using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Updates;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Features.Configs;
+
+/// <summary>Assigning configs to the fleet default, a device group (the update groups) or one device.</summary>
+public sealed partial class ConfigService
+{
+    public async Task<IReadOnlyList<AssignmentRow>> ListAssignmentsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.ConfigAssignments.AsNoTracking()
+            .Join(db.Configs, a => a.ConfigId, c => c.Id, (a, c) => new { a, c.Name })
+            .ToListAsync(cancellationToken);
+        var groups = await db.DeviceGroups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
+        var deviceIds = rows.Where(r => r.a.DeviceId != null).Select(r => r.a.DeviceId!.Value).ToList();
+        var hosts = await db.Devices.AsNoTracking().Where(d => deviceIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Hostname, cancellationToken);
+        return [.. rows.Select(r => new AssignmentRow(r.a.Id, r.a.ConfigId, r.Name, r.a.Scope, r.a.GroupId, r.a.DeviceId,
+                r.a.Scope switch
+                {
+                    ConfigScope.Fleet => "fleet default",
+                    ConfigScope.Group => $"group {groups.GetValueOrDefault(r.a.GroupId ?? 0, "?")}",
+                    _ => $"device {hosts.GetValueOrDefault(r.a.DeviceId ?? Guid.Empty, "?")}",
+                }, r.a.AssignedAt, r.a.AssignedBy))
+            .OrderBy(r => r.Scope).ThenBy(r => r.TargetName, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Assigns a config to a target, replacing what that target had.</summary>
+    [RequiresPolicy(Policies.ManageDevices)]
+    public async Task<ConfigResult> AssignAsync(int configId, ConfigScope scope, int? groupId, Guid? deviceId, Actor actor, CancellationToken cancellationToken = default)
+    {
+        var key = ConfigAssignment.KeyOf(scope, groupId, deviceId);
+        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.assign", "config", configId.ToString(CultureInfo.InvariantCulture), cancellationToken))
+        {
+            return ConfigResult.Forbidden;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var config = await db.Configs.AsNoTracking().SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
+        if (config is null)
+        {
+            return ConfigResult.NotFound("There is no such config.");
+        }
+
+        var target = await TargetNameAsync(db, scope, groupId, deviceId, cancellationToken);
+        if (target is null)
+        {
+            return ConfigResult.Invalid(scope == ConfigScope.Group ? "groupId" : "deviceId", scope == ConfigScope.Group ? "There is no such group." : "There is no such device.");
+        }
+
+        var assignment = await db.ConfigAssignments.SingleOrDefaultAsync(a => a.TargetKey == key, cancellationToken);
+        var before = assignment is null ? null : $"{target}: config {assignment.ConfigId}";
+        if (assignment?.ConfigId == configId)
+        {
+            return new ConfigResult(ConfigOutcome.Done, [], configId);
+        }
+
+        if (assignment is null)
+        {
+            assignment = new ConfigAssignment
+            {
+                Scope = scope,
+                GroupId = scope == ConfigScope.Group ? groupId : null,
+                DeviceId = scope == ConfigScope.Device ? deviceId : null,
+                TargetKey = key,
+                AssignedBy = actor.Name,
+            };
+            db.ConfigAssignments.Add(assignment);
+        }
+
+        assignment.ConfigId = configId;
+        assignment.AssignedAt = time.GetUtcNow();
+        assignment.AssignedBy = actor.Name;
+        audit.Add(db, actor, "config.assign", "config", configId.ToString(CultureInfo.InvariantCulture), before, $"{target}: config {config.Name}");
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.Notify();
+        return new ConfigResult(ConfigOutcome.Done, [], configId);
+    }
+
+    [RequiresPolicy(Policies.ManageDevices)]
+    public async Task<ConfigResult> UnassignAsync(ConfigScope scope, int? groupId, Guid? deviceId, Actor actor, CancellationToken cancellationToken = default)
+    {
+        var key = ConfigAssignment.KeyOf(scope, groupId, deviceId);
+        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.unassign", "config", key, cancellationToken))
+        {
+            return ConfigResult.Forbidden;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var assignment = await db.ConfigAssignments.SingleOrDefaultAsync(a => a.TargetKey == key, cancellationToken);
+        if (assignment is null)
+        {
+            return ConfigResult.NotFound("Nothing is assigned there.");
+        }
+
+        db.ConfigAssignments.Remove(assignment);
+        audit.Add(db, actor, "config.unassign", "config", assignment.ConfigId.ToString(CultureInfo.InvariantCulture), $"{key}: config {assignment.ConfigId}", $"{key}: none");
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.Notify();
+        return ConfigResult.Done;
+    }
+
+    private static async Task<string?> TargetNameAsync(Data.FleetDbContext db, ConfigScope scope, int? groupId, Guid? deviceId, CancellationToken cancellationToken) => scope switch
+    {
+        ConfigScope.Fleet => "fleet default",
+        ConfigScope.Group => await db.DeviceGroups.AsNoTracking().Where(g => g.Id == (groupId ?? DeviceGroup.DefaultId) && groupId != null).Select(g => "group " + g.Name).SingleOrDefaultAsync(cancellationToken),
+        _ => await db.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => "device " + d.Hostname).SingleOrDefaultAsync(cancellationToken),
+    };
+}

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Updates;
+
+namespace Fleet.Portal.Features.Configs;
+
+/// <summary>A rendered config ready to serve: its bytes, hash and spec, and the selectors that name its device.</summary>
+public sealed class ServedConfig(RenderedConfig rendered, byte[]? json, Version? spec, long generation, long deviceStamp)
+{
+    public RenderedConfig Rendered { get; } = rendered;
+
+    public byte[]? Json { get; } = json;
+
+    public string Sha512 { get; } = json is null ? string.Empty : Convert.ToHexStringLower(SHA512.HashData(json));
+
+    public Version? Spec { get; } = spec;
+
+    internal long Generation { get; } = generation;
+
+    internal long DeviceStamp { get; } = deviceStamp;
+
+    /// <summary>The same config converted to other spec versions (per <c>Accept</c>), computed once each.</summary>
+    internal ConcurrentDictionary<Version, (byte[]? Json, string? Error)> Converted { get; } = new();
+}
+
+/// <summary>
+/// Rendered configs per device and secret mode, invalidated by version stamps: a global generation that
+/// every config, assignment, variable, key or group change bumps, and a per-device stamp that a change
+/// to the device bumps. An entry is served only if both stamps still match those read before it was
+/// rendered, so a change racing a render can never leave a stale entry behind.
+/// </summary>
+public sealed class IgnitionCache : IDisposable
+{
+    private readonly ConcurrentDictionary<(Guid, SecretMode), ServedConfig> _entries = new();
+    private readonly ConcurrentDictionary<Guid, long> _deviceStamps = new();
+    private readonly ConcurrentDictionary<string, Guid> _selectors = new(StringComparer.Ordinal);
+    private readonly ConfigRenderer _renderer;
+    private readonly IConfigToolchain _toolchain;
+    private readonly ConfigNotifier _configs;
+    private readonly UpdateNotifier _updates;
+    private readonly DeviceNotifier _devices;
+    private long _generation;
+
+    public IgnitionCache(ConfigRenderer renderer, IConfigToolchain toolchain, ConfigNotifier configs, UpdateNotifier updates, DeviceNotifier devices)
+    {
+        _renderer = renderer;
+        _toolchain = toolchain;
+        _configs = configs;
+        _updates = updates;
+        _devices = devices;
+        _configs.Changed += InvalidateAll;
+        _updates.Changed += InvalidateAll;
+        _devices.DevicesChanged += Invalidate;
+    }
+
+    public long Generation => Interlocked.Read(ref _generation);
+
+    public void InvalidateAll()
+    {
+        Interlocked.Increment(ref _generation);
+        _entries.Clear();
+    }
+
+    public void Invalidate(IReadOnlyCollection<Guid> deviceIds)
+    {
+        ArgumentNullException.ThrowIfNull(deviceIds);
+        foreach (var id in deviceIds)
+        {
+            _deviceStamps.AddOrUpdate(id, 1, (_, s) => s + 1);
+            _entries.TryRemove((id, SecretMode.Reveal), out _);
+            _entries.TryRemove((id, SecretMode.Omit), out _);
+        }
+    }
+
+    /// <summary>A device id remembered for a selector (<c>mac:…</c>, <c>uuid:…</c>, <c>device:…</c>); checked against the entry before use.</summary>
+    public bool TryGetSelector(string selector, out Guid deviceId) => _selectors.TryGetValue(selector, out deviceId);
+
+    public void RememberSelector(string selector, Guid deviceId) => _selectors[selector] = deviceId;
+
+    public async Task<ServedConfig?> GetAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken)
+    {
+        var generation = Generation;
+        var stamp = _deviceStamps.GetValueOrDefault(deviceId);
+        if (_entries.TryGetValue((deviceId, mode), out var cached) && cached.Generation == generation && cached.DeviceStamp == stamp)
+        {
+            return cached;
+        }
+
+        var rendered = await _renderer.RenderAsync(deviceId, mode, cancellationToken);
+        if (rendered is null)
+        {
+            return null;
+        }
+
+        var json = rendered.Ignition is null ? null : Encoding.UTF8.GetBytes(rendered.Ignition.ToJsonString());
+        var served = new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp);
+        if (Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
+        {
+            _entries[(deviceId, mode)] = served;
+        }
+
+        return served;
+    }
+
+    /// <summary>The config's bytes in the spec a client asked for; an error says why it cannot be had.</summary>
+    public (byte[]? Json, string? Error) As(ServedConfig served, Version target)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(target);
+        if (served.Spec == target || served.Rendered.Ignition is null)
+        {
+            return (served.Json, null);
+        }
+
+        return served.Converted.GetOrAdd(target, t =>
+        {
+            var converted = _toolchain.ConvertTo((System.Text.Json.Nodes.JsonObject)served.Rendered.Ignition.DeepClone(), t);
+            return converted.Succeeded
+                ? (Encoding.UTF8.GetBytes(converted.Ignition!.ToJsonString()), null)
+                : (null, string.Join(" ", converted.Errors.Select(e => e.Message)));
+        });
+    }
+
+    public void Dispose()
+    {
+        _configs.Changed -= InvalidateAll;
+        _updates.Changed -= InvalidateAll;
+        _devices.DevicesChanged -= Invalidate;
+    }
+}
