@@ -36,7 +36,7 @@ internal sealed partial class PortalIgnitionToolchain : IConfigToolchain
         ArgumentNullException.ThrowIfNull(source);
         return language == ConfigSourceLanguage.Ignition
             ? Validate(source)
-            : CompileOutcome.Failed("Butane translation is not available in this build: the Ignition language core (Fleet.Shared.Ignition) is not wired in yet. Author the config as Ignition JSON.", line: 1, column: 1);
+            : CompileOutcome.Failed("Butane translation is not available yet (the Ignition language core does not translate Butane in this build). Author the config as Ignition JSON.", line: 1, column: 1);
     }
 
     public static CompileOutcome Validate(string json)
