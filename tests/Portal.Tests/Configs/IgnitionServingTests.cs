@@ -1,0 +1,212 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Configs;
+using Fleet.Portal.Features.Updates;
+using Fleet.Portal.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Fleet.Portal.Tests.Configs;
+
+/// <summary><c>GET /ignition</c> over real HTTP against a real portal; every served config goes through the real <c>ignition-validate</c>.</summary>
+public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) : IClassFixture<IgnitionServingTests.Fixture>
+{
+    private PortalInstance Portal => fixture.Portal;
+
+    private FakeTimeProvider Clock => fixture.Clock;
+
+    private ConfigService Service => Portal.Configs();
+
+    [Fact]
+    public async Task Get_LayersMergedTemplatedAndKeysInjected_ValidIgnition()
+    {
+        var group = await GroupAsync();
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "edge-7", groupId: group);
+        var fleet = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/motd", "fleet motd", "fleet.service"));
+        var byGroup = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/motd", "group motd for {{device.group}}", "group.service"));
+        var byDevice = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/hostname", "{{device.hostname}} at {{vars.site}}", "device.service"));
+        await Assign(fleet, ConfigScope.Device, null, await OtherDeviceAsync());   // another device's config must not leak
+        await Assign(byGroup, ConfigScope.Group, group, null);
+        await Assign(byDevice, ConfigScope.Device, null, device);
+        await Service.SetVariableAsync(device, "site", "berlin", secret: false, TestActors.Operator);
+        await Service.AddSshKeyAsync(null, group, Key(1), TestActors.Operator);
+
+        using var response = await GetAsync($"/ignition?mac={mac.Replace(':', '-').ToUpperInvariant()}");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(IgnitionEndpoints.ContentType, response.Content.Headers.ContentType?.MediaType);
+        var config = JsonNode.Parse(body)!.AsObject();
+        Assert.Equal("group motd for " + (await GroupNameAsync(group)), File(config, "/etc/motd"));
+        Assert.Equal("edge-7 at berlin", File(config, "/etc/hostname"));
+        Assert.Equal(["group.service", "device.service"], config["systemd"]!["units"]!.AsArray().Select(u => u!["name"]!.GetValue<string>()));
+        Assert.Contains(Key(1), config["passwd"]!["users"]![0]!["sshAuthorizedKeys"]!.AsArray().Select(k => k!.GetValue<string>()));
+        var (exit, output) = await ConfigTestSupport.ValidateAsync(body);
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public async Task Get_AcceptHeader_ConvertedUpOr406()
+    {
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/x", "x")), ConfigScope.Device, null, device);
+
+        using var up = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.4.0, */*;q=0.1");
+        using var down = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.0.0, */*;q=0.1");
+        using var same = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.3.0, */*;q=0.1");
+
+        Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+        Assert.Equal("3.4.0", JsonNode.Parse(await up.Content.ReadAsStringAsync())!["ignition"]!["version"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotAcceptable, down.StatusCode);
+        Assert.Contains("3.0.0", await down.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var (exit, output) = await ConfigTestSupport.ValidateAsync(await same.Content.ReadAsStringAsync());
+        Assert.True(exit == 0, output);
+    }
+
+    [Fact]
+    public async Task Get_UnknownMac_404AndOnePendingDeviceWhichThenGetsAConfigWithoutSecrets()
+    {
+        var mac = "02:00:00:" + Guid.NewGuid().ToString("N")[..6].Insert(2, ":").Insert(5, ":");
+
+        using var first = await GetAsync($"/ignition?mac={mac.Replace(":", "", StringComparison.Ordinal)}");
+        using var again = await GetAsync($"/ignition?mac={mac}");
+        using var bad = await GetAsync("/ignition?mac=not-a-mac");
+
+        Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);   // now a known, unapproved device: served, without secrets
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("not a MAC address", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await using var db = await Portal.CreateDbAsync();
+        var pending = await db.Devices.Where(d => d.Macs.Any(m => m.Mac == mac)).ToListAsync();
+        Assert.Equal(EnrollmentState.Pending, Assert.Single(pending).State);
+    }
+
+    [Fact]
+    public async Task Get_Secrets_OnlyApprovedDeviceOverSignedUrlWhichExpires()
+    {
+        var (approved, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        var (pending, _) = await ConfigTestSupport.AddDeviceAsync(Portal, EnrollmentState.Pending);
+        var id = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/token", "token={{vars.token}}"));
+        await Assign(id, ConfigScope.Device, null, approved);
+        await Assign(id, ConfigScope.Device, null, pending);
+        await Service.SetVariableAsync(approved, "token", "approved-secret", secret: true, TestActors.Operator);
+        await Service.SetVariableAsync(pending, "token", "pending-secret", secret: true, TestActors.Operator);
+        var signer = Portal.Services.GetRequiredService<IgnitionUrlSigner>();
+
+        var unsigned = await BodyAsync($"/ignition?mac={mac}");
+        var signedUrl = signer.SignedUrl(approved, TimeSpan.FromMinutes(10));
+        var signed = await BodyAsync(signedUrl.PathAndQuery);
+        var pendingSigned = await BodyAsync(signer.SignedUrl(pending, TimeSpan.FromMinutes(10)).PathAndQuery);
+        using var tampered = await GetAsync(signedUrl.PathAndQuery.Replace($"device={approved:N}", $"device={pending:N}", StringComparison.Ordinal));
+        Clock.Advance(TimeSpan.FromMinutes(11));
+        using var expired = await GetAsync(signedUrl.PathAndQuery);
+
+        Assert.Equal("token=", File(JsonNode.Parse(unsigned)!.AsObject(), "/etc/token"));
+        Assert.Equal("token=approved-secret", File(JsonNode.Parse(signed)!.AsObject(), "/etc/token"));
+        Assert.Equal("token=", File(JsonNode.Parse(pendingSigned)!.AsObject(), "/etc/token"));
+        Assert.Equal(HttpStatusCode.Forbidden, tampered.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+        Assert.Contains("expired", await expired.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_AfterConfigAssignmentVariableOrGroupChange_ServesTheNewConfig()
+    {
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        var id = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/motd", "v1 {{vars.site}}"));
+        await Service.SetVariableAsync(device, "site", "a", secret: false, TestActors.Operator);
+        await Assign(id, ConfigScope.Device, null, device);
+        var first = File(await ConfigAsync(mac), "/etc/motd");
+
+        await Service.SaveVersionAsync(id, ConfigTestSupport.Ignition("/etc/motd", "v2 {{vars.site}}"), "v2", TestActors.Operator);
+        var afterSave = File(await ConfigAsync(mac), "/etc/motd");
+        await Service.SetVariableAsync(device, "site", "b", secret: false, TestActors.Operator);
+        var afterVariable = File(await ConfigAsync(mac), "/etc/motd");
+        var group = await GroupAsync();
+        await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/group", "in {{device.group}}", "g.service")), ConfigScope.Group, group, null);
+        await Portal.Services.GetRequiredService<UpdateService>().AssignDevicesAsync(group, [device], TestActors.Operator);
+        var afterGroup = await ConfigAsync(mac);
+
+        Assert.Equal("v1 a", first);
+        Assert.Equal("v2 a", afterSave);
+        Assert.Equal("v2 b", afterVariable);
+        Assert.Equal("in " + await GroupNameAsync(group), File(afterGroup, "/etc/group"));
+    }
+
+    [Fact]
+    public async Task Get_MissingVariable_422WithTheVariableNamed()
+    {
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/motd", "{{vars.undefined_here}}")), ConfigScope.Device, null, device);
+
+        using var response = await GetAsync($"/ignition?mac={mac}");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("{{vars.undefined_here}}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    internal static string Key(int seed)
+    {
+        var type = "ssh-ed25519"u8.ToArray();
+        var blob = new byte[4 + type.Length + 4 + 32];
+        BinaryPrimitives.WriteInt32BigEndian(blob, type.Length);
+        type.CopyTo(blob, 4);
+        BinaryPrimitives.WriteInt32BigEndian(blob.AsSpan(4 + type.Length), 32);
+        blob.AsSpan(8 + type.Length).Fill((byte)seed);
+        return $"ssh-ed25519 {Convert.ToBase64String(blob)} key{seed}@test";
+    }
+
+    internal static string File(JsonObject config, string path)
+    {
+        var source = config["storage"]!["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == path)!["contents"]!["source"]!.GetValue<string>();
+        Assert.True(Templating.TryDecodeDataUrl(source, gzip: false, out var content));
+        return content;
+    }
+
+    private async Task<JsonObject> ConfigAsync(string mac) => JsonNode.Parse(await BodyAsync($"/ignition?mac={mac}"))!.AsObject();
+
+    private async Task<string> BodyAsync(string pathAndQuery)
+    {
+        using var response = await GetAsync(pathAndQuery);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {body}");
+        return body;
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string pathAndQuery, string? accept = null)
+    {
+        using var client = new HttpClient { BaseAddress = Portal.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    private async Task Assign(int configId, ConfigScope scope, int? group, Guid? device) =>
+        Assert.True((await Service.AssignAsync(configId, scope, group, device, TestActors.Operator)).Succeeded);
+
+    private async Task<Guid> OtherDeviceAsync() => (await ConfigTestSupport.AddDeviceAsync(Portal)).Id;
+
+    private Task<int> GroupAsync() => Updates.UpdateTestSupport.CreateGroupAsync(Portal);
+
+    private Task<string> GroupNameAsync(int id) => Updates.UpdateTestSupport.GroupNameAsync(Portal, id);
+
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+
+        public PortalInstance Portal { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync() => Portal = await PortalInstance.StartAsync(time: Clock);
+
+        public async ValueTask DisposeAsync() => await Portal.DisposeAsync();
+    }
+}
