@@ -57,6 +57,14 @@ internal sealed class DeviceMessageProcessor(
             case InboundKind.Deployments:
                 await HandleDeploymentsAsync(message, cancellationToken);
                 break;
+            case InboundKind.ConfigReport:
+                if (await FindDeviceAsync(message, cancellationToken) is { } reporter && TryRead(message, FleetJson.Default.ConfigReport, out var configReport))
+                {
+                    await Features.Configs.ConfigReports.ApplyAsync(db, reporter, configReport, message.ReceivedAt, logger, cancellationToken);
+                    Changed.Add(reporter.Id);
+                }
+
+                break;
             case InboundKind.ConnectionLost:
                 if (await FindDeviceAsync(message, cancellationToken) is { } lost)
                 {

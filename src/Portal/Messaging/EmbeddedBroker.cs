@@ -65,7 +65,11 @@ internal sealed partial class EmbeddedBroker(
         }
     }
 
-    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    public Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken) => PublishAsync(topic, payload, retain: false, cancellationToken);
+
+    public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) => PublishAsync(topic, payload, retain: true, cancellationToken);
+
+    private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
     {
         if (_server is not { IsStarted: true })
         {
@@ -77,6 +81,7 @@ internal sealed partial class EmbeddedBroker(
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
             .Build();
         var injected = new InjectedMqttApplicationMessage(message)
         {

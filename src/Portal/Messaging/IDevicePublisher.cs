@@ -4,4 +4,7 @@ namespace Fleet.Portal.Messaging;
 public interface IDevicePublisher
 {
     Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message the broker keeps (retained) and hands to the device whenever it subscribes: state, not events.</summary>
+    Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) => PublishAsync(topic, payload, cancellationToken);
 }

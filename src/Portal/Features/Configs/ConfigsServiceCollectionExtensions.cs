@@ -14,6 +14,7 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<ConfigRenderer>();
         builder.Services.AddSingleton<IgnitionCache>();
         builder.Services.AddSingleton<IgnitionUrlSigner>();
+        builder.Services.AddHostedService<ConfigPusher>();
         return builder;
     }
 

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Updates;
+using Fleet.Portal.Messaging;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Features.Configs;
+
+/// <summary>
+/// Publishes each approved device's <see cref="DesiredConfig"/>, retained on <see cref="Topics.Config"/>, whenever
+/// its rendered config changes: after any config, assignment, variable, key or group change (one coalesced pass
+/// over the approved devices), and when a device itself changes (approved, reconnected, renamed; at most once per
+/// <see cref="DeviceRecheck"/> per device, since heartbeats report devices changed too). Retained, so a device that
+/// is offline gets the latest when it next subscribes. Only a changed hash is published again.
+/// </summary>
+internal sealed class ConfigPusher(
+    ConfigNotifier configs,
+    UpdateNotifier updates,
+    DeviceNotifier devices,
+    IgnitionCache cache,
+    IgnitionUrlSigner signer,
+    IDbContextFactory<FleetDbContext> dbFactory,
+    IDevicePublisher publisher,
+    TimeProvider time,
+    ILogger<ConfigPusher> logger) : BackgroundService
+{
+    /// <summary>Configs up to this size travel inline; larger ones as a signed URL.</summary>
+    public const int MaxInlineBytes = 64 * 1024;
+
+    public static readonly TimeSpan DeviceRecheck = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<Guid, string> _sent = new();
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _checked = new();
+    private readonly ConcurrentQueue<Guid> _deviceQueue = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private int _all = 1;   // first pass at start-up: devices get what the current configs render to
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        void OnAll()
+        {
+            Interlocked.Exchange(ref _all, 1);
+            _wake.Release();
+        }
+
+        void OnDevices(IReadOnlyCollection<Guid> ids)
+        {
+            foreach (var id in ids)
+            {
+                _deviceQueue.Enqueue(id);
+            }
+
+            _wake.Release();
+        }
+
+        configs.Changed += OnAll;
+        updates.Changed += OnAll;
+        devices.DevicesChanged += OnDevices;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (Interlocked.Exchange(ref _all, 0) == 1)
+                {
+                    await PushAllAsync(stoppingToken);
+                }
+
+                var ids = new HashSet<Guid>();
+                while (_deviceQueue.TryDequeue(out var id))
+                {
+                    ids.Add(id);
+                }
+
+                var now = time.GetUtcNow();
+                foreach (var id in ids.Where(id => !_checked.TryGetValue(id, out var at) || now - at >= DeviceRecheck))
+                {
+                    await PushOneAsync(id, stoppingToken);
+                }
+
+                await _wake.WaitAsync(stoppingToken);
+                while (_wake.CurrentCount > 0)
+                {
+                    await _wake.WaitAsync(stoppingToken);   // coalesce a burst of changes into one pass
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            configs.Changed -= OnAll;
+            updates.Changed -= OnAll;
+            devices.DevicesChanged -= OnDevices;
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    private async Task PushAllAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var ids = await db.Devices.AsNoTracking().Where(d => d.State == EnrollmentState.Approved).Select(d => d.Id).ToListAsync(cancellationToken);
+            var pushed = 0;
+            foreach (var id in ids)
+            {
+                pushed += await PushOneAsync(id, cancellationToken) ? 1 : 0;
+            }
+
+            if (pushed > 0)
+            {
+                logger.LogInformation("Configs changed: desired config pushed to {Pushed} of {Approved} approved devices", pushed, ids.Count);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The next change pushes again; the portal keeps running.
+            logger.LogError(ex, "Pushing desired configs failed");
+        }
+    }
+
+    private async Task<bool> PushOneAsync(Guid deviceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _checked[deviceId] = time.GetUtcNow();
+            var served = await cache.GetAsync(deviceId, SecretMode.Reveal, cancellationToken);
+            if (served is null || served.Rendered.State != EnrollmentState.Approved)
+            {
+                return false;
+            }
+
+            if (!served.Rendered.Succeeded)
+            {
+                logger.LogWarning("No desired config for device {DeviceId:N}: {Error}", deviceId, served.Rendered.Error);
+                return false;
+            }
+
+            if (_sent.TryGetValue(deviceId, out var last) && last == served.Sha512)
+            {
+                return false;
+            }
+
+            var inline = served.Json!.Length <= MaxInlineBytes;
+            var desired = new DesiredConfig(served.Sha512[..32], served.Sha512, time.GetUtcNow(),
+                inline ? Encoding.UTF8.GetString(served.Json) : null,
+                inline ? null : signer.SignedUrl(deviceId).ToString());
+            await publisher.PublishRetainedAsync(Topics.Config(deviceId.ToString("N")), JsonSerializer.SerializeToUtf8Bytes(desired, FleetJson.Default.DesiredConfig), cancellationToken);
+            _sent[deviceId] = served.Sha512;
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Pushing the desired config of device {DeviceId:N} failed", deviceId);
+            return false;
+        }
+    }
+}
