@@ -66,6 +66,13 @@ public sealed partial class ConfigService(
         return v is null ? null : new VersionDetails(v.ConfigId, v.Number, v.Source, v.CompiledJson, v.Author, v.Message, v.CreatedAt);
     }
 
+    /// <summary>The latest config report of a device (null: none yet).</summary>
+    public async Task<DeviceConfigReport?> GetReportAsync(Guid deviceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.DeviceConfigReports.AsNoTracking().SingleOrDefaultAsync(r => r.DeviceId == deviceId, cancellationToken);
+    }
+
     /// <summary>Compiles and checks a source without saving it (the editor's live validation).</summary>
     public CompileOutcome Validate(ConfigSourceLanguage language, string? source)
     {

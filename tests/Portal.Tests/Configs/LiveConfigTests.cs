@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Fleet.Portal.Features.Configs;
+using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Tests.Configs;
+
+/// <summary>Desired config over the real broker (retained, per device) and the device's config report stored.</summary>
+public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<PortalFixture>
+{
+    private PortalInstance Portal => fixture.Portal;
+
+    [Fact]
+    public async Task AssignConfig_ApprovedDevice_GetsRetainedDesiredConfigAndItsReportIsStored()
+    {
+        var (deviceId, client) = await ApprovedDevice.ConnectAsync(Portal, "live-config");
+        await using var _ = client;
+        var device = Guid.ParseExact(deviceId, "N");
+        var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/live", "hello {{device.hostname}}"));
+        Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
+
+        // Subscribing after the push still delivers it: the message is retained.
+        await client.SubscribeAsync(Topics.Config(deviceId));
+        DesiredConfig? desired = null;
+        while (desired?.Ignition?.Contains("/etc/live", StringComparison.Ordinal) != true)
+        {
+            var message = await client.ReceiveAsync(TimeSpan.FromSeconds(15));
+            if (message.Topic == Topics.Config(deviceId))
+            {
+                desired = JsonSerializer.Deserialize(message.Payload.FirstSpan, FleetJson.Default.DesiredConfig);
+            }
+        }
+
+        Assert.Equal(128, desired.Sha512.Length);
+        await client.PublishAsync(Topics.ConfigReport(deviceId), new ConfigReport(desired.Version, DateTimeOffset.UtcNow,
+            [new ConfigEntryResult(ConfigEntryKind.File, "/etc/live", ConfigEntryOutcome.Applied), new ConfigEntryResult(ConfigEntryKind.Storage, "/dev/sda", ConfigEntryOutcome.NeedsReinstall, "disks")]),
+            FleetJson.Default.ConfigReport);
+        var stored = await Portal.WaitForAsync(async () =>
+        {
+            await using var db = await Portal.CreateDbAsync();
+            return await db.DeviceConfigReports.AsNoTracking().SingleOrDefaultAsync(r => r.DeviceId == device);
+        }, what: "the config report stored");
+
+        Assert.Equal(desired.Version, stored.Version);
+        Assert.Equal([ConfigEntryOutcome.Applied, ConfigEntryOutcome.NeedsReinstall], ConfigReports.Entries(stored).Select(e => e.Outcome));
+    }
+}
