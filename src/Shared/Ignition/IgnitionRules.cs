@@ -18,11 +18,23 @@ internal static partial class IgnitionRules
         var schema = IgnitionSchema.For(version);
         schema.Check(config, schema.Document, null, null, bag);
         SpecFeatures.FindNewer(config, version, (node, key, since, what) =>
-            bag.Error($"{what} need Ignition spec {since} or newer; this config is spec {version}", node, key));
+            ReportNewer(bag, node, key, $"{what} need Ignition spec {since} or newer; this config is spec {version}"));
         CheckStorage(config["storage"] as JsonObject, bag);
         CheckSystemd(config["systemd"] as JsonObject, bag);
         CheckPasswd(config["passwd"] as JsonObject, bag);
         CheckResources(config, version, bag);
+    }
+
+    private static void ReportNewer(DiagnosticBag bag, JsonNode node, string? key, string message)
+    {
+        if (key is not null && node[key] is JsonObject or JsonArray)
+        {
+            bag.ErrorAtKey(message, node, key);
+        }
+        else
+        {
+            bag.Error(message, node, key);
+        }
     }
 
     /// <summary>Reads and checks <c>ignition.version</c>; null (with an error added) when it is missing or unsupported.</summary>
@@ -58,9 +70,10 @@ internal static partial class IgnitionRules
 
         // Files, directories and links share one namespace: Ignition refuses two nodes at the same path.
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var list in new[] { "files", "directories", "links" })
+        // In document order, so the error lands on the later declaration.
+        foreach (var (list, value) in storage.Where(p => p.Key is "files" or "directories" or "links").ToList())
         {
-            if (storage[list] is not JsonArray nodes)
+            if (value is not JsonArray nodes)
             {
                 continue;
             }
@@ -126,6 +139,12 @@ internal static partial class IgnitionRules
             if (TryString(unit, "name", out var name) && !UnitSuffixes.Any(s => name.EndsWith(s, StringComparison.Ordinal) && name.Length > s.Length))
             {
                 bag.Error($"unit name \"{name}\" must end in a unit type suffix ({string.Join(", ", UnitSuffixes)})", unit, "name");
+            }
+
+            if (unit["enabled"] is JsonValue enabled && enabled.GetValueKind() == System.Text.Json.JsonValueKind.True
+                && TryString(unit, "contents", out var contents) && !contents.Contains("[Install]", StringComparison.Ordinal))
+            {
+                bag.Warning("the unit is enabled but has no [Install] section, so enabling it does nothing", unit, "contents");
             }
 
             if (unit["dropins"] is JsonArray dropins)

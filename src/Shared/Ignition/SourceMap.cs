@@ -68,6 +68,9 @@ internal sealed class DiagnosticBag(SourceMap map)
 
     public void Error(string message, JsonNode? owner, string? key = null) => Add(DiagnosticSeverity.Error, message, owner, key, keyOnly: false);
 
+    /// <summary>An error located at the key itself (e.g. a field the declared spec does not have).</summary>
+    public void ErrorAtKey(string message, JsonNode owner, string key) => Add(DiagnosticSeverity.Error, message, owner, key, keyOnly: true);
+
     public void Warning(string message, JsonNode? owner, string? key = null) => Add(DiagnosticSeverity.Warning, message, owner, key, keyOnly: false);
 
     public void UnknownKey(JsonObject owner, string key) =>

@@ -38,4 +38,15 @@ public sealed class ButanePairsTests
 
         Assert.Equal(30, matched);
     }
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public void Translate_UpstreamPair_PassesRealIgnitionValidate(string pair)
+    {
+        var yaml = File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu"));
+
+        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir")));
+
+        IgnitionValidateTool.AssertValid(result.Ignition!);
+    }
 }
