@@ -6,6 +6,8 @@ namespace Fleet.Shared.Ignition;
 /// <summary>RFC 2397 <c>data:</c> URLs exactly as Butane writes them for inline and local contents.</summary>
 public static class DataUrl
 {
+    private const int MinimumGzipOpaque = 40;
+
     /// <summary>
     /// Encodes <paramref name="contents"/> the way Butane's <c>MakeDataURL</c> does: the shortest of percent-encoding
     /// and base64, or gzip+base64 when that is shorter still (counting the 4 characters of <c>"gzip"</c>) and
@@ -27,7 +29,8 @@ public static class DataUrl
         }
 
         string? compression = userCompressed ? null : "";
-        if (!userCompressed && allowCompression)
+        // A gzip stream is at least 20 bytes (28 in base64): below this length it can never win.
+        if (!userCompressed && allowCompression && opaque.Length > MinimumGzipOpaque)
         {
             using var buffer = new MemoryStream();
             using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true))

@@ -20,6 +20,11 @@ public static class IgnitionValidator
         var root = LocatedJson.Parse(json, map, bag.Items);
         if (root is null)
         {
+            if (!bag.HasErrors)
+            {
+                bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, "an Ignition config is a JSON object, not null", null, 1, 1));
+            }
+
             return new TranslationResult(null, bag.Items);
         }
 

@@ -98,7 +98,8 @@ internal static class LocatedJson
                 node = JsonValue.Create(reader.GetString());
                 break;
             case JsonTokenType.Number:
-                node = reader.TryGetInt64(out var integer) ? JsonValue.Create(integer) : JsonValue.Create(reader.GetDouble());
+                // Keep the literal (not a double): 1e400 must stay a located type error, not become infinity.
+                node = reader.TryGetInt64(out var integer) ? JsonValue.Create(integer) : JsonValue.Create(JsonElement.ParseValue(ref reader));
                 break;
             case JsonTokenType.True:
             case JsonTokenType.False:
