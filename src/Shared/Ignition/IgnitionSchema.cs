@@ -87,10 +87,11 @@ internal sealed class IgnitionSchema
                 }
 
                 break;
-            case JsonArray array when s.Items is { } items:
-                foreach (var item in array.ToList())
+            case JsonArray array when s.Items is { } itemSchema:
+                var items = array.ToList();
+                for (var i = 0; i < items.Count; i++)
                 {
-                    Check(item, items, array, null, bag);
+                    Check(items[i], itemSchema, array, i.ToString(System.Globalization.CultureInfo.InvariantCulture), bag);
                 }
 
                 break;

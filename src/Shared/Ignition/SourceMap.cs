@@ -82,6 +82,12 @@ internal sealed class DiagnosticBag(SourceMap map)
     {
         var span = keyOnly && owner is JsonObject obj && key is not null ? map.FindKey(obj, key) : map.Find(owner, key);
         var path = span?.Path ?? JsonPaths.Dotted(owner, key);
+        if (owner is JsonArray && key is not null)
+        {
+            // A null list item has no node of its own: name it by index under the list.
+            path = JsonPaths.Join(map.Find(owner)?.Path ?? JsonPaths.Dotted(owner), key);
+        }
+
         Items.Add(new ConfigDiagnostic(severity, message, path, span?.Line, span?.Column));
     }
 }
