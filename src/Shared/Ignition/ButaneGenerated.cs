@@ -33,6 +33,12 @@ internal sealed partial class ButaneTranslation
             }
 
             var swap = format == "swap";
+            if (swap && variant == "fcos" && butaneVersion < new Version(1, 4, 0))
+            {
+                bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, $"generating swap units needs fcos 1.4.0 or newer; this config is fcos {butaneVersion}", span.Path, span.Line, span.Column));
+                continue;
+            }
+
             if (!IgnitionRules.TryString(fs, "path", out var where) && !swap)
             {
                 bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, "with_mount_unit needs path (where to mount)", span.Path, span.Line, span.Column));

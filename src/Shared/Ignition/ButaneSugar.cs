@@ -13,6 +13,12 @@ internal sealed partial class ButaneTranslation
         foreach (var (key, (keyNode, value)) in sugar)
         {
             var fieldPath = JsonPaths.Join(path, key);
+            if (SugarSince(definition, key, path) is { } since && variant == "fcos" && butaneVersion < since)
+            {
+                Error($"{key} needs fcos {since} or newer; this config is fcos {butaneVersion}", keyNode, fieldPath);
+                continue;
+            }
+
             switch (definition, key)
             {
                 case ("resource", "inline" or "local"):
@@ -55,6 +61,15 @@ internal sealed partial class ButaneTranslation
             }
         }
     }
+
+    /// <summary>The fcos version that introduced a sugar key (upstream "Upgrading Fedora CoreOS configs").</summary>
+    private static Version? SugarSince(string? definition, string key, string path) => (definition, key) switch
+    {
+        ("resource", "local") or ("storage", "trees") => new Version(1, 1, 0),
+        ("resource", "inline") when path.StartsWith("ignition.", StringComparison.Ordinal) => new Version(1, 1, 0),
+        ("user", "ssh_authorized_keys_local") or ("unit" or "dropin", "contents_local") => new Version(1, 5, 0),
+        _ => null,
+    };
 
     private void Resource(JsonObject obj, Dictionary<string, (YamlNode Key, YamlNode Value)> sugar, string key, YamlNode value, string fieldPath, string path)
     {

@@ -217,4 +217,20 @@ public sealed class ButaneSugarTests
         Assert.Contains("Options=noatime,_netdev\n\n[Install]\nRequiredBy=remote-fs.target", unit["contents"]!.GetValue<string>(), StringComparison.Ordinal);
         IgnitionValidateTool.AssertValid(JsonNode.Parse(result.Ignition.ToJsonString())!.AsObject());
     }
+
+    [Theory]
+    [InlineData("1.4.0", "passwd:\n  users:\n    - name: core\n      ssh_authorized_keys_local: [k]\n", "passwd.users.0.ssh_authorized_keys_local", "fcos 1.5.0")]
+    [InlineData("1.4.0", "systemd:\n  units:\n    - name: a.service\n      contents_local: a\n", "systemd.units.0.contents_local", "fcos 1.5.0")]
+    [InlineData("1.0.0", "storage:\n  files:\n    - path: /a\n      contents:\n        local: a\n", "storage.files.0.contents.local", "fcos 1.1.0")]
+    [InlineData("1.3.0", "storage:\n  filesystems:\n    - device: /dev/sdb\n      format: swap\n      with_mount_unit: true\n", "storage.filesystems.0.with_mount_unit", "fcos 1.4.0")]
+    public void Translate_SugarNewerThanFcosVersion_Error(string version, string body, string path, string needs)
+    {
+        var files = new InMemoryFilesDirectory(new Dictionary<string, byte[]> { ["k"] = "ssh-ed25519 A"u8.ToArray(), ["a"] = "x"u8.ToArray() });
+
+        var result = ButaneTranslator.Translate($"variant: fcos\nversion: {version}\n{body}", files);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(path, error.Path);
+        Assert.Contains(needs, error.Message, StringComparison.Ordinal);
+    }
 }
