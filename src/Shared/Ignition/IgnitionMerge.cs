@@ -269,7 +269,10 @@ public static class IgnitionMerge
         if (config["ignition"] is not JsonObject ignition)
         {
             ignition = [];
-            config["ignition"] = ignition;
+            config.Remove("ignition");
+
+            // First, where a reader (and upstream Butane) puts it.
+            config.Insert(0, "ignition", ignition);
         }
 
         ignition["version"] = version.ToString(3);

@@ -96,6 +96,20 @@ public static class IgnitionSpec
     }
 
     /// <summary>
+    /// The config to serve to a client that sent <paramref name="acceptHeader"/>: converted down to the spec it
+    /// asks for when that is older than the config's (e.g. Ignition 2.14 asks for 3.3.0), else unchanged.
+    /// Fails, naming the fields, when the config needs a newer spec than the client understands.
+    /// </summary>
+    public static TranslationResult ForClient(JsonObject config, string? acceptHeader)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var requested = RequestedVersion(acceptHeader);
+        return requested is not null && VersionOf(config) is { } current && requested < current && Supported.Contains(requested)
+            ? ConvertTo(config, requested)
+            : new TranslationResult(config, []);
+    }
+
+    /// <summary>
     /// The spec version asked for in an HTTP Accept header such as
     /// <c>application/vnd.coreos.ignition+json;version=3.3.0, */*;q=0.1</c>; null when none is named.
     /// </summary>
