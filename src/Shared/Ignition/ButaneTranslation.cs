@@ -1,0 +1,373 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using YamlDotNet.Core;
+using Version = System.Version;
+using YamlDotNet.RepresentationModel;
+
+namespace Fleet.Shared.Ignition;
+
+/// <summary>
+/// One Butane translation. Field types and known keys come from the upstream Ignition JSON schema (Butane fields
+/// are Ignition's in snake_case); the sugar keys Butane adds are handled per schema definition.
+/// </summary>
+internal sealed partial class ButaneTranslation(IFilesDirectory? files)
+{
+    // Aliases can make a small YAML text expand enormously; refuse beyond this many nodes.
+    private const int MaxNodes = 200_000;
+
+    private readonly SourceMap map = new();
+    private readonly List<(JsonObject Filesystem, SourceSpan Span)> mountUnits = [];
+    private readonly List<(string Local, string? Path, SourceSpan Span)> trees = [];
+    private DiagnosticBag bag = null!;
+    private IgnitionSchema schema = null!;
+    private string variant = "";
+    private Version butaneVersion = new();
+    private Version ignitionVersion = new();
+    private int nodes;
+
+    private sealed class TooManyNodesException : Exception;
+
+    public TranslationResult Run(YamlMappingNode root)
+    {
+        bag = new DiagnosticBag(map);
+        if (!ReadVersion(root))
+        {
+            return new TranslationResult(null, bag.Items);
+        }
+
+        schema = IgnitionSchema.For(ignitionVersion);
+        CheckVariantRestrictions(root);
+        var config = new JsonObject();
+        map.Node(config, Span(root, ""));
+        YamlNode? bootDevice = null;
+        YamlNode? grub = null;
+        try
+        {
+            var rootSchema = schema.Resolve(schema.Document);
+            foreach (var (keyNode, value) in root.Children)
+            {
+                var key = KeyText(keyNode);
+                switch (key)
+                {
+                    case "variant" or "version":
+                        continue;
+                    case "boot_device" when variant == "fcos":
+                        bootDevice = value;
+                        continue;
+                    case "grub" when variant == "fcos":
+                        grub = value;
+                        continue;
+                }
+
+                AddField(config, rootSchema, keyNode, key, value, "");
+            }
+
+            AddMountUnits(ref config);
+            AddTrees(config);
+            if (bootDevice is not null)
+            {
+                AddBootDevice(ref config, bootDevice);
+            }
+
+            if (grub is not null)
+            {
+                AddGrubUsers(ref config, grub);
+            }
+        }
+        catch (TooManyNodesException)
+        {
+            bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, $"the config expands to more than {MaxNodes:N0} YAML nodes (aliases?)", null, 1, 1));
+            return new TranslationResult(null, bag.Items);
+        }
+
+        IgnitionMerge.SetVersion(config, ignitionVersion);
+        IgnitionRules.Check(config, ignitionVersion, bag);
+        return new TranslationResult(config, bag.Items);
+    }
+
+    private bool ReadVersion(YamlMappingNode root)
+    {
+        var variantNode = Child(root, "variant");
+        var versionNode = Child(root, "version");
+        if (variantNode is not YamlScalarNode { Value: { Length: > 0 } variantText })
+        {
+            Error("missing variant: write e.g. \"variant: fcos\" (supported: fcos, fiot)", variantNode ?? root, variantNode is null ? "" : "variant");
+            return false;
+        }
+
+        if (versionNode is not YamlScalarNode { Value: { Length: > 0 } versionText })
+        {
+            Error("missing version: write e.g. \"version: 1.6.0\"", versionNode ?? root, versionNode is null ? "" : "version");
+            return false;
+        }
+
+        var known = ButaneTranslator.SupportedVersions.Where(v => v.Variant == variantText).ToList();
+        if (known.Count == 0)
+        {
+            Error($"unsupported variant \"{variantText}\" (supported: fcos, fiot)", variantNode, "variant");
+            return false;
+        }
+
+        var parsed = IgnitionSpec.ParseVersion(versionText);
+        var match = known.FirstOrDefault(v => v.Butane == parsed);
+        if (parsed is null || match.Variant is null)
+        {
+            Error($"unsupported {variantText} version \"{versionText}\" (supported: {string.Join(", ", known.Select(v => v.Butane))})", versionNode, "version");
+            return false;
+        }
+
+        variant = variantText;
+        butaneVersion = match.Butane;
+        ignitionVersion = match.Ignition;
+        return true;
+    }
+
+    private void CheckVariantRestrictions(YamlMappingNode root)
+    {
+        if (variant != "fiot")
+        {
+            return;
+        }
+
+        // Upstream config/fiot/v1_0 filters these: Fedora IoT does not support them.
+        foreach (var key in new[] { "kernel_arguments", "boot_device", "grub" })
+        {
+            if (ChildKey(root, key) is { } node)
+            {
+                Error($"{key} is not supported by variant fiot", node, key);
+            }
+        }
+
+        if (Child(root, "storage") is YamlMappingNode storage)
+        {
+            foreach (var key in new[] { "disks", "filesystems", "luks", "raid" })
+            {
+                if (ChildKey(storage, key) is { } node)
+                {
+                    Error($"storage.{key} is not supported by variant fiot", node, "storage." + key);
+                }
+            }
+        }
+    }
+
+    /// <summary>Converts one YAML field into <paramref name="obj"/> using the schema, or warns that it is unknown.</summary>
+    private void AddField(JsonObject obj, ResolvedSchema owner, YamlNode keyNode, string key, YamlNode value, string ownerPath)
+    {
+        var path = JsonPaths.Join(ownerPath, key);
+        var camel = ToCamel(key);
+        if (IsSnake(key) && owner.Properties.TryGetValue(camel, out var property) && !(owner.Name == "ignition" && key == "version")
+            && !(variant == "fiot" && IsFiotFiltered(path)))
+        {
+            var converted = Convert(value, property, path);
+            map.Key(obj, camel, Span(keyNode, path));
+            if (converted is not null)
+            {
+                obj[camel] = converted;
+            }
+        }
+        else if (!(variant == "fiot" && IsFiotFiltered(path)))
+        {
+            bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Warning, $"unknown key \"{key}\" (ignored)", path, Line(keyNode), Column(keyNode)));
+        }
+    }
+
+    private static bool IsFiotFiltered(string path) =>
+        path is "kernel_arguments" or "storage.disks" or "storage.filesystems" or "storage.luks" or "storage.raid";
+
+    private JsonNode? Convert(YamlNode node, JsonObject schemaNode, string path)
+    {
+        if (++nodes > MaxNodes)
+        {
+            throw new TooManyNodesException();
+        }
+
+        var s = schema.Resolve(schemaNode);
+        if (IsNull(node))
+        {
+            return null;
+        }
+
+        var span = Span(node, path);
+        JsonNode? result;
+        if (s.Types.Contains("object") || s.Properties.Count > 0)
+        {
+            if (node is not YamlMappingNode mapping)
+            {
+                Error("expected a mapping (key: value lines)", node, path);
+                return null;
+            }
+
+            var obj = new JsonObject();
+            map.Node(obj, span);
+            var sugar = new Dictionary<string, (YamlNode Key, YamlNode Value)>(StringComparer.Ordinal);
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var key = KeyText(keyNode);
+                if (SugarKeys(s.Name).Contains(key))
+                {
+                    sugar[key] = (keyNode, value);
+                }
+                else
+                {
+                    AddField(obj, s, keyNode, key, value, path);
+                }
+            }
+
+            ApplySugar(s.Name, obj, sugar, path);
+            return obj;
+        }
+
+        if (s.Types.Contains("array"))
+        {
+            if (node is not YamlSequenceNode sequence)
+            {
+                Error("expected a list (- item lines)", node, path);
+                return null;
+            }
+
+            var array = new JsonArray();
+            map.Node(array, span);
+            var index = 0;
+            foreach (var item in sequence.Children)
+            {
+                if (s.Items is not null && Convert(item, s.Items, JsonPaths.Join(path, index)) is { } converted)
+                {
+                    array.Add(converted);
+                }
+
+                index++;
+            }
+
+            return array;
+        }
+
+        if (node is not YamlScalarNode scalar)
+        {
+            Error($"expected a single value ({string.Join(" or ", s.Types.Where(t => t != "null"))})", node, path);
+            return null;
+        }
+
+        var text = scalar.Value ?? "";
+        var plain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
+        if (s.Types.Contains("integer"))
+        {
+            result = plain && TryParseInteger(text, out var number) ? JsonValue.Create(number) : null;
+            if (result is null)
+            {
+                Error($"expected an integer, got \"{text}\"", node, path);
+                return null;
+            }
+        }
+        else if (s.Types.Contains("boolean"))
+        {
+            result = plain && TryParseBoolean(text, out var flag) ? JsonValue.Create(flag) : null;
+            if (result is null)
+            {
+                Error($"expected true or false, got \"{text}\"", node, path);
+                return null;
+            }
+        }
+        else
+        {
+            result = JsonValue.Create(text);
+        }
+
+        map.Node(result, span);
+        return result;
+    }
+
+    private static string[] SugarKeys(string? definition) => definition switch
+    {
+        "resource" => ["inline", "local"],
+        "storage" => ["trees"],
+        "filesystem" => ["with_mount_unit"],
+        "user" => ["ssh_authorized_keys_local"],
+        "unit" or "dropin" => ["contents_local"],
+        _ => [],
+    };
+
+    /// <summary>Butane field names are Ignition's in snake_case (<c>size_mib</c> → <c>sizeMiB</c>).</summary>
+    internal static string ToCamel(string key)
+    {
+        var parts = key.Split('_');
+        for (var i = 1; i < parts.Length; i++)
+        {
+            parts[i] = parts[i] == "mib" ? "MiB" : parts[i].Length == 0 ? "" : char.ToUpperInvariant(parts[i][0]) + parts[i][1..];
+        }
+
+        return string.Concat(parts);
+    }
+
+    private static bool IsSnake(string key) => key.Length > 0 && !key.Any(char.IsUpper);
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    /// <summary>YAML integers as Go's yaml.v3 reads them: decimal, 0o/0x/0b prefixes, and a leading 0 means octal (0644).</summary>
+    internal static bool TryParseInteger(string text, out long value)
+    {
+        value = 0;
+        var negative = text.StartsWith('-');
+        var digits = negative || text.StartsWith('+') ? text[1..] : text;
+        var (radix, body) = digits switch
+        {
+            _ when digits.StartsWith("0o", StringComparison.Ordinal) => (8, digits[2..]),
+            _ when digits.StartsWith("0x", StringComparison.Ordinal) => (16, digits[2..]),
+            _ when digits.StartsWith("0b", StringComparison.Ordinal) => (2, digits[2..]),
+            _ when digits.Length > 1 && digits[0] == '0' => (8, digits[1..]),
+            _ => (10, digits),
+        };
+        if (body.Length == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            value = radix == 10 ? long.Parse(body, NumberStyles.None, CultureInfo.InvariantCulture) : System.Convert.ToInt64(body, radix);
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            return false;
+        }
+
+        value = negative ? -value : value;
+        return true;
+    }
+
+    private static bool TryParseBoolean(string text, out bool value)
+    {
+        switch (text)
+        {
+            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "y" or "Y":
+                value = true;
+                return true;
+            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "n" or "N":
+                value = false;
+                return true;
+            default:
+                value = false;
+                return false;
+        }
+    }
+
+    private static string KeyText(YamlNode key) => key is YamlScalarNode { Value: { } text } ? text : key.ToString();
+
+    private static YamlNode? Child(YamlMappingNode mapping, string key) =>
+        mapping.Children.FirstOrDefault(p => KeyText(p.Key) == key).Value;
+
+    private static YamlNode? ChildKey(YamlMappingNode mapping, string key) =>
+        mapping.Children.FirstOrDefault(p => KeyText(p.Key) == key).Key;
+
+    private static int Line(YamlNode node) => (int)node.Start.Line;
+
+    private static int Column(YamlNode node) => (int)node.Start.Column;
+
+    private static SourceSpan Span(YamlNode node, string path) => new(path, Line(node), Column(node));
+
+    private void Error(string message, YamlNode node, string path) =>
+        bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, message, path.Length == 0 ? null : path, Line(node), Column(node)));
+
+    private void Warning(string message, YamlNode node, string path) =>
+        bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Warning, message, path.Length == 0 ? null : path, Line(node), Column(node)));
+}

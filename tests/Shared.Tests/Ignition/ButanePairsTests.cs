@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using Fleet.Shared.Ignition;
+
+namespace Fleet.Shared.Tests.Ignition;
+
+/// <summary>The 30 upstream Butane → Ignition pairs (butane v0.23.0 --strict --files-dir files-dir).</summary>
+public sealed class ButanePairsTests
+{
+    public static TheoryData<string> Pairs() => new(PairNames());
+
+    private static IEnumerable<string> PairNames() =>
+        Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f)[..2]);
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public void Translate_UpstreamPair_MatchesExpectedIgnition(string pair)
+    {
+        var yaml = File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu"));
+        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-expected.ign.json")));
+
+        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir")));
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        Assert.Empty(result.Diagnostics);
+        Assert.True(JsonNode.DeepEquals(expected, result.Ignition), $"expected\n{expected}\nactual\n{result.Ignition}");
+    }
+
+    [Fact]
+    public void Translate_AllPairs_ThirtyOfThirtyMatch()
+    {
+        var files = new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir"));
+        var matched = PairNames().Count(pair =>
+        {
+            var result = ButaneTranslator.Translate(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu")), files);
+            var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-expected.ign.json")));
+            return result.Succeeded && JsonNode.DeepEquals(expected, result.Ignition);
+        });
+
+        Assert.Equal(30, matched);
+    }
+
+    [Theory]
+    [MemberData(nameof(Pairs))]
+    public void Translate_UpstreamPair_PassesRealIgnitionValidate(string pair)
+    {
+        var yaml = File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu"));
+
+        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir")));
+
+        IgnitionValidateTool.AssertValid(result.Ignition!);
+    }
+}

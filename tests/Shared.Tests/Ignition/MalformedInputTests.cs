@@ -1,0 +1,68 @@
+using Fleet.Shared.Ignition;
+
+namespace Fleet.Shared.Tests.Ignition;
+
+/// <summary>Whatever a person types, the answer is diagnostics, never an exception.</summary>
+public sealed class MalformedInputTests
+{
+    public static TheoryData<string> ButaneInputs() => new(
+        "variant: fcos\nversion: 1.5.0\nstorage: 5\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files: {a: 1}\n",
+        "variant: fcos\nversion: 1.5.0\nvariant: fiot\n",
+        "variant: fcos\nversion: 1.5.0\n? [a]\n: b\n",
+        "variant: fcos\nversion: 1.5.0\npasswd:\n  users:\n    - name: [x]\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /a\n      mode: 99999999999999999999999\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    -\n    - ~\n",
+        "variant: fcos\nversion: 1.5.0\n\tstorage: {}\n",
+        "[1,2]",
+        "",
+        "---\n---\n",
+        "variant: [fcos]\nversion: 1.5.0\n",
+        "variant: fcos\nversion: 1.5.0\nboot_device:\n  mirror:\n    devices: []\n",
+        "variant: fcos\nversion: 1.5.0\nboot_device:\n  luks: 5\n",
+        "variant: fcos\nversion: 1.5.0\nboot_device:\n  layout: sparc\n  luks:\n    tpm2: true\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  trees:\n    - local: ../x\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  trees: 3\n",
+        "variant: fcos\nversion: 1.5.0\ngrub:\n  users:\n    - 5\n",
+        "variant: fcos\nversion: 1.5.0\nstorage:\n  filesystems:\n    - device: /dev/sdb\n      with_mount_unit: maybe\n");
+
+    [Theory]
+    [MemberData(nameof(ButaneInputs))]
+    public void Translate_Malformed_DiagnosticsNotExceptions(string yaml)
+    {
+        var result = ButaneTranslator.Translate(yaml, new InMemoryFilesDirectory(new Dictionary<string, byte[]>()));
+
+        Assert.All(result.Diagnostics, d => Assert.False(string.IsNullOrWhiteSpace(d.Message)));
+        Assert.True(result.Succeeded || result.Errors.Any());
+    }
+
+    public static TheoryData<string> JsonInputs() => new(
+        "null",
+        "",
+        "[]",
+        "{\"ignition\":{\"version\":3}}",
+        "{\"ignition\":{\"version\":\"3.3.0\"},\"storage\":[]}",
+        "{\"ignition\":{\"version\":\"3.3.0\"},\"storage\":{\"files\":[null,1,{\"path\":null}]}}",
+        "{\"ignition\":{\"version\":\"3.3.0\"},\"storage\":{\"files\":[{\"path\":\"/a\",\"mode\":1e400}]}}",
+        "{\"ignition\":{\"version\":\"3.3.0\",\"config\":{\"replace\":{\"source\":\"not a url\"}}}}",
+        "{\"ignition\":{\"version\":\"3.3.0\"}} trailing",
+        new string('[', 5000));
+
+    [Theory]
+    [MemberData(nameof(JsonInputs))]
+    public void Validate_Malformed_ErrorsNotExceptions(string json)
+    {
+        var result = IgnitionValidator.Validate(json);
+
+        Assert.False(result.Succeeded);
+        Assert.NotEmpty(result.Errors);
+    }
+
+    [Fact]
+    public void Validate_NullListItem_PathNamesTheIndex()
+    {
+        var result = IgnitionValidator.Validate("{\"ignition\":{\"version\":\"3.3.0\"},\"storage\":{\"files\":[{\"path\":\"/a\"},null]}}");
+
+        Assert.Equal("storage.files.1", Assert.Single(result.Errors).Path);
+    }
+}
