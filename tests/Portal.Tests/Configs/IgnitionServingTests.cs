@@ -51,21 +51,26 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
     }
 
     [Fact]
-    public async Task Get_AcceptHeader_ConvertedUpOr406()
+    public async Task Get_AcceptHeader_ConvertedOr406WithTheReason()
     {
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
         await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/x", "x")), ConfigScope.Device, null, device);
+        var (kargs, kargsMac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        await Assign(await ConfigTestSupport.CreateAsync(Portal, """{"ignition":{"version":"3.3.0"},"kernelArguments":{"shouldExist":["quiet"]}}"""), ConfigScope.Device, null, kargs);
 
         using var up = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.4.0, */*;q=0.1");
         using var down = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.0.0, */*;q=0.1");
-        using var same = await GetAsync($"/ignition?mac={mac}", "application/vnd.coreos.ignition+json;version=3.3.0, */*;q=0.1");
+        using var impossible = await GetAsync($"/ignition?mac={kargsMac}", "application/vnd.coreos.ignition+json;version=3.2.0, */*;q=0.1");
 
         Assert.Equal(HttpStatusCode.OK, up.StatusCode);
         Assert.Equal("3.4.0", JsonNode.Parse(await up.Content.ReadAsStringAsync())!["ignition"]!["version"]!.GetValue<string>());
-        Assert.Equal(HttpStatusCode.NotAcceptable, down.StatusCode);
-        Assert.Contains("3.0.0", await down.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var (exit, output) = await ConfigTestSupport.ValidateAsync(await same.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, down.StatusCode);
+        var downBody = await down.Content.ReadAsStringAsync();
+        Assert.Equal("3.0.0", JsonNode.Parse(downBody)!["ignition"]!["version"]!.GetValue<string>());
+        var (exit, output) = await ConfigTestSupport.ValidateAsync(downBody);
         Assert.True(exit == 0, output);
+        Assert.Equal(HttpStatusCode.NotAcceptable, impossible.StatusCode);
+        Assert.Contains("kernelArguments", await impossible.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

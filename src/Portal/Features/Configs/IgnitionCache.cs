@@ -119,7 +119,7 @@ public sealed class IgnitionCache : IDisposable
             var converted = _toolchain.ConvertTo((System.Text.Json.Nodes.JsonObject)served.Rendered.Ignition.DeepClone(), t);
             return converted.Succeeded
                 ? (Encoding.UTF8.GetBytes(converted.Ignition!.ToJsonString()), null)
-                : (null, string.Join(" ", converted.Errors.Select(e => e.Message)));
+                : (null, string.Join(" ", converted.Errors.Select(e => e.ToString())));
         });
     }
 
