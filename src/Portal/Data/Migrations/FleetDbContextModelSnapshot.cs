@@ -939,6 +939,9 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MetadataJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("MetadataLastModified")
                         .HasColumnType("INTEGER");
 

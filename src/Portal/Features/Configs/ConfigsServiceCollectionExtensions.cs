@@ -22,6 +22,7 @@ internal static class ConfigsServiceCollectionExtensions
     public static IEndpointRouteBuilder MapConfigProtocolEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapIgnitionEndpoints();
+        app.MapBootScriptEndpoints();
         return app;
     }
 }

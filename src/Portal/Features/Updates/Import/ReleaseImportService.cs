@@ -73,6 +73,11 @@ public sealed partial class ReleaseImportService(
         var report = Apply(target, parsed, now);
         target.LastImportAt = now;
         target.LastImportBy = actor.Name;
+        if (!string.IsNullOrWhiteSpace(documents.StreamMetadata))
+        {
+            target.MetadataJson = documents.StreamMetadata;   // network installs boot its PXE artifacts (Features/Configs/BootScriptEndpoints)
+        }
+
         var documentsGiven = string.Join(", ", new[] { (documents.Releases, "releases.json"), (documents.Updates, "updates.json"), (documents.StreamMetadata, "stream metadata") }
             .Where(d => !string.IsNullOrWhiteSpace(d.Item1)).Select(d => d.Item2));
         audit.Add(db, actor, "stream.import", "stream", stream, after: $"{documentsGiven}: {report.Summary}");

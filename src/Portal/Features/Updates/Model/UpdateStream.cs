@@ -35,6 +35,9 @@ public sealed class UpdateStream : IPausable
     /// <summary>The newest release per architecture named by that document, "x86_64=41.2…;aarch64=…".</summary>
     public string? LatestByArchitecture { get; set; }
 
+    /// <summary>The last imported stream metadata document as given (its PXE artifacts are what <c>/boot.ipxe</c> boots).</summary>
+    public string? MetadataJson { get; set; }
+
     public DateTimeOffset? LastImportAt { get; set; }
 
     public string? LastImportBy { get; set; }

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261126090310_Configs")]
+    [Migration("20261126094655_Configs")]
     partial class Configs
     {
         /// <inheritdoc />
@@ -940,6 +940,9 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("LatestByArchitecture")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MetadataJson")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("MetadataLastModified")

@@ -11,6 +11,12 @@ namespace Fleet.Portal.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "MetadataJson",
+                table: "UpdateStreams",
+                type: "TEXT",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "Configs",
                 columns: table => new
@@ -160,6 +166,27 @@ namespace Fleet.Portal.Data.Migrations
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.UpdateData(
+                table: "UpdateStreams",
+                keyColumn: "Name",
+                keyValue: "next",
+                column: "MetadataJson",
+                value: null);
+
+            migrationBuilder.UpdateData(
+                table: "UpdateStreams",
+                keyColumn: "Name",
+                keyValue: "stable",
+                column: "MetadataJson",
+                value: null);
+
+            migrationBuilder.UpdateData(
+                table: "UpdateStreams",
+                keyColumn: "Name",
+                keyValue: "testing",
+                column: "MetadataJson",
+                value: null);
+
             migrationBuilder.CreateIndex(
                 name: "IX_ConfigAssignments_ConfigId",
                 table: "ConfigAssignments",
@@ -230,6 +257,10 @@ namespace Fleet.Portal.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "Configs");
+
+            migrationBuilder.DropColumn(
+                name: "MetadataJson",
+                table: "UpdateStreams");
         }
     }
 }

@@ -1,0 +1,42 @@
+using System.Net;
+using Fleet.Portal.Features.Configs;
+using Fleet.Portal.Features.Updates.Import;
+using Fleet.Portal.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleet.Portal.Tests.Configs;
+
+/// <summary><c>GET /boot.ipxe</c>: the live PXE artifacts of the device's stream from imported stream metadata, and its signed config URL.</summary>
+public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<PortalFixture>
+{
+    private PortalInstance Portal => fixture.Portal;
+
+    [Fact]
+    public async Task BootIpxe_ImportedStreamMetadata_BootsLivePxeWithInstallDeviceAndSignedIgnitionUrl()
+    {
+        var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
+            .ImportAsync("stable", new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json")), TestActors.Operator);
+        Assert.True(import.Change.Succeeded, import.Change.Message);
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        var (other, otherMac) = await ConfigTestSupport.AddDeviceAsync(Portal);
+        Assert.True((await Portal.Configs().SetVariableAsync(other, "install_dev", "/dev/nvme0n1", secret: false, TestActors.Operator)).Succeeded);
+        using var client = new HttpClient { BaseAddress = Portal.BaseAddress };
+
+        var script = await client.GetStringAsync($"/boot.ipxe?mac={mac.Replace(':', '-')}");
+        var otherScript = await client.GetStringAsync($"/boot.ipxe?mac={otherMac}");
+        using var unknown = await client.GetAsync("/boot.ipxe?mac=02:00:00:00:00:99");
+        using var noArtifacts = await client.GetAsync($"/boot.ipxe?mac={mac}&arch=riscv64");
+
+        Assert.StartsWith("#!ipxe\n", script, StringComparison.Ordinal);
+        Assert.Contains("kernel https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-kernel-x86_64 initrd=main", script, StringComparison.Ordinal);
+        Assert.Contains("coreos.live.rootfs_url=https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-rootfs.x86_64.img", script, StringComparison.Ordinal);
+        Assert.Contains("initrd --name main https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-initramfs.x86_64.img", script, StringComparison.Ordinal);
+        Assert.Contains("coreos.inst.install_dev=/dev/sda ", script, StringComparison.Ordinal);
+        Assert.Contains($"ignition.config.url={Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.PortalPublicUrl>().Get()}ignition?device={device:N}&exp=", script, StringComparison.Ordinal);
+        Assert.Contains("&sig=", script, StringComparison.Ordinal);
+        Assert.Contains("coreos.inst.install_dev=/dev/nvme0n1 ", otherScript, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, noArtifacts.StatusCode);
+        Assert.Contains("riscv64", await noArtifacts.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
