@@ -13,6 +13,13 @@ using MQTTnet;
 // Enrolment and heartbeat load against the real portal (SQLite file, in-process broker) with the
 // simulator's devices (the agent's own DeviceRuntime) in the same process, over loopback TCP.
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [--devices N] [--heartbeat-seconds S] [--soak-seconds T]
+// Ignition serving: dotnet run -c Release --project tests/Benchmarks -- ignition [--devices N] [--seconds T] [--concurrency C]
+if (args.FirstOrDefault() == "ignition")
+{
+    await IgnitionBenchmark.RunAsync(args);
+    return 0;
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);
