@@ -1,5 +1,6 @@
 namespace Fleet.Portal.Features.Configs;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DiffKind>))]
 public enum DiffKind
 {
     Same,

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Fleet.Portal.Features.Configs;
 
 /// <summary>The language a config is authored in.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConfigSourceLanguage>))]
 public enum ConfigSourceLanguage
 {
     /// <summary>Butane YAML (variants fcos and fiot), translated to Ignition on save.</summary>
@@ -58,6 +59,7 @@ public sealed class ConfigVersion
 }
 
 /// <summary>Where an assignment applies; the served config merges fleet default → group → device.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConfigScope>))]
 public enum ConfigScope
 {
     Fleet = 0,

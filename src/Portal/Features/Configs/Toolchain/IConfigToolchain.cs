@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Fleet.Portal.Features.Configs;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ProblemSeverity>))]
 public enum ProblemSeverity
 {
     Error,
