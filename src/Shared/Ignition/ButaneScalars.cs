@@ -56,6 +56,10 @@ internal sealed partial class ButaneTranslation
         return true;
     }
 
+    /// <summary>"644" without the leading 0 is decimal 644 = octal 1204 (sticky, odd bits): almost surely meant 0644.</summary>
+    private static bool LooksLikeOctalWrittenAsDecimal(string text, long value) =>
+        text.Length is 3 or 4 && text[0] != '0' && text.All(c => c is >= '0' and <= '7') && value > 511;
+
     private static bool TryParseBoolean(string text, out bool value)
     {
         switch (text)

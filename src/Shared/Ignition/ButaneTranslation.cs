@@ -250,11 +250,17 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
         var plain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
         if (s.Types.Contains("integer"))
         {
-            result = plain && TryParseInteger(text, out var number) ? JsonValue.Create(number) : null;
+            long number = 0;
+            result = plain && TryParseInteger(text, out number) ? JsonValue.Create(number) : null;
             if (result is null)
             {
                 Error($"expected an integer, got \"{text}\"", node, path);
                 return null;
+            }
+
+            if (path.EndsWith(".mode", StringComparison.Ordinal) && LooksLikeOctalWrittenAsDecimal(text, number))
+            {
+                Warning($"mode {text} is read as decimal (octal {System.Convert.ToString(number, 8)}); write 0{text} for octal", node, path);
             }
         }
         else if (s.Types.Contains("boolean"))

@@ -344,4 +344,20 @@ public sealed class ButaneDiagnosticsTests
 
         Assert.False(result.Succeeded);
     }
+
+    [Fact]
+    public void Translate_ModeWrittenWithoutLeadingZero_WarnsItIsDecimal()
+    {
+        var result = ButaneTranslator.Translate("""
+            variant: fcos
+            version: 1.6.0
+            storage:
+              files:
+                - path: /etc/motd
+                  mode: 644
+            """);
+
+        var warning = Assert.Single(result.Warnings);
+        AssertAt(warning, "storage.files.0.mode", 6, 13, "write 0644 for octal");
+    }
 }
