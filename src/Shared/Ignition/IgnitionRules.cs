@@ -23,6 +23,7 @@ internal static partial class IgnitionRules
         CheckSystemd(config["systemd"] as JsonObject, bag);
         CheckPasswd(config["passwd"] as JsonObject, bag);
         CheckResources(config, version, bag);
+        CheckDetails(config, version, bag);
     }
 
     private static void ReportNewer(DiagnosticBag bag, JsonNode node, string? key, string message)
