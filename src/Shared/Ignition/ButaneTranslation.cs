@@ -81,7 +81,12 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
 
         IgnitionMerge.SetVersion(config, ignitionVersion);
         IgnitionRules.Check(config, ignitionVersion, bag);
-        return new TranslationResult(config, bag.Items);
+
+        // Butane authors think in Butane versions: say which one maps to the spec that lacks a field.
+        var specNote = $"this config is spec {ignitionVersion}";
+        var butaneNote = $"this config is {variant} {butaneVersion} (Ignition spec {ignitionVersion})";
+        var diagnostics = bag.Items.Select(d => d with { Message = d.Message.Replace(specNote, butaneNote, StringComparison.Ordinal) }).ToList();
+        return new TranslationResult(config, diagnostics);
     }
 
     private bool ReadVersion(YamlMappingNode root)

@@ -193,7 +193,7 @@ public sealed class ButaneDiagnosticsTests
                   device: /dev/sdb
             """);
 
-        AssertAt(error, "storage.luks", 4, 3, "spec 3.2.0 or newer");
+        AssertAt(error, "storage.luks", 4, 3, "need Ignition spec 3.2.0 or newer; this config is fcos 1.1.0 (Ignition spec 3.1.0)");
     }
 
     [Fact]
