@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Updates;
@@ -30,6 +31,7 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
         builder.AddOsUpdates();
+        builder.AddHealthReports();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }
