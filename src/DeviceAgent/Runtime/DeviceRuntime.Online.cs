@@ -199,7 +199,7 @@ public sealed partial class DeviceRuntime
                 due = reportsRefusedUntil;
             }
 
-            due = reports.Earliest(due, _healthSource is not null, now);
+            due = reports.Earliest(due, _healthSource is null ? null : HealthInterval, now);
 
             switch (await session.WaitAsync(due, cancellationToken))
             {

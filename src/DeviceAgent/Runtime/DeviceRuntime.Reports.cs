@@ -55,14 +55,13 @@ public sealed partial class DeviceRuntime
             return true;
         }
 
-        if (reports.PendingHealth is not null || now < reports.NextHealth)
+        if (reports.PendingHealth is not null || now < reports.NextHealth(HealthInterval))
         {
             return false;
         }
 
-        // Keep the cadence exact; after a stall (a long collection, a reconnect) start again from now instead of catching up in a burst.
-        var interval = HealthInterval;
-        reports.NextHealth = reports.NextHealth == DateTimeOffset.MinValue || reports.NextHealth + interval <= now ? now + interval : reports.NextHealth + interval;
+        // As for heartbeats, the schedule and the reported time are the same instant; a changed interval applies at once.
+        reports.LastHealth = now;
         var pending = StartHealthSample(HealthReportsSent + 1, now, cancellationToken);
         if (!pending.IsCompleted)
         {
@@ -146,16 +145,19 @@ public sealed partial class DeviceRuntime
     /// <summary>Per-connection schedule of the reports that are not heartbeats.</summary>
     private sealed class SessionReports
     {
-        public DateTimeOffset NextHealth { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>When the last health sample started; MinValue: none yet on this connection, so one is due now.</summary>
+        public DateTimeOffset LastHealth { get; set; } = DateTimeOffset.MinValue;
 
         public Task<HealthReport>? PendingHealth { get; set; }
 
         public DateTimeOffset ConfigRefusedUntil { get; set; } = DateTimeOffset.MinValue;
 
+        public DateTimeOffset NextHealth(TimeSpan interval) => LastHealth == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : LastHealth + interval;
+
         /// <summary>The earlier of <paramref name="due"/> and the next health sample (none while one is being taken).</summary>
-        public DateTimeOffset Earliest(DateTimeOffset due, bool health, DateTimeOffset now)
+        public DateTimeOffset Earliest(DateTimeOffset due, TimeSpan? healthInterval, DateTimeOffset now)
         {
-            var next = health && PendingHealth is null ? NextHealth : DateTimeOffset.MaxValue;
+            var next = healthInterval is { } interval && PendingHealth is null ? NextHealth(interval) : DateTimeOffset.MaxValue;
             if (ConfigRefusedUntil > now && ConfigRefusedUntil < next)
             {
                 next = ConfigRefusedUntil;

@@ -25,16 +25,17 @@ internal sealed class SimulationService(
         var deviceOptions = DeviceOptions(options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
         var runtimes = SimulatedFleet.Create(arguments.Count, seed, time)
-            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger))
+            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
             .ToArray();
         logger.LogInformation(
-            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat})",
+            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",
             runtimes.Length,
             deviceOptions.BrokerHost,
             deviceOptions.BrokerPort,
             seed,
             arguments.RampPerSecond,
-            arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal");
+            arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal",
+            arguments.HealthIntervalSeconds switch { 0 => "off", { } h => $"{h} s fixed", null => "from the portal" });
 
         using var summaryStop = new CancellationTokenSource();
         var summaries = LogSummariesAsync(runtimes, summaryStop.Token);
@@ -74,6 +75,7 @@ internal sealed class SimulationService(
         BrokerPort = arguments.BrokerPort ?? configured.BrokerPort,
         BootstrapPassword = configured.BootstrapPassword,
         HeartbeatIntervalOverrideSeconds = arguments.HeartbeatSeconds ?? configured.HeartbeatIntervalOverrideSeconds,
+        HealthIntervalOverrideSeconds = arguments.HealthIntervalSeconds is > 0 ? arguments.HealthIntervalSeconds : configured.HealthIntervalOverrideSeconds,
         KeepAliveSeconds = configured.KeepAliveSeconds,
         TimeoutSeconds = configured.TimeoutSeconds,
         StateDirectory = configured.StateDirectory,
