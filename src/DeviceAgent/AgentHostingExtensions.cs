@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
@@ -32,6 +33,7 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
         builder.AddOsUpdates();
         builder.AddHealthReports();
+        builder.AddLiveConfig();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }
