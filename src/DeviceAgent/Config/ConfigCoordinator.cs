@@ -43,6 +43,7 @@ public sealed class ConfigCoordinator(
         }
     }
 
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled, then returns (it does not throw).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var interval = TimeSpan.FromMinutes(options.Value.DriftCheckMinutes);
@@ -60,8 +61,27 @@ public sealed class ConfigCoordinator(
             {
                 // Drift check due.
             }
+            catch (OperationCanceledException)
+            {
+                return; // Stopping is the normal way out.
+            }
 
-            var report = desired is not null ? await HandleAsync(desired, cancellationToken) : await CheckAsync(cancellationToken);
+            ConfigReport? report;
+            try
+            {
+                report = desired is not null ? await HandleAsync(desired, cancellationToken) : await CheckAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One unforeseen failure must not end live config for the life of the agent.
+                logger.LogError(ex, "Live config run failed");
+                report = null;
+            }
+
             nextCheck = time.GetUtcNow() + interval;
             if (report is not null)
             {
