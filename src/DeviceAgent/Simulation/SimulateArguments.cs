@@ -10,7 +10,8 @@ public sealed record SimulateArguments(
     int? HeartbeatSeconds = null,
     double RampPerSecond = SimulateArguments.DefaultRampPerSecond,
     int? Seed = null,
-    double? HealthIntervalSeconds = null)
+    double? HealthIntervalSeconds = null,
+    bool PreEnrolled = false)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -25,6 +26,9 @@ public sealed record SimulateArguments(
           --seed S                  seed for reproducible identities (default: random, logged)
           --health-interval S       fixed health report interval in seconds, fractions allowed
                                     (0.05-86400; 0 sends none; default: from the portal)
+          --pre-enrolled true|false devices start enrolled as sim-<seed>-<n> with a derived
+                                    secret and skip enrolment: for broker-only baselines
+                                    (e.g. Mosquitto), not for the portal (default false)
           --help                    show this text
         """;
 }
@@ -66,7 +70,7 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return Fail($"--{name} needs a value");
             }
 
-            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval"))
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval" or "pre-enrolled"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -143,7 +147,13 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             health = parsed;
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health), null);
+        var preEnrolled = false;
+        if (values.TryGetValue("pre-enrolled", out var preEnrolledText) && !bool.TryParse(preEnrolledText, out preEnrolled))
+        {
+            return Fail($"--pre-enrolled must be true or false, not '{preEnrolledText}'");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

@@ -25,7 +25,7 @@ internal sealed class SimulationService(
         var deviceOptions = DeviceOptions(options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
         var runtimes = SimulatedFleet.Create(arguments.Count, seed, time)
-            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
+            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(InitialState(d, seed)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
             .ToArray();
         logger.LogInformation(
             "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",
@@ -68,6 +68,11 @@ internal sealed class SimulationService(
         await summaries;
         LogSummary(runtimes, "stopped");
     }
+
+    /// <summary>Pre-enrolled devices skip enrolment: a broker without the portal (a Mosquitto baseline) never answers it.</summary>
+    private AgentState InitialState(SimulatedDevice device, int seed) => arguments.PreEnrolled
+        ? new AgentState(device.EnrollmentId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sim-{(uint)seed}-{device.Index + 1}"), device.EnrollmentId)
+        : new AgentState(device.EnrollmentId);
 
     private AgentOptions DeviceOptions(AgentOptions configured) => new()
     {

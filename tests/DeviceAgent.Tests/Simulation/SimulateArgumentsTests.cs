@@ -24,6 +24,14 @@ public sealed class SimulateArgumentsTests
         Assert.Equal(expected, arguments?.HealthIntervalSeconds);
     }
 
+    [Fact]
+    public void Parse_PreEnrolled_TrueOrFalseOnly()
+    {
+        Assert.True(SimulateParseResult.Parse(["--count", "1", "--pre-enrolled", "true"]).Arguments?.PreEnrolled);
+        Assert.False(SimulateParseResult.Parse(["--count", "1"]).Arguments?.PreEnrolled);
+        Assert.Equal("--pre-enrolled must be true or false, not 'yes'", SimulateParseResult.Parse(["--count", "1", "--pre-enrolled", "yes"]).Error);
+    }
+
     [Theory]
     [InlineData("0.01")]
     [InlineData("-1")]
