@@ -126,9 +126,14 @@ public sealed class ContentFetcher(HttpClient http)
                 bytes.Add(Convert.ToByte(data.Substring(i + 1, 2), 16));
                 i += 2;
             }
+            else if (char.IsHighSurrogate(data[i]) && i + 1 < data.Length)
+            {
+                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(data.Substring(i, 2)));
+                i++;
+            }
             else
             {
-                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(data[i].ToString()));
+                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(data.Substring(i, 1)));
             }
         }
 

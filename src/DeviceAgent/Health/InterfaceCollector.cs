@@ -11,6 +11,9 @@ namespace Fleet.DeviceAgent.Health;
 /// </summary>
 public sealed class InterfaceCollector(HostFiles files, Func<IReadOnlyDictionary<string, IReadOnlyList<string>>> addresses) : IHealthCollector
 {
+    /// <summary>Addresses kept per interface, so a report stays far below the 64 KiB payload limit.</summary>
+    public const int MaxAddresses = 16;
+
     public InterfaceCollector(HostFiles files)
         : this(files, SystemAddresses)
     {
@@ -42,7 +45,7 @@ public sealed class InterfaceCollector(HostFiles files, Func<IReadOnlyDictionary
                 name,
                 string.IsNullOrEmpty(mac) || mac == "00:00:00:00:00:00" ? null : mac,
                 state == "up",
-                ips.TryGetValue(name, out var list) ? list : [],
+                ips.TryGetValue(name, out var list) ? list.Take(MaxAddresses).ToList() : [],
                 Counter(path, "rx_bytes"),
                 Counter(path, "tx_bytes")));
             if (result.Count == Protocol.MaxInterfaces)
