@@ -196,7 +196,7 @@ public sealed class IgnitionConfig
 
     private static int? Int(JsonElement element, string name) =>
         !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.TryGetInt32(out var number) ? number
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number
         : throw new FormatException($"{name} must be a whole number");
 
     private static bool? Bool(JsonElement element, string name) =>

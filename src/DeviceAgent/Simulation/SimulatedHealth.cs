@@ -12,7 +12,7 @@ internal static class SimulatedHealth
     private const long GiB = 1L << 30;
 
     private static readonly OsInfo Os = new("Fedora CoreOS 42.20250901.3.0", "42", "6.15.9-201.fc42.x86_64");
-    private static readonly BootedDeployment Deployment = new("42.20250901.3.0", "9c1a3b4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff0011", "fedora:fedora/x86_64/coreos/stable");
+    private static readonly BootedDeployment Deployment = new("42.20250901.3.0", "9c1a3b4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff001", "fedora:fedora/x86_64/coreos/stable");
     private static readonly IReadOnlyList<string> NoUnits = [];
     private static readonly IReadOnlyList<string>[] FailedUnitSets =
     [

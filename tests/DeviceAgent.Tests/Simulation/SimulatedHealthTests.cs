@@ -23,6 +23,7 @@ public sealed class SimulatedHealthTests
             Assert.All(r.Filesystems!, f => Assert.InRange(f.UsedBytes, 0, f.TotalBytes));
             Assert.InRange(r.Temperatures![0].Celsius, 20, 100);
             Assert.NotNull(r.Os);
+            Assert.True(Fleet.Shared.UpdateRules.IsChecksum(r.Deployment!.Checksum));
             Assert.NotNull(r.FailedUnits);
         });
         Assert.InRange(first.Count(r => r.Filesystems![0].UsedBytes > 0.9 * r.Filesystems[0].TotalBytes), 10, 100);
