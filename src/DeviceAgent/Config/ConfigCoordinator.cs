@@ -183,8 +183,40 @@ public sealed class ConfigCoordinator(
         return bytes;
     }
 
+    /// <summary>
+    /// Keeps a report under <see cref="Shared.Protocol.MaxPayloadBytes"/>, which the portal enforces: details
+    /// are cut to 256 characters, then Unchanged entries and finally the last entries are left out, and the
+    /// report says so in its last entry.
+    /// </summary>
+    internal static ConfigReport FitToPayload(ConfigReport report)
+    {
+        const int Budget = Shared.Protocol.MaxPayloadBytes - 1024;
+        var entries = report.Entries
+            .Select(e => e.Detail is { Length: > Shared.Protocol.MaxFieldLength } d ? e with { Detail = d[..Shared.Protocol.MaxFieldLength] } : e)
+            .Select(e => e.Target.Length > 1024 ? e with { Target = e.Target[..1024] } : e)
+            .ToList();
+        var fitted = report with { Entries = entries };
+        if (Size(fitted) <= Budget)
+        {
+            return fitted;
+        }
+
+        var total = entries.Count;
+        entries = entries.Where(e => e.Outcome != ConfigEntryOutcome.Unchanged).ToList();
+        while (entries.Count > 0 && Size(report with { Entries = entries }) > Budget)
+        {
+            entries.RemoveAt(entries.Count - 1);
+        }
+
+        entries.Add(new ConfigEntryResult(ConfigEntryKind.File, "(report)", ConfigEntryOutcome.Unchanged, $"{total - entries.Count} of {total} entries left out to fit {Shared.Protocol.MaxPayloadBytes} bytes"));
+        return report with { Entries = entries };
+
+        static int Size(ConfigReport r) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r, FleetJson.Default.ConfigReport).Length;
+    }
+
     private void Enqueue(ConfigReport report)
     {
+        report = FitToPayload(report);
         _outbox.Enqueue(report);
         while (_outbox.Count > MaxQueuedReports && _outbox.TryDequeue(out _))
         {

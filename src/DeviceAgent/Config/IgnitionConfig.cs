@@ -144,7 +144,7 @@ public sealed class IgnitionConfig
         var index = 0;
         foreach (var entry in Array(storage, section))
         {
-            var target = String(entry, key) ?? String(entry, "path") ?? $"storage.{section}[{index}]";
+            var target = TryString(entry, key) ?? TryString(entry, "path") ?? $"storage.{section}[{index}]";
             NeedsReinstall.Add(new(ConfigEntryKind.Storage, target, ConfigEntryOutcome.NeedsReinstall, $"storage.{section} is applied by Ignition on first boot only; reinstall the device to change it"));
             index++;
         }
@@ -203,6 +203,9 @@ public sealed class IgnitionConfig
         !element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
         : value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean()
         : throw new FormatException($"{name} must be true or false");
+
+    private static string? TryString(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -14,6 +14,9 @@ public sealed class HealthSampler(IEnumerable<IHealthCollector> collectors, Time
 {
     private readonly IHealthCollector[] _collectors = collectors.ToArray();
 
+    // The last reason logged per collector: a source that fails every minute is logged when it starts failing, not every minute.
+    private readonly ConcurrentDictionary<string, string> _lastLogged = new(StringComparer.Ordinal);
+
     public async Task<HealthReport> CollectAsync(long sequence, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
         var drafts = new HealthDraft?[_collectors.Length];
@@ -25,7 +28,29 @@ public sealed class HealthSampler(IEnumerable<IHealthCollector> collectors, Time
             draft?.MergeInto(merged);
         }
 
-        return merged.ToReport(sequence, sentAt, errors.Order(StringComparer.Ordinal).ToList());
+        return FitToPayload(merged.ToReport(sequence, sentAt, errors.Order(StringComparer.Ordinal).ToList()));
+    }
+
+    /// <summary>
+    /// The portal drops messages over <see cref="Protocol.MaxPayloadBytes"/>; a host with hundreds of
+    /// container interfaces or failed units must still report, so the long lists are cut and the cut said.
+    /// </summary>
+    internal static HealthReport FitToPayload(HealthReport report)
+    {
+        const int Budget = Protocol.MaxPayloadBytes - 1024;
+        if (System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(report, FleetJson.Default.HealthReport).Length <= Budget)
+        {
+            return report;
+        }
+
+        var cut = report with
+        {
+            Interfaces = report.Interfaces?.Take(8).Select(i => i with { Addresses = i.Addresses.Take(4).ToList() }).ToList(),
+            Filesystems = report.Filesystems?.Take(16).ToList(),
+            Temperatures = report.Temperatures?.Take(16).ToList(),
+            FailedUnits = report.FailedUnits?.Take(20).ToList(),
+        };
+        return cut with { CollectorErrors = [.. cut.CollectorErrors ?? [], $"report: lists cut to fit {Protocol.MaxPayloadBytes} bytes"] };
     }
 
     private async Task RunAsync(IHealthCollector collector, int index, HealthDraft?[] drafts, ConcurrentBag<string> errors, CancellationToken cancellationToken)
@@ -56,7 +81,11 @@ public sealed class HealthSampler(IEnumerable<IHealthCollector> collectors, Time
 
     private void Record(IHealthCollector collector, string reason, ConcurrentBag<string> errors)
     {
-        logger.LogWarning("Health collector {Collector} failed: {Reason}", collector.Name, reason);
+        if (!_lastLogged.TryGetValue(collector.Name, out var previous) || previous != reason)
+        {
+            _lastLogged[collector.Name] = reason;
+            logger.LogWarning("Health collector {Collector} failed: {Reason}", collector.Name, reason);
+        }
         var entry = $"{collector.Name}: {reason.ReplaceLineEndings(" ")}";
         errors.Add(entry.Length <= Protocol.MaxFieldLength ? entry : entry[..Protocol.MaxFieldLength]);
     }
