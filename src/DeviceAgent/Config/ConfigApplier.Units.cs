@@ -121,7 +121,7 @@ public sealed partial class ConfigApplier
             differences.Add("not masked");
             return (differences, () =>
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                CreateDirectories(Path.GetDirectoryName(full)!);
                 if (node.Kind is NodeKind.File or NodeKind.Symlink)
                 {
                     File.Delete(full);

@@ -200,7 +200,7 @@ public sealed partial class ConfigApplier(string root, ContentFetcher fetcher, I
                 File.Delete(full);
             }
 
-            Directory.CreateDirectory(full);
+            CreateDirectories(full);
             SetModeAndOwner(full, directory.Mode ?? (node.Kind == NodeKind.Directory ? null : DefaultDirectoryMode), uid, gid);
         }));
     }
@@ -245,7 +245,7 @@ public sealed partial class ConfigApplier(string root, ContentFetcher fetcher, I
             : null;
         return Task.FromResult(Result(ConfigEntryKind.Link, link.Path, differences, apply, blocked, () =>
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            CreateDirectories(Path.GetDirectoryName(full)!);
             if (node.Kind != NodeKind.Missing && (link.Hard || node.Kind != NodeKind.Symlink || node.LinkTarget != link.Target))
             {
                 File.Delete(full);
@@ -360,11 +360,35 @@ public sealed partial class ConfigApplier(string root, ContentFetcher fetcher, I
     private static void WriteAtomically(string full, byte[] content, int mode, int? uid, int? gid)
     {
         var directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
+        CreateDirectories(directory);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.fleet-tmp");
         File.WriteAllBytes(temporary, content);
         SetModeAndOwner(temporary, mode, uid, gid);
         File.Move(temporary, full, overwrite: true);
+    }
+
+    /// <summary>
+    /// Creates missing directories 0755 (as Ignition does) whatever the process umask: the agent's unit runs
+    /// with UMask=0077 to keep its own state private, which would otherwise make /etc/fleet unreadable.
+    /// </summary>
+    private static void CreateDirectories(string full)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("live config applies to Linux hosts");
+        }
+
+        var missing = new Stack<string>();
+        for (var current = full; !string.IsNullOrEmpty(current) && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Push(current);
+        }
+
+        while (missing.TryPop(out var directory))
+        {
+            Directory.CreateDirectory(directory);
+            File.SetUnixFileMode(directory, (UnixFileMode)DefaultDirectoryMode);
+        }
     }
 
     private static string Octal(int mode) => "0" + Convert.ToString(mode & 0xFFF, 8);
