@@ -1,3 +1,5 @@
+using Fleet.DeviceAgent.Config;
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Updates;
@@ -30,6 +32,8 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
         builder.AddOsUpdates();
+        builder.AddHealthReports();
+        builder.AddLiveConfig();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }
