@@ -30,6 +30,8 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
         builder.AddOsUpdates();
+        builder.Services.AddOptions<Tpm.TpmOptions>().BindConfiguration(Tpm.TpmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<Tpm.Tpm2Tools>();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }

@@ -16,11 +16,12 @@ internal sealed class AgentWorker(
     MqttClientFactory clientFactory,
     TimeProvider time,
     ILogger<DeviceRuntime> logger,
-    IDeviceUpdates? updates = null) : BackgroundService
+    IDeviceUpdates? updates = null,
+    Tpm.Tpm2Tools? tpm = null) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates);
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates, tpm: tpm is { IsEnabled: true } ? tpm : null);
         return runtime.RunAsync(stoppingToken);
     }
 }

@@ -34,6 +34,7 @@ public sealed partial class DeviceRuntime
     private readonly Random _random;
     private readonly ReconnectBackoff _revocationBackoff;
     private readonly IDeviceUpdates? _updates;
+    private readonly Tpm.ITpmAttestor? _tpm;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -52,6 +53,7 @@ public sealed partial class DeviceRuntime
     /// <param name="logger">Where state transitions are logged.</param>
     /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
     /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
+    /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -61,7 +63,8 @@ public sealed partial class DeviceRuntime
         TimeProvider time,
         ILogger logger,
         Random? random = null,
-        IDeviceUpdates? updates = null)
+        IDeviceUpdates? updates = null,
+        Tpm.ITpmAttestor? tpm = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -79,6 +82,7 @@ public sealed partial class DeviceRuntime
         _logger = logger;
         _random = random ?? Random.Shared;
         _updates = updates;
+        _tpm = tpm;
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
     }
