@@ -50,7 +50,7 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
         }
 
         var identifiers = await db.DeviceIdentifiers.AsNoTracking().Where(i => i.DeviceId == deviceId).ToListAsync(cancellationToken);
-        var conflicts = await Conflicts(db).Where(c => c.DeviceId == deviceId || c.OtherDeviceId == deviceId).ToListAsync(cancellationToken);
+        var conflicts = await RowsAsync(db, db.IdentityConflicts.Where(c => c.DeviceId == deviceId || c.OtherDeviceId == deviceId), cancellationToken);
         return new DeviceIdentities(device.EkHash, device.TpmVerifiedAt,
             [.. identifiers.OrderBy(i => i.Kind).ThenBy(i => i.Value, StringComparer.Ordinal)],
             [.. conflicts.OrderByDescending(c => c.DetectedAt)]);
@@ -61,7 +61,7 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
     public async Task<IReadOnlyList<ConflictRow>> OpenConflictsAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var rows = await Conflicts(db).Where(c => c.ResolvedAt == null).ToListAsync(cancellationToken);
+        var rows = await RowsAsync(db, db.IdentityConflicts.Where(c => c.ResolvedAt == null), cancellationToken);
         return [.. rows.OrderByDescending(c => c.DetectedAt)];
     }
 
@@ -116,10 +116,12 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
         return ConflictResolveResult.Done;
     }
 
-    private static IQueryable<ConflictRow> Conflicts(FleetDbContext db) =>
-        from c in db.IdentityConflicts.AsNoTracking()
-        join d in db.Devices on c.DeviceId equals d.Id
-        join o in db.Devices on c.OtherDeviceId equals o.Id into others
-        from o in others.DefaultIfEmpty()
-        select new ConflictRow(c.Id, c.DeviceId, d.Hostname, c.OtherDeviceId, o == null ? null : o.Hostname, c.Kind, c.Value, c.Detail, c.DetectedAt, c.ResolvedAt, c.ResolvedBy, c.Resolution);
+    private static async Task<List<ConflictRow>> RowsAsync(FleetDbContext db, IQueryable<IdentityConflict> conflicts, CancellationToken cancellationToken)
+    {
+        var rows = await conflicts.AsNoTracking().ToListAsync(cancellationToken);
+        var ids = rows.SelectMany(c => new[] { c.DeviceId, c.OtherDeviceId }).Distinct().ToList();
+        var names = await db.Devices.AsNoTracking().Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Hostname, cancellationToken);
+        return [.. rows.Select(c => new ConflictRow(c.Id, c.DeviceId, names.GetValueOrDefault(c.DeviceId, "(forgotten)"), c.OtherDeviceId, names.GetValueOrDefault(c.OtherDeviceId),
+            c.Kind, c.Value, c.Detail, c.DetectedAt, c.ResolvedAt, c.ResolvedBy, c.Resolution))];
+    }
 }
