@@ -26,8 +26,8 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await _portal.DisposeAsync();
         await _tpm.DisposeAsync();
+        await _portal.DisposeAsync();
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;

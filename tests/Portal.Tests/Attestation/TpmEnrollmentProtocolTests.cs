@@ -28,9 +28,9 @@ public sealed class TpmEnrollmentProtocolTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        await _portal.DisposeAsync();
         _adapter.Dispose();
         await _tpm.DisposeAsync();
+        await _portal.DisposeAsync();
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;

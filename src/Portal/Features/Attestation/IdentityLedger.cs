@@ -108,7 +108,7 @@ internal sealed class IdentityLedger(FleetDbContext db, ILogger<IdentityLedger> 
                 Detail = detail,
                 DetectedAt = now,
             });
-            device.Conflict = $"{ConflictPrefix}: MAC {holder.Mac} also belongs to device {holder.Hostname} ({holder.DeviceId:N}): {detail}";
+            device.Conflict = $"{ConflictPrefix}: MAC {holder.Mac} already belongs to device {holder.Hostname} ({holder.DeviceId:N}): {detail}";
             logger.LogWarning("Identity conflict: device {DeviceId:N} ({Hostname}) presents MAC {Mac} of device {OtherId:N} ({OtherHost}) with {Detail}; flagged for a person, not merged",
                 device.Id, device.Hostname, holder.Mac, holder.DeviceId, holder.Hostname, detail);
         }
