@@ -27,6 +27,9 @@ internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, IOptions
 {
     private const int RefusedRetrySeconds = 300;
 
+    /// <summary>Portal clock ticks of the last sweep of expired challenges (enrolments that were abandoned).</summary>
+    private static long s_lastSweepTicks;
+
     public async Task<TpmStep> CheckAsync(string enrollmentId, EnrollmentRequest request, DateTimeOffset now, string? address, CancellationToken cancellationToken)
     {
         if (request.Tpm is null)
@@ -57,6 +60,8 @@ internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, IOptions
         {
             db.TpmChallenges.Remove(stale);
         }
+
+        await SweepAsync(now, cancellationToken);
 
         if (request.TpmActivation is not { } activation)
         {
@@ -131,6 +136,25 @@ internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, IOptions
         };
         db.TpmChallenges.Add(record);
         return new TpmChallenge(record.Id, Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), record.ExpiresAt);
+    }
+
+    /// <summary>
+    /// Now and then, deletes a bounded number of expired challenges of any enrolment, through this context
+    /// (not ExecuteDelete) so rows already tracked in the batch stay consistent.
+    /// </summary>
+    private async Task SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var last = Interlocked.Read(ref s_lastSweepTicks);
+        if (now.UtcTicks - last < TimeSpan.FromSeconds(options.Value.ChallengeLifetimeSeconds).Ticks
+            || Interlocked.CompareExchange(ref s_lastSweepTicks, now.UtcTicks, last) != last)
+        {
+            return;
+        }
+
+        foreach (var expired in await db.TpmChallenges.Where(c => c.ExpiresAt < now).OrderBy(c => c.ExpiresAt).Take(500).ToListAsync(cancellationToken))
+        {
+            db.TpmChallenges.Remove(expired);
+        }
     }
 
     private TpmStep Refuse(string enrollmentId, string? address, string reason)
