@@ -74,23 +74,24 @@ public sealed class SoftwareTpm : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Two free consecutive ports below Linux's ephemeral range (32768+): ports the kernel hands out for
+    /// bind(0) come in odd/even patterns, and busy test runs keep the neighbour of one in use.
+    /// </summary>
     private static int ConsecutiveFreePorts()
     {
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort.Next();
-            if (port >= 65535)
-            {
-                continue;
-            }
-
+            var port = Random.Shared.Next(20_000, 32_000);
             try
             {
-                using var probe = new TcpListener(System.Net.IPAddress.Loopback, port + 1);
-                probe.Start();
+                using var first = new TcpListener(System.Net.IPAddress.Loopback, port);
+                first.Start();
+                using var second = new TcpListener(System.Net.IPAddress.Loopback, port + 1);
+                second.Start();
                 return port;
             }
-            catch (SocketException) when (attempt < 50)
+            catch (SocketException) when (attempt < 200)
             {
                 // Taken; try another pair.
             }

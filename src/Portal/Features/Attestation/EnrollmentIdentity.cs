@@ -55,6 +55,7 @@ internal sealed class EnrollmentIdentity(
             device.Id, device.Hostname, enrollmentId, device.EnrollmentId);
         audit.Add(db, Actor.FromDevice(enrollmentId, address), "device.tpm-reenrol", "device", device.Id.ToString("N"),
             before: $"enrolment id {device.EnrollmentId}", after: $"enrolment id {enrollmentId}", detail: $"same EK {device.EkHash}");
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "enrolment", Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) as {enrollmentId}" });
         device.EnrollmentId = enrollmentId;
         return new IdentityStep(null, device, step.Proven);
     }

@@ -109,6 +109,7 @@ internal sealed class IdentityLedger(FleetDbContext db, ILogger<IdentityLedger> 
                 DetectedAt = now,
             });
             device.Conflict = $"{ConflictPrefix}: MAC {holder.Mac} already belongs to device {holder.Hostname} ({holder.DeviceId:N}): {detail}";
+            db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "conflict", Message = device.Conflict.Length <= 1024 ? device.Conflict : device.Conflict[..1024] });
             logger.LogWarning("Identity conflict: device {DeviceId:N} ({Hostname}) presents MAC {Mac} of device {OtherId:N} ({OtherHost}) with {Detail}; flagged for a person, not merged",
                 device.Id, device.Hostname, holder.Mac, holder.DeviceId, holder.Hostname, detail);
         }
