@@ -34,6 +34,8 @@ public static class AgentHostingExtensions
         builder.AddOsUpdates();
         builder.AddHealthReports();
         builder.AddLiveConfig();
+        builder.Services.AddOptions<Tpm.TpmOptions>().BindConfiguration(Tpm.TpmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<Tpm.Tpm2Tools>();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }

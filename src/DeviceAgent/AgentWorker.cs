@@ -21,12 +21,14 @@ internal sealed class AgentWorker(
     IDeviceUpdates? updates = null,
     IOptions<HealthAgentOptions>? healthOptions = null,
     IHealthSource? healthSource = null,
-    IDeviceConfig? config = null) : BackgroundService
+    IDeviceConfig? config = null,
+    Tpm.Tpm2Tools? tpm = null) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sampler = healthOptions?.Value.Enabled == false ? null : healthSource;
-        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates, healthSource: sampler, config: config);
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger,
+            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null);
         return runtime.RunAsync(stoppingToken);
     }
 }

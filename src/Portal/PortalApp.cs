@@ -3,6 +3,7 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
+using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
@@ -39,6 +40,7 @@ public static class PortalApp
         builder.AddAudit();
         builder.AddUsers();
         builder.AddDevices();
+        builder.AddAttestation();
         builder.AddUpdates();
         builder.AddFleetMessaging();
         builder.AddHealth();

@@ -13,6 +13,12 @@ using MQTTnet;
 // Enrolment and heartbeat load against the real portal (SQLite file, in-process broker) with the
 // simulator's devices (the agent's own DeviceRuntime) in the same process, over loopback TCP.
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [--devices N] [--heartbeat-seconds S] [--soak-seconds T]
+if (args.Contains("--tpm"))
+{
+    await TpmBenchmark.RunAsync(args);
+    return 0;
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

@@ -38,6 +38,7 @@ public sealed partial class DeviceRuntime
     private readonly IDeviceUpdates? _updates;
     private readonly IHealthSource? _healthSource;
     private readonly IDeviceConfig? _config;
+    private readonly Tpm.ITpmAttestor? _tpm;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -60,6 +61,7 @@ public sealed partial class DeviceRuntime
     /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
     /// <param name="healthSource">Samples health reports sent every <see cref="HealthInterval"/>. Null: no health reports.</param>
     /// <param name="config">The live config side: receives the desired config, supplies config reports. Null: neither.</param>
+    /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -71,7 +73,8 @@ public sealed partial class DeviceRuntime
         Random? random = null,
         IDeviceUpdates? updates = null,
         IHealthSource? healthSource = null,
-        IDeviceConfig? config = null)
+        IDeviceConfig? config = null,
+        Tpm.ITpmAttestor? tpm = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -91,6 +94,7 @@ public sealed partial class DeviceRuntime
         _updates = updates;
         _healthSource = healthSource;
         _config = config;
+        _tpm = tpm;
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
         HealthInterval = TimeSpan.FromSeconds(options.HealthIntervalOverrideSeconds ?? DefaultHealthIntervalSeconds);
