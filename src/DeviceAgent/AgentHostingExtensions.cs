@@ -1,3 +1,5 @@
+using Fleet.DeviceAgent.Config;
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Updates;
@@ -30,6 +32,10 @@ public static class AgentHostingExtensions
         builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
         builder.Services.AddSingleton<IStateStore, FileStateStore>();
         builder.AddOsUpdates();
+        builder.AddHealthReports();
+        builder.AddLiveConfig();
+        builder.Services.AddOptions<Tpm.TpmOptions>().BindConfiguration(Tpm.TpmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton<Tpm.Tpm2Tools>();
         builder.Services.AddHostedService<AgentWorker>();
         return builder;
     }

@@ -31,6 +31,13 @@ public sealed class AgentOptions
     [Range(1, 86_400)]
     public int? HeartbeatIntervalOverrideSeconds { get; set; }
 
+    /// <summary>
+    /// Fixed health report interval that overrides the portal's <c>HealthIntervalSeconds</c>; fractions allowed
+    /// (the simulator's load tests use 0.2). Unset in normal operation.
+    /// </summary>
+    [Range(0.05, 86_400)]
+    public double? HealthIntervalOverrideSeconds { get; set; }
+
     /// <summary>MQTT keep-alive; a dead TCP connection is noticed after about 1.5 times this.</summary>
     [Range(5, 3_600)]
     public int KeepAliveSeconds { get; set; } = 30;

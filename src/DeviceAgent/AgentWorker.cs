@@ -1,3 +1,5 @@
+using Fleet.DeviceAgent.Config;
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.State;
@@ -16,11 +18,17 @@ internal sealed class AgentWorker(
     MqttClientFactory clientFactory,
     TimeProvider time,
     ILogger<DeviceRuntime> logger,
-    IDeviceUpdates? updates = null) : BackgroundService
+    IDeviceUpdates? updates = null,
+    IOptions<HealthAgentOptions>? healthOptions = null,
+    IHealthSource? healthSource = null,
+    IDeviceConfig? config = null,
+    Tpm.Tpm2Tools? tpm = null) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates);
+        var sampler = healthOptions?.Value.Enabled == false ? null : healthSource;
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger,
+            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null);
         return runtime.RunAsync(stoppingToken);
     }
 }

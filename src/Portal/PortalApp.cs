@@ -3,6 +3,7 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
+using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
@@ -40,6 +41,7 @@ public static class PortalApp
         builder.AddAudit();
         builder.AddUsers();
         builder.AddDevices();
+        builder.AddAttestation();
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddFleetMessaging();

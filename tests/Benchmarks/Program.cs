@@ -20,6 +20,12 @@ if (args.FirstOrDefault() == "ignition")
     return 0;
 }
 
+if (args.Contains("--tpm"))
+{
+    await TpmBenchmark.RunAsync(args);
+    return 0;
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

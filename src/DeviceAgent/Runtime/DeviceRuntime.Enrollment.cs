@@ -144,6 +144,7 @@ public sealed partial class DeviceRuntime
     {
         var identity = _identity.Collect();
         progress.PrimaryMac = identity.PrimaryMac;
+        var (evidence, activation) = await ProveTpmAsync(progress, cancellationToken);
         var request = new EnrollmentRequest(
             Protocol.Version,
             identity.MachineId,
@@ -154,7 +155,9 @@ public sealed partial class DeviceRuntime
             identity.Interfaces,
             AgentVersion,
             _time.GetUtcNow(),
-            identity.SerialNumber);
+            identity.SerialNumber,
+            evidence,
+            activation);
         if (!progress.AnnouncedRequest)
         {
             progress.AnnouncedRequest = true;
@@ -206,6 +209,7 @@ public sealed partial class DeviceRuntime
 
                 progress.LastDecision = EnrollmentDecision.Pending;
                 SetPhase(DevicePhase.Pending);
+                TakeTpmChallenge(response, progress, now);
                 break;
             case EnrollmentDecision.Rejected:
                 _logger.LogWarning(
@@ -254,5 +258,11 @@ public sealed partial class DeviceRuntime
         public bool AnnouncedRequest { get; set; }
 
         public string PrimaryMac { get; set; } = string.Empty;
+
+        /// <summary>The portal's last TPM challenge, answered in the next request.</summary>
+        public TpmChallenge? Challenge { get; set; }
+
+        /// <summary>Whether the last request carried a TPM answer (or the TPM failed): then the next waits its turn.</summary>
+        public bool SentTpmAnswer { get; set; }
     }
 }

@@ -114,6 +114,11 @@ public sealed partial class DeviceRuntime
             _logger.LogWarning("The broker refused the subscription to {Topic}; OS updates follow the last policy received", policyTopic);
         }
 
+        if (_config is not null && !await session.SubscribeAsync(Topics.Config(deviceId), cancellationToken))
+        {
+            _logger.LogWarning("The broker refused the subscription to {Topic}; the last config applied stays", Topics.Config(deviceId));
+        }
+
         if (!await session.PublishAsync(statusTopic, new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus, cancellationToken))
         {
             _logger.LogWarning("The broker refused the Online status of device {DeviceId}", deviceId);
@@ -129,6 +134,11 @@ public sealed partial class DeviceRuntime
             _updates.OnConnected();
         }
 
+        if (_config is not null)
+        {
+            _config.ReportReady += Wake;
+        }
+
         try
         {
             return await RunConnectedAsync(session, deviceId, settingsTopic, policyTopic, cancellationToken);
@@ -139,6 +149,11 @@ public sealed partial class DeviceRuntime
             {
                 _updates.ReportReady -= Wake;
             }
+
+            if (_config is not null)
+            {
+                _config.ReportReady -= Wake;
+            }
         }
     }
 
@@ -146,6 +161,8 @@ public sealed partial class DeviceRuntime
     {
         var lastHeartbeat = DateTimeOffset.MinValue;
         var reportsRefusedUntil = DateTimeOffset.MinValue;
+        var reports = new SessionReports();
+        var configTopic = Topics.Config(deviceId);
         while (true)
         {
             var now = _time.GetUtcNow();
@@ -171,10 +188,18 @@ public sealed partial class DeviceRuntime
                 _logger.LogWarning("The broker refused a deployment report of device {DeviceId}; trying again in {Seconds} s", deviceId, DeploymentReportRetry.TotalSeconds);
             }
 
+            if (await RunHealthAsync(session, deviceId, now, reports, cancellationToken)
+                || await SendConfigReportAsync(session, deviceId, now, reports, cancellationToken))
+            {
+                continue;
+            }
+
             if (reportsRefusedUntil > now && reportsRefusedUntil < due)
             {
                 due = reportsRefusedUntil;
             }
+
+            due = reports.Earliest(due, _healthSource is null ? null : HealthInterval, now);
 
             switch (await session.WaitAsync(due, cancellationToken))
             {
@@ -183,6 +208,9 @@ public sealed partial class DeviceRuntime
                     return false;
                 case MessageReceived message when message.Topic == settingsTopic:
                     ApplySettings(message);
+                    break;
+                case MessageReceived message when message.Topic == configTopic && _config is not null:
+                    OnDesiredConfig(message);
                     break;
                 case MessageReceived message when message.Topic == policyTopic && _updates is not null:
                     if (MessageJson.TryDeserialize(message.Payload, FleetJson.Default.UpdatePolicy, out var policy))
@@ -223,6 +251,8 @@ public sealed partial class DeviceRuntime
             _logger.LogWarning("Ignoring unreadable settings on {Topic}", message.Topic);
             return;
         }
+
+        ApplyHealthInterval(settings.HealthIntervalSeconds);
 
         if (_options.HeartbeatIntervalOverrideSeconds is { } overridden)
         {

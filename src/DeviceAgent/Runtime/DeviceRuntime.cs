@@ -1,4 +1,6 @@
 using System.Reflection;
+using Fleet.DeviceAgent.Config;
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Updates;
@@ -34,6 +36,9 @@ public sealed partial class DeviceRuntime
     private readonly Random _random;
     private readonly ReconnectBackoff _revocationBackoff;
     private readonly IDeviceUpdates? _updates;
+    private readonly IHealthSource? _healthSource;
+    private readonly IDeviceConfig? _config;
+    private readonly Tpm.ITpmAttestor? _tpm;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -42,6 +47,8 @@ public sealed partial class DeviceRuntime
     private long _heartbeatsSent;
     private long _connectFailures;
     private long _heartbeatIntervalTicks;
+    private long _healthReportsSent;
+    private long _healthIntervalTicks;
 
     /// <param name="identity">Who the device is (read anew for every enrolment request).</param>
     /// <param name="health">Uptime and load for heartbeats.</param>
@@ -52,6 +59,9 @@ public sealed partial class DeviceRuntime
     /// <param name="logger">Where state transitions are logged.</param>
     /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
     /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
+    /// <param name="healthSource">Samples health reports sent every <see cref="HealthInterval"/>. Null: no health reports.</param>
+    /// <param name="config">The live config side: receives the desired config, supplies config reports. Null: neither.</param>
+    /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -61,7 +71,10 @@ public sealed partial class DeviceRuntime
         TimeProvider time,
         ILogger logger,
         Random? random = null,
-        IDeviceUpdates? updates = null)
+        IDeviceUpdates? updates = null,
+        IHealthSource? healthSource = null,
+        IDeviceConfig? config = null,
+        Tpm.ITpmAttestor? tpm = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -79,8 +92,12 @@ public sealed partial class DeviceRuntime
         _logger = logger;
         _random = random ?? Random.Shared;
         _updates = updates;
+        _healthSource = healthSource;
+        _config = config;
+        _tpm = tpm;
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
+        HealthInterval = TimeSpan.FromSeconds(options.HealthIntervalOverrideSeconds ?? DefaultHealthIntervalSeconds);
     }
 
     /// <summary>Raised on the device loop whenever <see cref="Phase"/> changes; handlers must be quick and must not throw.</summary>

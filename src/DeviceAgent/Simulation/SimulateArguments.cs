@@ -9,7 +9,9 @@ public sealed record SimulateArguments(
     int? BrokerPort = null,
     int? HeartbeatSeconds = null,
     double RampPerSecond = SimulateArguments.DefaultRampPerSecond,
-    int? Seed = null)
+    int? Seed = null,
+    double? HealthIntervalSeconds = null,
+    bool PreEnrolled = false)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -22,6 +24,11 @@ public sealed record SimulateArguments(
           --heartbeat-seconds N     fixed heartbeat interval, overriding the portal (1-86400)
           --ramp-per-second R       devices started per second (default 200)
           --seed S                  seed for reproducible identities (default: random, logged)
+          --health-interval S       fixed health report interval in seconds, fractions allowed
+                                    (0.05-86400; 0 sends none; default: from the portal)
+          --pre-enrolled true|false devices start enrolled as sim-<seed>-<n> with a derived
+                                    secret and skip enrolment: for broker-only baselines
+                                    (e.g. Mosquitto), not for the portal (default false)
           --help                    show this text
         """;
 }
@@ -63,7 +70,7 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return Fail($"--{name} needs a value");
             }
 
-            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"))
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval" or "pre-enrolled"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -128,7 +135,25 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             seed = parsedSeed;
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed), null);
+        double? health = null;
+        if (values.TryGetValue("health-interval", out var healthText))
+        {
+            if (!double.TryParse(healthText, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+                || !double.IsFinite(parsed) || (parsed != 0 && parsed is < 0.05 or > 86_400))
+            {
+                return Fail($"--health-interval must be 0 (no health reports) or a number of seconds from 0.05 to 86400, not '{healthText}'");
+            }
+
+            health = parsed;
+        }
+
+        var preEnrolled = false;
+        if (values.TryGetValue("pre-enrolled", out var preEnrolledText) && !bool.TryParse(preEnrolledText, out preEnrolled))
+        {
+            return Fail($"--pre-enrolled must be true or false, not '{preEnrolledText}'");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

@@ -37,6 +37,7 @@ public static class SimulatedFleet
 
         // Not security-relevant: simulated identities must be reproducible, which a CSPRNG cannot be.
         var random = new Random(seed);
+        var healthRandom = new Random(unchecked((seed * 31) + 17)); // its own stream, so identities stay what they were before health existed
         var macSeed = new byte[2]; // so runs with different seeds use different MACs
         random.NextBytes(macSeed);
         var machineIds = new HashSet<string>(count, StringComparer.Ordinal);
@@ -58,6 +59,7 @@ public static class SimulatedFleet
             var nicCount = random.Next(3) == 0 ? 2 : 1;
             var bootUptime = random.Next(60, 30 * 86_400) + random.NextDouble();
             var baseLoad = random.NextDouble() * 2;
+            var healthTraits = SimulatedHealth.DrawTraits(healthRandom);
 
             var architecture = isArm ? "aarch64" : "x86_64";
             var interfaces = new List<NetworkInterfaceInfo>(nicCount);
@@ -74,7 +76,7 @@ public static class SimulatedFleet
                 $"6.15.9-201.fc42.{architecture}",
                 FedoraCoreOs,
                 interfaces);
-            devices.Add(new SimulatedDevice(index, identity, enrollmentId, bootUptime, baseLoad, time));
+            devices.Add(new SimulatedDevice(index, identity, enrollmentId, bootUptime, baseLoad, time, healthTraits));
         }
 
         return devices;

@@ -25,16 +25,17 @@ internal sealed class SimulationService(
         var deviceOptions = DeviceOptions(options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
         var runtimes = SimulatedFleet.Create(arguments.Count, seed, time)
-            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger))
+            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(InitialState(d, seed)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
             .ToArray();
         logger.LogInformation(
-            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat})",
+            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",
             runtimes.Length,
             deviceOptions.BrokerHost,
             deviceOptions.BrokerPort,
             seed,
             arguments.RampPerSecond,
-            arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal");
+            arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal",
+            arguments.HealthIntervalSeconds switch { 0 => "off", { } h => $"{h} s fixed", null => "from the portal" });
 
         using var summaryStop = new CancellationTokenSource();
         var summaries = LogSummariesAsync(runtimes, summaryStop.Token);
@@ -68,12 +69,18 @@ internal sealed class SimulationService(
         LogSummary(runtimes, "stopped");
     }
 
+    /// <summary>Pre-enrolled devices skip enrolment: a broker without the portal (a Mosquitto baseline) never answers it.</summary>
+    private AgentState InitialState(SimulatedDevice device, int seed) => arguments.PreEnrolled
+        ? new AgentState(device.EnrollmentId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sim-{(uint)seed}-{device.Index + 1}"), device.EnrollmentId)
+        : new AgentState(device.EnrollmentId);
+
     private AgentOptions DeviceOptions(AgentOptions configured) => new()
     {
         BrokerHost = arguments.BrokerHost ?? configured.BrokerHost,
         BrokerPort = arguments.BrokerPort ?? configured.BrokerPort,
         BootstrapPassword = configured.BootstrapPassword,
         HeartbeatIntervalOverrideSeconds = arguments.HeartbeatSeconds ?? configured.HeartbeatIntervalOverrideSeconds,
+        HealthIntervalOverrideSeconds = arguments.HealthIntervalSeconds is > 0 ? arguments.HealthIntervalSeconds : configured.HealthIntervalOverrideSeconds,
         KeepAliveSeconds = configured.KeepAliveSeconds,
         TimeoutSeconds = configured.TimeoutSeconds,
         StateDirectory = configured.StateDirectory,

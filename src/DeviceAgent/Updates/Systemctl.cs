@@ -17,7 +17,7 @@ public interface IServiceManager
 }
 
 /// <summary>The <c>systemctl</c> binary from PATH.</summary>
-public sealed class SystemctlCli(IProcessRunner runner) : ISystemReboot, IServiceManager
+public sealed class SystemctlCli(IProcessRunner runner) : ISystemReboot, IServiceManager, Config.IUnitManager
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
@@ -44,5 +44,31 @@ public sealed class SystemctlCli(IProcessRunner runner) : ISystemReboot, IServic
         // is-failed exits non-zero for every state but "failed"; the state is on stdout either way.
         var result = await runner.RunAsync("systemctl", ["is-failed", unit], Timeout, cancellationToken);
         return result.StandardOutput.Trim();
+    }
+
+    public async Task DaemonReloadAsync(CancellationToken cancellationToken)
+    {
+        var result = await runner.RunAsync("systemctl", ["daemon-reload"], Timeout, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"systemctl daemon-reload failed: {result.Explanation}");
+        }
+    }
+
+    public async Task SetEnabledAsync(string unit, bool enabled, CancellationToken cancellationToken)
+    {
+        var verb = enabled ? "enable" : "disable";
+        var result = await runner.RunAsync("systemctl", [verb, unit], Timeout, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"systemctl {verb} {unit} failed: {result.Explanation}");
+        }
+    }
+
+    public async Task<bool> IsEnabledAsync(string unit, CancellationToken cancellationToken)
+    {
+        // is-enabled exits non-zero for disabled units; the state is on stdout either way.
+        var result = await runner.RunAsync("systemctl", ["is-enabled", unit], Timeout, cancellationToken);
+        return result.StandardOutput.Trim().StartsWith("enabled", StringComparison.Ordinal);
     }
 }

@@ -100,6 +100,12 @@ internal sealed partial class ButaneTranslation
             mirrorDevices.AddRange(devices.Children.Select(d => Scalar(d, "boot_device.mirror.devices")).OfType<string>());
         }
 
+        if (mirrorDevices.Count == 1)
+        {
+            Error("boot_device.mirror needs at least two devices", mirror!, "boot_device.mirror.devices");
+            return;
+        }
+
         var cexEnabled = cex?["enabled"] is JsonValue e && e.GetValue<bool>();
         var wantLuks = clevis["tpm2"] is JsonValue t && t.GetValue<bool>() || clevis["tang"] is JsonArray { Count: > 0 } || cexEnabled;
         var wantMirror = mirrorDevices.Count > 0;

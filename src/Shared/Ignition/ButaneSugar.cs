@@ -187,6 +187,12 @@ internal sealed partial class ButaneTranslation
                 continue;
             }
 
+            if (destination is not null && !destination.StartsWith('/'))
+            {
+                Error($"tree path \"{destination}\" must be absolute (start with /)", item, JsonPaths.Join(itemPath, "path"));
+                continue;
+            }
+
             trees.Add((local, destination, Span(item, itemPath)));
         }
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
 using Version = System.Version;
@@ -82,7 +81,12 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
 
         IgnitionMerge.SetVersion(config, ignitionVersion);
         IgnitionRules.Check(config, ignitionVersion, bag);
-        return new TranslationResult(config, bag.Items);
+
+        // Butane authors think in Butane versions: say which one maps to the spec that lacks a field.
+        var specNote = $"this config is spec {ignitionVersion}";
+        var butaneNote = $"this config is {variant} {butaneVersion} (Ignition spec {ignitionVersion})";
+        var diagnostics = bag.Items.Select(d => d with { Message = d.Message.Replace(specNote, butaneNote, StringComparison.Ordinal) }).ToList();
+        return new TranslationResult(config, diagnostics);
     }
 
     private bool ReadVersion(YamlMappingNode root)
@@ -251,11 +255,17 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
         var plain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
         if (s.Types.Contains("integer"))
         {
-            result = plain && TryParseInteger(text, out var number) ? JsonValue.Create(number) : null;
+            long number = 0;
+            result = plain && TryParseInteger(text, out number) ? JsonValue.Create(number) : null;
             if (result is null)
             {
                 Error($"expected an integer, got \"{text}\"", node, path);
                 return null;
+            }
+
+            if (path.EndsWith(".mode", StringComparison.Ordinal) && LooksLikeOctalWrittenAsDecimal(text, number))
+            {
+                Warning($"mode {text} is read as decimal (octal {System.Convert.ToString(number, 8)}); write 0{text} for octal", node, path);
             }
         }
         else if (s.Types.Contains("boolean"))
@@ -285,89 +295,4 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
         "unit" or "dropin" => ["contents_local"],
         _ => [],
     };
-
-    /// <summary>Butane field names are Ignition's in snake_case (<c>size_mib</c> → <c>sizeMiB</c>).</summary>
-    internal static string ToCamel(string key)
-    {
-        var parts = key.Split('_');
-        for (var i = 1; i < parts.Length; i++)
-        {
-            parts[i] = parts[i] == "mib" ? "MiB" : parts[i].Length == 0 ? "" : char.ToUpperInvariant(parts[i][0]) + parts[i][1..];
-        }
-
-        return string.Concat(parts);
-    }
-
-    private static bool IsSnake(string key) => key.Length > 0 && !key.Any(char.IsUpper);
-
-    private static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
-
-    /// <summary>YAML integers as Go's yaml.v3 reads them: decimal, 0o/0x/0b prefixes, and a leading 0 means octal (0644).</summary>
-    internal static bool TryParseInteger(string text, out long value)
-    {
-        value = 0;
-        var negative = text.StartsWith('-');
-        var digits = negative || text.StartsWith('+') ? text[1..] : text;
-        var (radix, body) = digits switch
-        {
-            _ when digits.StartsWith("0o", StringComparison.Ordinal) => (8, digits[2..]),
-            _ when digits.StartsWith("0x", StringComparison.Ordinal) => (16, digits[2..]),
-            _ when digits.StartsWith("0b", StringComparison.Ordinal) => (2, digits[2..]),
-            _ when digits.Length > 1 && digits[0] == '0' => (8, digits[1..]),
-            _ => (10, digits),
-        };
-        if (body.Length == 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            value = radix == 10 ? long.Parse(body, NumberStyles.None, CultureInfo.InvariantCulture) : System.Convert.ToInt64(body, radix);
-        }
-        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
-        {
-            return false;
-        }
-
-        value = negative ? -value : value;
-        return true;
-    }
-
-    private static bool TryParseBoolean(string text, out bool value)
-    {
-        switch (text)
-        {
-            case "true" or "True" or "TRUE" or "yes" or "Yes" or "YES" or "on" or "On" or "ON" or "y" or "Y":
-                value = true;
-                return true;
-            case "false" or "False" or "FALSE" or "no" or "No" or "NO" or "off" or "Off" or "OFF" or "n" or "N":
-                value = false;
-                return true;
-            default:
-                value = false;
-                return false;
-        }
-    }
-
-    private static string KeyText(YamlNode key) => key is YamlScalarNode { Value: { } text } ? text : key.ToString();
-
-    private static YamlNode? Child(YamlMappingNode mapping, string key) =>
-        mapping.Children.FirstOrDefault(p => KeyText(p.Key) == key).Value;
-
-    private static YamlNode? ChildKey(YamlMappingNode mapping, string key) =>
-        mapping.Children.FirstOrDefault(p => KeyText(p.Key) == key).Key;
-
-    private static int Line(YamlNode node) => (int)node.Start.Line;
-
-    private static int Column(YamlNode node) => (int)node.Start.Column;
-
-    private static SourceSpan Span(YamlNode node, string path) => new(path, Line(node), Column(node));
-
-    private void Error(string message, YamlNode node, string path) =>
-        bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Error, message, path.Length == 0 ? null : path, Line(node), Column(node)));
-
-    private void Warning(string message, YamlNode node, string path) =>
-        bag.Add(new ConfigDiagnostic(DiagnosticSeverity.Warning, message, path.Length == 0 ? null : path, Line(node), Column(node)));
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using Version = System.Version;
 using YamlDotNet.RepresentationModel;
 
@@ -13,6 +14,9 @@ namespace Fleet.Shared.Ignition;
 /// </summary>
 public static class ButaneTranslator
 {
+    /// <summary>Deepest YAML nesting accepted (a Butane config needs about ten levels).</summary>
+    public const int MaxDepth = 64;
+
     /// <summary>Each supported Butane variant/version and the Ignition spec it produces (as upstream maps them).</summary>
     public static IReadOnlyList<(string Variant, Version Butane, Version Ignition)> SupportedVersions { get; } =
     [
@@ -38,6 +42,11 @@ public static class ButaneTranslator
         var stream = new YamlStream();
         try
         {
+            if (TooDeep(yaml) is { } deep)
+            {
+                return deep;
+            }
+
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException ex)
@@ -64,6 +73,35 @@ public static class ButaneTranslator
         }
 
         return new ButaneTranslation(filesDirectory).Run(root);
+    }
+
+    /// <summary>
+    /// YamlDotNet builds its node tree recursively, so deeply nested input would overflow the stack and end the
+    /// process. The event parser is iterative: walk it first and refuse nesting deeper than Butane ever needs.
+    /// </summary>
+    private static TranslationResult? TooDeep(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var start = parser.Current.Start;
+                        return TranslationResult.Fail($"the YAML is nested more than {MaxDepth} levels deep", null, (int)start.Line, (int)start.Column);
+                    }
+
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
+
+        return null;
     }
 
     private static string StripLocation(string message)

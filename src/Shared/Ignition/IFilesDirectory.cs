@@ -23,7 +23,7 @@ public interface IFilesDirectory
 /// <param name="root">The directory <c>local:</c> paths are relative to.</param>
 public sealed class PhysicalFilesDirectory(string root) : IFilesDirectory
 {
-    private readonly string root = Path.GetFullPath(root);
+    private readonly string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
 
     /// <inheritdoc />
     public bool TryRead(string relativePath, out byte[] content)

@@ -23,6 +23,7 @@ internal static partial class IgnitionRules
         CheckSystemd(config["systemd"] as JsonObject, bag);
         CheckPasswd(config["passwd"] as JsonObject, bag);
         CheckResources(config, version, bag);
+        CheckDetails(config, version, bag);
     }
 
     private static void ReportNewer(DiagnosticBag bag, JsonNode node, string? key, string message)
@@ -141,6 +142,7 @@ internal static partial class IgnitionRules
                 bag.Error($"unit name \"{name}\" must end in a unit type suffix ({string.Join(", ", UnitSuffixes)})", unit, "name");
             }
 
+            CheckUnitContents(unit, bag);
             if (unit["enabled"] is JsonValue enabled && enabled.GetValueKind() == System.Text.Json.JsonValueKind.True
                 && TryString(unit, "contents", out var contents) && !contents.Contains("[Install]", StringComparison.Ordinal))
             {
@@ -152,12 +154,21 @@ internal static partial class IgnitionRules
                 Duplicates(dropins, "name", "dropin", bag);
                 foreach (var dropin in dropins.OfType<JsonObject>())
                 {
+                    CheckUnitContents(dropin, bag);
                     if (TryString(dropin, "name", out var dropinName) && (!dropinName.EndsWith(".conf", StringComparison.Ordinal) || dropinName.Length == 5))
                     {
                         bag.Error($"dropin name \"{dropinName}\" must end in .conf", dropin, "name");
                     }
                 }
             }
+        }
+    }
+
+    private static void CheckUnitContents(JsonObject unitOrDropin, DiagnosticBag bag)
+    {
+        if (TryString(unitOrDropin, "contents", out var contents) && UnitSyntax.FirstError(contents) is { } error)
+        {
+            bag.Error($"invalid unit content: {error}", unitOrDropin, "contents");
         }
     }
 

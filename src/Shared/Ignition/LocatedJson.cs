@@ -120,3 +120,30 @@ internal static class LocatedJson
         return cut > 0 ? message[..cut] : message;
     }
 }
+
+/// <summary>Turns byte offsets in UTF-8 text into 1-based line/column (columns count characters).</summary>
+internal sealed class LineIndex
+{
+    private readonly byte[] utf8;
+    private readonly List<int> lineStarts = [0];
+
+    public LineIndex(byte[] utf8)
+    {
+        this.utf8 = utf8;
+        for (var i = 0; i < utf8.Length; i++)
+        {
+            if (utf8[i] == (byte)'\n')
+            {
+                lineStarts.Add(i + 1);
+            }
+        }
+    }
+
+    public (int Line, int Column) Locate(long offset)
+    {
+        var index = lineStarts.BinarySearch((int)offset);
+        var line = index >= 0 ? index : ~index - 1;
+        var column = Encoding.UTF8.GetCharCount(utf8, lineStarts[line], (int)offset - lineStarts[line]);
+        return (line + 1, column + 1);
+    }
+}

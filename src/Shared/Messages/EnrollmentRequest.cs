@@ -14,6 +14,8 @@ namespace Fleet.Shared.Messages;
 /// <param name="AgentVersion">Version of the agent that sent the request.</param>
 /// <param name="SentAt">When the agent sent it (agent clock).</param>
 /// <param name="SerialNumber">The hardware serial number (<c>/sys/class/dmi/id/product_serial</c>) where the device has one; absent otherwise.</param>
+/// <param name="Tpm">The device's TPM 2.0 keys, where it has a TPM; absent otherwise.</param>
+/// <param name="TpmActivation">The answer to the last <see cref="EnrollmentResponse.TpmChallenge"/>; absent on the first request.</param>
 public sealed record EnrollmentRequest(
     int ProtocolVersion,
     string MachineId,
@@ -24,7 +26,9 @@ public sealed record EnrollmentRequest(
     IReadOnlyList<NetworkInterfaceInfo> Interfaces,
     string AgentVersion,
     DateTimeOffset SentAt,
-    string? SerialNumber = null);
+    string? SerialNumber = null,
+    TpmEvidence? Tpm = null,
+    TpmActivation? TpmActivation = null);
 
 /// <summary>A network interface of an enrolling device.</summary>
 /// <param name="Name">Kernel interface name (<c>eth0</c>, <c>enp1s0</c>).</param>

@@ -9,12 +9,14 @@ namespace Fleet.Shared.Messages;
 /// <param name="Secret">The device's own MQTT password once approved. The portal keeps only its hash.</param>
 /// <param name="Reason">Why the request is pending or rejected, for the agent's log.</param>
 /// <param name="RetryAfterSeconds">When a pending agent should ask again.</param>
+/// <param name="TpmChallenge">For a device that presented a TPM: the challenge its next request must answer in <see cref="EnrollmentRequest.TpmActivation"/>.</param>
 public sealed record EnrollmentResponse(
     EnrollmentDecision Decision,
     string? DeviceId = null,
     string? Secret = null,
     string? Reason = null,
-    int RetryAfterSeconds = 0);
+    int RetryAfterSeconds = 0,
+    TpmChallenge? TpmChallenge = null);
 
 /// <summary>Decision on an enrolment request.</summary>
 public enum EnrollmentDecision

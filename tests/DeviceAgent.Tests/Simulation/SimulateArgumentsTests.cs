@@ -13,6 +13,38 @@ public sealed class SimulateArgumentsTests
         Assert.Equal(new SimulateArguments(100, "portal", 1884, 5, 50.5, -42), result.Arguments);
     }
 
+    [Theory]
+    [InlineData("0.2", 0.2)]
+    [InlineData("4", 4.0)]
+    [InlineData("0", 0.0)]
+    public void Parse_HealthInterval_AllowsFractionsAndZero(string text, double expected)
+    {
+        var arguments = SimulateParseResult.Parse(["--count", "1", "--health-interval", text]).Arguments;
+
+        Assert.Equal(expected, arguments?.HealthIntervalSeconds);
+    }
+
+    [Fact]
+    public void Parse_PreEnrolled_TrueOrFalseOnly()
+    {
+        Assert.True(SimulateParseResult.Parse(["--count", "1", "--pre-enrolled", "true"]).Arguments?.PreEnrolled);
+        Assert.False(SimulateParseResult.Parse(["--count", "1"]).Arguments?.PreEnrolled);
+        Assert.Equal("--pre-enrolled must be true or false, not 'yes'", SimulateParseResult.Parse(["--count", "1", "--pre-enrolled", "yes"]).Error);
+    }
+
+    [Theory]
+    [InlineData("0.01")]
+    [InlineData("-1")]
+    [InlineData("NaN")]
+    [InlineData("fast")]
+    public void Parse_BadHealthInterval_SaysWhatIsAllowed(string text)
+    {
+        var result = SimulateParseResult.Parse(["--count", "1", "--health-interval", text]);
+
+        Assert.Null(result.Arguments);
+        Assert.Equal($"--health-interval must be 0 (no health reports) or a number of seconds from 0.05 to 86400, not '{text}'", result.Error);
+    }
+
     [Fact]
     public void Parse_CountOnly_UsesDefaults()
     {

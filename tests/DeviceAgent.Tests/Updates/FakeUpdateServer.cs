@@ -14,7 +14,7 @@ namespace Fleet.DeviceAgent.Tests.Updates;
 /// <remarks>Also compiled into the portal tests (linked), so keep it to the BCL.</remarks>
 internal sealed class FakeUpdateServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _loop;
     private readonly Lock _gate = new();
     private List<FakeOs.Release> _releases = [];
@@ -22,10 +22,24 @@ internal sealed class FakeUpdateServer : IAsyncDisposable
 
     public FakeUpdateServer()
     {
-        var port = FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(BaseUrl);
-        _listener.Start();
+        // A free port can be taken by a parallel test between probing and binding: try another one.
+        for (var attempt = 1; ; attempt++)
+        {
+            var listener = new HttpListener();
+            var url = $"http://127.0.0.1:{FreePort()}/";
+            listener.Prefixes.Add(url);
+            try
+            {
+                listener.Start();
+                (_listener, BaseUrl) = (listener, url);
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
+        }
+
         _loop = Task.Run(ServeAsync);
     }
 

@@ -193,7 +193,7 @@ public sealed class ButaneDiagnosticsTests
                   device: /dev/sdb
             """);
 
-        AssertAt(error, "storage.luks", 4, 3, "spec 3.2.0 or newer");
+        AssertAt(error, "storage.luks", 4, 3, "need Ignition spec 3.2.0 or newer; this config is fcos 1.1.0 (Ignition spec 3.1.0)");
     }
 
     [Fact]
@@ -343,5 +343,21 @@ public sealed class ButaneDiagnosticsTests
         var result = ButaneTranslator.Translate(yaml);
 
         Assert.False(result.Succeeded);
+    }
+
+    [Fact]
+    public void Translate_ModeWrittenWithoutLeadingZero_WarnsItIsDecimal()
+    {
+        var result = ButaneTranslator.Translate("""
+            variant: fcos
+            version: 1.6.0
+            storage:
+              files:
+                - path: /etc/motd
+                  mode: 644
+            """);
+
+        var warning = Assert.Single(result.Warnings);
+        AssertAt(warning, "storage.files.0.mode", 6, 13, "write 0644 for octal");
     }
 }

@@ -233,4 +233,23 @@ public sealed class ButaneSugarTests
         Assert.Equal(path, error.Path);
         Assert.Contains(needs, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Translate_MirrorWithOneDevice_Error()
+    {
+        var result = ButaneTranslator.Translate("variant: fcos\nversion: 1.3.0\nboot_device:\n  mirror:\n    devices: [/dev/sda]\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(("boot_device.mirror.devices", 5, 5), (error.Path, error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Translate_TreeWithRelativePath_Error()
+    {
+        var files = new InMemoryFilesDirectory(new Dictionary<string, byte[]> { ["tree/a"] = "a"u8.ToArray() });
+
+        var result = ButaneTranslator.Translate("variant: fcos\nversion: 1.5.0\nstorage:\n  trees:\n    - local: tree\n      path: etc\n", files);
+
+        Assert.Equal("storage.trees.0.path", Assert.Single(result.Errors).Path);
+    }
 }

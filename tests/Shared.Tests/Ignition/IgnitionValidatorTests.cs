@@ -227,4 +227,33 @@ public sealed class IgnitionValidatorTests
         Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         IgnitionValidateTool.AssertValid(result.Ignition!);
     }
+
+    [Theory]
+    [InlineData("[Service]\\nfoo\\n", "line 2: \"foo\" is not Key=Value")]
+    [InlineData("[Service] x\\nA=b\\n", "text after the section name")]
+    [InlineData("[Service\\nA=b\\n", "has no closing ]")]
+    public void Validate_BadUnitSyntax_ErrorLikeRealValidator(string contents, string messagePart)
+    {
+        var json = """{"ignition":{"version":"3.3.0"},"systemd":{"units":[{"name":"a.service","contents":"CONTENTS"}]}}""".Replace("CONTENTS", contents, StringComparison.Ordinal);
+
+        var result = IgnitionValidator.Validate(json);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("systemd.units.0.contents", error.Path);
+        Assert.Contains(messagePart, error.Message, StringComparison.Ordinal);
+        Assert.Contains("invalid unit content", IgnitionValidateTool.Run(json).Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("foo=bar\\n[Service]\\n")]
+    [InlineData("# c\\n[Service]\\nA=b \\\\\\n c\\n")]
+    [InlineData("\\n\\n[Unit]\\n;x\\nA=\\n")]
+    public void Validate_GoodUnitSyntax_AcceptedLikeRealValidator(string contents)
+    {
+        var json = """{"ignition":{"version":"3.3.0"},"systemd":{"units":[{"name":"a.service","contents":"CONTENTS"}]}}""".Replace("CONTENTS", contents, StringComparison.Ordinal);
+
+        Assert.Empty(IgnitionValidator.Validate(json).Diagnostics);
+        var (code, output) = IgnitionValidateTool.Run(json);
+        Assert.Equal((0, ""), (code, output.Trim()));
+    }
 }

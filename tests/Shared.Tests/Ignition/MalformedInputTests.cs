@@ -36,6 +36,17 @@ public sealed class MalformedInputTests
         Assert.True(result.Succeeded || result.Errors.Any());
     }
 
+    [Fact]
+    public void Translate_DeeplyNestedYaml_RefusedWithoutOverflowingTheStack()
+    {
+        var yaml = "variant: fcos\nversion: 1.5.0\nx: " + new string('[', 200_000) + new string(']', 200_000) + "\n";
+
+        var error = Assert.Single(ButaneTranslator.Translate(yaml).Errors);
+
+        Assert.Equal((3, 67), (error.Line, error.Column));
+        Assert.Contains("nested more than 64 levels", error.Message, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string> JsonInputs() => new(
         "null",
         "",

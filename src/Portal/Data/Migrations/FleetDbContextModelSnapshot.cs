@@ -61,6 +61,10 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<long?>("DeploymentsReportedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("EkHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("EnrollmentId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -163,6 +167,9 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("TpmVerifiedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("UpdateAgent")
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -199,6 +206,8 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("BootedVersion");
+
+                    b.HasIndex("EkHash");
 
                     b.HasIndex("EnrollmentId")
                         .IsUnique();
@@ -332,6 +341,134 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("DeviceId", "ReceivedAt");
 
                     b.ToTable("Heartbeats", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Attestation.DeviceIdentifier", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FirstSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Kind", "Value");
+
+                    b.HasIndex("DeviceId", "Kind", "Value")
+                        .IsUnique();
+
+                    b.ToTable("DeviceIdentifiers");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Attestation.IdentityConflict", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DetectedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OtherDeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ResolvedAt");
+
+                    b.HasIndex("DeviceId", "ResolvedAt");
+
+                    b.ToTable("IdentityConflicts");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Attestation.TpmChallengeRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AkName")
+                        .IsRequired()
+                        .HasMaxLength(68)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EkHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EnrollmentId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("IssuedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnrollmentId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("TpmChallenges", (string)null);
                 });
 
             modelBuilder.Entity("Fleet.Portal.Features.Audit.AuditEntry", b =>
@@ -1424,6 +1561,24 @@ namespace Fleet.Portal.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Attestation.DeviceIdentifier", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany("Identifiers")
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Attestation.IdentityConflict", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Configs.ConfigAssignment", b =>
                 {
                     b.HasOne("Fleet.Portal.Features.Configs.ConfigDefinition", null)
@@ -1608,6 +1763,8 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("Fleet.Portal.Data.Device", b =>
                 {
+                    b.Navigation("Identifiers");
+
                     b.Navigation("Macs");
                 });
 

@@ -39,6 +39,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapApiClientEndpoints();
         api.MapUpdateEndpoints();
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
+        Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 

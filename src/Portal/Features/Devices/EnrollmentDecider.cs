@@ -15,7 +15,7 @@ namespace Fleet.Portal.Features.Devices;
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
+internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger, Attestation.EnrollmentIdentity identity)
 {
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
@@ -43,7 +43,16 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         }
 
         var now = message.ReceivedAt;
-        var device = await FindAsync(enrollmentId, cancellationToken);
+
+        // TPM proof and EK-first matching (Features/Attestation); may answer at once.
+        var identityStep = await identity.BeforeAsync(enrollmentId, request!, now, message.Address, cancellationToken);
+        if (identityStep.Answer is { } identityAnswer)
+        {
+            batch.Reply(responseTopic, identityAnswer);
+            return;
+        }
+
+        var device = identityStep.Device ?? await FindAsync(enrollmentId, cancellationToken);
         if (device is null)
         {
             // Same machine-id under a new enrolment id is a reinstall or a cloned image. Either way the old
@@ -74,7 +83,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
 
         device.LastRequestAt = now;
         batch.Changed.Add(device.Id);
-        batch.Reply(responseTopic, Answer(device, now));
+        batch.Reply(responseTopic, await identity.AfterAsync(device, request!, identityStep, now, () => Answer(device, now), cancellationToken));
     }
 
     /// <summary>The answer for a device's current state; approval re-issues a fresh credential.</summary>

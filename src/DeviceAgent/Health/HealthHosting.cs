@@ -1,0 +1,48 @@
+using Fleet.DeviceAgent.Updates;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.DeviceAgent.Health;
+
+public static class HealthHosting
+{
+    /// <summary>
+    /// The health collectors for the Linux host under <see cref="AgentOptions.HostRoot"/> and the sampler the
+    /// device loop asks every health interval. Needs the process runner and rpm-ostree adapter of
+    /// <see cref="AgentHostingExtensions.AddOsUpdates"/>.
+    /// </summary>
+    public static HostApplicationBuilder AddHealthReports(this HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<HealthAgentOptions>().BindConfiguration(HealthAgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IProcessRunner>(_ => new ProcessRunner());
+        services.TryAddSingleton<IRpmOstree, RpmOstreeCli>();
+        services.TryAddSingleton<IHealthSource>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<HealthAgentOptions>>().Value;
+            var timeout = TimeSpan.FromSeconds(options.CollectorTimeoutSeconds);
+            var files = new HostFiles(sp.GetRequiredService<IOptions<AgentOptions>>().Value.HostRoot);
+            var runner = sp.GetRequiredService<IProcessRunner>();
+            return new HealthSampler(Collectors(files, runner, sp.GetRequiredService<IRpmOstree>(), timeout), timeout, sp.GetRequiredService<ILogger<HealthSampler>>());
+        });
+        return builder;
+    }
+
+    /// <summary>Every collector for one host.</summary>
+    public static IReadOnlyList<IHealthCollector> Collectors(HostFiles files, IProcessRunner runner, IRpmOstree rpmOstree, TimeSpan toolTimeout) =>
+    [
+        new UptimeCollector(files),
+        new CpuCollector(files),
+        new LoadCollector(files),
+        new MemoryCollector(files),
+        new FilesystemCollector(files),
+        new TemperatureCollector(files),
+        new InterfaceCollector(files),
+        new OsCollector(files),
+        new DeploymentCollector(rpmOstree),
+        new FailedUnitsCollector(runner, toolTimeout),
+        new ContainerCollector(runner, toolTimeout),
+        new TimeSyncCollector(runner, toolTimeout),
+    ];
+}

@@ -1,0 +1,90 @@
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Security;
+using Fleet.Shared.Messages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Portal.Features.Attestation;
+
+/// <summary>What the identity step decided before the enrolment rules run.</summary>
+/// <param name="Answer">Send this and stop (bad TPM evidence, refused or missing proof, identity clash).</param>
+/// <param name="Device">The device found by its proven EK, which comes before any other match.</param>
+/// <param name="Proven">The TPM evidence the request proved, if any.</param>
+internal sealed record IdentityStep(EnrollmentResponse? Answer, Device? Device, CheckedEvidence? Proven);
+
+/// <summary>
+/// The enrolment decider's hook for TPM attestation and identities: <see cref="BeforeAsync"/> runs
+/// before the device is looked up, <see cref="AfterAsync"/> once it is known and refreshed.
+/// </summary>
+internal sealed class EnrollmentIdentity(
+    FleetDbContext db,
+    TpmAttestation attestation,
+    IdentityLedger ledger,
+    AuditLog audit,
+    IOptions<DeviceOptions> options,
+    ILogger<EnrollmentIdentity> logger)
+{
+    public async Task<IdentityStep> BeforeAsync(string enrollmentId, EnrollmentRequest request, DateTimeOffset now, string? address, CancellationToken cancellationToken)
+    {
+        var step = await attestation.CheckAsync(enrollmentId, request, now, address, cancellationToken);
+        if (step.Answer is not null || step.Proven is null)
+        {
+            return new IdentityStep(step.Answer, null, null);
+        }
+
+        var device = await ledger.FindByEkAsync(step.Proven.EkHash, cancellationToken);
+        if (device is null || device.EnrollmentId == enrollmentId)
+        {
+            return new IdentityStep(null, device, step.Proven);
+        }
+
+        // The same TPM under a new enrolment id: the OS was reinstalled (new state, maybe new machine-id and
+        // NICs). The TPM proved it is the same hardware, so it is the same device.
+        var holder = db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
+            ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
+        if (holder is not null)
+        {
+            var reason = $"{IdentityLedger.ConflictPrefix}: enrolment id {enrollmentId} belongs to device {holder.Id:N} but its TPM is that of device {device.Id:N}";
+            logger.LogWarning("{Reason}; not merged", reason);
+            return new IdentityStep(Pending(reason), null, null);
+        }
+
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}) enrols again with the same TPM under enrolment id {EnrollmentId} (was {Previous})",
+            device.Id, device.Hostname, enrollmentId, device.EnrollmentId);
+        audit.Add(db, Actor.FromDevice(enrollmentId, address), "device.tpm-reenrol", "device", device.Id.ToString("N"),
+            before: $"enrolment id {device.EnrollmentId}", after: $"enrolment id {enrollmentId}", detail: $"same EK {device.EkHash}");
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "enrolment", Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) as {enrollmentId}" });
+        device.EnrollmentId = enrollmentId;
+        return new IdentityStep(null, device, step.Proven);
+    }
+
+    /// <param name="answer">The enrolment rules' answer; called only when identity does not override it (it may issue a credential).</param>
+    public async Task<EnrollmentResponse> AfterAsync(Device device, EnrollmentRequest request, IdentityStep step, DateTimeOffset now, Func<EnrollmentResponse> answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(answer);
+        if (step.Proven is { } proven)
+        {
+            if (device.EkHash is not null && device.EkHash != proven.EkHash)
+            {
+                var reason = $"{IdentityLedger.ConflictPrefix}: device proved EK {TpmAttestation.Short(proven.EkHash)} but enrolled with EK {TpmAttestation.Short(device.EkHash)}";
+                logger.LogWarning("Device {DeviceId:N} ({Hostname}): {Reason}; not merged", device.Id, device.Hostname, reason);
+                device.Conflict = reason;
+                return Pending(reason);
+            }
+
+            device.EkHash = proven.EkHash;
+            device.TpmVerifiedAt = now;
+        }
+
+        var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
+        var response = conflicted && device.State != EnrollmentState.Rejected ? Pending($"waiting for a person: {device.Conflict}") : answer();
+        return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
+    }
+
+    private EnrollmentResponse Pending(string reason) =>
+        new(EnrollmentDecision.Pending, Reason: reason, RetryAfterSeconds: options.Value.PendingRetrySeconds);
+}
