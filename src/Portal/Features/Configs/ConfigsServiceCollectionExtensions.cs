@@ -6,7 +6,6 @@ internal static class ConfigsServiceCollectionExtensions
     public static WebApplicationBuilder AddConfigs(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ConfigOptions>().BindConfiguration(ConfigOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<PortalIgnitionToolchain>();
         builder.Services.AddSingleton<IConfigToolchain, SharedIgnitionToolchain>();
         builder.Services.AddSingleton<ConfigNotifier>();
         builder.Services.AddSingleton<ConfigSecrets>();
