@@ -5,6 +5,7 @@ using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
@@ -39,6 +40,7 @@ public static class PortalApp
         builder.AddAudit();
         builder.AddUsers();
         builder.AddDevices();
+        builder.AddEnrollment();
         builder.AddUpdates();
         builder.AddFleetMessaging();
         builder.AddHealth();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
@@ -15,7 +16,7 @@ namespace Fleet.Portal.Features.Devices;
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
+internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, EnrollmentPolicy policy, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger)
 {
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
@@ -43,7 +44,24 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         }
 
         var now = message.ReceivedAt;
+        if (await policy.RejectedByAsync(enrollmentId, request!, cancellationToken) is { } rule)
+        {
+            logger.LogWarning("Enrolment {EnrollmentId} ({Hostname}) matches reject rule {Kind} {Value}; rejected",
+                enrollmentId, request!.Hostname, rule.Kind, rule.Value);
+            batch.Reply(responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"on the reject list ({rule.Kind})", RetryAfterSeconds: 3600));
+            return;
+        }
+
+        var keyHash = string.IsNullOrEmpty(request!.EnrollmentKey) ? null : DeviceCredentials.Hash(request.EnrollmentKey);
         var device = await FindAsync(enrollmentId, cancellationToken);
+        if (device is not null && Refused(device, request, keyHash) is { } refusal)
+        {
+            logger.LogWarning("Enrolment request from {EnrollmentId} (device {DeviceId:N}, from {Address}) refused: {Reason}",
+                enrollmentId, device.Id, message.Address, refusal);
+            batch.Reply(responseTopic, Invalid(refusal));
+            return;
+        }
+
         if (device is null)
         {
             // Same machine-id under a new enrolment id is a reinstall or a cloned image. Either way the old
@@ -72,9 +90,72 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
             await FlagConflictsAsync(device, cancellationToken);
         }
 
+        device.EnrollmentKeyHash ??= keyHash;
         device.LastRequestAt = now;
+        device.LastRequestSentAt = request.SentAt;
+        if (await policy.DecideAsync(device, request, now, EkHashOf(request), cancellationToken) is { } approval)
+        {
+            AutoApprove(device, approval, message, batch, now);
+        }
+
         batch.Changed.Add(device.Id);
-        batch.Reply(responseTopic, Answer(device, now));
+        var answer = Answer(device, now);
+        if (answer.Decision == EnrollmentDecision.Pending && await policy.IssueClaimCodeAsync(device, now, cancellationToken) is { } claim)
+        {
+            answer = answer with { ClaimCode = claim.Code, ClaimUrl = claim.Url, ClaimCodeExpiresAt = claim.ExpiresAt };
+        }
+
+        batch.Reply(responseTopic, answer);
+    }
+
+    /// <summary>
+    /// Proof of possession and freshness for a known enrolment: the key bound by its first request must be
+    /// presented again, and an approved enrolment (whose answer carries a credential) accepts only a request
+    /// newer than the last one. Null when the request may proceed.
+    /// </summary>
+    private static string? Refused(Device device, EnrollmentRequest request, byte[]? keyHash)
+    {
+        if (device.EnrollmentKeyHash is { } bound
+            && (keyHash is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(bound, keyHash)))
+        {
+            return "enrollmentKey: does not match the key this enrolment was made with (forged request?)";
+        }
+
+        if (device.State == EnrollmentState.Approved)
+        {
+            if (keyHash is null)
+            {
+                return "enrollmentKey: missing; an approved enrolment re-issues its credential only to the key holder";
+            }
+
+            if (device.LastRequestSentAt is { } last && request.SentAt <= last)
+            {
+                return $"sentAt: {request.SentAt:O} is not newer than a request already accepted ({last:O}): replayed?";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Hook for TPM attestation: the verified EK hash of this request, matched against pre-registrations.</summary>
+    private static string? EkHashOf(EnrollmentRequest request)
+    {
+        _ = request;
+        return null;
+    }
+
+    private void AutoApprove(Device device, AutoApproval approval, InboundMessage message, DeviceMessageProcessor batch, DateTimeOffset now)
+    {
+        var before = DeviceService.Summary(device);
+        device.State = EnrollmentState.Approved;
+        device.DecidedAt = now;
+        device.DecidedBy = $"policy ({approval.By})";
+        device.ApprovedBy = approval.By;
+        device.GroupId = approval.GroupId ?? device.GroupId;
+        batch.AddEvent(device.Id, now, "decision", $"Approved by policy: {approval.Detail}");
+        audit.Add(db, Actor.FromDevice(device.EnrollmentId, message.Address), "device.auto-approve", "device", device.Id.ToString("N"),
+            before, DeviceService.Summary(device) + ", credential issued", detail: approval.Detail);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}) approved by policy: {Detail}", device.Id, device.Hostname, approval.Detail);
     }
 
     /// <summary>The answer for a device's current state; approval re-issues a fresh credential.</summary>
@@ -84,7 +165,8 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         {
             case EnrollmentState.Approved:
                 // The agent asks again only if it did not get (or lost) the credential sent at approval.
-                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname})", device.Id, device.Hostname);
+                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname}); its enrolment key proved possession", device.Id, device.Hostname);
+                device.PendingCredentialHash = null;
                 return DeviceCredentials.Issue(device, now);
             case EnrollmentState.Rejected:
                 logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
@@ -109,15 +191,15 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         var macs = device.Macs.Select(m => m.Mac).ToList();
         var others = await db.DeviceMacs
             .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
-            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => new { m.Mac, d.Id, d.Hostname, d.MachineId })
+            .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new { m.Mac, d.Id, d.Hostname, d.MachineId })
             .ToListAsync(cancellationToken);
-        var local = db.Devices.Local.Where(d => d.Id != device.Id)
+        var local = db.Devices.Local.Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
             .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new { m.Mac, d.Id, d.Hostname, d.MachineId }));
         var clash = others.Concat(local).FirstOrDefault();
         if (clash is null)
         {
-            var twin = db.Devices.Local.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId)
-                ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id != device.Id && d.MachineId == device.MachineId, cancellationToken);
+            var twin = db.Devices.Local.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
+                ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned, cancellationToken);
             if (twin is not null)
             {
                 device.Conflict = $"machine-id {device.MachineId} already belongs to device {twin.Hostname} ({twin.Id:N}): reinstalled, or a cloned image";
