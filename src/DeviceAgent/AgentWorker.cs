@@ -20,7 +20,8 @@ internal sealed class AgentWorker(
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates);
+        var claimDisplay = options.Value.ClaimBanner ? new ConsoleBannerClaimDisplay(options.Value, logger) : null;
+        var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger, updates: updates, claimDisplay: claimDisplay);
         return runtime.RunAsync(stoppingToken);
     }
 }

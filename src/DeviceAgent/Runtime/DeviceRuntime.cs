@@ -34,6 +34,10 @@ public sealed partial class DeviceRuntime
     private readonly Random _random;
     private readonly ReconnectBackoff _revocationBackoff;
     private readonly IDeviceUpdates? _updates;
+    private readonly IClaimCodeDisplay? _claimDisplay;
+    private readonly string? _enrollmentToken;
+    private AgentState? _rotated;
+    private AgentState? _enrolledState;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -52,6 +56,7 @@ public sealed partial class DeviceRuntime
     /// <param name="logger">Where state transitions are logged.</param>
     /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
     /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
+    /// <param name="claimDisplay">Where a claim code is shown while pending (console banner and log); null: only logged.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -61,7 +66,8 @@ public sealed partial class DeviceRuntime
         TimeProvider time,
         ILogger logger,
         Random? random = null,
-        IDeviceUpdates? updates = null)
+        IDeviceUpdates? updates = null,
+        IClaimCodeDisplay? claimDisplay = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -79,6 +85,8 @@ public sealed partial class DeviceRuntime
         _logger = logger;
         _random = random ?? Random.Shared;
         _updates = updates;
+        _claimDisplay = claimDisplay;
+        _enrollmentToken = EnrollmentTokenSource.Resolve(options, logger);
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
     }
@@ -184,7 +192,13 @@ public sealed partial class DeviceRuntime
         var state = await _store.LoadAsync(cancellationToken);
         if (state is null || !EnrollmentIds.IsValid(state.EnrollmentId))
         {
-            state = new AgentState(EnrollmentIds.NewRandom());
+            state = new AgentState(EnrollmentIds.NewRandom(), EnrollmentKey: EnrollmentIds.NewKey());
+            await _store.SaveAsync(state, cancellationToken);
+        }
+        else if (string.IsNullOrEmpty(state.EnrollmentKey))
+        {
+            // State from an agent that predates enrolment keys: the portal binds the first key it sees.
+            state = state with { EnrollmentKey = EnrollmentIds.NewKey() };
             await _store.SaveAsync(state, cancellationToken);
         }
 

@@ -9,7 +9,8 @@ public sealed record SimulateArguments(
     int? BrokerPort = null,
     int? HeartbeatSeconds = null,
     double RampPerSecond = SimulateArguments.DefaultRampPerSecond,
-    int? Seed = null)
+    int? Seed = null,
+    string? Token = null)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -22,6 +23,7 @@ public sealed record SimulateArguments(
           --heartbeat-seconds N     fixed heartbeat interval, overriding the portal (1-86400)
           --ramp-per-second R       devices started per second (default 200)
           --seed S                  seed for reproducible identities (default: random, logged)
+          --token T                 enrolment token every simulated device presents
           --help                    show this text
         """;
 }
@@ -63,7 +65,7 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return Fail($"--{name} needs a value");
             }
 
-            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"))
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "token"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -128,7 +130,13 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             seed = parsedSeed;
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed), null);
+        var token = values.GetValueOrDefault("token");
+        if (token is not null && (token.Length is 0 or > 256 || token.Any(char.IsWhiteSpace)))
+        {
+            return Fail("--token must be 1-256 characters without spaces");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, token), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)
