@@ -13,6 +13,13 @@ using MQTTnet;
 // Enrolment and heartbeat load against the real portal (SQLite file, in-process broker) with the
 // simulator's devices (the agent's own DeviceRuntime) in the same process, over loopback TCP.
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [--devices N] [--heartbeat-seconds S] [--soak-seconds T]
+//        dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N] [--rate R]
+if (args.Contains("--token-enrolment"))
+{
+    // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
+    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600));
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

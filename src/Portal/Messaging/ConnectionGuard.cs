@@ -52,20 +52,50 @@ internal sealed class ConnectionGuard : IDisposable
         return perAddress.IsAcquired ? null : "per address";
     }
 
-    /// <summary>When the address is locked out after bad passwords, until when; null if it is not.</summary>
-    public DateTimeOffset? LockedUntil(string? address) =>
-        address is not null && _failures.TryGetValue(address, out var f) && f.LockedUntil > _time.GetUtcNow() ? f.LockedUntil : null;
+    /// <summary>
+    /// When this address (for this user, or for everyone) is locked out after bad passwords; null if it is not.
+    /// Counting per address and user name first means one device with a stale secret behind a site's NAT
+    /// locks out only itself; a guesser trying many identities from one address trips the per-address limit.
+    /// </summary>
+    public DateTimeOffset? LockedUntil(string? address, string? user)
+    {
+        if (address is null)
+        {
+            return null;
+        }
 
-    /// <summary>Counts a bad password from <paramref name="address"/>; returns the lock-out it earned, if any.</summary>
-    public DateTimeOffset? BadPassword(string? address)
+        var now = _time.GetUtcNow();
+        var own = _failures.TryGetValue(Key(address, user), out var f) && f.LockedUntil > now ? f.LockedUntil : (DateTimeOffset?)null;
+        var all = _failures.TryGetValue(address, out var a) && a.LockedUntil > now ? a.LockedUntil : (DateTimeOffset?)null;
+        return own > all || all is null ? own : all;
+    }
+
+    /// <summary>Counts a bad password from <paramref name="address"/> for <paramref name="user"/>; returns the lock-out it earned, if any.</summary>
+    public DateTimeOffset? BadPassword(string? address, string? user)
     {
         if (address is null || _options.BadPasswordsBeforeLockout == 0)
         {
             return null;
         }
 
+        var own = Count(Key(address, user), _options.BadPasswordsBeforeLockout);
+        var all = Count(address, _options.BadPasswordsPerAddressBeforeLockout);
+        return own > all || all is null ? own : all;
+    }
+
+    /// <summary>A good password forgives this user at this address (not the address as a whole).</summary>
+    public void GoodPassword(string? address, string? user)
+    {
+        if (address is not null)
+        {
+            _failures.TryRemove(Key(address, user), out _);
+        }
+    }
+
+    private DateTimeOffset? Count(string key, int threshold)
+    {
         var now = _time.GetUtcNow();
-        var f = _failures.GetOrAdd(address, _ => new Failures());
+        var f = _failures.GetOrAdd(key, _ => new Failures());
         lock (f)
         {
             if (now - f.LastAt > TimeSpan.FromMinutes(15))
@@ -75,27 +105,20 @@ internal sealed class ConnectionGuard : IDisposable
 
             f.Count++;
             f.LastAt = now;
-            if (f.Count < _options.BadPasswordsBeforeLockout)
+            if (f.Count < threshold)
             {
                 return null;
             }
 
             // Doubles with every further failure: 1, 2, 4… times the base, up to the cap.
-            var exponent = Math.Min(f.Count - _options.BadPasswordsBeforeLockout, 16);
+            var exponent = Math.Min(f.Count - threshold, 16);
             var seconds = Math.Min(_options.LockoutSeconds * Math.Pow(2, exponent), _options.MaxLockoutSeconds);
             f.LockedUntil = now.AddSeconds(seconds);
             return f.LockedUntil;
         }
     }
 
-    /// <summary>A good password forgives the address.</summary>
-    public void GoodPassword(string? address)
-    {
-        if (address is not null)
-        {
-            _failures.TryRemove(address, out _);
-        }
-    }
+    private static string Key(string address, string? user) => $"{address}|{user}";
 
     public void Dispose()
     {

@@ -108,20 +108,20 @@ internal sealed partial class EmbeddedBroker(
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
         var address = AddressOf(e.RemoteEndPoint);
-        if (guard.LockedUntil(address) is { } until)
+        if (guard.LockedUntil(address, e.UserName) is { } until)
         {
             _ = Refuse(e, MqttConnectReasonCode.Banned, $"address locked out after repeated bad passwords until {until:u}");
             return;
         }
 
         var identity = await AuthenticateAsync(e);
-        if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword && guard.BadPassword(address) is { } lockedUntil)
+        if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword && guard.BadPassword(address, e.UserName) is { } lockedUntil)
         {
             logger.LogWarning("MQTT address {Address} locked out until {Until:u} after repeated bad passwords (last user {User})", address, lockedUntil, Truncate(e.UserName));
         }
         else if (identity is not null)
         {
-            guard.GoodPassword(address);
+            guard.GoodPassword(address, e.UserName);
         }
 
         if (identity is not null)

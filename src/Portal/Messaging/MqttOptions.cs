@@ -42,9 +42,13 @@ public sealed class MqttOptions
     [Range(1, 1_000_000)]
     public int EnrollmentBurstPerAddress { get; set; } = 500;
 
-    /// <summary>Bad passwords (device or bootstrap) from one address before it is locked out; 0 turns the lock-out off.</summary>
+    /// <summary>Bad passwords for one user name from one address before that pair is locked out; 0 turns the lock-out off.</summary>
     [Range(0, 10_000)]
     public int BadPasswordsBeforeLockout { get; set; } = 10;
+
+    /// <summary>Bad passwords for any user names from one address before the whole address is locked out.</summary>
+    [Range(1, 1_000_000)]
+    public int BadPasswordsPerAddressBeforeLockout { get; set; } = 100;
 
     /// <summary>First lock-out; each further bad password doubles it.</summary>
     [Range(1, 86_400)]

@@ -111,7 +111,7 @@ public sealed class CredentialLifecycleTests(PortalFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task BadPasswords_RepeatedFromOneAddress_LockedOutThenForgivenAfterTheLockout()
+    public async Task BadPasswords_RepeatedForOneDevice_ThatDeviceLockedOutOthersServedThenForgiven()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
@@ -120,6 +120,7 @@ public sealed class CredentialLifecycleTests(PortalFixture fixture) : IClassFixt
             ["Fleet:Mqtt:LockoutSeconds"] = "60",
         }, time: clock);
         var (id, secret) = await ApprovedDevice.EnrolAsync(portal, "locked-out");
+        var (neighbour, neighbourSecret) = await ApprovedDevice.EnrolAsync(portal, "same-site");
 
         var codes = new List<MqttClientConnectResultCode>();
         for (var i = 0; i < 3; i++)
@@ -131,12 +132,15 @@ public sealed class CredentialLifecycleTests(PortalFixture fixture) : IClassFixt
 
         var (locked, lockedCode) = await TestMqttClient.ConnectAsync(portal.MqttPort, id, id, secret);
         await locked.DisposeAsync();
+        var (other, otherCode) = await TestMqttClient.ConnectAsync(portal.MqttPort, neighbour, neighbour, neighbourSecret);
+        await other.DisposeAsync();
         clock.Advance(TimeSpan.FromSeconds(61));
         var (forgiven, forgivenCode) = await TestMqttClient.ConnectAsync(portal.MqttPort, id, id, secret);
         await forgiven.DisposeAsync();
 
         Assert.All(codes, c => Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, c));
         Assert.Equal(MqttClientConnectResultCode.Banned, lockedCode);
+        Assert.Equal(MqttClientConnectResultCode.Success, otherCode);
         Assert.Equal(MqttClientConnectResultCode.Success, forgivenCode);
         await portal.Logs.WaitForAsync(e => e.Message.Contains("locked out until", StringComparison.Ordinal));
     }

@@ -164,10 +164,19 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
         switch (device.State)
         {
             case EnrollmentState.Approved:
-                // The agent asks again only if it did not get (or lost) the credential sent at approval.
+                if (device.CredentialHash is null)
+                {
+                    return DeviceCredentials.Issue(device, now);
+                }
+
+                // The agent asks again only if it did not get (or lost) its credential. The new secret works
+                // beside the old one until the device connects with it (as a rotation does): a request that
+                // crossed the first answer must not kill the credential the agent is about to use.
                 logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname}); its enrolment key proved possession", device.Id, device.Hostname);
-                device.PendingCredentialHash = null;
-                return DeviceCredentials.Issue(device, now);
+                var secret = DeviceCredentials.NewSecret();
+                device.PendingCredentialHash = DeviceCredentials.Hash(secret);
+                device.PendingCredentialIssuedAt = now;
+                return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
             case EnrollmentState.Rejected:
                 logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
