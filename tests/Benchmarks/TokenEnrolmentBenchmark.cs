@@ -9,7 +9,6 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 
 namespace Fleet.Benchmarks;
@@ -49,8 +48,10 @@ internal static class TokenEnrolmentBenchmark
             HeartbeatIntervalOverrideSeconds = 300,
         };
         var factory = new MqttClientFactory();
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_AGENT_LOG") is null ? LogLevel.None : LogLevel.Information));
+        var agentLogger = loggers.CreateLogger("agent");
         var runtimes = SimulatedFleet.Create(devices, seed: 23, TimeProvider.System)
-            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, factory.CreateMqttClient, TimeProvider.System, NullLogger.Instance))
+            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, factory.CreateMqttClient, TimeProvider.System, agentLogger))
             .ToList();
         var latencies = new ConcurrentBag<double>();
         using var stop = new CancellationTokenSource();
