@@ -24,6 +24,12 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
     private List<MacOwner>? _macOwners;
     private List<KnownDevice>? _machines;
 
+    // Tracked devices by enrolment id, machine-id and MAC, kept while a preloaded batch is processed:
+    // scanning DbSet.Local (every tracked entry) several times per request made big batches quadratic.
+    private Dictionary<string, Device>? _localByEnrollment;
+    private Dictionary<string, List<Device>>? _localByMachine;
+    private Dictionary<string, List<Device>>? _localByMac;
+
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
         var enrollmentId = message.Id;
@@ -84,6 +90,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
             device = NewDevice(enrollmentId, request, now);
             db.Devices.Add(device);
             await FlagConflictsAsync(device, cancellationToken);
+            Track(device);
             batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
             audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.enrol", "device", device.Id.ToString("N"),
                 after: DeviceService.Summary(device), detail: device.Conflict is null ? null : $"conflict: {device.Conflict}");
@@ -94,6 +101,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
         {
             Refresh(device, request!);
             await FlagConflictsAsync(device, cancellationToken);
+            Track(device);
         }
 
         device.EnrollmentKeyHash ??= keyHash;
@@ -247,17 +255,54 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
             .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
             .ToListAsync(cancellationToken);
         (_preloadedIds, _preloadedMachineIds, _preloadedMacs) = (ids, machineIds, macs);
+        (_localByEnrollment, _localByMachine, _localByMac) = (new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        foreach (var device in db.Devices.Local)
+        {
+            Track(device);
+        }
     }
 
+    private void Track(Device device)
+    {
+        if (_localByEnrollment is null || _localByMachine is null || _localByMac is null)
+        {
+            return;
+        }
+
+        _localByEnrollment[device.EnrollmentId] = device;
+        AddTo(_localByMachine, device.MachineId, device);
+        foreach (var mac in device.Macs)
+        {
+            AddTo(_localByMac, mac.Mac, device);
+        }
+
+        static void AddTo(Dictionary<string, List<Device>> index, string key, Device device)
+        {
+            if (!index.TryGetValue(key, out var list))
+            {
+                index[key] = list = [];
+            }
+
+            if (!list.Contains(device))
+            {
+                list.Add(device);
+            }
+        }
+    }
+
+    private IEnumerable<Device> LocalWithMachineId(string machineId) =>
+        _localByMachine is null ? db.Devices.Local.Where(d => d.MachineId == machineId)
+        : _localByMachine.TryGetValue(machineId, out var list) ? list : [];
+
     private async Task<Device?> FindAsync(string enrollmentId, CancellationToken cancellationToken) =>
-        db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
+        (_localByEnrollment is null ? db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId) : _localByEnrollment.GetValueOrDefault(enrollmentId))
         ?? (_preloadedIds?.Contains(enrollmentId) == true
             ? null
             : await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken));
 
     private async Task<KnownDevice?> RejectedMachineAsync(string machineId, CancellationToken cancellationToken)
     {
-        if (db.Devices.Local.FirstOrDefault(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected) is { } local)
+        if (LocalWithMachineId(machineId).FirstOrDefault(d => d.State == EnrollmentState.Rejected) is { } local)
         {
             return new KnownDevice(local.Id, local.Hostname, local.MachineId, local.State, local.DecidedBy, local.DecidedAt);
         }
@@ -278,12 +323,16 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
                 .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
                 .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId))
                 .ToListAsync(cancellationToken);
-        var local = db.Devices.Local.Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
-            .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId)));
+        var local = _localByMac is null
+            ? db.Devices.Local.Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
+                .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId)))
+            : macs.SelectMany(mac => (_localByMac.TryGetValue(mac, out var holders) ? holders : [])
+                .Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
+                .Select(d => new MacOwner(mac, d.Id, d.Hostname, d.MachineId)));
         var clash = others.Concat(local).FirstOrDefault();
         if (clash is null)
         {
-            var twin = db.Devices.Local.Where(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
+            var twin = LocalWithMachineId(device.MachineId).Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
                     .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt)).FirstOrDefault()
                 ?? (_preloadedMachineIds?.Contains(device.MachineId) == true
                     ? _machines!.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
