@@ -45,4 +45,17 @@ public sealed class AgentOptions
     /// <summary>How long a connect, publish or subscribe may take before the connection is given up.</summary>
     [Range(1, 300)]
     public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Enrolment token sent with every enrolment request (a valid one lets the portal approve at once).</summary>
+    public string? EnrollmentToken { get; set; }
+
+    /// <summary>A file holding the enrolment token, read when <see cref="EnrollmentToken"/> is unset; then <c>fleet.enroll_token=</c> on the kernel command line.</summary>
+    public string? EnrollmentTokenFile { get; set; }
+
+    /// <summary>Show the portal's claim code on the console banner and in the log while pending.</summary>
+    public bool ClaimBanner { get; set; } = true;
+
+    /// <summary>Root under which <c>etc/issue.d/fleet-claim.issue</c> is written; tests point it at a temp folder.</summary>
+    [Required]
+    public string ClaimBannerRoot { get; set; } = "/";
 }

@@ -27,8 +27,9 @@ internal sealed class AgentWorker(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sampler = healthOptions?.Value.Enabled == false ? null : healthSource;
+        var claimDisplay = options.Value.ClaimBanner ? new ConsoleBannerClaimDisplay(options.Value, logger) : null;
         var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger,
-            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null);
+            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null, claimDisplay: claimDisplay);
         return runtime.RunAsync(stoppingToken);
     }
 }

@@ -7,6 +7,7 @@ using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
@@ -42,6 +43,7 @@ public static class PortalApp
         builder.AddUsers();
         builder.AddDevices();
         builder.AddAttestation();
+        builder.AddEnrollment();
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddFleetMessaging();

@@ -65,6 +65,11 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/config-report</c>.</returns>
     public static string ConfigReport(string deviceId) => $"{DevicePrefix(deviceId)}config-report";
 
+    /// <summary>Portal → agent: a <see cref="Messages.CredentialRotation"/> (a new secret to reconnect with).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/credential</c>.</returns>
+    public static string Credential(string deviceId) => $"{DevicePrefix(deviceId)}credential";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
@@ -103,6 +108,7 @@ public static class Topics
             ("devices", "health") => TopicKind.Health,
             ("devices", "config") => TopicKind.Config,
             ("devices", "config-report") => TopicKind.ConfigReport,
+            ("devices", "credential") => TopicKind.Credential,
             _ => TopicKind.Unknown,
         };
         if (kind == TopicKind.Unknown)
@@ -150,6 +156,9 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/config-report</c>.</summary>
     ConfigReport,
+
+    /// <summary><c>fleet/devices/{id}/credential</c>.</summary>
+    Credential,
 }
 
 /// <summary>A parsed Fleet topic.</summary>

@@ -26,6 +26,13 @@ if (args.Contains("--tpm"))
     return 0;
 }
 
+// Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N] [--rate R]
+if (args.Contains("--token-enrolment"))
+{
+    // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
+    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600));
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

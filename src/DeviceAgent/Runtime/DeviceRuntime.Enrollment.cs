@@ -21,6 +21,11 @@ public sealed partial class DeviceRuntime
     {
         var backoff = ReconnectBackoff.Default(_random);
         var progress = new EnrollmentProgress(_time.GetUtcNow());
+        if (state.ClaimCode is not null && state.ClaimCodeExpiresAt > _time.GetUtcNow())
+        {
+            _claimDisplay?.Show(state.ClaimCode, state.ClaimUrl, state.ClaimCodeExpiresAt);
+        }
+
         while (true)
         {
             string? error = null;
@@ -29,6 +34,7 @@ public sealed partial class DeviceRuntime
                 try
                 {
                     var approved = await RunBootstrapSessionAsync(session, state, progress, backoff, cancellationToken);
+                    state = progress.State ?? state;
                     if (approved is not null)
                     {
                         // Saved before anything else: a crash now must not lose a credential the portal
@@ -116,7 +122,7 @@ public sealed partial class DeviceRuntime
         {
             if (_time.GetUtcNow() >= progress.Due)
             {
-                await SendEnrollmentRequestAsync(session, enrollmentId, progress, cancellationToken);
+                await SendEnrollmentRequestAsync(session, progress.State ?? state, progress, cancellationToken);
                 progress.Due = _time.GetUtcNow() + UnansweredRequestRetry;
             }
 
@@ -127,7 +133,7 @@ public sealed partial class DeviceRuntime
                     _logger.LogWarning("Lost the enrolment connection: {Reason} {Detail}", lost.Reason, lost.Detail);
                     return null;
                 case MessageReceived message when message.Topic == responseTopic:
-                    var approved = await HandleEnrollmentResponseAsync(session, state, message, progress);
+                    var approved = await HandleEnrollmentResponseAsync(session, progress.State ?? state, message, progress, cancellationToken);
                     if (approved is not null)
                     {
                         return approved;
@@ -140,8 +146,9 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    private async Task SendEnrollmentRequestAsync(MqttSession session, string enrollmentId, EnrollmentProgress progress, CancellationToken cancellationToken)
+    private async Task SendEnrollmentRequestAsync(MqttSession session, AgentState state, EnrollmentProgress progress, CancellationToken cancellationToken)
     {
+        var enrollmentId = state.EnrollmentId;
         var identity = _identity.Collect();
         progress.PrimaryMac = identity.PrimaryMac;
         var (evidence, activation) = await ProveTpmAsync(progress, cancellationToken);
@@ -157,7 +164,9 @@ public sealed partial class DeviceRuntime
             _time.GetUtcNow(),
             identity.SerialNumber,
             evidence,
-            activation);
+            activation,
+            _enrollmentToken,
+            state.EnrollmentKey);
         if (!progress.AnnouncedRequest)
         {
             progress.AnnouncedRequest = true;
@@ -176,7 +185,8 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    private async Task<AgentState?> HandleEnrollmentResponseAsync(MqttSession session, AgentState state, MessageReceived message, EnrollmentProgress progress)
+    private async Task<AgentState?> HandleEnrollmentResponseAsync(
+        MqttSession session, AgentState state, MessageReceived message, EnrollmentProgress progress, CancellationToken cancellationToken)
     {
         if (!MessageJson.TryDeserialize(message.Payload, FleetJson.Default.EnrollmentResponse, out var response))
         {
@@ -191,7 +201,12 @@ public sealed partial class DeviceRuntime
                 _logger.LogInformation("Enrolment {EnrollmentId} approved: this is device {DeviceId}", state.EnrollmentId, response.DeviceId);
                 Volatile.Write(ref _deviceId, response.DeviceId);
                 await session.DisconnectQuietlyAsync();
-                return state with { DeviceId = response.DeviceId, Secret = response.Secret };
+                if (state.ClaimCode is not null)
+                {
+                    _claimDisplay?.Clear();
+                }
+
+                return state with { DeviceId = response.DeviceId, Secret = response.Secret, ClaimCode = null, ClaimUrl = null, ClaimCodeExpiresAt = null };
             case EnrollmentDecision.Approved:
                 _logger.LogError("The portal approved enrolment {EnrollmentId} without a usable device id and secret; asking again", state.EnrollmentId);
                 progress.Due = now + UnansweredRequestRetry;
@@ -210,6 +225,21 @@ public sealed partial class DeviceRuntime
                 progress.LastDecision = EnrollmentDecision.Pending;
                 SetPhase(DevicePhase.Pending);
                 TakeTpmChallenge(response, progress, now);
+                if (!string.IsNullOrEmpty(response.ClaimCode) && response.ClaimCode.Length <= 32 && response.ClaimCode != state.ClaimCode)
+                {
+                    // Kept across restarts: the portal sends a code once and keeps only its hash.
+                    progress.State = state with { ClaimCode = response.ClaimCode, ClaimUrl = response.ClaimUrl, ClaimCodeExpiresAt = response.ClaimCodeExpiresAt };
+                    await _store.SaveAsync(progress.State, cancellationToken);
+                    if (_claimDisplay is null)
+                    {
+                        _logger.LogInformation("Claim code {ClaimCode} (claim URL {ClaimUrl})", response.ClaimCode, response.ClaimUrl);
+                    }
+                    else
+                    {
+                        _claimDisplay.Show(response.ClaimCode, response.ClaimUrl, response.ClaimCodeExpiresAt);
+                    }
+                }
+
                 break;
             case EnrollmentDecision.Rejected:
                 _logger.LogWarning(
@@ -264,5 +294,7 @@ public sealed partial class DeviceRuntime
 
         /// <summary>Whether the last request carried a TPM answer (or the TPM failed): then the next waits its turn.</summary>
         public bool SentTpmAnswer { get; set; }
+        /// <summary>The state as changed during enrolment (a claim code received), when it was.</summary>
+        public AgentState? State { get; set; }
     }
 }

@@ -20,6 +20,7 @@ public sealed partial class DeviceRuntime
     {
         var deviceId = state.DeviceId!;
         var backoff = ReconnectBackoff.Default(_random);
+        _enrolledState = state;
         while (true)
         {
             string? error = null;
@@ -27,9 +28,16 @@ public sealed partial class DeviceRuntime
             {
                 try
                 {
-                    if (await RunDeviceSessionAsync(session, deviceId, state.Secret!, backoff, cancellationToken))
+                    if (await RunDeviceSessionAsync(session, deviceId, _enrolledState.Secret!, backoff, cancellationToken))
                     {
                         return;
+                    }
+
+                    if (Interlocked.Exchange(ref _rotated, null) is { } rotated)
+                    {
+                        // Reconnect at once with the new secret: that connection is what makes it the only one.
+                        _enrolledState = rotated;
+                        continue;
                     }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -106,6 +114,12 @@ public sealed partial class DeviceRuntime
         if (!await session.SubscribeAsync(settingsTopic, cancellationToken))
         {
             _logger.LogWarning("The broker refused the subscription to {Topic}; keeping a heartbeat interval of {Interval}", settingsTopic, HeartbeatInterval);
+        }
+
+        var credentialTopic = Topics.Credential(deviceId);
+        if (!await session.SubscribeAsync(credentialTopic, cancellationToken))
+        {
+            _logger.LogWarning("The broker refused the subscription to {Topic}; credential rotation will not reach this device", credentialTopic);
         }
 
         var policyTopic = Topics.UpdatePolicy(deviceId);
@@ -212,6 +226,13 @@ public sealed partial class DeviceRuntime
                 case MessageReceived message when message.Topic == configTopic && _config is not null:
                     OnDesiredConfig(message);
                     break;
+                case MessageReceived message when message.Topic == Topics.Credential(deviceId):
+                    if (await AcceptRotationAsync(session, deviceId, message, cancellationToken))
+                    {
+                        return false;
+                    }
+
+                    break;
                 case MessageReceived message when message.Topic == policyTopic && _updates is not null:
                     if (MessageJson.TryDeserialize(message.Payload, FleetJson.Default.UpdatePolicy, out var policy))
                     {
@@ -227,6 +248,25 @@ public sealed partial class DeviceRuntime
                     break;
             }
         }
+    }
+
+    /// <summary>Saves a rotated secret and ends this connection so the next one uses it; false when the message is unusable.</summary>
+    private async Task<bool> AcceptRotationAsync(MqttSession session, string deviceId, MessageReceived message, CancellationToken cancellationToken)
+    {
+        if (!MessageJson.TryDeserialize(message.Payload, FleetJson.Default.CredentialRotation, out var rotation)
+            || string.IsNullOrEmpty(rotation.Secret) || rotation.Secret.Length > Protocol.MaxFieldLength)
+        {
+            _logger.LogWarning("Ignoring an unreadable credential rotation on {Topic}", message.Topic);
+            return false;
+        }
+
+        // Saved first: if the agent dies now, it restarts with the new secret, which the portal accepts.
+        var rotated = _enrolledState! with { Secret = rotation.Secret };
+        await _store.SaveAsync(rotated, cancellationToken);
+        Volatile.Write(ref _rotated, rotated);
+        _logger.LogInformation("Credential rotation {RotationId} received; device {DeviceId} reconnects with the new secret", rotation.RotationId, deviceId);
+        await GoOfflineAsync(session, deviceId);
+        return true;
     }
 
     private async Task SendHeartbeatAsync(MqttSession session, string deviceId, DateTimeOffset sentAt, CancellationToken cancellationToken)

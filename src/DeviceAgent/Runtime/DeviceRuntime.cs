@@ -39,6 +39,10 @@ public sealed partial class DeviceRuntime
     private readonly IHealthSource? _healthSource;
     private readonly IDeviceConfig? _config;
     private readonly Tpm.ITpmAttestor? _tpm;
+    private readonly IClaimCodeDisplay? _claimDisplay;
+    private readonly string? _enrollmentToken;
+    private AgentState? _rotated;
+    private AgentState? _enrolledState;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
@@ -62,6 +66,7 @@ public sealed partial class DeviceRuntime
     /// <param name="healthSource">Samples health reports sent every <see cref="HealthInterval"/>. Null: no health reports.</param>
     /// <param name="config">The live config side: receives the desired config, supplies config reports. Null: neither.</param>
     /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
+    /// <param name="claimDisplay">Where a claim code is shown while pending (console banner and log); null: only logged.</param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -74,7 +79,8 @@ public sealed partial class DeviceRuntime
         IDeviceUpdates? updates = null,
         IHealthSource? healthSource = null,
         IDeviceConfig? config = null,
-        Tpm.ITpmAttestor? tpm = null)
+        Tpm.ITpmAttestor? tpm = null,
+        IClaimCodeDisplay? claimDisplay = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -95,6 +101,8 @@ public sealed partial class DeviceRuntime
         _healthSource = healthSource;
         _config = config;
         _tpm = tpm;
+        _claimDisplay = claimDisplay;
+        _enrollmentToken = EnrollmentTokenSource.Resolve(options, logger);
         _revocationBackoff = ReconnectBackoff.Default(_random);
         HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
         HealthInterval = TimeSpan.FromSeconds(options.HealthIntervalOverrideSeconds ?? DefaultHealthIntervalSeconds);
@@ -201,7 +209,13 @@ public sealed partial class DeviceRuntime
         var state = await _store.LoadAsync(cancellationToken);
         if (state is null || !EnrollmentIds.IsValid(state.EnrollmentId))
         {
-            state = new AgentState(EnrollmentIds.NewRandom());
+            state = new AgentState(EnrollmentIds.NewRandom(), EnrollmentKey: EnrollmentIds.NewKey());
+            await _store.SaveAsync(state, cancellationToken);
+        }
+        else if (string.IsNullOrEmpty(state.EnrollmentKey))
+        {
+            // State from an agent that predates enrolment keys: the portal binds the first key it sees.
+            state = state with { EnrollmentKey = EnrollmentIds.NewKey() };
             await _store.SaveAsync(state, cancellationToken);
         }
 

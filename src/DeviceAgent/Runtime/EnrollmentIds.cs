@@ -11,6 +11,10 @@ public static class EnrollmentIds
 {
     private const int HexLength = 32;
 
+    /// <summary>A new enrolment key: 256 random bits, base64url. It proves to the portal that a later request comes from this agent.</summary>
+    public static string NewKey() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
     public static string NewRandom() => FromBytes(RandomNumberGenerator.GetBytes(HexLength / 2));
 
     public static string FromBytes(ReadOnlySpan<byte> sixteenBytes)

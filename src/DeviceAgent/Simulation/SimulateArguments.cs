@@ -11,7 +11,8 @@ public sealed record SimulateArguments(
     double RampPerSecond = SimulateArguments.DefaultRampPerSecond,
     int? Seed = null,
     double? HealthIntervalSeconds = null,
-    bool PreEnrolled = false)
+    bool PreEnrolled = false,
+    string? Token = null)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -29,6 +30,7 @@ public sealed record SimulateArguments(
           --pre-enrolled true|false devices start enrolled as sim-<seed>-<n> with a derived
                                     secret and skip enrolment: for broker-only baselines
                                     (e.g. Mosquitto), not for the portal (default false)
+          --token T                 enrolment token every simulated device presents
           --help                    show this text
         """;
 }
@@ -70,7 +72,7 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return Fail($"--{name} needs a value");
             }
 
-            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval" or "pre-enrolled"))
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval" or "pre-enrolled" or "token"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -153,7 +155,13 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             return Fail($"--pre-enrolled must be true or false, not '{preEnrolledText}'");
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled), null);
+        var token = values.GetValueOrDefault("token");
+        if (token is not null && (token.Length is 0 or > 256 || token.Any(char.IsWhiteSpace)))
+        {
+            return Fail("--token must be 1-256 characters without spaces");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

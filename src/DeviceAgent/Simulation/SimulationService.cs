@@ -85,6 +85,8 @@ internal sealed class SimulationService(
         TimeoutSeconds = configured.TimeoutSeconds,
         StateDirectory = configured.StateDirectory,
         HostRoot = configured.HostRoot,
+        EnrollmentToken = arguments.Token ?? configured.EnrollmentToken,
+        ClaimBanner = false,
     };
 
     private async Task LogSummariesAsync(DeviceRuntime[] runtimes, CancellationToken cancellationToken)

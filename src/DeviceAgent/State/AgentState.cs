@@ -5,13 +5,22 @@ namespace Fleet.DeviceAgent.State;
 
 /// <summary>
 /// What an agent must remember across restarts: its enrolment id (so the portal recognises a repeated
-/// request) and, once approved, its own MQTT credential.
+/// request), its enrolment key (the proof that a later request comes from the same agent), the claim
+/// code it was given while pending and, once approved, its own MQTT credential.
 /// </summary>
-public sealed record AgentState(string EnrollmentId, string? DeviceId = null, string? Secret = null)
+public sealed record AgentState(
+    string EnrollmentId,
+    string? DeviceId = null,
+    string? Secret = null,
+    string? EnrollmentKey = null,
+    string? ClaimCode = null,
+    string? ClaimUrl = null,
+    DateTimeOffset? ClaimCodeExpiresAt = null)
 {
     [JsonIgnore]
     public bool IsEnrolled => !string.IsNullOrEmpty(DeviceId) && !string.IsNullOrEmpty(Secret);
 
+    /// <summary>The enrolment id and key stay: asking again is the same enrolment.</summary>
     public AgentState WithoutCredential() => this with { DeviceId = null, Secret = null };
 }
 

@@ -132,6 +132,7 @@ public static class DeviceStatusText
     {
         EnrollmentState.Pending => "Pending",
         EnrollmentState.Rejected => "Rejected",
+        EnrollmentState.Decommissioned => "Decommissioned",
         _ => isOnline ? "Online" : "Offline",
     };
 
@@ -148,6 +149,9 @@ public enum EnrollmentState
     Pending = 0,
     Approved = 1,
     Rejected = 2,
+
+    /// <summary>Forgotten: the credential is dead, the record stays for audit, the device may enrol again as new.</summary>
+    Decommissioned = 3,
 }
 
 /// <summary>One MAC address a device presented. A device with several NICs has several rows.</summary>

@@ -39,6 +39,8 @@ internal sealed class DeviceMessageProcessor(
         {
             await db.Devices.Where(d => ids.Contains(d.Id)).LoadAsync(cancellationToken);
         }
+
+        await enrollment.PreloadAsync(batch, cancellationToken);
     }
 
     public async Task ProcessAsync(InboundMessage message, CancellationToken cancellationToken)

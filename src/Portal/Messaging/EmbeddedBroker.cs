@@ -22,9 +22,11 @@ internal sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
     IngestQueue queue,
     IDbContextFactory<FleetDbContext> dbFactory,
+    ConnectionGuard guard,
     TimeProvider time,
-    ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IAsyncDisposable
+    ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IDeviceSessions, IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _throttleLogged = new(StringComparer.Ordinal);
     private MqttServer? _server;
 
     public bool IsRunning => _server?.IsStarted == true;
@@ -91,9 +93,42 @@ internal sealed partial class EmbeddedBroker(
         await _server.InjectApplicationMessage(injected, cancellationToken);
     }
 
+    public async Task<bool> DisconnectAsync(string clientId, CancellationToken cancellationToken)
+    {
+        if (_server is not { IsStarted: true })
+        {
+            return false;
+        }
+
+        var client = (await _server.GetClientsAsync()).FirstOrDefault(c => c.Id == clientId);
+        if (client is null)
+        {
+            return false;
+        }
+
+        await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized, ReasonString = "credential revoked" });
+        return true;
+    }
+
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
+        var address = AddressOf(e.RemoteEndPoint);
+        if (guard.LockedUntil(address, e.UserName) is { } until)
+        {
+            _ = Refuse(e, MqttConnectReasonCode.Banned, $"address locked out after repeated bad passwords until {until:u}");
+            return;
+        }
+
         var identity = await AuthenticateAsync(e);
+        if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword && guard.BadPassword(address, e.UserName) is { } lockedUntil)
+        {
+            logger.LogWarning("MQTT address {Address} locked out until {Until:u} after repeated bad passwords (last user {User})", address, lockedUntil, Truncate(e.UserName));
+        }
+        else if (identity is not null)
+        {
+            guard.GoodPassword(address, e.UserName);
+        }
+
         if (identity is not null)
         {
             e.SessionItems[ClientIdentity.SessionKey] = identity;
@@ -132,7 +167,7 @@ internal sealed partial class EmbeddedBroker(
         await using var db = await dbFactory.CreateDbContextAsync(e.CancellationToken);
         var device = await db.Devices.AsNoTracking()
             .Where(d => d.Id == deviceId)
-            .Select(d => new { d.State, d.CredentialHash })
+            .Select(d => new { d.State, d.CredentialHash, d.PendingCredentialHash, d.PendingCredentialIssuedAt })
             .SingleOrDefaultAsync(e.CancellationToken);
         if (device is null)
         {
@@ -146,7 +181,19 @@ internal sealed partial class EmbeddedBroker(
 
         if (!DeviceCredentials.Verify(e.Password, device.CredentialHash))
         {
-            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong device secret (revoked or re-issued credential?)");
+            if (!DeviceCredentials.Verify(e.Password, device.PendingCredentialHash))
+            {
+                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong device secret (revoked or re-issued credential?)");
+            }
+
+            // The device confirms a rotation by using the new secret: from now on it is the only one.
+            var pending = device.PendingCredentialHash;
+            await db.Devices.Where(d => d.Id == deviceId && d.PendingCredentialHash == pending)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(d => d.CredentialHash, pending)
+                    .SetProperty(d => d.CredentialIssuedAt, device.PendingCredentialIssuedAt)
+                    .SetProperty(d => d.PendingCredentialHash, (byte[]?)null), e.CancellationToken);
+            logger.LogInformation("Device {DeviceId:N} connected with its rotated credential; the previous one is revoked", deviceId);
         }
 
         return new ClientIdentity(ClientKind.Device, e.UserName, AddressOf(e.RemoteEndPoint));
@@ -192,6 +239,13 @@ internal sealed partial class EmbeddedBroker(
             return;
         }
 
+        if (identity.Kind == ClientKind.Bootstrap && guard.EnrollmentLimited(identity.Id, identity.Address) is { } limit)
+        {
+            LogThrottled(identity, limit);
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            return;
+        }
+
         var length = e.ApplicationMessage.Payload.Length;
         if (length > Protocol.MaxPayloadBytes)
         {
@@ -228,6 +282,25 @@ internal sealed partial class EmbeddedBroker(
             logger.LogError(ex, "Message on {Topic} could not be stored; not acknowledged as success", topic);
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
         }
+    }
+
+    /// <summary>One warning per client and minute: a flood must not flood the log too.</summary>
+    private void LogThrottled(ClientIdentity identity, string limit)
+    {
+        var now = time.GetUtcNow();
+        var key = identity.Id;
+        if (_throttleLogged.TryGetValue(key, out var last) && now - last < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        _throttleLogged[key] = now;
+        if (_throttleLogged.Count > 10_000)
+        {
+            _throttleLogged.Clear();
+        }
+
+        logger.LogWarning("Enrolment requests from {ClientId} at {Address} rate-limited ({Limit}); refused with QuotaExceeded", identity.Id, identity.Address, limit);
     }
 
     private Task OnClientDisconnectedAsync(ClientDisconnectedEventArgs e)

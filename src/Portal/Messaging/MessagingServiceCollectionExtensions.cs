@@ -13,6 +13,8 @@ internal static class MessagingServiceCollectionExtensions
         builder.Services.AddSingleton<IngestQueue>();
         builder.Services.AddSingleton<EmbeddedBroker>();
         builder.Services.AddSingleton<IDevicePublisher>(sp => sp.GetRequiredService<EmbeddedBroker>());
+        builder.Services.AddSingleton<IDeviceSessions>(sp => sp.GetRequiredService<EmbeddedBroker>());
+        builder.Services.AddSingleton<ConnectionGuard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         builder.Services.AddHostedService<IngestPipeline>();
         builder.Services.AddHostedService<PresenceMonitor>();

@@ -25,4 +25,36 @@ public sealed class MqttOptions
     /// <summary>Most messages committed in one database transaction.</summary>
     [Range(1, 10_000)]
     public int IngestBatchSize { get; set; } = 500;
+
+    /// <summary>Enrolment requests one bootstrap client id may send per minute (steady rate); more are refused with QuotaExceeded.</summary>
+    [Range(1, 60_000)]
+    public int EnrollmentRequestsPerClientPerMinute { get; set; } = 12;
+
+    /// <summary>Enrolment requests one client id may send in a burst.</summary>
+    [Range(1, 10_000)]
+    public int EnrollmentBurstPerClient { get; set; } = 5;
+
+    /// <summary>Enrolment requests one IP address may send per second (a site behind NAT shares one address).</summary>
+    [Range(10, 1_000_000)]
+    public int EnrollmentRequestsPerAddressPerSecond { get; set; } = 100;
+
+    /// <summary>Enrolment requests one IP address may send in a burst.</summary>
+    [Range(1, 1_000_000)]
+    public int EnrollmentBurstPerAddress { get; set; } = 500;
+
+    /// <summary>Bad passwords for one user name from one address before that pair is locked out; 0 turns the lock-out off.</summary>
+    [Range(0, 10_000)]
+    public int BadPasswordsBeforeLockout { get; set; } = 10;
+
+    /// <summary>Bad passwords for any user names from one address before the whole address is locked out.</summary>
+    [Range(1, 1_000_000)]
+    public int BadPasswordsPerAddressBeforeLockout { get; set; } = 100;
+
+    /// <summary>First lock-out; each further bad password doubles it.</summary>
+    [Range(1, 86_400)]
+    public int LockoutSeconds { get; set; } = 30;
+
+    /// <summary>Longest lock-out.</summary>
+    [Range(1, 86_400)]
+    public int MaxLockoutSeconds { get; set; } = 3_600;
 }

@@ -16,6 +16,12 @@ namespace Fleet.Shared.Messages;
 /// <param name="SerialNumber">The hardware serial number (<c>/sys/class/dmi/id/product_serial</c>) where the device has one; absent otherwise.</param>
 /// <param name="Tpm">The device's TPM 2.0 keys, where it has a TPM; absent otherwise.</param>
 /// <param name="TpmActivation">The answer to the last <see cref="EnrollmentResponse.TpmChallenge"/>; absent on the first request.</param>
+/// <param name="EnrollmentToken">An enrolment token (option, file or kernel command line <c>fleet.enroll_token=</c>); a valid one lets the token policy approve the device at once.</param>
+/// <param name="EnrollmentKey">
+/// The agent's enrolment key: 256 random bits kept beside the enrolment id. The portal binds the first
+/// key it sees to the enrolment and re-issues a credential only to a request carrying the same key
+/// (proof of possession); a request with another key is refused as forged.
+/// </param>
 public sealed record EnrollmentRequest(
     int ProtocolVersion,
     string MachineId,
@@ -28,7 +34,9 @@ public sealed record EnrollmentRequest(
     DateTimeOffset SentAt,
     string? SerialNumber = null,
     TpmEvidence? Tpm = null,
-    TpmActivation? TpmActivation = null);
+    TpmActivation? TpmActivation = null,
+    string? EnrollmentToken = null,
+    string? EnrollmentKey = null);
 
 /// <summary>A network interface of an enrolling device.</summary>
 /// <param name="Name">Kernel interface name (<c>eth0</c>, <c>enp1s0</c>).</param>

@@ -10,13 +10,23 @@ namespace Fleet.Shared.Messages;
 /// <param name="Reason">Why the request is pending or rejected, for the agent's log.</param>
 /// <param name="RetryAfterSeconds">When a pending agent should ask again.</param>
 /// <param name="TpmChallenge">For a device that presented a TPM: the challenge its next request must answer in <see cref="EnrollmentRequest.TpmActivation"/>.</param>
+/// <param name="ClaimCode">
+/// A Pending answer to an unknown device: the code a person types on the portal's Claim page to approve
+/// it (<c>XXXX-XXXX-XX</c>, 10 characters of a 31-character alphabet). Sent once; the agent keeps it until
+/// <paramref name="ClaimCodeExpiresAt"/> and shows it on the console banner.
+/// </param>
+/// <param name="ClaimUrl">The portal's Claim page, with the code filled in (for the QR code).</param>
+/// <param name="ClaimCodeExpiresAt">When <paramref name="ClaimCode"/> stops working (portal clock).</param>
 public sealed record EnrollmentResponse(
     EnrollmentDecision Decision,
     string? DeviceId = null,
     string? Secret = null,
     string? Reason = null,
     int RetryAfterSeconds = 0,
-    TpmChallenge? TpmChallenge = null);
+    TpmChallenge? TpmChallenge = null,
+    string? ClaimCode = null,
+    string? ClaimUrl = null,
+    DateTimeOffset? ClaimCodeExpiresAt = null);
 
 /// <summary>Decision on an enrolment request.</summary>
 public enum EnrollmentDecision

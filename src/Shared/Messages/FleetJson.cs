@@ -27,4 +27,5 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(DesiredConfig))]
 [JsonSerializable(typeof(ConfigReport))]
+[JsonSerializable(typeof(CredentialRotation))]
 public sealed partial class FleetJson : JsonSerializerContext;

@@ -95,9 +95,11 @@ public sealed class DeviceRuntimeTests
         await stop.CancelAsync();
         await run.Within();
 
-        Assert.Equal(new AgentState(EnrollmentId), store.Current);
+        Assert.Equal(new AgentState(EnrollmentId, EnrollmentKey: store.Current!.EnrollmentKey), store.Current);
+        Assert.False(string.IsNullOrEmpty(store.Current.EnrollmentKey));
         Assert.Null(runtime.DeviceId);
-        Assert.Single(portal.PublishedTo(Topics.EnrollmentRequest(EnrollmentId)));
+        var request = Assert.Single(portal.PublishedTo(Topics.EnrollmentRequest(EnrollmentId)));
+        Assert.Equal(store.Current.EnrollmentKey, request.Read(FleetJson.Default.EnrollmentRequest).EnrollmentKey);
         Assert.Empty(portal.PublishedTo(Topics.Status("dev-revoked")));
     }
 

@@ -19,6 +19,9 @@ public sealed class AgentHost : IAsyncDisposable
 
     public string StateDirectory { get; }
 
+    /// <summary>Where the agent writes its claim banner (<c>etc/issue.d/fleet-claim.issue</c> under a temp root).</summary>
+    public string ClaimBannerPath => Path.Combine(Path.GetDirectoryName(StateDirectory)!, "banner-root", "etc", "issue.d", "fleet-claim.issue");
+
     /// <param name="settings">Extra configuration, e.g. <c>Agent:Updates:CheckIntervalMinutes</c>.</param>
     /// <param name="services">Registrations after the agent's own, e.g. a <c>FakeOs.Runner</c> as <c>IProcessRunner</c> so rpm-ostree and systemctl are the stand-ins.</param>
     public static async Task<AgentHost> StartAsync(
@@ -37,6 +40,9 @@ public sealed class AgentHost : IAsyncDisposable
             ["Agent:StateDirectory"] = stateDirectory,
             ["Agent:HostRoot"] = hostRoot,
             ["Agent:KeepAliveSeconds"] = "5",
+
+            // Never the test machine's own /etc/issue.d.
+            ["Agent:ClaimBannerRoot"] = Path.Combine(Path.GetDirectoryName(stateDirectory)!, "banner-root"),
         });
         if (settings is not null)
         {

@@ -119,7 +119,8 @@ public sealed class TestMqttClient : IAsyncDisposable
             new Dictionary<string, string> { ["ID"] = "fedora", ["VERSION_ID"] = "41", ["VARIANT_ID"] = "coreos", ["PRETTY_NAME"] = "Fedora CoreOS 41" },
             macs.Select((m, i) => new NetworkInterfaceInfo($"eth{i}", m, i == 0)).ToList(),
             "test",
-            DateTimeOffset.UtcNow);
+            DateTimeOffset.UtcNow,
+            EnrollmentKey: Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
     }
 
     public static string RandomMac()

@@ -105,10 +105,14 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         await using var __ = deviceClient;
         Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
 
-        // Asking again (the agent missed the push) re-issues a fresh credential; the old one dies.
-        var again = await client.EnrollAsync(request);
+        // Asking again (the agent missed the push) with its enrolment key re-issues a fresh credential; the old
+        // one dies when the device connects with the new one.
+        var again = await client.EnrollAsync(request with { SentAt = request.SentAt.AddSeconds(1) });
         Assert.Equal(EnrollmentDecision.Approved, again.Decision);
         Assert.NotEqual(pushed.Secret, again.Secret);
+        var (renewed, renewedCode) = await TestMqttClient.ConnectAsync(Portal.MqttPort, again.DeviceId!, again.DeviceId!, again.Secret!);
+        await using var ____ = renewed;
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, renewedCode);
         var (stale, staleCode) = await TestMqttClient.ConnectAsync(Portal.MqttPort, pushed.DeviceId!, pushed.DeviceId!, pushed.Secret!);
         await using var ___ = stale;
         Assert.Equal(MQTTnet.MqttClientConnectResultCode.BadUserNameOrPassword, staleCode);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Fleet.Portal.Features.ApiClients;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Features.Updates;
@@ -40,6 +41,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapUpdateEndpoints();
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
+        api.MapEnrollmentEndpoints();
         api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 

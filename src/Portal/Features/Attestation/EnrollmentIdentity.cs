@@ -61,7 +61,7 @@ internal sealed class EnrollmentIdentity(
     }
 
     /// <param name="answer">The enrolment rules' answer; called only when identity does not override it (it may issue a credential).</param>
-    public async Task<EnrollmentResponse> AfterAsync(Device device, EnrollmentRequest request, IdentityStep step, DateTimeOffset now, Func<EnrollmentResponse> answer, CancellationToken cancellationToken)
+    public async Task<EnrollmentResponse> AfterAsync(Device device, EnrollmentRequest request, IdentityStep step, DateTimeOffset now, Func<Task<EnrollmentResponse>> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(step);
@@ -81,7 +81,7 @@ internal sealed class EnrollmentIdentity(
         }
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
-        var response = conflicted && device.State != EnrollmentState.Rejected ? Pending($"waiting for a person: {device.Conflict}") : answer();
+        var response = conflicted && device.State != EnrollmentState.Rejected ? Pending($"waiting for a person: {device.Conflict}") : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
@@ -15,8 +16,20 @@ namespace Fleet.Portal.Features.Devices;
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger, Attestation.EnrollmentIdentity identity)
+internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, EnrollmentPolicy policy, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger, Attestation.EnrollmentIdentity identity)
 {
+    private HashSet<string>? _preloadedIds;
+    private HashSet<string>? _preloadedMachineIds;
+    private HashSet<string>? _preloadedMacs;
+    private List<MacOwner>? _macOwners;
+    private List<KnownDevice>? _machines;
+
+    // Tracked devices by enrolment id, machine-id and MAC, kept while a preloaded batch is processed:
+    // scanning DbSet.Local (every tracked entry) several times per request made big batches quadratic.
+    private Dictionary<string, Device>? _localByEnrollment;
+    private Dictionary<string, List<Device>>? _localByMachine;
+    private Dictionary<string, List<Device>>? _localByMac;
+
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
         var enrollmentId = message.Id;
@@ -52,7 +65,28 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
             return;
         }
 
+        if (await policy.RejectedByAsync(enrollmentId, request!, cancellationToken) is { } rule)
+        {
+            logger.LogWarning("Enrolment {EnrollmentId} ({Hostname}) matches reject rule {Kind} {Value}; rejected",
+                enrollmentId, request!.Hostname, rule.Kind, rule.Value);
+            batch.Reply(responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"on the reject list ({rule.Kind})", RetryAfterSeconds: 3600));
+            return;
+        }
+
+        var keyHash = string.IsNullOrEmpty(request!.EnrollmentKey) ? null : DeviceCredentials.Hash(request.EnrollmentKey);
         var device = identityStep.Device ?? await FindAsync(enrollmentId, cancellationToken);
+
+        // A proven EK is stronger proof than the enrolment key: a reinstalled TPM device (new key, fresh
+        // state) answered a single-use challenge with its TPM, so it may rebind its key.
+        var tpmProven = identityStep.Proven is not null;
+        if (device is not null && !tpmProven && Refused(device, request, keyHash) is { } refusal)
+        {
+            logger.LogWarning("Enrolment request from {EnrollmentId} (device {DeviceId:N}, from {Address}) refused: {Reason}",
+                enrollmentId, device.Id, message.Address, refusal);
+            batch.Reply(responseTopic, Invalid(refusal));
+            return;
+        }
+
         if (device is null)
         {
             // Same machine-id under a new enrolment id is a reinstall or a cloned image. Either way the old
@@ -69,6 +103,7 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
             device = NewDevice(enrollmentId, request, now);
             db.Devices.Add(device);
             await FlagConflictsAsync(device, cancellationToken);
+            Track(device);
             batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
             audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.enrol", "device", device.Id.ToString("N"),
                 after: DeviceService.Summary(device), detail: device.Conflict is null ? null : $"conflict: {device.Conflict}");
@@ -79,11 +114,74 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         {
             Refresh(device, request!);
             await FlagConflictsAsync(device, cancellationToken);
+            Track(device);
         }
 
+        device.EnrollmentKeyHash = tpmProven && keyHash is not null ? keyHash : device.EnrollmentKeyHash ?? keyHash;
         device.LastRequestAt = now;
+        device.LastRequestSentAt = request.SentAt;
         batch.Changed.Add(device.Id);
-        batch.Reply(responseTopic, await identity.AfterAsync(device, request!, identityStep, now, () => Answer(device, now), cancellationToken));
+        batch.Reply(responseTopic, await identity.AfterAsync(device, request, identityStep, now, DecideAsync, cancellationToken));
+
+        // Runs once identities are recorded and a proven EK is on the device, and only without an identity conflict.
+        async Task<EnrollmentResponse> DecideAsync()
+        {
+            if (await policy.DecideAsync(device, request, now, device.EkHash, cancellationToken) is { } approval)
+            {
+                AutoApprove(device, approval, message, batch, now);
+            }
+
+            var answer = Answer(device, now);
+            if (answer.Decision == EnrollmentDecision.Pending && await policy.IssueClaimCodeAsync(device, now, cancellationToken) is { } claim)
+            {
+                answer = answer with { ClaimCode = claim.Code, ClaimUrl = claim.Url, ClaimCodeExpiresAt = claim.ExpiresAt };
+            }
+
+            return answer;
+        }
+    }
+
+    /// <summary>
+    /// Proof of possession and freshness for a known enrolment: the key bound by its first request must be
+    /// presented again, and an approved enrolment (whose answer carries a credential) accepts only a request
+    /// newer than the last one. Null when the request may proceed.
+    /// </summary>
+    private static string? Refused(Device device, EnrollmentRequest request, byte[]? keyHash)
+    {
+        if (device.EnrollmentKeyHash is { } bound
+            && (keyHash is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(bound, keyHash)))
+        {
+            return "enrollmentKey: does not match the key this enrolment was made with (forged request?)";
+        }
+
+        if (device.State == EnrollmentState.Approved)
+        {
+            if (keyHash is null)
+            {
+                return "enrollmentKey: missing; an approved enrolment re-issues its credential only to the key holder";
+            }
+
+            if (device.LastRequestSentAt is { } last && request.SentAt <= last)
+            {
+                return $"sentAt: {request.SentAt:O} is not newer than a request already accepted ({last:O}): replayed?";
+            }
+        }
+
+        return null;
+    }
+
+    private void AutoApprove(Device device, AutoApproval approval, InboundMessage message, DeviceMessageProcessor batch, DateTimeOffset now)
+    {
+        var before = DeviceService.Summary(device);
+        device.State = EnrollmentState.Approved;
+        device.DecidedAt = now;
+        device.DecidedBy = $"policy ({approval.By})";
+        device.ApprovedBy = approval.By;
+        device.GroupId = approval.GroupId ?? device.GroupId;
+        batch.AddEvent(device.Id, now, "decision", $"Approved by policy: {approval.Detail}");
+        audit.Add(db, Actor.FromDevice(device.EnrollmentId, message.Address), "device.auto-approve", "device", device.Id.ToString("N"),
+            before, DeviceService.Summary(device) + ", credential issued", detail: approval.Detail);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}) approved by policy: {Detail}", device.Id, device.Hostname, approval.Detail);
     }
 
     /// <summary>The answer for a device's current state; approval re-issues a fresh credential.</summary>
@@ -92,9 +190,19 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         switch (device.State)
         {
             case EnrollmentState.Approved:
-                // The agent asks again only if it did not get (or lost) the credential sent at approval.
-                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname})", device.Id, device.Hostname);
-                return DeviceCredentials.Issue(device, now);
+                if (device.CredentialHash is null)
+                {
+                    return DeviceCredentials.Issue(device, now);
+                }
+
+                // The agent asks again only if it did not get (or lost) its credential. The new secret works
+                // beside the old one until the device connects with it (as a rotation does): a request that
+                // crossed the first answer must not kill the credential the agent is about to use.
+                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname}); its enrolment key proved possession", device.Id, device.Hostname);
+                var secret = DeviceCredentials.NewSecret();
+                device.PendingCredentialHash = DeviceCredentials.Hash(secret);
+                device.PendingCredentialIssuedAt = now;
+                return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
             case EnrollmentState.Rejected:
                 logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
@@ -105,28 +213,145 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
         }
     }
 
-    private async Task<Device?> FindAsync(string enrollmentId, CancellationToken cancellationToken) =>
-        db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
-        ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
+    /// <summary>
+    /// Loads, in three queries for the whole batch, what the per-request checks would otherwise query one
+    /// request at a time: the devices of these enrolment ids, the devices holding these MACs and those with
+    /// these machine-ids. Enrolment at hundreds a second spent most of its batch time in those queries.
+    /// </summary>
+    public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
+    {
+        var requests = batch.Where(m => m.Kind == InboundKind.EnrollmentRequest).ToList();
+        if (requests.Count < 2)
+        {
+            return;
+        }
 
-    private async Task<Device?> RejectedMachineAsync(string machineId, CancellationToken cancellationToken) =>
-        db.Devices.Local.FirstOrDefault(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
-        ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected, cancellationToken);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var machineIds = new HashSet<string>(StringComparer.Ordinal);
+        var macs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in requests)
+        {
+            ids.Add(message.Id);
+            try
+            {
+                var request = JsonSerializer.Deserialize(message.Payload.Span, FleetJson.Default.EnrollmentRequest);
+                if (request?.MachineId is { } machineId)
+                {
+                    machineIds.Add(machineId);
+                }
+
+                foreach (var nic in request?.Interfaces ?? [])
+                {
+                    if (nic is not null && MacAddress.TryNormalize(nic.Mac, out var mac))
+                    {
+                        macs.Add(mac);
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Refused with its location when the message itself is handled.
+            }
+        }
+
+        var idList = ids.ToList();
+        var machineList = machineIds.ToList();
+        var macList = macs.ToList();
+        await db.Devices.Include(d => d.Macs).Where(d => idList.Contains(d.EnrollmentId)).LoadAsync(cancellationToken);
+        _macOwners = await db.DeviceMacs
+            .Where(m => macList.Contains(m.Mac))
+            .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId))
+            .ToListAsync(cancellationToken);
+        _machines = await db.Devices.AsNoTracking()
+            .Where(d => machineList.Contains(d.MachineId))
+            .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
+            .ToListAsync(cancellationToken);
+        (_preloadedIds, _preloadedMachineIds, _preloadedMacs) = (ids, machineIds, macs);
+        (_localByEnrollment, _localByMachine, _localByMac) = (new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+        foreach (var device in db.Devices.Local)
+        {
+            Track(device);
+        }
+    }
+
+    private void Track(Device device)
+    {
+        if (_localByEnrollment is null || _localByMachine is null || _localByMac is null)
+        {
+            return;
+        }
+
+        _localByEnrollment[device.EnrollmentId] = device;
+        AddTo(_localByMachine, device.MachineId, device);
+        foreach (var mac in device.Macs)
+        {
+            AddTo(_localByMac, mac.Mac, device);
+        }
+
+        static void AddTo(Dictionary<string, List<Device>> index, string key, Device device)
+        {
+            if (!index.TryGetValue(key, out var list))
+            {
+                index[key] = list = [];
+            }
+
+            if (!list.Contains(device))
+            {
+                list.Add(device);
+            }
+        }
+    }
+
+    private IEnumerable<Device> LocalWithMachineId(string machineId) =>
+        _localByMachine is null ? db.Devices.Local.Where(d => d.MachineId == machineId)
+        : _localByMachine.TryGetValue(machineId, out var list) ? list : [];
+
+    private async Task<Device?> FindAsync(string enrollmentId, CancellationToken cancellationToken) =>
+        (_localByEnrollment is null ? db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId) : _localByEnrollment.GetValueOrDefault(enrollmentId))
+        ?? (_preloadedIds?.Contains(enrollmentId) == true
+            ? null
+            : await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken));
+
+    private async Task<KnownDevice?> RejectedMachineAsync(string machineId, CancellationToken cancellationToken)
+    {
+        if (LocalWithMachineId(machineId).FirstOrDefault(d => d.State == EnrollmentState.Rejected) is { } local)
+        {
+            return new KnownDevice(local.Id, local.Hostname, local.MachineId, local.State, local.DecidedBy, local.DecidedAt);
+        }
+
+        return _preloadedMachineIds?.Contains(machineId) == true
+            ? _machines!.FirstOrDefault(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
+            : await db.Devices.AsNoTracking().Where(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
+                .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
+                .FirstOrDefaultAsync(cancellationToken);
+    }
 
     private async Task FlagConflictsAsync(Device device, CancellationToken cancellationToken)
     {
         var macs = device.Macs.Select(m => m.Mac).ToList();
-        var others = await db.DeviceMacs
-            .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
-            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => new { m.Mac, d.Id, d.Hostname, d.MachineId })
-            .ToListAsync(cancellationToken);
-        var local = db.Devices.Local.Where(d => d.Id != device.Id)
-            .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new { m.Mac, d.Id, d.Hostname, d.MachineId }));
+        var others = _preloadedMacs is { } preloaded && macs.All(preloaded.Contains)
+            ? _macOwners!.Where(o => o.Id != device.Id && macs.Contains(o.Mac)).ToList()
+            : await db.DeviceMacs
+                .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
+                .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId))
+                .ToListAsync(cancellationToken);
+        var local = _localByMac is null
+            ? db.Devices.Local.Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
+                .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId)))
+            : macs.SelectMany(mac => (_localByMac.TryGetValue(mac, out var holders) ? holders : [])
+                .Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
+                .Select(d => new MacOwner(mac, d.Id, d.Hostname, d.MachineId)));
         var clash = others.Concat(local).FirstOrDefault();
         if (clash is null)
         {
-            var twin = db.Devices.Local.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId)
-                ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.Id != device.Id && d.MachineId == device.MachineId, cancellationToken);
+            var twin = LocalWithMachineId(device.MachineId).Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
+                    .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt)).FirstOrDefault()
+                ?? (_preloadedMachineIds?.Contains(device.MachineId) == true
+                    ? _machines!.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
+                    : await db.Devices.AsNoTracking()
+                        .Where(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
+                        .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
+                        .FirstOrDefaultAsync(cancellationToken));
             if (twin is not null)
             {
                 device.Conflict = $"machine-id {device.MachineId} already belongs to device {twin.Hostname} ({twin.Id:N}): reinstalled, or a cloned image";
@@ -202,6 +427,12 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, IOpti
 
     private static EnrollmentResponse Invalid(string reason) => new(EnrollmentDecision.Invalid, null, null, reason, 300);
 }
+
+/// <summary>A device that holds a MAC, as the conflict check needs it.</summary>
+internal sealed record MacOwner(string Mac, Guid Id, string Hostname, string MachineId);
+
+/// <summary>A device as the machine-id checks need it.</summary>
+internal sealed record KnownDevice(Guid Id, string Hostname, string MachineId, EnrollmentState State, string? DecidedBy, DateTimeOffset? DecidedAt);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 internal sealed partial class OsReleaseJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,205 @@
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Updates;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Fleet.Portal.Features.Enrollment;
+
+/// <summary>The enrolment policy (one row): which unknown devices are approved without a person.</summary>
+public sealed class EnrollmentSettings
+{
+    public const int SingletonId = 1;
+
+    public int Id { get; set; } = SingletonId;
+
+    /// <summary>Approve a device whose MAC or EK hash was pre-registered.</summary>
+    public bool AutoApprovePreRegistered { get; set; }
+
+    /// <summary>Approve a device presenting a valid enrolment token.</summary>
+    public bool AutoApproveTokens { get; set; }
+
+    public DateTimeOffset? ChangedAt { get; set; }
+
+    public string? ChangedBy { get; set; }
+}
+
+/// <summary>An enrolment token: whoever holds it may enrol devices into <see cref="GroupId"/> without a person.</summary>
+public sealed class EnrollmentToken
+{
+    public const int MaxNameLength = 64;
+
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary>SHA-256 of the token; the token itself is shown once, when created.</summary>
+    public required byte[] TokenHash { get; set; }
+
+    /// <summary>The token's first characters, so a person can tell tokens apart.</summary>
+    public required string Prefix { get; set; }
+
+    /// <summary>Group the approved devices join; null: the default group.</summary>
+    public int? GroupId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedBy { get; set; }
+
+    /// <summary>How many devices it may enrol; null: no limit (until it expires).</summary>
+    public int? MaxUses { get; set; }
+
+    public int Uses { get; set; }
+
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>Why the token is not usable at <paramref name="now"/>, or null when it is.</summary>
+    public string? Unusable(DateTimeOffset now) =>
+        RevokedAt is not null ? "revoked"
+        : now >= ExpiresAt ? "expired"
+        : MaxUses is { } max && Uses >= max ? "used up"
+        : null;
+}
+
+/// <summary>A device announced before it first connects: matched by MAC or TPM EK hash.</summary>
+public sealed class PreRegistration
+{
+    public int Id { get; set; }
+
+    /// <summary>Lower-case colon-separated MAC, or null when registered by EK hash only.</summary>
+    public string? Mac { get; set; }
+
+    /// <summary>Lower-case hex SHA-256 of the EK public key's DER SubjectPublicKeyInfo.</summary>
+    public string? EkHash { get; set; }
+
+    public string? Hostname { get; set; }
+
+    public int? GroupId { get; set; }
+
+    /// <summary>Comma-separated <c>key=value</c> or plain labels.</summary>
+    public string? Labels { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    /// <summary>The device that matched it, once one has.</summary>
+    public Guid? DeviceId { get; set; }
+}
+
+/// <summary>What a reject rule matches.</summary>
+public enum RejectKind
+{
+    Mac = 0,
+    MachineId = 1,
+    EnrollmentId = 2,
+}
+
+/// <summary>A device that must never be enrolled, whatever it presents.</summary>
+public sealed class RejectRule
+{
+    public int Id { get; set; }
+
+    public RejectKind Kind { get; set; }
+
+    public required string Value { get; set; }
+
+    public string? Reason { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public required string CreatedBy { get; set; }
+}
+
+/// <summary>A claim code issued to a pending device; only its hash is kept.</summary>
+public sealed class ClaimCode
+{
+    public long Id { get; set; }
+
+    public Guid DeviceId { get; set; }
+
+    public required byte[] CodeHash { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    public DateTimeOffset? UsedAt { get; set; }
+
+    public string? UsedBy { get; set; }
+}
+
+internal sealed class EnrollmentModelConfiguration :
+    IEntityTypeConfiguration<EnrollmentSettings>,
+    IEntityTypeConfiguration<EnrollmentToken>,
+    IEntityTypeConfiguration<PreRegistration>,
+    IEntityTypeConfiguration<RejectRule>,
+    IEntityTypeConfiguration<ClaimCode>
+{
+    public void Configure(EntityTypeBuilder<EnrollmentSettings> builder)
+    {
+        builder.Property(s => s.Id).ValueGeneratedNever();
+        builder.Property(s => s.ChangedBy).HasMaxLength(256);
+        builder.HasData(new EnrollmentSettings { Id = EnrollmentSettings.SingletonId });
+    }
+
+    public void Configure(EntityTypeBuilder<EnrollmentToken> builder)
+    {
+        builder.HasIndex(t => t.TokenHash).IsUnique();
+        builder.HasIndex(t => t.Name).IsUnique();
+        builder.Property(t => t.Name).HasMaxLength(EnrollmentToken.MaxNameLength);
+        builder.Property(t => t.TokenHash).HasMaxLength(32);
+        builder.Property(t => t.Prefix).HasMaxLength(16);
+        builder.Property(t => t.CreatedBy).HasMaxLength(256);
+        builder.Property(t => t.RevokedBy).HasMaxLength(256);
+        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(t => t.GroupId).OnDelete(DeleteBehavior.SetNull);
+    }
+
+    public void Configure(EntityTypeBuilder<PreRegistration> builder)
+    {
+        builder.HasIndex(p => p.Mac).IsUnique();
+        builder.HasIndex(p => p.EkHash).IsUnique();
+        builder.Property(p => p.Mac).HasMaxLength(17);
+        builder.Property(p => p.EkHash).HasMaxLength(64);
+        builder.Property(p => p.Hostname).HasMaxLength(256);
+        builder.Property(p => p.Labels).HasMaxLength(1024);
+        builder.Property(p => p.CreatedBy).HasMaxLength(256);
+        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(p => p.GroupId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne<Device>().WithMany().HasForeignKey(p => p.DeviceId).OnDelete(DeleteBehavior.SetNull);
+    }
+
+    public void Configure(EntityTypeBuilder<RejectRule> builder)
+    {
+        builder.HasIndex(r => new { r.Kind, r.Value }).IsUnique();
+        builder.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(r => r.Value).HasMaxLength(64);
+        builder.Property(r => r.Reason).HasMaxLength(500);
+        builder.Property(r => r.CreatedBy).HasMaxLength(256);
+    }
+
+    public void Configure(EntityTypeBuilder<ClaimCode> builder)
+    {
+        builder.HasIndex(c => c.CodeHash).IsUnique();
+        builder.HasIndex(c => c.DeviceId);
+        builder.Property(c => c.CodeHash).HasMaxLength(32);
+        builder.Property(c => c.UsedBy).HasMaxLength(256);
+        builder.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+/// <summary>The enrolment columns on <see cref="Device"/> (Data/Device.Enrollment.cs).</summary>
+internal sealed class DeviceEnrollmentConfiguration : IEntityTypeConfiguration<Device>
+{
+    public void Configure(EntityTypeBuilder<Device> builder)
+    {
+        builder.Property(d => d.EnrollmentKeyHash).HasMaxLength(32);
+        builder.Property(d => d.PendingCredentialHash).HasMaxLength(32);
+        builder.Property(d => d.ApprovedBy).HasMaxLength(128);
+        builder.Property(d => d.PresentedToken).HasMaxLength(128);
+    }
+}

@@ -1,0 +1,16 @@
+namespace Fleet.Portal.Features.Enrollment;
+
+internal static class EnrollmentServiceCollectionExtensions
+{
+    /// <summary>Enrolment policies, tokens, pre-registrations, claim codes and device credentials.</summary>
+    public static WebApplicationBuilder AddEnrollment(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EnrollmentOptions>().BindConfiguration(EnrollmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<EnrollmentPolicy>();
+        builder.Services.AddSingleton<EnrollmentService>();
+        builder.Services.AddSingleton<ClaimService>();
+        builder.Services.AddSingleton<CredentialService>();
+        builder.Services.AddHostedService<CredentialRotationScheduler>();
+        return builder;
+    }
+}
