@@ -8,6 +8,7 @@ using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Telemetry;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
@@ -41,6 +42,7 @@ public static class PortalApp
         builder.AddDevices();
         builder.AddUpdates();
         builder.AddFleetMessaging();
+        builder.AddTelemetry();
         builder.AddHealth();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
