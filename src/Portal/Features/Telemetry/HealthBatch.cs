@@ -144,7 +144,7 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         var parameters = new List<object?>(rows.Length * 13);
         foreach (var s in rows)
         {
-            Row(sql, parameters, [Key(s.DeviceId), s.Sequence, Time(db, s.SentAt), Time(db, s.At), Time(db, s.ReceivedAt), s.CpuPercent, s.MemoryPercent, s.SwapPercent, s.DiskPercent, s.TemperatureCelsius, s.Load1, s.UptimeSeconds, s.FailedUnits]);
+            Row(db, sql, parameters, [Key(s.DeviceId), s.Sequence, Time(db, s.SentAt), Time(db, s.At), Time(db, s.ReceivedAt), s.CpuPercent, s.MemoryPercent, s.SwapPercent, s.DiskPercent, s.TemperatureCelsius, s.Load1, s.UptimeSeconds, s.FailedUnits]);
         }
 
         sql.Append(" ON CONFLICT DO NOTHING");
@@ -158,7 +158,7 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         var parameters = new List<object?>(rows.Length * columns.Length);
         foreach (var h in rows)
         {
-            Row(sql, parameters, [Key(h.DeviceId), h.Sequence, Time(db, h.At), Time(db, h.ReceivedAt), h.CpuPercent, h.MemoryPercent, h.SwapPercent, h.DiskPercent, h.FullestMount, h.TemperatureCelsius, h.Load1, h.UptimeSeconds, h.FailedUnits, h.ReportJson, h.Worst]);
+            Row(db, sql, parameters, [Key(h.DeviceId), h.Sequence, Time(db, h.At), Time(db, h.ReceivedAt), h.CpuPercent, h.MemoryPercent, h.SwapPercent, h.DiskPercent, h.FullestMount, h.TemperatureCelsius, h.Load1, h.UptimeSeconds, h.FailedUnits, h.ReportJson, h.Worst]);
         }
 
         // An older report arriving late (a re-delivery after a restart) must not overwrite a newer state.
@@ -168,13 +168,18 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken);
     }
 
-    private static void Row(StringBuilder sql, List<object?> parameters, object?[] values)
+    /// <summary>Appends one VALUES row; DbParameters (not bare values) so a null needs no CLR type to map.</summary>
+    private static void Row(FleetDbContext db, StringBuilder sql, List<object?> parameters, object?[] values)
     {
         sql.Append(parameters.Count == 0 ? " (" : ", (");
+        using var factory = db.Database.GetDbConnection().CreateCommand();
         for (var i = 0; i < values.Length; i++)
         {
-            sql.Append(i == 0 ? "{" : ", {").Append(parameters.Count.ToString(CultureInfo.InvariantCulture)).Append('}');
-            parameters.Add(values[i] ?? DBNull.Value);
+            var parameter = factory.CreateParameter();
+            parameter.ParameterName = "@p" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+            parameter.Value = values[i] ?? DBNull.Value;
+            sql.Append(i == 0 ? string.Empty : ", ").Append(parameter.ParameterName);
+            parameters.Add(parameter);
         }
 
         sql.Append(')');
