@@ -21,8 +21,29 @@ public sealed class HealthRetention(
 {
     public static readonly TimeSpan Bucket = TimeSpan.FromMinutes(5);
 
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     /// <summary>One run at the current time; the timer calls it, tests call it after moving the clock.</summary>
     public async Task<RetentionResult> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+
+    private async Task<RetentionResult> RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var o = options.Value;
