@@ -21,6 +21,7 @@ internal static class TelemetryServiceCollectionExtensions
         builder.Services.AddSingleton<AlertService>();
         builder.Services.AddSingleton<AlertEngine>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
+        builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         return builder;
     }
 }
