@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Fleet.Portal.Features.Alerts;
 
 /// <summary>What a rule watches; <see cref="AlertRule.Threshold"/> means minutes, percent or °C accordingly.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertKind>))]
 public enum AlertKind
 {
     /// <summary>Offline longer than Threshold minutes.</summary>
@@ -26,6 +27,7 @@ public enum AlertKind
     NoReportSinceConnect,
 }
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertSeverity>))]
 public enum AlertSeverity
 {
     Info,

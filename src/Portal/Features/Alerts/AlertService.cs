@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Alerts;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertOutcome>))]
 public enum AlertOutcome
 {
     Done,

@@ -38,6 +38,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapDeviceEndpoints();
         api.MapApiClientEndpoints();
         api.MapUpdateEndpoints();
+        Telemetry.HealthApiEndpoints.MapHealthApiEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 
