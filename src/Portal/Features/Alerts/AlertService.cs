@@ -222,7 +222,7 @@ public sealed class AlertService(
             AlertKind.DiskAbove or AlertKind.MemoryAbove => (0.0, 100.0, "%"),
             AlertKind.TemperatureAbove => (-50.0, 150.0, "°C"),
             AlertKind.FailedUnits => (0.0, 0.0, ""),
-            _ => (1.0, 525_600.0, "minutes"),
+            _ => (0.0, 525_600.0, "minutes"),
         };
         if (input.Kind != AlertKind.FailedUnits && (!double.IsFinite(input.Threshold) || input.Threshold < min || input.Threshold > max))
         {
