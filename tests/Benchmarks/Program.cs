@@ -13,6 +13,17 @@ using MQTTnet;
 // Enrolment and heartbeat load against the real portal (SQLite file, in-process broker) with the
 // simulator's devices (the agent's own DeviceRuntime) in the same process, over loopback TCP.
 // Usage: dotnet run -c Release --project tests/Benchmarks -- [--devices N] [--heartbeat-seconds S] [--soak-seconds T]
+// Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S] (docs/benchmarks.md)
+if (args.Length > 0 && args[0] == "health")
+{
+    return await Fleet.Benchmarks.HealthBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "health-load")
+{
+    return await Fleet.Benchmarks.HealthLoad.RunAsync(args);
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

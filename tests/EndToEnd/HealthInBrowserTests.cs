@@ -90,7 +90,7 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
 
             // Live: a new report reaches the open page without a reload.
             await client.PublishAsync(Topics.Health(id), Report(6, 99), FleetJson.Default.HealthReport);
-            await page.GetByTestId("chart-range").GetByText("24h").ClickAsync();
+            await page.GetByTestId("chart-range").GetByText("24 h").ClickAsync();
             await Assertions.Expect(charts.GetByTestId("chart-cpu").Locator("svg path.mud-chart-line")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "device-charts.png"), FullPage = true });
         }

@@ -87,8 +87,10 @@ internal sealed class IngestPipeline(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<HealthBatch>().FlushAsync(db, cancellationToken);
+        var health = scope.ServiceProvider.GetRequiredService<HealthBatch>();
+        await health.FlushAsync(db, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        health.Committed();
         return processor;
     }
 

@@ -14,7 +14,7 @@ namespace Fleet.Portal.Features.Telemetry;
 /// samples (a re-delivered report hits the key and is skipped) and one multi-row upsert of the
 /// per-device latest state. Both statements are standard SQL (SQLite 3.24+, PostgreSQL 9.5+).
 /// </summary>
-internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics metrics, ILogger<HealthBatch> logger)
+internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics metrics, TimeProvider time, ILogger<HealthBatch> logger)
 {
     /// <summary>Rows per statement: far below SQLite's 32,766 bound parameters.</summary>
     private const int RowsPerStatement = 500;
@@ -134,6 +134,16 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         }
 
         metrics.Stored(_samples.Count);
+    }
+
+    /// <summary>Called once the batch's transaction committed: records receive-to-commit time per report.</summary>
+    public void Committed()
+    {
+        var now = time.GetUtcNow();
+        foreach (var sample in _samples)
+        {
+            metrics.Committed(now - sample.ReceivedAt);
+        }
     }
 
     private static Task<int> InsertSamplesAsync(FleetDbContext db, HealthSample[] rows, CancellationToken cancellationToken)

@@ -13,6 +13,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _valuesDropped;
     private readonly Counter<long> _stored;
+    private readonly Histogram<double> _commitLatency;
 
     public IngestMetrics(IMeterFactory meters)
     {
@@ -21,6 +22,7 @@ public sealed class IngestMetrics
         _rejected = meter.CreateCounter<long>("fleet.ingest.health.rejected", "{report}", "Health reports not stored, by reason");
         _valuesDropped = meter.CreateCounter<long>("fleet.ingest.health.values_adjusted", "{value}", "Values dropped or clamped in stored reports, by field and reason");
         _stored = meter.CreateCounter<long>("fleet.ingest.health.stored", "{report}", "Health reports handed to the database");
+        _commitLatency = meter.CreateHistogram<double>("fleet.ingest.health.commit_latency", "ms", "From the broker receiving a health report to its batch committing");
     }
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
@@ -29,4 +31,6 @@ public sealed class IngestMetrics
         _valuesDropped.Add(1, new KeyValuePair<string, object?>("field", field), new KeyValuePair<string, object?>("reason", reason));
 
     public void Stored(int count) => _stored.Add(count);
+
+    public void Committed(TimeSpan sinceReceived) => _commitLatency.Record(sinceReceived.TotalMilliseconds);
 }
