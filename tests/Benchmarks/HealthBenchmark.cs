@@ -96,7 +96,7 @@ internal static class HealthBenchmark
         // Mosquitto baseline: same devices, same load, a subscriber counting what it receives.
         var mosquittoPort = FreePort.Next();
         var config = Path.Combine(work, "mosquitto.conf");
-        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\nmax_connections -1\npersistence false\nlog_type error\n");
+        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 0\npersistence false\nlog_type error\n");
         using var mosquitto = Process.Start(new ProcessStartInfo("mosquitto", $"-c {config}") { RedirectStandardError = true, RedirectStandardOutput = true })!;
         await Task.Delay(1000);
         var subscriber = new MqttClientFactory().CreateMqttClient();

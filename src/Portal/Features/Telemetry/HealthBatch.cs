@@ -16,8 +16,12 @@ namespace Fleet.Portal.Features.Telemetry;
 /// </summary>
 internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics metrics, TimeProvider time, ILogger<HealthBatch> logger)
 {
-    /// <summary>Rows per statement: far below SQLite's 32,766 bound parameters.</summary>
-    private const int RowsPerStatement = 500;
+    /// <summary>
+    /// Rows per statement. Small on purpose: binding a named parameter looks it up by a linear scan
+    /// of the statement's parameters, so binding cost grows with the square of parameters per
+    /// statement; 40 rows (≤ 600 parameters) keep it negligible while still saving 39 of 40 round trips.
+    /// </summary>
+    private const int RowsPerStatement = 40;
 
     private readonly List<HealthSample> _samples = [];
     private readonly Dictionary<Guid, DeviceHealth> _latest = [];
