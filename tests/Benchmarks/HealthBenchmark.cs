@@ -28,6 +28,13 @@ internal static class HealthBenchmark
         var loaders = Arg(args, "--load-processes", 2);
         var listRows = Arg(args, "--list-rows", 100_000);
         var work = Directory.CreateTempSubdirectory("fleet-health-bench-").FullName;
+        if (args.Contains("--list-only"))
+        {
+            await using var listPortal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+            await ListQueryAsync(listPortal, listRows);
+            return 0;
+        }
+
         Console.WriteLine($"Health benchmark: {devices} devices, {rate} reports/s for {seconds} s, {loaders} load processes, {Environment.ProcessorCount} cores");
 
         var latencies = new List<double>();

@@ -223,7 +223,11 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.HasIndex("ZincatiNodeUuid");
 
+                    b.HasIndex("FirstSeenAt", "Id");
+
                     b.HasIndex("State", "IsOnline");
+
+                    b.HasIndex("State", "IsOnline", "FirstSeenAt", "Id");
 
                     b.ToTable("Devices");
                 });

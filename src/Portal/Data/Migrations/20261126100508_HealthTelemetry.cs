@@ -176,6 +176,16 @@ namespace Fleet.Portal.Data.Migrations
                 value: null);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Devices_FirstSeenAt_Id",
+                table: "Devices",
+                columns: new[] { "FirstSeenAt", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Devices_State_IsOnline_FirstSeenAt_Id",
+                table: "Devices",
+                columns: new[] { "State", "IsOnline", "FirstSeenAt", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AlertRules_GroupId",
                 table: "AlertRules",
                 column: "GroupId");
@@ -235,6 +245,14 @@ namespace Fleet.Portal.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "AlertRules");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Devices_FirstSeenAt_Id",
+                table: "Devices");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Devices_State_IsOnline_FirstSeenAt_Id",
+                table: "Devices");
 
             migrationBuilder.DropColumn(
                 name: "HealthIntervalSeconds",

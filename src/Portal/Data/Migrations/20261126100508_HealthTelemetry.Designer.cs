@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261126085850_HealthTelemetry")]
+    [Migration("20261126100508_HealthTelemetry")]
     partial class HealthTelemetry
     {
         /// <inheritdoc />
@@ -226,7 +226,11 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.HasIndex("ZincatiNodeUuid");
 
+                    b.HasIndex("FirstSeenAt", "Id");
+
                     b.HasIndex("State", "IsOnline");
+
+                    b.HasIndex("State", "IsOnline", "FirstSeenAt", "Id");
 
                     b.ToTable("Devices");
                 });
