@@ -11,6 +11,7 @@ using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Telemetry;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
@@ -47,6 +48,7 @@ public static class PortalApp
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddFleetMessaging();
+        builder.AddTelemetry();
         builder.AddHealth();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -33,6 +33,17 @@ if (args.Contains("--token-enrolment"))
     return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600));
 }
 
+// Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S] (docs/benchmarks.md)
+if (args.Length > 0 && args[0] == "health")
+{
+    return await Fleet.Benchmarks.HealthBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "health-load")
+{
+    return await Fleet.Benchmarks.HealthLoad.RunAsync(args);
+}
+
 var devices = Arg("--devices", 1000);
 var heartbeatSeconds = Arg("--heartbeat-seconds", 1);
 var soakSeconds = Arg("--soak-seconds", 30);

@@ -36,6 +36,8 @@ public sealed partial class FleetDbContext(DbContextOptions<FleetDbContext> opti
             d.HasIndex(x => x.Hostname);
             d.HasIndex(x => x.PrimaryMac);
             d.HasIndex(x => new { x.State, x.IsOnline });
+            d.HasIndex(x => new { x.FirstSeenAt, x.Id });                      // keyset pages, newest first
+            d.HasIndex(x => new { x.State, x.IsOnline, x.FirstSeenAt, x.Id }); // keyset pages filtered by status
             d.HasIndex(x => x.LastSeenAt);
             d.Property(x => x.EnrollmentId).HasMaxLength(64);
             d.Property(x => x.MachineId).HasMaxLength(64);

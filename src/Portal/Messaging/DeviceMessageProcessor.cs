@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Telemetry;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,7 @@ internal sealed class DeviceMessageProcessor(
     EnrollmentDecider enrollment,
     IUpdatePolicyProvider policies,
     IOptions<DeviceOptions> options,
+    HealthBatch health,
     ILogger logger)
 {
     public List<(string Topic, byte[] Payload)> Outbox { get; } = [];
@@ -64,6 +66,15 @@ internal sealed class DeviceMessageProcessor(
                 {
                     await Features.Configs.ConfigReports.ApplyAsync(db, reporter, configReport, message.ReceivedAt, logger, cancellationToken);
                     Changed.Add(reporter.Id);
+                }
+
+                break;
+            case InboundKind.Health:
+                if (await FindDeviceAsync(message, cancellationToken) is { } reporting && health.Add(reporting.Id, message.Payload, message.ReceivedAt))
+                {
+                    reporting.LastSeenAt = message.ReceivedAt;
+                    SetOnline(reporting, true, message.ReceivedAt, "health report received");
+                    Changed.Add(reporting.Id);
                 }
 
                 break;
@@ -135,7 +146,7 @@ internal sealed class DeviceMessageProcessor(
             device.LastSeenAt = message.ReceivedAt;
             device.LastAddress = message.Address ?? device.LastAddress;
             SetOnline(device, true, message.ReceivedAt, "connected");
-            var settings = new DeviceSettings(options.Value.HeartbeatIntervalSeconds);
+            var settings = new DeviceSettings(options.Value.HeartbeatIntervalSeconds, await health.IntervalForAsync(db, device, cancellationToken));
             Outbox.Add((Topics.Settings(message.Id), JsonSerializer.SerializeToUtf8Bytes(settings, FleetJson.Default.DeviceSettings)));
             await AddUpdatePolicyAsync(device, message.Id, cancellationToken);
         }

@@ -21,6 +21,7 @@ namespace Fleet.Portal.Messaging;
 internal sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
     IngestQueue queue,
+    Features.Telemetry.HealthRateLimiter healthLimiter,
     IDbContextFactory<FleetDbContext> dbFactory,
     ConnectionGuard guard,
     TimeProvider time,
@@ -263,6 +264,13 @@ internal sealed partial class EmbeddedBroker(
             TopicKind.ConfigReport => InboundKind.ConfigReport,
             _ => InboundKind.Status,
         };
+        if (kind == InboundKind.Health && !healthLimiter.TryAcquire(parsed.Id))
+        {
+            // Refused, not acknowledged: nothing the device was told is stored gets lost (docs/protocol.md).
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            return;
+        }
+
         var message = new InboundMessage(kind, parsed.Id, System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload), time.GetUtcNow())
         {
             Address = identity.Address,

@@ -1,5 +1,6 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -81,8 +82,15 @@ internal sealed class IngestPipeline(
             await processor.ProcessAsync(message, cancellationToken);
         }
 
+        // Health samples are written with hand-rolled multi-row SQL (EF inserts row by row); one
+        // transaction keeps them and the tracked changes committed, or retried, together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
+        var health = scope.ServiceProvider.GetRequiredService<HealthBatch>();
+        await health.FlushAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        health.Committed();
         return processor;
     }
 

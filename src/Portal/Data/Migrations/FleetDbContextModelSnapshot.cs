@@ -257,7 +257,11 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.HasIndex("ZincatiNodeUuid");
 
+                    b.HasIndex("FirstSeenAt", "Id");
+
                     b.HasIndex("State", "IsOnline");
+
+                    b.HasIndex("State", "IsOnline", "FirstSeenAt", "Id");
 
                     b.ToTable("Devices");
                 });
@@ -366,6 +370,104 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("DeviceId", "ReceivedAt");
 
                     b.ToTable("Heartbeats", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Alerts.AlertInstance", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AcknowledgedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FiredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("IsOpen")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RuleId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Value")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId", "FiredAt");
+
+                    b.HasIndex("IsOpen", "FiredAt");
+
+                    b.HasIndex("RuleId", "DeviceId")
+                        .IsUnique()
+                        .HasFilter("\"IsOpen\"");
+
+                    b.ToTable("Alerts", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Alerts.AlertRule", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GroupId");
+
+                    b.ToTable("AlertRules");
                 });
 
             modelBuilder.Entity("Fleet.Portal.Features.Attestation.DeviceIdentifier", b =>
@@ -1011,6 +1113,166 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("RejectRules");
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.DeviceHealth", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<int?>("FailedUnits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FullestMount")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Load1")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReportJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SwapPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TemperatureCelsius")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("UptimeSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("Worst")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("DeviceId");
+
+                    b.HasIndex("Worst");
+
+                    b.ToTable("DeviceHealth", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthAggregate", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BucketStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("CpuAvg")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("CpuMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("CpuMin")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskAvg")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskMin")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryAvg")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryMin")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Samples")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("TemperatureAvg")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TemperatureMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TemperatureMin")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("DeviceId", "BucketStart");
+
+                    b.HasIndex("BucketStart");
+
+                    b.ToTable("HealthAggregates", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthSample", b =>
+                {
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("DiskPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<int?>("FailedUnits")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Load1")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MemoryPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SwapPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TemperatureCelsius")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("UptimeSeconds")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("DeviceId", "Sequence", "SentAt");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("DeviceId", "At");
+
+                    b.ToTable("HealthSamples", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Updates.DeviceGroup", b =>
                 {
                     b.Property<int>("Id")
@@ -1028,6 +1290,9 @@ namespace Fleet.Portal.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
                         .HasDefaultValue(1);
+
+                    b.Property<int?>("HealthIntervalSeconds")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("MaintenanceDays")
                         .HasColumnType("INTEGER");
@@ -1805,6 +2070,29 @@ namespace Fleet.Portal.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Alerts.AlertInstance", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Fleet.Portal.Features.Alerts.AlertRule", null)
+                        .WithMany()
+                        .HasForeignKey("RuleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Alerts.AlertRule", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.DeviceGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Attestation.DeviceIdentifier", b =>
                 {
                     b.HasOne("Fleet.Portal.Data.Device", null)
@@ -1905,6 +2193,33 @@ namespace Fleet.Portal.Data.Migrations
                         .WithMany()
                         .HasForeignKey("GroupId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.DeviceHealth", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithOne()
+                        .HasForeignKey("Fleet.Portal.Features.Telemetry.DeviceHealth", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthAggregate", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthSample", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Fleet.Portal.Features.Updates.DeviceGroup", b =>

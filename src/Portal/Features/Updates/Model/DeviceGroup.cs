@@ -48,6 +48,9 @@ public sealed class DeviceGroup : IPausable
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>Seconds between health reports of its devices (sent in DeviceSettings); null: the fleet default.</summary>
+    public int? HealthIntervalSeconds { get; set; }
+
     public MaintenanceWindow? Window =>
         MaintenanceDays != WeekDays.None && MaintenanceStartUtc is { } start && MaintenanceDurationMinutes is { } minutes
             ? new MaintenanceWindow(MaintenanceDays, start, minutes)

@@ -1,0 +1,120 @@
+using Fleet.Portal.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Fleet.Portal.Features.Alerts;
+
+/// <summary>What a rule watches; <see cref="AlertRule.Threshold"/> means minutes, percent or °C accordingly.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertKind>))]
+public enum AlertKind
+{
+    /// <summary>Offline longer than Threshold minutes.</summary>
+    Offline,
+
+    /// <summary>Fullest filesystem above Threshold %.</summary>
+    DiskAbove,
+
+    /// <summary>Hottest sensor above Threshold °C.</summary>
+    TemperatureAbove,
+
+    /// <summary>Memory in use above Threshold %.</summary>
+    MemoryAbove,
+
+    /// <summary>Any failed systemd unit.</summary>
+    FailedUnits,
+
+    /// <summary>Connected for Threshold minutes without a health report since (agent up, reporting broken).</summary>
+    NoReportSinceConnect,
+}
+
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertSeverity>))]
+public enum AlertSeverity
+{
+    Info,
+    Warning,
+    Critical,
+}
+
+/// <summary>A condition watched on every device of the fleet or of one group.</summary>
+public sealed class AlertRule
+{
+    public const int MaxNameLength = 128;
+
+    public int Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public AlertKind Kind { get; set; }
+
+    public double Threshold { get; set; }
+
+    public AlertSeverity Severity { get; set; }
+
+    /// <summary>Null: the whole fleet.</summary>
+    public int? GroupId { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One firing of a rule on a device. At most one per rule and device is open (unresolved): a rule
+/// fires once and stays quiet until the condition clears, which is what suppresses flapping.
+/// </summary>
+public sealed class AlertInstance
+{
+    public long Id { get; set; }
+
+    public int RuleId { get; set; }
+
+    public Guid DeviceId { get; set; }
+
+    public AlertSeverity Severity { get; set; }
+
+    public required string Message { get; set; }
+
+    public double? Value { get; set; }
+
+    public DateTimeOffset FiredAt { get; set; }
+
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+
+    public string? AcknowledgedBy { get; set; }
+
+    public DateTimeOffset? ResolvedAt { get; set; }
+
+    /// <summary>Who resolved it; null when it cleared by itself.</summary>
+    public string? ResolvedBy { get; set; }
+
+    /// <summary>Open means unresolved; a plain column so the "one open per rule and device" index can filter on it.</summary>
+    public bool IsOpen { get; set; } = true;
+}
+
+internal sealed class AlertRuleConfiguration : IEntityTypeConfiguration<AlertRule>
+{
+    public void Configure(EntityTypeBuilder<AlertRule> builder)
+    {
+        builder.Property(x => x.Name).HasMaxLength(AlertRule.MaxNameLength);
+        builder.Property(x => x.Kind).HasConversion<string>().HasMaxLength(32);
+        builder.Property(x => x.Severity).HasConversion<string>().HasMaxLength(16);
+        builder.HasOne<Updates.DeviceGroup>().WithMany().HasForeignKey(x => x.GroupId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class AlertInstanceConfiguration : IEntityTypeConfiguration<AlertInstance>
+{
+    public void Configure(EntityTypeBuilder<AlertInstance> builder)
+    {
+        builder.ToTable("Alerts");
+        builder.Property(x => x.Message).HasMaxLength(512);
+        builder.Property(x => x.Severity).HasConversion<string>().HasMaxLength(16);
+        builder.Property(x => x.AcknowledgedBy).HasMaxLength(256);
+        builder.Property(x => x.ResolvedBy).HasMaxLength(256);
+        builder.HasIndex(x => new { x.RuleId, x.DeviceId }).IsUnique().HasFilter("\"IsOpen\"");
+        builder.HasIndex(x => new { x.IsOpen, x.FiredAt });
+        builder.HasIndex(x => new { x.DeviceId, x.FiredAt });
+        builder.HasOne<AlertRule>().WithMany().HasForeignKey(x => x.RuleId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,113 @@
+using System.ComponentModel;
+using Fleet.Portal.Features.Alerts;
+using Fleet.Portal.Features.Security;
+using Fleet.Shared.Messages;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Fleet.Portal.Features.Telemetry;
+
+/// <summary>Latest health of a device with the report it came from.</summary>
+public sealed record DeviceHealthDto(Guid DeviceId, long Sequence, DateTimeOffset At, DateTimeOffset ReceivedAt, double? CpuPercent, double? MemoryPercent,
+    double? SwapPercent, double? DiskPercent, string? FullestMount, double? TemperatureCelsius, double? Load1, double? UptimeSeconds, int? FailedUnits, HealthReport? Report)
+{
+    public static DeviceHealthDto From(DeviceHealthView v)
+    {
+        ArgumentNullException.ThrowIfNull(v);
+        var h = v.State;
+        return new(h.DeviceId, h.Sequence, h.At, h.ReceivedAt, h.CpuPercent, h.MemoryPercent, h.SwapPercent, h.DiskPercent, h.FullestMount, h.TemperatureCelsius, h.Load1, h.UptimeSeconds, h.FailedUnits, v.Report);
+    }
+}
+
+/// <summary><c>/api/v1</c> health and alerts: latest state, history, alert list, acknowledge/resolve, rules.</summary>
+internal static class HealthApiEndpoints
+{
+    public static RouteGroupBuilder MapHealthApiEndpoints(this RouteGroupBuilder api)
+    {
+        var health = api.MapGroup("/devices/{id:guid}/health").WithTags("Health");
+        health.MapGet("/", LatestAsync).RequireAuthorization(Policies.ViewFleet).WithName("health.latest").ProducesProblem(StatusCodes.Status404NotFound);
+        health.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.ViewFleet).WithName("health.history");
+
+        var alerts = api.MapGroup("/alerts").WithTags("Alerts");
+        alerts.MapGet("/", ListAlertsAsync).RequireAuthorization(Policies.ViewFleet).WithName("alerts.list");
+        alerts.MapPost("/{id:long}/acknowledge", (long id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.AcknowledgeAsync(id, ActorOf(http), ct)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("alert.acknowledge").WithSummary("Acknowledge an open alert");
+        alerts.MapPost("/{id:long}/resolve", (long id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.ResolveAsync(id, ActorOf(http), ct)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("alert.resolve").WithSummary("Resolve an alert; it fires again if its condition still holds");
+
+        var rules = api.MapGroup("/alert-rules").WithTags("Alerts");
+        rules.MapGet("/", async (AlertService s, CancellationToken ct) => TypedResults.Ok(await s.RulesAsync(ct)))
+            .RequireAuthorization(Policies.ViewFleet).WithName("alert-rules.list").WithSummary("Alert rules");
+        rules.MapPost("/", (AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.CreateRuleAsync(input, ActorOf(http), ct)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.create").WithSummary("Add a rule");
+        rules.MapPut("/{id:int}", (int id, AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.UpdateRuleAsync(id, input, ActorOf(http), ct)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.update").WithSummary("Change a rule (its open alerts are closed and judged afresh)");
+        rules.MapDelete("/{id:int}", (int id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.DeleteRuleAsync(id, ActorOf(http), ct)))
+            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.delete").WithSummary("Delete a rule and its alerts");
+        return api;
+    }
+
+    [EndpointSummary("The latest health report of a device, validated, with the derived figures")]
+    private static async Task<Results<Ok<DeviceHealthDto>, ProblemHttpResult>> LatestAsync(Guid id, HealthQueryService service, CancellationToken cancellationToken) =>
+        await service.LatestAsync(id, cancellationToken) is { } view
+            ? TypedResults.Ok(DeviceHealthDto.From(view))
+            : TypedResults.Problem(title: "No health report", detail: $"Device {id:N} does not exist or has sent no health report.", statusCode: StatusCodes.Status404NotFound);
+
+    [EndpointSummary("Health history of a device in [from, to), oldest first")]
+    private static async Task<Results<Ok<IReadOnlyList<HealthPoint>>, ValidationProblem>> HistoryAsync(
+        Guid id,
+        HealthQueryService service,
+        TimeProvider time,
+        [Description("Start (ISO 8601); default: an hour before 'to'")] DateTimeOffset? from = null,
+        [Description("End (ISO 8601); default: now")] DateTimeOffset? to = null,
+        [Description("raw or 5m")] string resolution = "raw",
+        CancellationToken cancellationToken = default)
+    {
+        var end = to ?? time.GetUtcNow();
+        var start = from ?? end.AddHours(-1);
+        var errors = new Dictionary<string, string[]>();
+        HealthResolution? parsed = resolution switch { "raw" => HealthResolution.Raw, "5m" => HealthResolution.FiveMinutes, _ => null };
+        if (parsed is null)
+        {
+            errors["resolution"] = ["must be raw or 5m"];
+        }
+
+        if (start >= end)
+        {
+            errors["from"] = ["must be before 'to'"];
+        }
+        else if (end - start > HealthQueryService.MaxRange)
+        {
+            errors["to"] = [$"the range may span at most {HealthQueryService.MaxRange.TotalDays:0} days"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        return TypedResults.Ok(await service.HistoryAsync(id, start, end, parsed!.Value, cancellationToken));
+    }
+
+    [EndpointSummary("Alerts, newest first: open ones only by default")]
+    private static async Task<Ok<IReadOnlyList<AlertView>>> ListAlertsAsync(
+        AlertService service,
+        [Description("false to include resolved alerts (history)")] bool open = true,
+        [Description("Only this device's alerts")] Guid? deviceId = null,
+        [Description("1 to 1000, default 200")] int limit = 200,
+        CancellationToken cancellationToken = default) =>
+        TypedResults.Ok(await service.ListAsync(open, deviceId, limit, cancellationToken));
+
+    private static async Task<Results<Ok<AlertResult>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> ResultOf(Task<AlertResult> change)
+    {
+        var result = await change;
+        return result.Outcome switch
+        {
+            AlertOutcome.Done => TypedResults.Ok(result),
+            AlertOutcome.Invalid => TypedResults.ValidationProblem(result.Errors.ToDictionary(e => e.Key, e => e.Value)),
+            AlertOutcome.NotFound => TypedResults.Problem(title: "Not found", detail: result.Message, statusCode: StatusCodes.Status404NotFound),
+            _ => TypedResults.Forbid(),
+        };
+    }
+
+    private static Actor ActorOf(HttpContext http) => Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString());
+}

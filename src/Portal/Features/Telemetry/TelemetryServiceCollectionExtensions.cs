@@ -1,0 +1,27 @@
+using Fleet.Portal.Features.Alerts;
+
+namespace Fleet.Portal.Features.Telemetry;
+
+internal static class TelemetryServiceCollectionExtensions
+{
+    /// <summary>Health report intake (validation, rate limit, batch writer), retention, queries, and alerts.</summary>
+    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<HealthRateLimiter>();
+        builder.Services.AddScoped<HealthBatch>();
+        builder.Services.AddSingleton<HealthRetention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthRetention>());
+        builder.Services.AddSingleton<HealthQueryService>();
+        builder.Services.AddSingleton<HealthSettingsService>();
+
+        builder.Services.AddSingleton<AlertNotifier>();
+        builder.Services.AddSingleton<AlertService>();
+        builder.Services.AddSingleton<AlertEngine>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
+        builder.Services.AddSingleton<Dashboard.DashboardQuery>();
+        return builder;
+    }
+}

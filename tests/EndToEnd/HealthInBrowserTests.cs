@@ -1,0 +1,103 @@
+using Fleet.Portal.Features.Alerts;
+using Fleet.Portal.Features.Users;
+using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.Playwright;
+
+namespace Fleet.EndToEnd.Tests;
+
+/// <summary>Must show #3: the dashboard follows the fleet live; a help-desk user sees a device's health charts.</summary>
+public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    private static HealthReport Report(long sequence, double cpu) => new(
+        sequence,
+        DateTimeOffset.UtcNow,
+        UptimeSeconds: 1000 + sequence,
+        CpuPercent: cpu,
+        Memory: new MemoryUsage(8_000_000_000, 5_000_000_000, 0, 0),
+        Filesystems: [new FilesystemUsage("/sysroot", "/dev/vda4", "xfs", 100_000, 42_000, 58_000)],
+        Temperatures: [new TemperatureReading("thermal_zone0", "x86_pkg_temp", 40 + sequence)],
+        FailedUnits: []);
+
+    [Fact]
+    public async Task Dashboard_DeviceGoesOffline_CountsAndAlertUpdateWithoutReload()
+    {
+        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Health:AlertSweepSeconds"] = "1" });
+        const string password = "operator-password-1";
+        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Result);
+        var alerts = portal.Services.GetRequiredService<AlertService>();
+        Assert.Equal(AlertOutcome.Done, (await alerts.CreateRuleAsync(new AlertRuleInput("Device offline", AlertKind.Offline, 0, AlertSeverity.Critical, null), TestActors.Operator)).Outcome);
+        var (id, client) = await ApprovedDevice.ConnectAsync(portal, "going-away");
+        await client.PublishAsync(Topics.Health(id), Report(1, 20), FleetJson.Default.HealthReport);
+
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        try
+        {
+            await PageActions.SignInAsync(page, "olga", password);
+            await PageActions.GotoInteractiveAsync(page, "/dashboard");
+            await Assertions.Expect(page.GetByTestId("dash-online")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("dash-open-alerts")).ToHaveTextAsync("0");
+            await Assertions.Expect(page.GetByTestId("dash-worst")).ToContainTextAsync("going-away");
+            var navigations = 0;
+            page.FrameNavigated += (_, frame) => navigations += frame == page.MainFrame ? 1 : 0;
+
+            await client.DisposeAsync(); // the device goes away
+
+            await Assertions.Expect(page.GetByTestId("dash-offline")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("dash-online")).ToHaveTextAsync("0");
+            await Assertions.Expect(page.GetByTestId("dash-alerts")).ToContainTextAsync("going-away offline", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("dash-open-alerts")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.GetByTestId("alert-count")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
+            Assert.Equal(0, navigations);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard.png"), FullPage = true });
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task HelpDesk_OpensDevicePage_SeesHealthCharts()
+    {
+        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Health:MaxReportsPerMinute"] = "6000" });
+        const string password = "help-desk-password-2";
+        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("hank", null, "HelpDesk", password), TestActors.Admin)).Result);
+        var (id, client) = await ApprovedDevice.ConnectAsync(portal, "charted");
+        await using var _ = client;
+        for (var i = 1; i <= 5; i++)
+        {
+            await client.PublishAsync(Topics.Health(id), Report(i, 10 * i), FleetJson.Default.HealthReport);
+        }
+
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        try
+        {
+            await PageActions.SignInAsync(page, "hank", password);
+            await PageActions.GotoInteractiveAsync(page, $"/devices/{Guid.ParseExact(id, "N")}");
+            var charts = page.GetByTestId("health-charts");
+            foreach (var chart in new[] { "chart-cpu", "chart-memory", "chart-disk", "chart-temperature" })
+            {
+                await Assertions.Expect(charts.GetByTestId(chart).Locator("svg path.mud-chart-line")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            }
+
+            await Assertions.Expect(page.GetByTestId("health-latest")).ToContainTextAsync("Last health report");
+            await Assertions.Expect(page.GetByTestId("health-failed-units")).ToHaveTextAsync("none");
+
+            // Live: a new report reaches the open page without a reload.
+            await client.PublishAsync(Topics.Health(id), Report(6, 99), FleetJson.Default.HealthReport);
+            await page.GetByTestId("chart-range").GetByText("24 h").ClickAsync();
+            await Assertions.Expect(charts.GetByTestId("chart-cpu").Locator("svg path.mud-chart-line")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "device-charts.png"), FullPage = true });
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "device-charts-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+}
