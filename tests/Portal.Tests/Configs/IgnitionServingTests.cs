@@ -144,6 +144,38 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
     }
 
     [Fact]
+    public async Task Cache_DeviceChangeOutsideRenderInputs_KeepsTheEntry_HostnameChange_RendersAgain()
+    {
+        var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "before");
+        await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/hostname", "{{device.hostname}}")), ConfigScope.Device, null, device);
+        var cache = Portal.Services.GetRequiredService<IgnitionCache>();
+        var notifier = Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.DeviceNotifier>();
+        await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+        var first = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+        Assert.Same(first, await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken));
+
+        // A heartbeat or health report: the device changed, but nothing a render reads.
+        await using (var db = await Portal.CreateDbAsync())
+        {
+            await db.Devices.Where(d => d.Id == device).ExecuteUpdateAsync(u => u.SetProperty(d => d.UptimeSeconds, 1234), TestContext.Current.CancellationToken);
+        }
+
+        notifier.Notify([device]);
+        var afterHeartbeat = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+
+        await using (var db = await Portal.CreateDbAsync())
+        {
+            await db.Devices.Where(d => d.Id == device).ExecuteUpdateAsync(u => u.SetProperty(d => d.Hostname, "after"), TestContext.Current.CancellationToken);
+        }
+
+        notifier.Notify([device]);
+        var afterRename = File(await ConfigAsync(mac), "/etc/hostname");
+
+        Assert.Same(first, afterHeartbeat);
+        Assert.Equal("after", afterRename);
+    }
+
+    [Fact]
     public async Task Get_MissingVariable_422WithTheVariableNamed()
     {
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);

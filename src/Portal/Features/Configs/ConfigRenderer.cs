@@ -30,6 +30,22 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
 {
     public const string CoreUser = "core";
 
+    /// <summary>
+    /// Everything about the device itself that a render reads (state, hostname, group, machine-id, MACs); null
+    /// for an unknown device. One small query: a device change that leaves it alone (a heartbeat, a health
+    /// report, a presence flip) does not need a new render.
+    /// </summary>
+    public async Task<string?> FingerprintAsync(Guid deviceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
+            .Select(d => new { d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, Macs = d.Macs.Select(m => m.Mac).ToList() })
+            .SingleOrDefaultAsync(cancellationToken);
+        return device is null
+            ? null
+            : string.Join('|', device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, string.Join(',', device.Macs.Order(StringComparer.Ordinal)));
+    }
+
     public async Task<RenderedConfig?> RenderAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -7,7 +7,7 @@ using Fleet.Portal.Features.Updates;
 namespace Fleet.Portal.Features.Configs;
 
 /// <summary>A rendered config ready to serve: its bytes, hash and spec, and the selectors that name its device.</summary>
-public sealed class ServedConfig(RenderedConfig rendered, byte[]? json, Version? spec, long generation, long deviceStamp)
+public sealed class ServedConfig(RenderedConfig rendered, byte[]? json, Version? spec, long generation, long deviceStamp, string? fingerprint)
 {
     public RenderedConfig Rendered { get; } = rendered;
 
@@ -19,7 +19,11 @@ public sealed class ServedConfig(RenderedConfig rendered, byte[]? json, Version?
 
     internal long Generation { get; } = generation;
 
-    internal long DeviceStamp { get; } = deviceStamp;
+    /// <summary>The device stamp this entry is good for; moved on when a device change left the render inputs alone.</summary>
+    internal long DeviceStamp { get; set; } = deviceStamp;
+
+    /// <summary>The device's render inputs when it was rendered (<see cref="ConfigRenderer.FingerprintAsync"/>).</summary>
+    internal string? Fingerprint { get; } = fingerprint;
 
     /// <summary>The same config converted to other spec versions (per <c>Accept</c>), computed once each.</summary>
     internal ConcurrentDictionary<Version, (byte[]? Json, string? Error)> Converted { get; } = new();
@@ -29,7 +33,9 @@ public sealed class ServedConfig(RenderedConfig rendered, byte[]? json, Version?
 /// Rendered configs per device and secret mode, invalidated by version stamps: a global generation that
 /// every config, assignment, variable, key or group change bumps, and a per-device stamp that a change
 /// to the device bumps. An entry is served only if both stamps still match those read before it was
-/// rendered, so a change racing a render can never leave a stale entry behind.
+/// rendered, so a change racing a render can never leave a stale entry behind. Most device changes
+/// (heartbeats, health reports, presence) do not touch what a render reads: after one, a cheap fingerprint
+/// of the device's render inputs decides whether the entry can be kept instead of rendering again.
 /// </summary>
 public sealed class IgnitionCache : IDisposable
 {
@@ -68,9 +74,8 @@ public sealed class IgnitionCache : IDisposable
         ArgumentNullException.ThrowIfNull(deviceIds);
         foreach (var id in deviceIds)
         {
+            // Entries stay: GetAsync re-checks them against the device's fingerprint before use.
             _deviceStamps.AddOrUpdate(id, 1, (_, s) => s + 1);
-            _entries.TryRemove((id, SecretMode.Reveal), out _);
-            _entries.TryRemove((id, SecretMode.Omit), out _);
         }
     }
 
@@ -83,8 +88,23 @@ public sealed class IgnitionCache : IDisposable
     {
         var generation = Generation;
         var stamp = _deviceStamps.GetValueOrDefault(deviceId);
-        if (_entries.TryGetValue((deviceId, mode), out var cached) && cached.Generation == generation && cached.DeviceStamp == stamp)
+        var found = _entries.TryGetValue((deviceId, mode), out var cached) && cached.Generation == generation;
+        if (found && cached!.DeviceStamp == stamp)
         {
+            return cached;
+        }
+
+        var fingerprint = await _renderer.FingerprintAsync(deviceId, cancellationToken);
+        if (fingerprint is null)
+        {
+            _entries.TryRemove((deviceId, SecretMode.Reveal), out _);
+            _entries.TryRemove((deviceId, SecretMode.Omit), out _);
+            return null;
+        }
+
+        if (found && cached!.Fingerprint == fingerprint && Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
+        {
+            cached.DeviceStamp = stamp;
             return cached;
         }
 
@@ -95,7 +115,7 @@ public sealed class IgnitionCache : IDisposable
         }
 
         var json = rendered.Ignition is null ? null : Encoding.UTF8.GetBytes(rendered.Ignition.ToJsonString());
-        var served = new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp);
+        var served = new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp, fingerprint);
         if (Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
         {
             _entries[(deviceId, mode)] = served;
