@@ -150,18 +150,23 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
         await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/hostname", "{{device.hostname}}")), ConfigScope.Device, null, device);
         var cache = Portal.Services.GetRequiredService<IgnitionCache>();
         var notifier = Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.DeviceNotifier>();
-        await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
-        var first = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
-        Assert.Same(first, await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken));
 
-        // A heartbeat or health report: the device changed, but nothing a render reads.
-        await using (var db = await Portal.CreateDbAsync())
+        // A heartbeat or health report: the device changed, but nothing a render reads. Background services of
+        // the shared portal may change the device at the same moment (then a render is right), so a few tries.
+        var reused = false;
+        var before = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+        for (var attempt = 0; attempt < 10 && !reused; attempt++)
         {
-            await db.Devices.Where(d => d.Id == device).ExecuteUpdateAsync(u => u.SetProperty(d => d.UptimeSeconds, 1234), TestContext.Current.CancellationToken);
-        }
+            await using (var db = await Portal.CreateDbAsync())
+            {
+                await db.Devices.Where(d => d.Id == device).ExecuteUpdateAsync(u => u.SetProperty(d => d.UptimeSeconds, 1000 + attempt), TestContext.Current.CancellationToken);
+            }
 
-        notifier.Notify([device]);
-        var afterHeartbeat = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+            notifier.Notify([device]);
+            var after = await cache.GetAsync(device, SecretMode.Reveal, TestContext.Current.CancellationToken);
+            reused = ReferenceEquals(before, after);
+            before = after;
+        }
 
         await using (var db = await Portal.CreateDbAsync())
         {
@@ -171,7 +176,7 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
         notifier.Notify([device]);
         var afterRename = File(await ConfigAsync(mac), "/etc/hostname");
 
-        Assert.Same(first, afterHeartbeat);
+        Assert.True(reused, "every device change rendered the config again");
         Assert.Equal("after", afterRename);
     }
 
