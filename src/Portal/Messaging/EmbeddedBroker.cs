@@ -39,6 +39,7 @@ internal sealed partial class EmbeddedBroker(
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
             .WithDefaultEndpointPort(o.Port)
+            .WithDefaultEndpointReuseAddress()   // a restart may bind while the old connections sit in TIME_WAIT
             .WithMaxPendingMessagesPerClient(1000)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);

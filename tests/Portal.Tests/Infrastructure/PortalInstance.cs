@@ -51,6 +51,27 @@ public sealed class PortalInstance : IAsyncDisposable
         TimeProvider? time = null,
         Action<IServiceCollection>? services = null)
     {
+        // Another test process can take a probed free port before the broker binds it: then try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, dataDirectory, mqttPort, time, services);
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && mqttPort is null && attempt < 5)
+            {
+                // Taken between the probe and the bind; the next attempt probes another port.
+            }
+        }
+    }
+
+    private static async Task<PortalInstance> StartOnceAsync(
+        IDictionary<string, string?>? settings,
+        string? dataDirectory,
+        int? mqttPort,
+        TimeProvider? time,
+        Action<IServiceCollection>? services)
+    {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
         var port = mqttPort ?? FreePort.Next();
         var logs = new RecordingLoggerProvider();
@@ -82,7 +103,16 @@ public sealed class PortalInstance : IAsyncDisposable
             services?.Invoke(builder.Services);
         });
         var instance = new PortalInstance(app, dataDirectory, port, logs);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         instance.BaseAddress = new Uri(address);
         return instance;

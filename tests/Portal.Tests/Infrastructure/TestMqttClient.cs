@@ -101,7 +101,14 @@ public sealed class TestMqttClient : IAsyncDisposable
     {
         if (_client.IsConnected)
         {
-            await _client.DisconnectAsync();
+            try
+            {
+                await _client.DisconnectAsync();
+            }
+            catch (MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // The broker closed the connection first (revoked or rotated credential, portal stopping).
+            }
         }
 
         _client.Dispose();
