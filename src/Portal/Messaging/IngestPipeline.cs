@@ -96,6 +96,13 @@ internal sealed class IngestPipeline(
 
     private async Task FinishAsync(IReadOnlyList<InboundMessage> batch, DeviceMessageProcessor result, CancellationToken cancellationToken)
     {
+        // Outcomes first (rare; the rollout guard may halt a rollout on them): a device whose report was
+        // acknowledged can count on its outcome having been seen.
+        if (result.Outcomes.Count > 0)
+        {
+            await ReportOutcomesAsync(result.Outcomes, cancellationToken);
+        }
+
         foreach (var message in batch)
         {
             message.Completion.TrySetResult();
@@ -107,10 +114,6 @@ internal sealed class IngestPipeline(
         }
 
         notifier.Notify(result.Changed);
-        if (result.Outcomes.Count > 0)
-        {
-            await ReportOutcomesAsync(result.Outcomes, cancellationToken);
-        }
     }
 
     /// <summary>After the commit: the reports are stored whatever the sink does with their outcomes.</summary>

@@ -114,8 +114,17 @@ internal sealed class FakeUpdateServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // The managed listener can fail to unregister its prefix on close ("address already in use"
+            // seen under a busy parallel run); the socket is closed either way.
+        }
+
         try
         {
             await _loop;

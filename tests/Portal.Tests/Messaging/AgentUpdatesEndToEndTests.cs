@@ -59,7 +59,8 @@ public sealed class AgentUpdatesEndToEndTests : IAsyncLifetime
 
         Assert.Equal(("42.2", (string?)null, UpdateAgentKind.Fleet, GreenbootStatus.Green), (updated.BootedVersion, updated.StagedVersion, updated.UpdateAgent, updated.Greenboot));
         Assert.Equal(Shared.NodeUuid.FromMachineId(_machineId), updated.NodeUuid);
-        Assert.Contains((device.Id, "42.2", UpdateOutcome.Succeeded), _sink.Outcomes);
+        // Outcomes reach the sink just after the commit that made the device Updated.
+        await _portal.WaitForAsync(() => Task.FromResult(_sink.Outcomes.Contains((device.Id, "42.2", UpdateOutcome.Succeeded)) ? "outcome" : null), what: "the Succeeded outcome");
         await using var db = await _portal.CreateDbAsync();
         var timeline = db.DeviceEvents.Where(e => e.DeviceId == device.Id && e.Kind == "update").OrderBy(e => e.Id).Select(e => e.Message).ToList();
         Assert.Equal(["Update to 42.2 started", "Update to 42.2 staged for the next boot", "Rebooting into 42.2", "Updated to 42.2"], timeline);
