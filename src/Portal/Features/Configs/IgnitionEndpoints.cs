@@ -15,6 +15,9 @@ namespace Fleet.Portal.Features.Configs;
 /// </summary>
 internal static class IgnitionEndpoints
 {
+    /// <summary>Enrolment id prefix of a Pending record made for an unknown machine that asked for its config; enrolment adopts it.</summary>
+    public const string PendingEnrollmentPrefix = "ignition-";
+
     public const string ContentType = "application/vnd.coreos.ignition+json";
 
     private static readonly string[] SelectorKinds = ["mac", "uuid", "device"];
@@ -146,7 +149,7 @@ internal static class IgnitionEndpoints
         return selector[..selector.IndexOf(':', StringComparison.Ordinal)] switch
         {
             "mac" => await db.DeviceMacs.AsNoTracking().Where(m => m.Mac == value).OrderByDescending(m => m.IsPrimary).Select(m => (Guid?)m.DeviceId).FirstOrDefaultAsync(cancellationToken),
-            "uuid" => await db.Devices.AsNoTracking().Where(d => d.MachineId == value || d.ZincatiNodeUuid == value || d.EnrollmentId == "ignition-" + selector)
+            "uuid" => await db.Devices.AsNoTracking().Where(d => d.MachineId == value || d.ZincatiNodeUuid == value || d.EnrollmentId == PendingEnrollmentPrefix + selector)
                 .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken),
             _ => Guid.ParseExact(value, "N") is var id && await db.Devices.AsNoTracking().AnyAsync(d => d.Id == id, cancellationToken) ? id : null,
         };
@@ -167,7 +170,7 @@ internal static class IgnitionEndpoints
     /// <summary>An unknown machine asking for its config becomes a Pending device (as Zezere does), once per selector.</summary>
     private static async Task RecordPendingAsync(string selector, HttpContext http, IDbContextFactory<FleetDbContext> dbFactory, AuditLog audit, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
-        var enrollmentId = "ignition-" + selector;
+        var enrollmentId = PendingEnrollmentPrefix + selector;
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var existing = await db.Devices.SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);

@@ -100,15 +100,24 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
                 return;
             }
 
-            device = NewDevice(enrollmentId, request, now);
-            db.Devices.Add(device);
-            await FlagConflictsAsync(device, cancellationToken);
-            Track(device);
-            batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
-            audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.enrol", "device", device.Id.ToString("N"),
-                after: DeviceService.Summary(device), detail: device.Conflict is null ? null : $"conflict: {device.Conflict}");
-            logger.LogInformation("New device {DeviceId:N} ({Hostname}, {Mac}) pending approval{Conflict}",
-                device.Id, device.Hostname, device.PrimaryMac, device.Conflict is null ? string.Empty : $"; conflict: {device.Conflict}");
+            if (await IgnitionPlaceholderAsync(request, cancellationToken) is { } placeholder)
+            {
+                device = Adopt(placeholder, enrollmentId, request, message, batch, now);
+                await FlagConflictsAsync(device, cancellationToken);
+                Track(device);
+            }
+            else
+            {
+                device = NewDevice(enrollmentId, request, now);
+                db.Devices.Add(device);
+                await FlagConflictsAsync(device, cancellationToken);
+                Track(device);
+                batch.AddEvent(device.Id, now, "enrolment", $"Enrolment requested by {device.Hostname} ({device.PrimaryMac})");
+                audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.enrol", "device", device.Id.ToString("N"),
+                    after: DeviceService.Summary(device), detail: device.Conflict is null ? null : $"conflict: {device.Conflict}");
+                logger.LogInformation("New device {DeviceId:N} ({Hostname}, {Mac}) pending approval{Conflict}",
+                    device.Id, device.Hostname, device.PrimaryMac, device.Conflict is null ? string.Empty : $"; conflict: {device.Conflict}");
+            }
         }
         else
         {
@@ -365,6 +374,54 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
             logger.LogWarning("Device {DeviceId:N} ({Hostname}) presents MAC {Mac} of another device {OtherId:N} ({OtherHost}); flagged, not merged",
                 device.Id, device.Hostname, clash.Mac, clash.Id, clash.Hostname);
         }
+    }
+
+    /// <summary>
+    /// The Pending record <c>GET /ignition?mac=</c> made when this machine, not yet known, asked for its config
+    /// (PXE install): no agent has enrolled it yet and it holds one of the MACs the agent presents.
+    /// </summary>
+    private async Task<Device?> IgnitionPlaceholderAsync(EnrollmentRequest request, CancellationToken cancellationToken)
+    {
+        var macs = request.Interfaces.Select(n => MacAddress.TryNormalize(n.Mac, out var mac) ? mac : null).OfType<string>().ToList();
+        var prefix = Configs.IgnitionEndpoints.PendingEnrollmentPrefix;
+        var local = db.Devices.Local.FirstOrDefault(d => d.EnrollmentId.StartsWith(prefix, StringComparison.Ordinal) && d.AgentVersion.Length == 0 && d.Macs.Any(m => macs.Contains(m.Mac)));
+        if (local is not null || macs.Count == 0)
+        {
+            return local;
+        }
+
+        var id = await db.DeviceMacs.Where(m => macs.Contains(m.Mac))
+            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => d)
+            .Where(d => d.EnrollmentId.StartsWith(prefix) && d.AgentVersion == string.Empty)
+            .Select(d => d.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        return id == Guid.Empty ? null : await db.Devices.Include(d => d.Macs).FirstAsync(d => d.Id == id, cancellationToken);
+    }
+
+    /// <summary>
+    /// The agent takes over the record its machine got at PXE time: one device, its history, group and
+    /// variables kept. An approval given then covered the Ignition config only: a MAC can be forged, so the
+    /// credential waits for a person again unless a policy (token, pre-registration) approves it.
+    /// </summary>
+    private Device Adopt(Device placeholder, string enrollmentId, EnrollmentRequest request, InboundMessage message, DeviceMessageProcessor batch, DateTimeOffset now)
+    {
+        var before = DeviceService.Summary(placeholder);
+        var formerId = placeholder.EnrollmentId;
+        placeholder.EnrollmentId = enrollmentId;
+        placeholder.MachineId = request.MachineId;
+        Refresh(placeholder, request);
+        if (placeholder.State == EnrollmentState.Approved)
+        {
+            placeholder.State = EnrollmentState.Pending;
+        }
+
+        batch.AddEvent(placeholder.Id, now, "enrolment",
+            $"Agent enrolled {placeholder.Hostname}; it takes over the record made when the machine asked for its Ignition config ({formerId})");
+        audit.Add(db, Actor.FromDevice(enrollmentId, message.Address), "device.adopt", "device", placeholder.Id.ToString("N"),
+            before, DeviceService.Summary(placeholder), detail: $"from {formerId}");
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}): agent enrolment {EnrollmentId} adopted the record of {FormerId}",
+            placeholder.Id, placeholder.Hostname, enrollmentId, formerId);
+        return placeholder;
     }
 
     private static Device NewDevice(string enrollmentId, EnrollmentRequest request, DateTimeOffset now)
