@@ -112,22 +112,10 @@ public sealed class ContainerCollector(IProcessRunner runner, TimeSpan timeout) 
 
     public async Task CollectAsync(HealthDraft draft, CancellationToken cancellationToken)
     {
-        ProcessResult result;
-        try
+        if (await OptionalTool.RunAsync(runner, "podman", ["ps", "-a", "--format", "json"], timeout, cancellationToken) is { } output)
         {
-            result = await runner.RunAsync("podman", ["ps", "-a", "--format", "json"], timeout, cancellationToken);
+            draft.Containers = Parse(output);
         }
-        catch (ToolNotFoundException)
-        {
-            return;
-        }
-
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException($"podman ps: {result.Explanation}");
-        }
-
-        draft.Containers = Parse(result.StandardOutput);
     }
 
     internal static ContainerSummary Parse(string output)
@@ -169,22 +157,10 @@ public sealed class TimeSyncCollector(IProcessRunner runner, TimeSpan timeout) :
 
     public async Task CollectAsync(HealthDraft draft, CancellationToken cancellationToken)
     {
-        ProcessResult result;
-        try
+        if (await OptionalTool.RunAsync(runner, "timedatectl", ["show", "-p", "NTPSynchronized", "-p", "NTP"], timeout, cancellationToken) is { } output)
         {
-            result = await runner.RunAsync("timedatectl", ["show", "-p", "NTPSynchronized", "-p", "NTP"], timeout, cancellationToken);
+            draft.TimeSync = Parse(output);
         }
-        catch (ToolNotFoundException)
-        {
-            return;
-        }
-
-        if (!result.Succeeded)
-        {
-            throw new InvalidOperationException($"timedatectl: {result.Explanation}");
-        }
-
-        draft.TimeSync = Parse(result.StandardOutput);
     }
 
     internal static TimeSyncState Parse(string output)
@@ -199,5 +175,26 @@ public sealed class TimeSyncCollector(IProcessRunner runner, TimeSpan timeout) :
         }
 
         return new TimeSyncState(synchronized == "yes", values.TryGetValue("NTP", out var ntp) ? ntp == "yes" : null);
+    }
+}
+
+/// <summary>A tool a device may not have: absent → null (the value stays absent), failing → an exception (a collector error).</summary>
+internal static class OptionalTool
+{
+    public static async Task<string?> RunAsync(IProcessRunner runner, string tool, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ProcessResult result;
+        try
+        {
+            result = await runner.RunAsync(tool, arguments, timeout, cancellationToken);
+        }
+        catch (ToolNotFoundException)
+        {
+            return null;
+        }
+
+        return result.Succeeded
+            ? result.StandardOutput
+            : throw new InvalidOperationException($"{tool} {arguments[0]}: {result.Explanation}");
     }
 }
