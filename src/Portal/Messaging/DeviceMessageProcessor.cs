@@ -24,22 +24,56 @@ internal sealed class DeviceMessageProcessor(
 {
     public List<(string Topic, byte[] Payload)> Outbox { get; } = [];
 
+    /// <summary>Devices whose record changed (enrolment, update events): see <see cref="DeviceNotifier.Notify"/>.</summary>
     public HashSet<Guid> Changed { get; } = [];
+
+    private readonly Dictionary<Guid, (EnrollmentState State, bool IsOnline)> _reporting = [];
+
+    /// <summary>Devices that only sent telemetry (health, heartbeats, reports, presence): see <see cref="DeviceNotifier.NotifyTelemetry"/>.</summary>
+    public HashSet<Guid> Reported { get; } = [];
 
     /// <summary>Update outcomes to hand to <see cref="IUpdateOutcomeSink"/> once the batch is committed.</summary>
     public List<(Guid DeviceId, string Version, UpdateOutcome Outcome)> Outcomes { get; } = [];
 
-    /// <summary>Loads the devices a batch refers to in one query, so per-message lookups hit memory.</summary>
+    /// <summary>
+    /// Loads the devices a batch refers to in one query, so per-message lookups hit memory. Devices that only
+    /// sent health reports are not loaded as entities: the batch needs just their state and presence.
+    /// </summary>
     public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
     {
-        var ids = batch.Where(m => m.Kind is not (InboundKind.EnrollmentRequest or InboundKind.PresenceSweep))
-            .Select(m => Guid.TryParseExact(m.Id, "N", out var id) ? id : Guid.Empty)
-            .Where(id => id != Guid.Empty)
-            .Distinct()
-            .ToList();
-        if (ids.Count > 0)
+        var tracked = new HashSet<Guid>();
+        var reporting = new HashSet<Guid>();
+        foreach (var message in batch)
         {
+            if (message.Kind is InboundKind.EnrollmentRequest or InboundKind.PresenceSweep || !Guid.TryParseExact(message.Id, "N", out var id))
+            {
+                continue;
+            }
+
+            (message.Kind == InboundKind.Health ? reporting : tracked).Add(id);
+        }
+
+        if (tracked.Count > 0)
+        {
+            var ids = tracked.ToList();
             await db.Devices.Where(d => ids.Contains(d.Id)).LoadAsync(cancellationToken);
+        }
+
+        reporting.ExceptWith(tracked);
+        if (reporting.Count > 0)
+        {
+            var ids = reporting.ToList();
+            foreach (var d in await db.Devices.AsNoTracking().Where(d => ids.Contains(d.Id)).Select(d => new { d.Id, d.State, d.IsOnline }).ToListAsync(cancellationToken))
+            {
+                _reporting[d.Id] = (d.State, d.IsOnline);
+            }
+
+            // Those coming online get an event and a flag: loaded together, not one query each (after a restart, all of them).
+            var comingOnline = _reporting.Where(r => r.Value is { State: EnrollmentState.Approved, IsOnline: false }).Select(r => r.Key).ToList();
+            if (comingOnline.Count > 0)
+            {
+                await db.Devices.Where(d => comingOnline.Contains(d.Id)).LoadAsync(cancellationToken);
+            }
         }
 
         await enrollment.PreloadAsync(batch, cancellationToken);
@@ -65,18 +99,12 @@ internal sealed class DeviceMessageProcessor(
                 if (await FindDeviceAsync(message, cancellationToken) is { } reporter && TryRead(message, FleetJson.Default.ConfigReport, out var configReport))
                 {
                     await Features.Configs.ConfigReports.ApplyAsync(db, reporter, configReport, message.ReceivedAt, logger, cancellationToken);
-                    Changed.Add(reporter.Id);
+                    Reported.Add(reporter.Id);
                 }
 
                 break;
             case InboundKind.Health:
-                if (await FindDeviceAsync(message, cancellationToken) is { } reporting && health.Add(reporting.Id, message.Payload, message.ReceivedAt))
-                {
-                    reporting.LastSeenAt = message.ReceivedAt;
-                    SetOnline(reporting, true, message.ReceivedAt, "health report received");
-                    Changed.Add(reporting.Id);
-                }
-
+                await HandleHealthAsync(message, cancellationToken);
                 break;
             case InboundKind.ConnectionLost:
                 if (await FindDeviceAsync(message, cancellationToken) is { } lost)
@@ -98,6 +126,45 @@ internal sealed class DeviceMessageProcessor(
     {
         db.DeviceEvents.Add(new DeviceEvent { DeviceId = deviceId, At = at, Kind = kind, Message = text, SourceId = sourceId });
         Changed.Add(deviceId);
+    }
+
+    /// <summary>
+    /// The hot path (thousands a second): a device preloaded only as (state, presence) is not tracked; its
+    /// last-seen time goes to <see cref="HealthBatch.Seen"/>. Only a device coming online is loaded, for its event.
+    /// </summary>
+    private async Task HandleHealthAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParseExact(message.Id, "N", out var id) || !_reporting.TryGetValue(id, out var known))
+        {
+            // Tracked because the batch has other messages from it, or not preloaded at all (unknown).
+            if (await FindDeviceAsync(message, cancellationToken) is { } device && health.Add(device.Id, message.Payload, message.ReceivedAt))
+            {
+                device.LastSeenAt = message.ReceivedAt;
+                SetOnline(device, true, message.ReceivedAt, "health report received");
+                Reported.Add(device.Id);
+            }
+
+            return;
+        }
+
+        if (known.State != EnrollmentState.Approved)
+        {
+            logger.LogWarning("{Kind} from unknown or unapproved device {DeviceId:N} ignored", message.Kind, message.Id);
+            return;
+        }
+
+        if (!health.Add(id, message.Payload, message.ReceivedAt))
+        {
+            return;
+        }
+
+        health.Seen(id, message.ReceivedAt);
+        Reported.Add(id);
+        if (!known.IsOnline && await db.Devices.FindAsync([id], cancellationToken) is { } offline)
+        {
+            SetOnline(offline, true, message.ReceivedAt, "health report received");
+            _reporting[id] = (known.State, true);
+        }
     }
 
     private async Task HandleHeartbeatAsync(InboundMessage message, CancellationToken cancellationToken)
@@ -131,7 +198,7 @@ internal sealed class DeviceMessageProcessor(
         device.Load15 = heartbeat.Load15;
         device.LastSeenAt = message.ReceivedAt;
         SetOnline(device, true, message.ReceivedAt, "heartbeat received");
-        Changed.Add(device.Id);
+        Reported.Add(device.Id);
     }
 
     private async Task HandleStatusAsync(InboundMessage message, CancellationToken cancellationToken)
@@ -206,7 +273,7 @@ internal sealed class DeviceMessageProcessor(
         }
 
         device.LastSeenAt = message.ReceivedAt;
-        Changed.Add(device.Id);
+        Reported.Add(device.Id);
     }
 
     private async Task SweepAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -226,8 +293,10 @@ internal sealed class DeviceMessageProcessor(
             return;
         }
 
+        // Presence is telemetry: the record (what the device is, and so its rendered config) stays the same.
         device.IsOnline = online;
-        AddEvent(device.Id, at, online ? "online" : "offline", online ? $"Online: {why}" : $"Offline: {why}");
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = at, Kind = online ? "online" : "offline", Message = online ? $"Online: {why}" : $"Offline: {why}" });
+        Reported.Add(device.Id);
     }
 
     private async Task<Device?> FindDeviceAsync(InboundMessage message, CancellationToken cancellationToken)

@@ -114,6 +114,8 @@ internal sealed class IngestPipeline(
         }
 
         notifier.Notify(result.Changed);
+        result.Reported.ExceptWith(result.Changed);
+        notifier.NotifyTelemetry(result.Reported);
     }
 
     /// <summary>After the commit: the reports are stored whatever the sink does with their outcomes.</summary>

@@ -14,8 +14,8 @@ namespace Fleet.Portal.Features.Configs;
 /// <summary>
 /// Publishes each approved device's <see cref="DesiredConfig"/>, retained on <see cref="Topics.Config"/>, whenever
 /// its rendered config changes: after any config, assignment, variable, key or group change (one coalesced pass
-/// over the approved devices), and when a device itself changes (approved, reconnected, renamed; at most once per
-/// <see cref="DeviceRecheck"/> per device, since heartbeats report devices changed too). Retained, so a device that
+/// over the approved devices), and when a device itself changes (approved, renamed, regrouped; at most once per
+/// <see cref="DeviceRecheck"/> per device, telemetry does not wake it: see <see cref="DeviceNotifier.RecordsChanged"/>). Retained, so a device that
 /// is offline gets the latest when it next subscribes. Only a changed hash is published again.
 /// </summary>
 internal sealed class ConfigPusher(
@@ -40,6 +40,9 @@ internal sealed class ConfigPusher(
     private readonly SemaphoreSlim _wake = new(0);
     private int _all = 1;   // first pass at start-up: devices get what the current configs render to
 
+    /// <summary>How many devices have been sent their current config since start-up.</summary>
+    internal int DevicesPushed => _sent.Count;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         void OnAll()
@@ -60,7 +63,7 @@ internal sealed class ConfigPusher(
 
         configs.Changed += OnAll;
         updates.Changed += OnAll;
-        devices.DevicesChanged += OnDevices;
+        devices.RecordsChanged += OnDevices;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -97,7 +100,7 @@ internal sealed class ConfigPusher(
         {
             configs.Changed -= OnAll;
             updates.Changed -= OnAll;
-            devices.DevicesChanged -= OnDevices;
+            devices.RecordsChanged -= OnDevices;
         }
     }
 

@@ -58,7 +58,7 @@ public sealed class IgnitionCache : IDisposable
         _devices = devices;
         _configs.Changed += InvalidateAll;
         _updates.Changed += InvalidateAll;
-        _devices.DevicesChanged += Invalidate;
+        _devices.RecordsChanged += Invalidate;
     }
 
     public long Generation => Interlocked.Read(ref _generation);
@@ -147,6 +147,6 @@ public sealed class IgnitionCache : IDisposable
     {
         _configs.Changed -= InvalidateAll;
         _updates.Changed -= InvalidateAll;
-        _devices.DevicesChanged -= Invalidate;
+        _devices.RecordsChanged -= Invalidate;
     }
 }

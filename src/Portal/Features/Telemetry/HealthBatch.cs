@@ -1,30 +1,24 @@
+using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Telemetry;
 
 /// <summary>
 /// The health reports of one ingest batch. <see cref="Add"/> validates and keeps them;
-/// <see cref="FlushAsync"/> writes them in the pipeline's transaction as one multi-row INSERT of
-/// samples (a re-delivered report hits the key and is skipped) and one multi-row upsert of the
-/// per-device latest state. Both statements are standard SQL (SQLite 3.24+, PostgreSQL 9.5+).
+/// <see cref="FlushAsync"/> writes them in the pipeline's transaction: the samples (a re-delivered report
+/// hits the key and is skipped), the per-device latest state (upserted) and each reporting device's last-seen time.
 /// </summary>
 internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics metrics, TimeProvider time, ILogger<HealthBatch> logger)
 {
-    /// <summary>
-    /// Rows per statement. Small on purpose: binding a named parameter looks it up by a linear scan
-    /// of the statement's parameters, so binding cost grows with the square of parameters per
-    /// statement; 40 rows (≤ 600 parameters) keep it negligible while still saving 39 of 40 round trips.
-    /// </summary>
-    private const int RowsPerStatement = 40;
-
     private readonly List<HealthSample> _samples = [];
     private readonly Dictionary<Guid, DeviceHealth> _latest = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
 
     public int Count => _samples.Count;
 
@@ -123,18 +117,57 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         return own ?? options.Value.DefaultIntervalSeconds;
     }
 
-    /// <summary>Writes what <see cref="Add"/> kept; must run inside the batch's transaction.</summary>
+    /// <summary>
+    /// Marks a device as heard from at <paramref name="at"/> without tracking its entity: its
+    /// <c>LastSeenAt</c> is written by <see cref="FlushAsync"/> with the samples (one prepared UPDATE per
+    /// device and batch, instead of EF loading, tracking and saving a whole device row per report).
+    /// </summary>
+    public void Seen(Guid deviceId, DateTimeOffset at)
+    {
+        if (!_seen.TryGetValue(deviceId, out var last) || last < at)
+        {
+            _seen[deviceId] = at;
+        }
+    }
+
+    /// <summary>Writes what <see cref="Add"/> and <see cref="Seen"/> kept; must run inside the batch's transaction.</summary>
+    /// <remarks>
+    /// One prepared single-row statement per table, executed once per row: the statement is compiled once a
+    /// batch and each execution only binds values, which is SQLite's fastest way to write many rows (a
+    /// multi-row VALUES list re-binds every parameter by name, a cost that grows with the square of its size).
+    /// Standard SQL (SQLite 3.24+, PostgreSQL 9.5+).
+    /// </remarks>
     public async Task FlushAsync(FleetDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        foreach (var chunk in _samples.Chunk(RowsPerStatement))
+        var sqlite = db.Database.IsSqlite();   // asked once: the provider's name is looked up by reflection
+        if (_samples.Count > 0)
         {
-            await InsertSamplesAsync(db, chunk, cancellationToken);
+            await using var insert = Prepare(db, InsertSampleSql, 13);
+            foreach (var s in _samples)
+            {
+                await ExecuteAsync(sqlite, insert, cancellationToken, Key(s.DeviceId), s.Sequence, Time(sqlite, s.SentAt), Time(sqlite, s.At), Time(sqlite, s.ReceivedAt),
+                    s.CpuPercent, s.MemoryPercent, s.SwapPercent, s.DiskPercent, s.TemperatureCelsius, s.Load1, s.UptimeSeconds, s.FailedUnits);
+            }
         }
 
-        foreach (var chunk in _latest.Values.Chunk(RowsPerStatement))
+        if (_latest.Count > 0)
         {
-            await UpsertLatestAsync(db, chunk, cancellationToken);
+            await using var upsert = Prepare(db, UpsertLatestSql, LatestColumns.Length);
+            foreach (var h in _latest.Values)
+            {
+                await ExecuteAsync(sqlite, upsert, cancellationToken, Key(h.DeviceId), h.Sequence, Time(sqlite, h.At), Time(sqlite, h.ReceivedAt), h.CpuPercent, h.MemoryPercent,
+                    h.SwapPercent, h.DiskPercent, h.FullestMount, h.TemperatureCelsius, h.Load1, h.UptimeSeconds, h.FailedUnits, h.ReportJson, h.Worst);
+            }
+        }
+
+        if (_seen.Count > 0)
+        {
+            await using var seen = Prepare(db, SeenSql, 2);
+            foreach (var (deviceId, at) in _seen)
+            {
+                await ExecuteAsync(sqlite, seen, cancellationToken, Key(deviceId), Time(sqlite, at));
+            }
         }
 
         metrics.Stored(_samples.Count);
@@ -150,58 +183,60 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         }
     }
 
-    private static Task<int> InsertSamplesAsync(FleetDbContext db, HealthSample[] rows, CancellationToken cancellationToken)
+    private const string InsertSampleSql = """
+        INSERT INTO "HealthSamples" ("DeviceId", "Sequence", "SentAt", "At", "ReceivedAt", "CpuPercent", "MemoryPercent", "SwapPercent", "DiskPercent", "TemperatureCelsius", "Load1", "UptimeSeconds", "FailedUnits")
+        VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12) ON CONFLICT DO NOTHING
+        """;
+
+    private static readonly string[] LatestColumns = ["DeviceId", "Sequence", "At", "ReceivedAt", "CpuPercent", "MemoryPercent", "SwapPercent", "DiskPercent", "FullestMount", "TemperatureCelsius", "Load1", "UptimeSeconds", "FailedUnits", "ReportJson", "Worst"];
+
+    // An older report arriving late (a re-delivery after a restart) must not overwrite a newer state.
+    private static readonly string UpsertLatestSql =
+        $"INSERT INTO \"DeviceHealth\" ({string.Join(", ", LatestColumns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", LatestColumns.Select((_, i) => $"@p{i}"))})"
+        + $" ON CONFLICT (\"DeviceId\") DO UPDATE SET {string.Join(", ", LatestColumns.Skip(1).Select(c => $"\"{c}\" = excluded.\"{c}\""))}"
+        + " WHERE excluded.\"At\" >= \"DeviceHealth\".\"At\"";
+
+    // Never moves last-seen backwards (a late re-delivery, or a newer time EF wrote for a tracked device).
+    private const string SeenSql = """
+        UPDATE "Devices" SET "LastSeenAt" = @p1 WHERE "Id" = @p0 AND ("LastSeenAt" IS NULL OR "LastSeenAt" < @p1)
+        """;
+
+    /// <summary>A command on the batch's connection and transaction with parameters @p0…, compiled on first use and reused.</summary>
+    private static DbCommand Prepare(FleetDbContext db, string sql, int parameters)
     {
-        var sql = new StringBuilder("""
-            INSERT INTO "HealthSamples" ("DeviceId", "Sequence", "SentAt", "At", "ReceivedAt", "CpuPercent", "MemoryPercent", "SwapPercent", "DiskPercent", "TemperatureCelsius", "Load1", "UptimeSeconds", "FailedUnits") VALUES
-            """);
-        var parameters = new List<object?>(rows.Length * 13);
-        foreach (var s in rows)
+        var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        for (var i = 0; i < parameters; i++)
         {
-            Row(db, sql, parameters, [Key(s.DeviceId), s.Sequence, Time(db, s.SentAt), Time(db, s.At), Time(db, s.ReceivedAt), s.CpuPercent, s.MemoryPercent, s.SwapPercent, s.DiskPercent, s.TemperatureCelsius, s.Load1, s.UptimeSeconds, s.FailedUnits]);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.Add(parameter);
         }
 
-        sql.Append(" ON CONFLICT DO NOTHING");
-        return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken);
+        return command;
     }
 
-    private static Task<int> UpsertLatestAsync(FleetDbContext db, DeviceHealth[] rows, CancellationToken cancellationToken)
+    private static async Task ExecuteAsync(bool sqlite, DbCommand command, CancellationToken cancellationToken, params object?[] values)
     {
-        string[] columns = ["DeviceId", "Sequence", "At", "ReceivedAt", "CpuPercent", "MemoryPercent", "SwapPercent", "DiskPercent", "FullestMount", "TemperatureCelsius", "Load1", "UptimeSeconds", "FailedUnits", "ReportJson", "Worst"];
-        var sql = new StringBuilder($"INSERT INTO \"DeviceHealth\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ");
-        var parameters = new List<object?>(rows.Length * columns.Length);
-        foreach (var h in rows)
-        {
-            Row(db, sql, parameters, [Key(h.DeviceId), h.Sequence, Time(db, h.At), Time(db, h.ReceivedAt), h.CpuPercent, h.MemoryPercent, h.SwapPercent, h.DiskPercent, h.FullestMount, h.TemperatureCelsius, h.Load1, h.UptimeSeconds, h.FailedUnits, h.ReportJson, h.Worst]);
-        }
-
-        // An older report arriving late (a re-delivery after a restart) must not overwrite a newer state.
-        sql.Append(" ON CONFLICT (\"DeviceId\") DO UPDATE SET ")
-            .AppendJoin(", ", columns.Skip(1).Select(c => $"\"{c}\" = excluded.\"{c}\""))
-            .Append(" WHERE excluded.\"At\" >= \"DeviceHealth\".\"At\"");
-        return db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken);
-    }
-
-    /// <summary>Appends one VALUES row; DbParameters (not bare values) so a null needs no CLR type to map.</summary>
-    private static void Row(FleetDbContext db, StringBuilder sql, List<object?> parameters, object?[] values)
-    {
-        sql.Append(parameters.Count == 0 ? " (" : ", (");
-        using var factory = db.Database.GetDbConnection().CreateCommand();
         for (var i = 0; i < values.Length; i++)
         {
-            var parameter = factory.CreateParameter();
-            parameter.ParameterName = "@p" + parameters.Count.ToString(CultureInfo.InvariantCulture);
-            parameter.Value = values[i] ?? DBNull.Value;
-            sql.Append(i == 0 ? string.Empty : ", ").Append(parameter.ParameterName);
-            parameters.Add(parameter);
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;   // DbParameters, so a null needs no CLR type to map
         }
 
-        sql.Append(')');
+        if (sqlite)
+        {
+            command.ExecuteNonQuery();   // Microsoft.Data.Sqlite's async methods run synchronously anyway, plus a Task each
+        }
+        else
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>How EF stores a Guid key on SQLite (upper-case text), so raw rows join with EF-written ones.</summary>
     private static string Key(Guid id) => id.ToString().ToUpperInvariant();
 
     /// <summary>SQLite keeps DateTimeOffset as UTC ticks (see <see cref="FleetDbContext"/>); other databases take it as is.</summary>
-    private static object Time(FleetDbContext db, DateTimeOffset value) => db.Database.IsSqlite() ? value.UtcTicks : value;
+    private static object Time(bool sqlite, DateTimeOffset value) => sqlite ? value.UtcTicks : value;
 }
