@@ -87,12 +87,40 @@ internal sealed partial class EmbeddedBroker(
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithRetainFlag(retain)
             .Build();
-        var injected = new InjectedMqttApplicationMessage(message)
+        if (!Topics.TryParse(topic, out var addressee))
         {
-            SenderClientId = ClientIdentity.Portal.Id,
-            CustomSessionItems = new Dictionary<string, object> { [ClientIdentity.SessionKey] = ClientIdentity.Portal },
-        };
-        await _server.InjectApplicationMessage(injected, cancellationToken);
+            var injected = new InjectedMqttApplicationMessage(message)
+            {
+                SenderClientId = ClientIdentity.Portal.Id,
+                CustomSessionItems = new Dictionary<string, object> { [ClientIdentity.SessionKey] = ClientIdentity.Portal },
+            };
+            await _server.InjectApplicationMessage(injected, cancellationToken);
+            return;
+        }
+
+        // Every Fleet topic has one audience, the client named in it (the only one allowed to subscribe, see
+        // ClientIdentity.MaySubscribe), so the message goes straight to that session. MQTTnet's general dispatch
+        // checks every connected session's subscriptions for each message: O(connected devices) per publish.
+        if (retain)
+        {
+            await _server.UpdateRetainedMessageAsync(message);   // for whoever subscribes next, as a retained publish would
+        }
+
+        MqttSessionStatus session;
+        try
+        {
+            session = await _server.GetSessionAsync(addressee.Id);
+        }
+        catch (InvalidOperationException)
+        {
+            return;   // no session: nobody to deliver to now (a retained message waits in the store)
+        }
+
+        var live = retain ? new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build() : message;
+        if (!session.TryEnqueueApplicationMessage(live, out _))
+        {
+            logger.LogWarning("Message to {Topic} dropped: the session of {ClientId} has {Pending} messages pending", topic, addressee.Id, session.PendingApplicationMessagesCount);
+        }
     }
 
     public async Task<bool> DisconnectAsync(string clientId, CancellationToken cancellationToken)
