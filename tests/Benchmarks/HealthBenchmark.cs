@@ -210,8 +210,9 @@ internal static class HealthBenchmark
 
         var cases = new (string Name, Func<Task> Run)[]
         {
-            ("page 1, offset + COUNT (Devices page today)", () => service.ListAsync(new DeviceQuery())),
+            ("page 1, offset + COUNT (Devices page: first page, or a jump)", () => service.ListAsync(new DeviceQuery())),
             ("page 1,000, offset + COUNT", () => service.ListAsync(new DeviceQuery(Skip: 50_000))),
+            ("page 1,001 after page 1,000 (Devices page paging on: keyset + COUNT)", () => service.ListAfterAsync(new DeviceQuery(Skip: 50_000), cursor!.Value)),
             ("keyset page 1", () => service.ListAfterAsync(new DeviceQuery(), null, 50)),
             ("keyset page after 50,000 rows", () => service.ListAfterAsync(new DeviceQuery(), cursor, 50)),
             ("keyset, status Online", () => service.ListAfterAsync(new DeviceQuery(Status: DeviceStatusFilter.Online), null, 50)),

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Tests.Infrastructure;
 
 namespace Fleet.Portal.Tests.Api;
@@ -36,6 +37,26 @@ public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<Portal
 
         Assert.Equal(3, pages);
         Assert.Equal(Enumerable.Reverse(ids), seen);
+    }
+
+    [Fact]
+    public async Task PageAfterCursor_SameRowsAndTotalAsTheOffsetPage()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await EnrolAsync($"paging-{i}");
+        }
+
+        var first = await Portal.Devices.ListAsync(new DeviceQuery(Search: "paging-", Take: 2));
+        var last = first.Rows[^1];
+
+        var byKey = await Portal.Devices.ListAfterAsync(new DeviceQuery(Search: "paging-", Skip: 2, Take: 2), new DeviceCursor(last.FirstSeenAt, last.Id));
+        var byOffset = await Portal.Devices.ListAsync(new DeviceQuery(Search: "paging-", Skip: 2, Take: 2));
+
+        Assert.Equal(5, byKey.Total);
+        Assert.Equal(byOffset.Total, byKey.Total);
+        Assert.Equal(byOffset.Rows.Select(r => r.Id), byKey.Rows.Select(r => r.Id));
+        Assert.Equal(2, byKey.Rows.Count);
     }
 
     [Theory]

@@ -33,6 +33,15 @@ public sealed class DeviceService(
         return new DevicePage(rows, total);
     }
 
+    /// <summary>The Devices page's next page in the default order: the rows after <paramref name="after"/> by key, and the filtered total.</summary>
+    public async Task<DevicePage> ListAfterAsync(DeviceQuery query, DeviceCursor after, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (rows, _) = await ListAfterAsync(query, after, query.Take, cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return new DevicePage(rows, await Filter(db.Devices.AsNoTracking(), query).CountAsync(cancellationToken));
+    }
+
     /// <summary>
     /// Keyset page for the API: newest first, stable under inserts (a cursor names the last row seen,
     /// not an offset), so a client walking 100,000 devices never skips or repeats one.
