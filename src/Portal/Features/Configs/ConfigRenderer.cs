@@ -19,6 +19,9 @@ public sealed record RenderedConfig(
     string? Error)
 {
     public bool Succeeded => Ignition is not null && Error is null;
+
+    /// <summary>The device's render inputs as this render read them (see <see cref="ConfigRenderer.FingerprintAsync"/>).</summary>
+    public string? Fingerprint { get; init; }
 }
 
 /// <summary>
@@ -41,10 +44,11 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
             .Select(d => new { d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, Macs = d.Macs.Select(m => m.Mac).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
-        return device is null
-            ? null
-            : string.Join('|', device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, string.Join(',', device.Macs.Order(StringComparer.Ordinal)));
+        return device is null ? null : Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Macs);
     }
+
+    private static string Fingerprint(EnrollmentState state, string hostname, int? groupId, string machineId, string primaryMac, IEnumerable<string> macs) =>
+        string.Join('|', state, hostname, groupId, machineId, primaryMac, string.Join(',', macs.Order(StringComparer.Ordinal)));
 
     public async Task<RenderedConfig?> RenderAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken = default)
     {
@@ -66,8 +70,9 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
         var variables = await db.DeviceVariables.AsNoTracking().Where(v => v.DeviceId == deviceId).ToListAsync(cancellationToken);
 
         var macs = device.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.Mac, StringComparer.Ordinal).Select(m => m.Mac).ToList();
+        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Macs.Select(m => m.Mac));
         RenderedConfig Result(JsonObject? ignition, IReadOnlyDictionary<string, string> origins, IReadOnlyList<string> names, string? error) =>
-            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error);
+            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error) { Fingerprint = fingerprint };
 
         var ordered = layers.OrderBy(l => l.Scope).Select(l => (Layer: $"{Describe(l.Scope, groupName, device.Hostname)}: {l.Name} v{l.Number}", Config: JsonSerializer.Deserialize<JsonObject>(l.CompiledJson)!)).ToList();
         var (merged, origins) = ordered.Count > 0 ? toolchain.MergeLayers(ordered) : (new JsonObject { ["ignition"] = new JsonObject { ["version"] = "3.3.0" } }, new Dictionary<string, string>());

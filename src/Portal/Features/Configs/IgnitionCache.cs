@@ -63,6 +63,12 @@ public sealed class IgnitionCache : IDisposable
 
     public long Generation => Interlocked.Read(ref _generation);
 
+    private void Forget(Guid deviceId)
+    {
+        _entries.TryRemove((deviceId, SecretMode.Reveal), out _);
+        _entries.TryRemove((deviceId, SecretMode.Omit), out _);
+    }
+
     public void InvalidateAll()
     {
         Interlocked.Increment(ref _generation);
@@ -94,26 +100,32 @@ public sealed class IgnitionCache : IDisposable
             return cached;
         }
 
-        var fingerprint = await _renderer.FingerprintAsync(deviceId, cancellationToken);
-        if (fingerprint is null)
+        if (found)
         {
-            _entries.TryRemove((deviceId, SecretMode.Reveal), out _);
-            _entries.TryRemove((deviceId, SecretMode.Omit), out _);
-            return null;
+            // Cached under an older device stamp: one small query tells whether the render inputs moved.
+            var now = await _renderer.FingerprintAsync(deviceId, cancellationToken);
+            if (now is null)
+            {
+                Forget(deviceId);
+                return null;
+            }
+
+            if (cached!.Fingerprint == now && Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
+            {
+                cached.DeviceStamp = stamp;
+                return cached;
+            }
         }
 
-        if (found && cached!.Fingerprint == fingerprint && Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
-        {
-            cached.DeviceStamp = stamp;
-            return cached;
-        }
-
+        // First render (e.g. a newly approved device) or the inputs moved; the render reads the inputs itself.
         var rendered = await _renderer.RenderAsync(deviceId, mode, cancellationToken);
         if (rendered is null)
         {
+            Forget(deviceId);
             return null;
         }
 
+        var fingerprint = rendered.Fingerprint;
         var json = rendered.Ignition is null ? null : Encoding.UTF8.GetBytes(rendered.Ignition.ToJsonString());
         var served = new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp, fingerprint);
         if (Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)

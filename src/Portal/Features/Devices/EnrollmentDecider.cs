@@ -390,6 +390,11 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
             return local;
         }
 
+        if (_preloadedMacs is { } preloaded && macs.All(preloaded.Contains) && !_macOwners!.Any(o => macs.Contains(o.Mac)))
+        {
+            return null;   // the batch preload saw every stored holder of these MACs: there are none
+        }
+
         var id = await db.DeviceMacs.Where(m => macs.Contains(m.Mac))
             .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => d)
             .Where(d => d.EnrollmentId.StartsWith(prefix) && d.AgentVersion == string.Empty)
