@@ -81,12 +81,13 @@ internal sealed partial class EmbeddedBroker(
             return;
         }
 
-        var message = new MqttApplicationMessageBuilder()
+        MqttApplicationMessage Message(bool retainFlag) => new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(retain)
+            .WithRetainFlag(retainFlag)
             .Build();
+        var message = Message(retain);
         if (!Topics.TryParse(topic, out var addressee))
         {
             var injected = new InjectedMqttApplicationMessage(message)
@@ -116,7 +117,7 @@ internal sealed partial class EmbeddedBroker(
             return;   // no session: nobody to deliver to now (a retained message waits in the store)
         }
 
-        var live = retain ? new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build() : message;
+        var live = retain ? Message(retainFlag: false) : message;   // a live delivery is not flagged retained
         if (!session.TryEnqueueApplicationMessage(live, out _))
         {
             logger.LogWarning("Message to {Topic} dropped: the session of {ClientId} has {Pending} messages pending", topic, addressee.Id, session.PendingApplicationMessagesCount);
