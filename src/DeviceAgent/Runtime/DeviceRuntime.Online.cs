@@ -109,28 +109,31 @@ public sealed partial class DeviceRuntime
         backoff.Reset();
         _revocationBackoff.Reset();
 
-        // Subscribe before announcing Online: the portal answers Online with the settings.
+        // Subscribe before announcing Online (the portal answers Online with the settings), all in one packet.
         var settingsTopic = Topics.Settings(deviceId);
-        if (!await session.SubscribeAsync(settingsTopic, cancellationToken))
-        {
-            _logger.LogWarning("The broker refused the subscription to {Topic}; keeping a heartbeat interval of {Interval}", settingsTopic, HeartbeatInterval);
-        }
-
-        var credentialTopic = Topics.Credential(deviceId);
-        if (!await session.SubscribeAsync(credentialTopic, cancellationToken))
-        {
-            _logger.LogWarning("The broker refused the subscription to {Topic}; credential rotation will not reach this device", credentialTopic);
-        }
-
         var policyTopic = Topics.UpdatePolicy(deviceId);
-        if (_updates is not null && !await session.SubscribeAsync(policyTopic, cancellationToken))
+        var subscriptions = new List<(string Topic, string WithoutIt)>
         {
-            _logger.LogWarning("The broker refused the subscription to {Topic}; OS updates follow the last policy received", policyTopic);
+            (settingsTopic, $"keeping a heartbeat interval of {HeartbeatInterval}"),
+            (Topics.Credential(deviceId), "credential rotation will not reach this device"),
+        };
+        if (_updates is not null)
+        {
+            subscriptions.Add((policyTopic, "OS updates follow the last policy received"));
         }
 
-        if (_config is not null && !await session.SubscribeAsync(Topics.Config(deviceId), cancellationToken))
+        if (_config is not null)
         {
-            _logger.LogWarning("The broker refused the subscription to {Topic}; the last config applied stays", Topics.Config(deviceId));
+            subscriptions.Add((Topics.Config(deviceId), "the last config applied stays"));
+        }
+
+        var granted = await session.SubscribeAsync([.. subscriptions.Select(s => s.Topic)], cancellationToken);
+        for (var i = 0; i < subscriptions.Count; i++)
+        {
+            if (!granted[i])
+            {
+                _logger.LogWarning("The broker refused the subscription to {Topic}; {WithoutIt}", subscriptions[i].Topic, subscriptions[i].WithoutIt);
+            }
         }
 
         if (!await session.PublishAsync(statusTopic, new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus, cancellationToken))

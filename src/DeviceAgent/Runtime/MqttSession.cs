@@ -51,13 +51,23 @@ internal sealed class MqttSession : IDisposable
         WithTimeoutAsync(token => _client.ConnectAsync(options, token), "CONNECT", cancellationToken);
 
     /// <summary>Subscribes at QoS 1; returns whether the broker granted it (an ACL refusal returns false).</summary>
-    public async Task<bool> SubscribeAsync(string topic, CancellationToken cancellationToken)
+    public async Task<bool> SubscribeAsync(string topic, CancellationToken cancellationToken) =>
+        (await SubscribeAsync([topic], cancellationToken))[0];
+
+    /// <summary>Subscribes to several topics at QoS 1 in one SUBSCRIBE packet (one round trip); per topic, whether the broker granted it.</summary>
+    public async Task<bool[]> SubscribeAsync(IReadOnlyList<string> topics, CancellationToken cancellationToken)
     {
-        var options = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce)
-            .Build();
+        ArgumentNullException.ThrowIfNull(topics);
+        var builder = new MqttClientSubscribeOptionsBuilder();
+        foreach (var topic in topics)
+        {
+            builder.WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var options = builder.Build();
         var result = await WithTimeoutAsync(token => _client.SubscribeAsync(options, token), "SUBSCRIBE", cancellationToken);
-        return result.Items.All(i => (int)i.ResultCode <= (int)MqttClientSubscribeResultCode.GrantedQoS2);
+        return [.. topics.Select(topic => result.Items.FirstOrDefault(i => i.TopicFilter.Topic == topic) is { } item
+            && (int)item.ResultCode <= (int)MqttClientSubscribeResultCode.GrantedQoS2)];
     }
 
     /// <summary>Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false).</summary>

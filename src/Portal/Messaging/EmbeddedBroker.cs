@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,7 +28,13 @@ internal sealed partial class EmbeddedBroker(
     TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IDeviceSessions, IAsyncDisposable
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _throttleLogged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _throttleLogged = new(StringComparer.Ordinal);
+
+    // Retained messages on Fleet topics, by addressee (client id) then topic. Kept here, not in MQTTnet's retained
+    // store: MQTTnet copies its whole store for every SUBSCRIBE packet and matches every message against every
+    // filter, O(approved devices) per subscribe. Each Fleet topic has one audience, so a subscribe looks at its
+    // own client's few messages only.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MqttApplicationMessage>> _retained = new(StringComparer.Ordinal);
     private MqttServer? _server;
 
     public bool IsRunning => _server?.IsStarted == true;
@@ -45,6 +52,7 @@ internal sealed partial class EmbeddedBroker(
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        _server.ClientSubscribedTopicAsync += DeliverRetainedAsync;
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         await _server.StartAsync();
@@ -104,23 +112,59 @@ internal sealed partial class EmbeddedBroker(
         // checks every connected session's subscriptions for each message: O(connected devices) per publish.
         if (retain)
         {
-            await _server.UpdateRetainedMessageAsync(message);   // for whoever subscribes next, as a retained publish would
+            // For whoever subscribes next, as a retained publish would; an empty payload clears the topic.
+            var topics = _retained.GetOrAdd(addressee.Id, _ => new ConcurrentDictionary<string, MqttApplicationMessage>(StringComparer.Ordinal));
+            if (payload.Length == 0)
+            {
+                topics.TryRemove(topic, out _);
+            }
+            else
+            {
+                topics[topic] = message;
+            }
         }
 
+        var live = retain ? Message(retainFlag: false) : message;   // a live delivery is not flagged retained
+        await EnqueueAsync(addressee.Id, live);
+    }
+
+    /// <summary>Forgets every retained message addressed to a client (a decommissioned device).</summary>
+    public void ForgetRetained(string clientId) => _retained.TryRemove(clientId, out _);
+
+    private async Task EnqueueAsync(string clientId, MqttApplicationMessage message)
+    {
         MqttSessionStatus session;
         try
         {
-            session = await _server.GetSessionAsync(addressee.Id);
+            session = await _server!.GetSessionAsync(clientId);
         }
         catch (InvalidOperationException)
         {
             return;   // no session: nobody to deliver to now (a retained message waits in the store)
         }
 
-        var live = retain ? Message(retainFlag: false) : message;   // a live delivery is not flagged retained
-        if (!session.TryEnqueueApplicationMessage(live, out _))
+        if (!session.TryEnqueueApplicationMessage(message, out _))
         {
-            logger.LogWarning("Message to {Topic} dropped: the session of {ClientId} has {Pending} messages pending", topic, addressee.Id, session.PendingApplicationMessagesCount);
+            logger.LogWarning("Message to {Topic} dropped: the session of {ClientId} has {Pending} messages pending", message.Topic, clientId, session.PendingApplicationMessagesCount);
+        }
+    }
+
+    /// <summary>A new subscription gets the retained messages of its client that match it, flagged retained.</summary>
+    private async Task DeliverRetainedAsync(ClientSubscribedTopicEventArgs e)
+    {
+        if (e.TopicFilter.RetainHandling == MqttRetainHandling.DoNotSendOnSubscribe
+            || _server is not { IsStarted: true }
+            || !_retained.TryGetValue(e.ClientId, out var topics))
+        {
+            return;
+        }
+
+        foreach (var (topic, message) in topics)
+        {
+            if (MqttTopicFilterComparer.Compare(topic, e.TopicFilter.Topic) == MqttTopicFilterCompareResult.IsMatch)
+            {
+                await EnqueueAsync(e.ClientId, message);
+            }
         }
     }
 

@@ -80,10 +80,7 @@ internal sealed class ConfigPusher(
                 }
 
                 var now = time.GetUtcNow();
-                foreach (var id in ids.Where(id => !_checked.TryGetValue(id, out var at) || now - at >= DeviceRecheck))
-                {
-                    await PushOneAsync(id, stoppingToken);
-                }
+                await PushAsync([.. ids.Where(id => !_checked.TryGetValue(id, out var at) || now - at >= DeviceRecheck)], stoppingToken);
 
                 await _wake.WaitAsync(stoppingToken);
                 while (_wake.CurrentCount > 0)
@@ -117,9 +114,9 @@ internal sealed class ConfigPusher(
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var ids = await db.Devices.AsNoTracking().Where(d => d.State == EnrollmentState.Approved).Select(d => d.Id).ToListAsync(cancellationToken);
             var pushed = 0;
-            foreach (var id in ids)
+            foreach (var chunk in ids.Chunk(PushChunk))
             {
-                pushed += await PushOneAsync(id, cancellationToken) ? 1 : 0;
+                pushed += await PushAsync(chunk, cancellationToken);
             }
 
             if (pushed > 0)
@@ -134,13 +131,48 @@ internal sealed class ConfigPusher(
         }
     }
 
-    private async Task<bool> PushOneAsync(Guid deviceId, CancellationToken cancellationToken)
+    /// <summary>Devices rendered and published together in a pass over all approved devices.</summary>
+    private const int PushChunk = 500;
+
+    /// <summary>Renders these devices together and publishes each changed desired config; returns how many were published.</summary>
+    private async Task<int> PushAsync(Guid[] deviceIds, CancellationToken cancellationToken)
+    {
+        if (deviceIds.Length == 0)
+        {
+            return 0;
+        }
+
+        IReadOnlyDictionary<Guid, ServedConfig> served;
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var id in deviceIds)
+            {
+                _checked[id] = now;
+            }
+
+            served = await cache.GetManyAsync(deviceIds, SecretMode.Reveal, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Rendering the desired configs of {Count} devices failed", deviceIds.Length);
+            return 0;
+        }
+
+        var pushed = 0;
+        foreach (var (deviceId, config) in served)
+        {
+            pushed += await PublishAsync(deviceId, config, cancellationToken) ? 1 : 0;
+        }
+
+        return pushed;
+    }
+
+    private async Task<bool> PublishAsync(Guid deviceId, ServedConfig served, CancellationToken cancellationToken)
     {
         try
         {
-            _checked[deviceId] = time.GetUtcNow();
-            var served = await cache.GetAsync(deviceId, SecretMode.Reveal, cancellationToken);
-            if (served is null || served.Rendered.State != EnrollmentState.Approved)
+            if (served.Rendered.State != EnrollmentState.Approved)
             {
                 return false;
             }

@@ -125,15 +125,69 @@ public sealed class IgnitionCache : IDisposable
             return null;
         }
 
-        var fingerprint = rendered.Fingerprint;
-        var json = rendered.Ignition is null ? null : Encoding.UTF8.GetBytes(rendered.Ignition.ToJsonString());
-        var served = new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp, fingerprint);
+        var served = Serve(rendered, generation, stamp);
         if (Generation == generation && _deviceStamps.GetValueOrDefault(deviceId) == stamp)
         {
             _entries[(deviceId, mode)] = served;
         }
 
         return served;
+    }
+
+    /// <summary>
+    /// <see cref="GetAsync"/> for many devices: entries still good are served from the cache, all others are
+    /// rendered together from one read of their inputs (<see cref="ConfigRenderer.RenderManyAsync"/>). Unknown
+    /// devices are missing from the result.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, ServedConfig>> GetManyAsync(IReadOnlyCollection<Guid> deviceIds, SecretMode mode, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deviceIds);
+        var generation = Generation;
+        var result = new Dictionary<Guid, ServedConfig>(deviceIds.Count);
+        var stamps = new Dictionary<Guid, long>();
+        foreach (var id in deviceIds)
+        {
+            var stamp = _deviceStamps.GetValueOrDefault(id);
+            if (_entries.TryGetValue((id, mode), out var cached) && cached.Generation == generation && cached.DeviceStamp == stamp)
+            {
+                result[id] = cached;
+            }
+            else
+            {
+                stamps[id] = stamp;
+            }
+        }
+
+        if (stamps.Count == 0)
+        {
+            return result;
+        }
+
+        var rendered = await _renderer.RenderManyAsync(stamps.Keys, mode, cancellationToken);
+        foreach (var (id, stamp) in stamps)
+        {
+            if (!rendered.TryGetValue(id, out var config))
+            {
+                Forget(id);
+                continue;
+            }
+
+            var served = Serve(config, generation, stamp);
+            if (Generation == generation && _deviceStamps.GetValueOrDefault(id) == stamp)
+            {
+                _entries[(id, mode)] = served;
+            }
+
+            result[id] = served;
+        }
+
+        return result;
+    }
+
+    private ServedConfig Serve(RenderedConfig rendered, long generation, long stamp)
+    {
+        var json = rendered.Ignition is null ? null : Encoding.UTF8.GetBytes(rendered.Ignition.ToJsonString());
+        return new ServedConfig(rendered, json, rendered.Ignition is null ? null : _toolchain.VersionOf(rendered.Ignition), generation, stamp, rendered.Fingerprint);
     }
 
     /// <summary>The config's bytes in the spec a client asked for; an error says why it cannot be had.</summary>

@@ -150,6 +150,11 @@ public sealed class CredentialService(
         audit.Add(db, actor, action, "device", id.ToString("N"), before, DeviceService.Summary(device) + ", credential revoked");
         await db.SaveChangesAsync(cancellationToken);
         var wasConnected = await sessions.DisconnectAsync(id.ToString("N"), cancellationToken);
+        if (action == "device.decommission")
+        {
+            sessions.ForgetRetained(id.ToString("N"));
+        }
+
         logger.LogInformation("{Action} of device {DeviceId:N} ({Hostname}) by {Actor}; live session {Session}",
             action, id, device.Hostname, actor.Name, wasConnected ? "ended" : "none");
         notifier.Notify([id]);
