@@ -131,6 +131,9 @@ internal sealed partial class EmbeddedBroker(
     /// <summary>Forgets every retained message addressed to a client (a decommissioned device).</summary>
     public void ForgetRetained(string clientId) => _retained.TryRemove(clientId, out _);
 
+    /// <summary>How many retained messages wait for this client.</summary>
+    internal int RetainedFor(string clientId) => _retained.TryGetValue(clientId, out var topics) ? topics.Count : 0;
+
     private async Task EnqueueAsync(string clientId, MqttApplicationMessage message)
     {
         MqttSessionStatus session;

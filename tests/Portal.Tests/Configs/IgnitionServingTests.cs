@@ -51,6 +51,67 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
     }
 
     [Fact]
+    public async Task RenderMany_DevicesInDifferentGroups_EachAsRenderedAlone()
+    {
+        // The config pusher renders many devices from one read of their inputs: every device must still get
+        // exactly its own layers, group name, keys and variables, and never another device's.
+        var (groupA, groupB) = (await GroupAsync(), await GroupAsync());
+        var fleet = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/fleet", "fleet", "fleet.service"));
+        var byGroupA = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/group", "A {{device.group}}", "a.service"));
+        var byGroupB = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/group", "B {{device.group}}", "b.service"));
+        var byDevice = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/site", "{{device.hostname}} at {{vars.site}}", "site.service"));
+        var (a1, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "a-1", groupId: groupA);
+        var (a2, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "a-2", groupId: groupA);
+        var (b1, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "b-1", groupId: groupB);
+        var (none, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "no-group");
+        await Assign(byGroupA, ConfigScope.Group, groupA, null);
+        await Assign(byGroupB, ConfigScope.Group, groupB, null);
+        await Assign(byDevice, ConfigScope.Device, null, a2);
+        await Assign(byDevice, ConfigScope.Device, null, b1);
+        await Service.SetVariableAsync(a2, "site", "berlin", secret: false, TestActors.Operator);
+        await Service.SetVariableAsync(b1, "site", "hamburg", secret: false, TestActors.Operator);
+        await Service.AddSshKeyAsync(null, groupA, Key(11), TestActors.Operator);
+        await Service.AddSshKeyAsync(null, groupB, Key(12), TestActors.Operator);
+        var renderer = Portal.Services.GetRequiredService<ConfigRenderer>();
+        try
+        {
+            await Assign(fleet, ConfigScope.Fleet, null, null);
+            Guid[] ids = [a1, a2, b1, none, Guid.NewGuid()];
+
+            var many = await renderer.RenderManyAsync(ids, SecretMode.Reveal);
+
+            Assert.Equal(4, many.Count);   // the unknown id is missing, not an error
+            foreach (var id in ids[..4])
+            {
+                var alone = (await renderer.RenderAsync(id, SecretMode.Reveal))!;
+                Assert.Equal(alone.Ignition?.ToJsonString(), many[id].Ignition?.ToJsonString());
+                Assert.Equal(alone.Layers, many[id].Layers);
+                Assert.Equal(alone.Fingerprint, many[id].Fingerprint);
+            }
+
+            Assert.Equal("A " + await GroupNameAsync(groupA), File(many[a1].Ignition!, "/etc/group"));
+            Assert.False(Has(many[a1].Ignition!, "/etc/site"));
+            Assert.Equal("a-2 at berlin", File(many[a2].Ignition!, "/etc/site"));
+            Assert.Equal("b-1 at hamburg", File(many[b1].Ignition!, "/etc/site"));
+            Assert.Equal("fleet", File(many[none].Ignition!, "/etc/fleet"));
+            Assert.False(Has(many[none].Ignition!, "/etc/group"));
+            Assert.Equal([Key(11)], Keys(many[a1].Ignition!).Where(k => k == Key(11) || k == Key(12)));
+            Assert.Equal([Key(12)], Keys(many[b1].Ignition!).Where(k => k == Key(11) || k == Key(12)));
+            Assert.DoesNotContain(Key(11), Keys(many[none].Ignition!));
+        }
+        finally
+        {
+            Assert.True((await Service.UnassignAsync(ConfigScope.Fleet, null, null, TestActors.Operator)).Succeeded);   // the fixture's other tests render without a fleet layer
+        }
+
+        static bool Has(JsonObject config, string path) =>
+            config["storage"]?["files"]?.AsArray().Any(f => f!["path"]!.GetValue<string>() == path) == true;
+
+        static IEnumerable<string> Keys(JsonObject config) =>
+            config["passwd"]?["users"]?[0]?["sshAuthorizedKeys"]?.AsArray().Select(k => k!.GetValue<string>()) ?? [];
+    }
+
+    [Fact]
     public async Task Get_AcceptHeader_ConvertedOr406WithTheReason()
     {
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);

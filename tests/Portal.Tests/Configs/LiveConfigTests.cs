@@ -46,4 +46,40 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.Equal(desired.Version, stored.Version);
         Assert.Equal([ConfigEntryOutcome.Applied, ConfigEntryOutcome.NeedsReinstall], ConfigReports.Entries(stored).Select(e => e.Outcome));
     }
+
+    [Fact]
+    public async Task RetainedConfig_OwnWildcardSubscriptionGetsItFlaggedRetained_DecommissionForgetsIt()
+    {
+        var (deviceId, client) = await ApprovedDevice.ConnectAsync(Portal, "retained-config");
+        await using var _ = client;
+        var device = Guid.ParseExact(deviceId, "N");
+        var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/retained", "kept"));
+        Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
+        await client.SubscribeAsync(Topics.Config(deviceId));
+        await ReceiveConfigAsync(client, deviceId, "/etc/retained");
+
+        // A later subscription to the device's own subtree matches the config topic: the broker's own
+        // retained store hands it over again, flagged retained as MQTT requires.
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, await client.SubscribeAsync(Topics.DevicePrefix(deviceId) + "#"));
+        var again = await ReceiveConfigAsync(client, deviceId, "/etc/retained");
+        Assert.True(again.Retain);
+
+        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>();
+        Assert.Equal(1, broker.RetainedFor(deviceId));
+        Assert.True((await Portal.Services.GetRequiredService<Fleet.Portal.Features.Enrollment.CredentialService>().DecommissionAsync(device, TestActors.Operator)).Succeeded);
+        Assert.Equal(0, broker.RetainedFor(deviceId));
+    }
+
+    private static async Task<MQTTnet.MqttApplicationMessage> ReceiveConfigAsync(TestMqttClient client, string deviceId, string path)
+    {
+        while (true)
+        {
+            var message = await client.ReceiveAsync(TimeSpan.FromSeconds(15));
+            if (message.Topic == Topics.Config(deviceId)
+                && JsonSerializer.Deserialize(message.Payload.FirstSpan, FleetJson.Default.DesiredConfig)?.Ignition?.Contains(path, StringComparison.Ordinal) == true)
+            {
+                return message;
+            }
+        }
+    }
 }
