@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Fleet.DeviceAgent;
 using Fleet.DeviceAgent.Runtime;
@@ -7,6 +8,7 @@ using Fleet.DeviceAgent.Simulation;
 using Fleet.DeviceAgent.State;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Enrollment;
+using Fleet.Portal.Features.Telemetry;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
@@ -63,6 +65,28 @@ internal static class TokenEnrolmentBenchmark
 
     private static async Task RoundAsync(PortalInstance portal, AgentOptions options, ILogger agentLogger, int devices, int ratePerSecond, int seed)
     {
+        // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
+        var stages = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
+        var batches = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == IngestMetrics.MeterName && instrument.Name == IngestMetrics.BatchStageName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            var stage = tags.Length > 0 ? tags[0].Value as string ?? "?" : "?";
+            stages.AddOrUpdate(stage, value, (_, sum) => sum + value);
+            if (stage == "apply")
+            {
+                Interlocked.Increment(ref batches);
+            }
+        });
+        listener.Start();
+
         var factory = new MqttClientFactory();
         var runtimes = SimulatedFleet.Create(devices, seed, TimeProvider.System)
             .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, factory.CreateMqttClient, TimeProvider.System, agentLogger))
@@ -116,6 +140,8 @@ internal static class TokenEnrolmentBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  latency start → Connected: p50 {P(0.50):0} ms, p90 {P(0.90):0} ms, p99 {P(0.99):0} ms, max {P(1):0} ms"));
         Console.WriteLine($"  CPU {cpu:0.0} s ({cpu / seconds / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores), failed connects {runtimes.Sum(r => r.ConnectFailures)}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ingest writer: {batches} batches, busy {stages.Values.Sum() / 1000 / seconds:P0} of the time (apply {stages.GetValueOrDefault("apply") / 1000:0.00} s, commit {stages.GetValueOrDefault("commit") / 1000:0.00} s, finish {stages.GetValueOrDefault("finish") / 1000:0.00} s)"));
         await stop.CancelAsync();
         await Task.WhenAll(running);
     }

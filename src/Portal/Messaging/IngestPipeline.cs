@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Telemetry;
@@ -16,6 +17,7 @@ internal sealed class IngestPipeline(
     IServiceScopeFactory scopes,
     IDevicePublisher publisher,
     DeviceNotifier notifier,
+    IngestMetrics metrics,
     IOptions<MqttOptions> options,
     ILogger<IngestPipeline> logger) : BackgroundService
 {
@@ -49,8 +51,11 @@ internal sealed class IngestPipeline(
     {
         try
         {
-            var result = await ApplyAsync(batch, cancellationToken);
+            var started = Stopwatch.GetTimestamp();
+            var (result, committing) = await ApplyAsync(batch, cancellationToken);
+            var finishing = Stopwatch.GetTimestamp();
             await FinishAsync(batch, result, cancellationToken);
+            metrics.Batch(batch.Count, Stopwatch.GetElapsedTime(started, committing), Stopwatch.GetElapsedTime(committing, finishing), Stopwatch.GetElapsedTime(finishing));
         }
         catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)
         {
@@ -67,7 +72,8 @@ internal sealed class IngestPipeline(
         }
     }
 
-    private async Task<DeviceMessageProcessor> ApplyAsync(IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
+    /// <returns>The processed batch, and when its commit began (<see cref="Stopwatch.GetTimestamp"/>).</returns>
+    private async Task<(DeviceMessageProcessor, long)> ApplyAsync(IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var processor = ActivatorUtilities.CreateInstance<DeviceMessageProcessor>(scope.ServiceProvider, (ILogger)logger);
@@ -84,6 +90,7 @@ internal sealed class IngestPipeline(
 
         // Health samples are written with hand-rolled multi-row SQL (EF inserts row by row); one
         // transaction keeps them and the tracked changes committed, or retried, together.
+        var committing = Stopwatch.GetTimestamp();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ChangeTracker.DetectChanges();
         await db.SaveChangesAsync(cancellationToken);
@@ -91,7 +98,7 @@ internal sealed class IngestPipeline(
         await health.FlushAsync(db, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         health.Committed();
-        return processor;
+        return (processor, committing);
     }
 
     private async Task FinishAsync(IReadOnlyList<InboundMessage> batch, DeviceMessageProcessor result, CancellationToken cancellationToken)

@@ -19,6 +19,7 @@ internal static class MessagingServiceCollectionExtensions
         builder.Services.AddHostedService<IngestPipeline>();
         builder.Services.AddHostedService<PresenceMonitor>();
         builder.Services.AddScoped<EnrollmentDecider>();
+        builder.Services.AddScoped<EnrollmentBatch>();
         return builder;
     }
 }

@@ -10,7 +10,7 @@ namespace Fleet.Portal.Features.Attestation;
 /// machine-id and EK hash a device presents, and flags — never merges — a MAC that another device
 /// holds with a different EK or machine-id.
 /// </summary>
-internal sealed class IdentityLedger(FleetDbContext db, ILogger<IdentityLedger> logger)
+internal sealed class IdentityLedger(FleetDbContext db, Devices.EnrollmentBatch batch, ILogger<IdentityLedger> logger)
 {
     /// <summary>Prefix of <see cref="Device.Conflict"/> for conflicts this ledger raised (and may clear on resolution).</summary>
     public const string ConflictPrefix = "identity conflict";
@@ -65,13 +65,17 @@ internal sealed class IdentityLedger(FleetDbContext db, ILogger<IdentityLedger> 
 
     private async Task FlagAsync(Device device, List<string> macs, string machineId, string? ekHash, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Other devices holding one of these MACs: committed rows, and devices added earlier in this batch.
-        var stored = await db.DeviceMacs
-            .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
-            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => new Holder(m.Mac, d.Id, d.Hostname, d.MachineId, d.EkHash))
-            .ToListAsync(cancellationToken);
-        var local = db.Devices.Local.Where(d => d.Id != device.Id)
-            .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new Holder(m.Mac, d.Id, d.Hostname, d.MachineId, d.EkHash)));
+        // Other devices holding one of these MACs: committed rows (from the batch preload when it covers them), and
+        // devices added or changed earlier in this batch.
+        var stored = batch.StoredOwners(macs)?.Where(o => o.Id != device.Id).Select(o => new Holder(o.Mac, o.Id, o.Hostname, o.MachineId, o.EkHash)).ToList()
+            ?? await db.DeviceMacs
+                .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
+                .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => new Holder(m.Mac, d.Id, d.Hostname, d.MachineId, d.EkHash))
+                .ToListAsync(cancellationToken);
+        var tracked = batch.TrackedWithMacs(macs)
+            ?? db.Devices.Local.SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => (m.Mac, Device: d)));
+        var local = tracked.Where(x => x.Device.Id != device.Id)
+            .Select(x => new Holder(x.Mac, x.Device.Id, x.Device.Hostname, x.Device.MachineId, x.Device.EkHash));
         var holders = stored.Concat(local).DistinctBy(h => (h.Mac, h.DeviceId)).ToList();
         if (holders.Count == 0)
         {

@@ -23,7 +23,7 @@ internal sealed record TpmStep(EnrollmentResponse? Answer, CheckedEvidence? Prov
 /// secret back. Challenges are single use, expire, and are bound to the enrolment id, the EK and the AK;
 /// nothing about a device is recorded until it has proven its EK.
 /// </summary>
-internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, IOptions<AttestationOptions> options, ILogger<TpmAttestation> logger)
+internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, Devices.EnrollmentBatch batch, IOptions<AttestationOptions> options, ILogger<TpmAttestation> logger)
 {
     private const int RefusedRetrySeconds = 300;
 
@@ -40,8 +40,9 @@ internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, IOptions
             }
 
             // A device that enrolled with a TPM is that TPM: without a proof it is not that device.
-            var attested = db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId && d.EkHash != null)
-                ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId && d.EkHash != null, cancellationToken);
+            var attested = batch.TryFindByEnrollmentId(enrollmentId, out var known) ? (known?.EkHash is null ? null : known)
+                : db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId && d.EkHash != null)
+                    ?? await db.Devices.AsNoTracking().FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId && d.EkHash != null, cancellationToken);
             return attested is null
                 ? TpmStep.NoTpm
                 : Refuse(enrollmentId, address, $"tpm: device {attested.Id:N} enrolled with a TPM (EK {Short(attested.EkHash)}); every request must carry tpm and answer a challenge");

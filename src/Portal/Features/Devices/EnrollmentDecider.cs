@@ -16,20 +16,15 @@ namespace Fleet.Portal.Features.Devices;
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, EnrollmentPolicy policy, IOptions<DeviceOptions> options, ILogger<EnrollmentDecider> logger, Attestation.EnrollmentIdentity identity)
+internal sealed class EnrollmentDecider(
+    FleetDbContext db,
+    AuditLog audit,
+    EnrollmentPolicy policy,
+    IOptions<DeviceOptions> options,
+    ILogger<EnrollmentDecider> logger,
+    Attestation.EnrollmentIdentity identity,
+    EnrollmentBatch index)
 {
-    private HashSet<string>? _preloadedIds;
-    private HashSet<string>? _preloadedMachineIds;
-    private HashSet<string>? _preloadedMacs;
-    private List<MacOwner>? _macOwners;
-    private List<KnownDevice>? _machines;
-
-    // Tracked devices by enrolment id, machine-id and MAC, kept while a preloaded batch is processed:
-    // scanning DbSet.Local (every tracked entry) several times per request made big batches quadratic.
-    private Dictionary<string, Device>? _localByEnrollment;
-    private Dictionary<string, List<Device>>? _localByMachine;
-    private Dictionary<string, List<Device>>? _localByMac;
-
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
         var enrollmentId = message.Id;
@@ -224,102 +219,20 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
 
     /// <summary>
     /// Loads, in three queries for the whole batch, what the per-request checks would otherwise query one
-    /// request at a time: the devices of these enrolment ids, the devices holding these MACs and those with
-    /// these machine-ids. Enrolment at hundreds a second spent most of its batch time in those queries.
+    /// request at a time (see <see cref="EnrollmentBatch"/>). Enrolment at hundreds a second spent most of its
+    /// batch time in those queries.
     /// </summary>
-    public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
-    {
-        var requests = batch.Where(m => m.Kind == InboundKind.EnrollmentRequest).ToList();
-        if (requests.Count < 2)
-        {
-            return;
-        }
+    public Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken) => index.PreloadAsync(batch, cancellationToken);
 
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        var machineIds = new HashSet<string>(StringComparer.Ordinal);
-        var macs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var message in requests)
-        {
-            ids.Add(message.Id);
-            try
-            {
-                var request = JsonSerializer.Deserialize(message.Payload.Span, FleetJson.Default.EnrollmentRequest);
-                if (request?.MachineId is { } machineId)
-                {
-                    machineIds.Add(machineId);
-                }
-
-                foreach (var nic in request?.Interfaces ?? [])
-                {
-                    if (nic is not null && MacAddress.TryNormalize(nic.Mac, out var mac))
-                    {
-                        macs.Add(mac);
-                    }
-                }
-            }
-            catch (JsonException)
-            {
-                // Refused with its location when the message itself is handled.
-            }
-        }
-
-        var idList = ids.ToList();
-        var machineList = machineIds.ToList();
-        var macList = macs.ToList();
-        await db.Devices.Include(d => d.Macs).Where(d => idList.Contains(d.EnrollmentId)).LoadAsync(cancellationToken);
-        _macOwners = await db.DeviceMacs
-            .Where(m => macList.Contains(m.Mac))
-            .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId))
-            .ToListAsync(cancellationToken);
-        _machines = await db.Devices.AsNoTracking()
-            .Where(d => machineList.Contains(d.MachineId))
-            .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
-            .ToListAsync(cancellationToken);
-        (_preloadedIds, _preloadedMachineIds, _preloadedMacs) = (ids, machineIds, macs);
-        (_localByEnrollment, _localByMachine, _localByMac) = (new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
-        foreach (var device in db.Devices.Local)
-        {
-            Track(device);
-        }
-    }
-
-    private void Track(Device device)
-    {
-        if (_localByEnrollment is null || _localByMachine is null || _localByMac is null)
-        {
-            return;
-        }
-
-        _localByEnrollment[device.EnrollmentId] = device;
-        AddTo(_localByMachine, device.MachineId, device);
-        foreach (var mac in device.Macs)
-        {
-            AddTo(_localByMac, mac.Mac, device);
-        }
-
-        static void AddTo(Dictionary<string, List<Device>> index, string key, Device device)
-        {
-            if (!index.TryGetValue(key, out var list))
-            {
-                index[key] = list = [];
-            }
-
-            if (!list.Contains(device))
-            {
-                list.Add(device);
-            }
-        }
-    }
+    private void Track(Device device) => index.Track(device);
 
     private IEnumerable<Device> LocalWithMachineId(string machineId) =>
-        _localByMachine is null ? db.Devices.Local.Where(d => d.MachineId == machineId)
-        : _localByMachine.TryGetValue(machineId, out var list) ? list : [];
+        index.TrackedWithMachineId(machineId) ?? db.Devices.Local.Where(d => d.MachineId == machineId);
 
     private async Task<Device?> FindAsync(string enrollmentId, CancellationToken cancellationToken) =>
-        (_localByEnrollment is null ? db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId) : _localByEnrollment.GetValueOrDefault(enrollmentId))
-        ?? (_preloadedIds?.Contains(enrollmentId) == true
-            ? null
-            : await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken));
+        index.TryFindByEnrollmentId(enrollmentId, out var known) ? known
+        : db.Devices.Local.FirstOrDefault(d => d.EnrollmentId == enrollmentId)
+            ?? await db.Devices.Include(d => d.Macs).FirstOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
 
     private async Task<KnownDevice?> RejectedMachineAsync(string machineId, CancellationToken cancellationToken)
     {
@@ -328,8 +241,8 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
             return new KnownDevice(local.Id, local.Hostname, local.MachineId, local.State, local.DecidedBy, local.DecidedAt);
         }
 
-        return _preloadedMachineIds?.Contains(machineId) == true
-            ? _machines!.FirstOrDefault(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
+        return index.StoredWithMachineId(machineId) is { } stored
+            ? stored.FirstOrDefault(d => d.State == EnrollmentState.Rejected)
             : await db.Devices.AsNoTracking().Where(d => d.MachineId == machineId && d.State == EnrollmentState.Rejected)
                 .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
                 .FirstOrDefaultAsync(cancellationToken);
@@ -338,25 +251,22 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
     private async Task FlagConflictsAsync(Device device, CancellationToken cancellationToken)
     {
         var macs = device.Macs.Select(m => m.Mac).ToList();
-        var others = _preloadedMacs is { } preloaded && macs.All(preloaded.Contains)
-            ? _macOwners!.Where(o => o.Id != device.Id && macs.Contains(o.Mac)).ToList()
-            : await db.DeviceMacs
+        var others = index.StoredOwners(macs)?.Where(o => o.Id != device.Id && o.State != EnrollmentState.Decommissioned).ToList()
+            ?? await db.DeviceMacs
                 .Where(m => macs.Contains(m.Mac) && m.DeviceId != device.Id)
-                .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId))
+                .Join(db.Devices.Where(d => d.State != EnrollmentState.Decommissioned), m => m.DeviceId, d => d.Id, (m, d) => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId, d.EkHash, d.State, d.EnrollmentId, d.AgentVersion))
                 .ToListAsync(cancellationToken);
-        var local = _localByMac is null
-            ? db.Devices.Local.Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
-                .SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => new MacOwner(m.Mac, d.Id, d.Hostname, d.MachineId)))
-            : macs.SelectMany(mac => (_localByMac.TryGetValue(mac, out var holders) ? holders : [])
-                .Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
-                .Select(d => new MacOwner(mac, d.Id, d.Hostname, d.MachineId)));
+        var tracked = index.TrackedWithMacs(macs)
+            ?? db.Devices.Local.SelectMany(d => d.Macs.Where(m => macs.Contains(m.Mac)).Select(m => (m.Mac, Device: d)));
+        var local = tracked.Where(x => x.Device.Id != device.Id && x.Device.State != EnrollmentState.Decommissioned)
+            .Select(x => new MacOwner(x.Mac, x.Device.Id, x.Device.Hostname, x.Device.MachineId, x.Device.EkHash, x.Device.State, x.Device.EnrollmentId, x.Device.AgentVersion));
         var clash = others.Concat(local).FirstOrDefault();
         if (clash is null)
         {
             var twin = LocalWithMachineId(device.MachineId).Where(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
                     .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt)).FirstOrDefault()
-                ?? (_preloadedMachineIds?.Contains(device.MachineId) == true
-                    ? _machines!.FirstOrDefault(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
+                ?? (index.StoredWithMachineId(device.MachineId) is { } stored
+                    ? stored.FirstOrDefault(d => d.Id != device.Id && d.State != EnrollmentState.Decommissioned)
                     : await db.Devices.AsNoTracking()
                         .Where(d => d.Id != device.Id && d.MachineId == device.MachineId && d.State != EnrollmentState.Decommissioned)
                         .Select(d => new KnownDevice(d.Id, d.Hostname, d.MachineId, d.State, d.DecidedBy, d.DecidedAt))
@@ -384,23 +294,29 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
     {
         var macs = request.Interfaces.Select(n => MacAddress.TryNormalize(n.Mac, out var mac) ? mac : null).OfType<string>().ToList();
         var prefix = Configs.IgnitionEndpoints.PendingEnrollmentPrefix;
-        var local = db.Devices.Local.FirstOrDefault(d => d.EnrollmentId.StartsWith(prefix, StringComparison.Ordinal) && d.AgentVersion.Length == 0 && d.Macs.Any(m => macs.Contains(m.Mac)));
+        bool Placeholder(string enrollmentId, string agentVersion) => enrollmentId.StartsWith(prefix, StringComparison.Ordinal) && agentVersion.Length == 0;
+        var local = (index.TrackedWithMacs(macs)?.Select(x => x.Device) ?? db.Devices.Local.Where(d => d.Macs.Any(m => macs.Contains(m.Mac))))
+            .FirstOrDefault(d => Placeholder(d.EnrollmentId, d.AgentVersion));
         if (local is not null || macs.Count == 0)
         {
             return local;
         }
 
-        if (_preloadedMacs is { } preloaded && macs.All(preloaded.Contains) && !_macOwners!.Any(o => macs.Contains(o.Mac)))
+        var id = index.StoredOwners(macs) is { } owners
+            ? owners.Where(o => Placeholder(o.EnrollmentId, o.AgentVersion)).Select(o => o.Id).FirstOrDefault()   // the batch preload saw every stored holder
+            : await db.DeviceMacs.Where(m => macs.Contains(m.Mac))
+                .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => d)
+                .Where(d => d.EnrollmentId.StartsWith(prefix) && d.AgentVersion == string.Empty)
+                .Select(d => d.Id)
+                .FirstOrDefaultAsync(cancellationToken);
+        if (id == Guid.Empty)
         {
-            return null;   // the batch preload saw every stored holder of these MACs: there are none
+            return null;
         }
 
-        var id = await db.DeviceMacs.Where(m => macs.Contains(m.Mac))
-            .Join(db.Devices, m => m.DeviceId, d => d.Id, (m, d) => d)
-            .Where(d => d.EnrollmentId.StartsWith(prefix) && d.AgentVersion == string.Empty)
-            .Select(d => d.Id)
-            .FirstOrDefaultAsync(cancellationToken);
-        return id == Guid.Empty ? null : await db.Devices.Include(d => d.Macs).FirstAsync(d => d.Id == id, cancellationToken);
+        // Tracked and already adopted by an earlier request of this batch: no longer a placeholder.
+        var device = await db.Devices.Include(d => d.Macs).FirstAsync(d => d.Id == id, cancellationToken);
+        return Placeholder(device.EnrollmentId, device.AgentVersion) ? device : null;
     }
 
     /// <summary>
@@ -489,12 +405,6 @@ internal sealed class EnrollmentDecider(FleetDbContext db, AuditLog audit, Enrol
 
     private static EnrollmentResponse Invalid(string reason) => new(EnrollmentDecision.Invalid, null, null, reason, 300);
 }
-
-/// <summary>A device that holds a MAC, as the conflict check needs it.</summary>
-internal sealed record MacOwner(string Mac, Guid Id, string Hostname, string MachineId);
-
-/// <summary>A device as the machine-id checks need it.</summary>
-internal sealed record KnownDevice(Guid Id, string Hostname, string MachineId, EnrollmentState State, string? DecidedBy, DateTimeOffset? DecidedAt);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 internal sealed partial class OsReleaseJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -4,7 +4,9 @@ namespace Fleet.Portal.Features.Telemetry;
 
 /// <summary>
 /// Meter <c>Fleet.Ingest</c>: what happened to health reports that were not stored as sent, by reason,
-/// so an operator can tell a misbehaving device from a misconfigured fleet without reading logs.
+/// so an operator can tell a misbehaving device from a misconfigured fleet without reading logs; and how
+/// busy the single ingest writer is (batch sizes and stage times), the first thing to look at when
+/// devices wait for acknowledgements.
 /// </summary>
 public sealed class IngestMetrics
 {
@@ -14,6 +16,8 @@ public sealed class IngestMetrics
     private readonly Counter<long> _valuesDropped;
     private readonly Counter<long> _stored;
     private readonly Histogram<double> _commitLatency;
+    private readonly Histogram<double> _batchStage;
+    private readonly Histogram<long> _batchSize;
 
     public IngestMetrics(IMeterFactory meters)
     {
@@ -23,6 +27,19 @@ public sealed class IngestMetrics
         _valuesDropped = meter.CreateCounter<long>("fleet.ingest.health.values_adjusted", "{value}", "Values dropped or clamped in stored reports, by field and reason");
         _stored = meter.CreateCounter<long>("fleet.ingest.health.stored", "{report}", "Health reports handed to the database");
         _commitLatency = meter.CreateHistogram<double>("fleet.ingest.health.commit_latency", "ms", "From the broker receiving a health report to its batch committing");
+        _batchStage = meter.CreateHistogram<double>(BatchStageName, "ms", "Time the single ingest writer spent on one batch, by stage: apply (preload and handle), commit (save and commit), finish (acknowledge, reply, notify)");
+        _batchSize = meter.CreateHistogram<long>("fleet.ingest.batch.size", "{message}", "Messages per ingest batch");
+    }
+
+    public const string BatchStageName = "fleet.ingest.batch.duration";
+
+    /// <summary>One batch's stages; their sum over time is how busy the single writer is.</summary>
+    public void Batch(int size, TimeSpan apply, TimeSpan commit, TimeSpan finish)
+    {
+        _batchSize.Record(size);
+        _batchStage.Record(apply.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "apply"));
+        _batchStage.Record(commit.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "commit"));
+        _batchStage.Record(finish.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "finish"));
     }
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
