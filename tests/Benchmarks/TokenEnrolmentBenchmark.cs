@@ -19,8 +19,8 @@ namespace Fleet.Benchmarks;
 /// End-to-end enrolment under the token policy: each simulated device (the agent's own DeviceRuntime)
 /// connects as bootstrap, sends its request with the token, is approved inside the ingest batch, receives
 /// its credential, reconnects with it and publishes Online. Latency per device: start → Connected.
-/// An optional warm-up round (other identities, same portal) runs first so the measured round sees a
-/// portal whose code is already compiled, as a long-running server's is.
+/// Optional warm-up rounds (other identities, same portal) run first so the measured round sees a portal whose
+/// code is already compiled and optimised, as a long-running server's is.
 /// </summary>
 internal static class TokenEnrolmentBenchmark
 {
@@ -53,17 +53,33 @@ internal static class TokenEnrolmentBenchmark
         };
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_AGENT_LOG") is null ? LogLevel.None : LogLevel.Information));
         var agentLogger = loggers.CreateLogger("agent");
-        if (warmupDevices > 0)
+
+        // Warm-up rounds of other devices until the portal's code is compiled and optimised, as a long-running
+        // server's is (the runtime promotes hot methods only after a lull in new ones). Each round's devices go away
+        // afterwards (two descriptors each in this one process), and their goodbyes are processed before the next.
+        for (var (done, round) = (0, 0); done < warmupDevices; round++)
         {
-            Console.WriteLine($"Warm-up round: {warmupDevices} other devices at {ratePerSecond}/s (not measured)");
-            await RoundAsync(portal, options, agentLogger, warmupDevices, ratePerSecond, seed: 101);
+            var count = Math.Min(devices, warmupDevices - done);
+            Console.WriteLine($"Warm-up round {round + 1}: {count} other devices at {ratePerSecond}/s (not measured)");
+            using var stopRound = new CancellationTokenSource();
+            var warmup = new List<Task>();
+            await RoundAsync(portal, options, agentLogger, count, ratePerSecond, seed: 101 + round, warmup, stopRound.Token);
+            await stopRound.CancelAsync();
+            await Task.WhenAll(warmup);
+            await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
+            done += count;
         }
 
-        await RoundAsync(portal, options, agentLogger, devices, ratePerSecond, seed: 23);
+        using var stop = new CancellationTokenSource();
+        var running = new List<Task>();
+        await RoundAsync(portal, options, agentLogger, devices, ratePerSecond, seed: 23, running, stop.Token);
+        await stop.CancelAsync();
+        await Task.WhenAll(running);
         return 0;
     }
 
-    private static async Task RoundAsync(PortalInstance portal, AgentOptions options, ILogger agentLogger, int devices, int ratePerSecond, int seed)
+    /// <summary>Starts <paramref name="devices"/> agents and waits until all are connected; they stay connected (in <paramref name="running"/>) until <paramref name="stop"/>.</summary>
+    private static async Task RoundAsync(PortalInstance portal, AgentOptions options, ILogger agentLogger, int devices, int ratePerSecond, int seed, List<Task> running, CancellationToken stop)
     {
         // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
         var stages = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
@@ -92,18 +108,16 @@ internal static class TokenEnrolmentBenchmark
             .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, factory.CreateMqttClient, TimeProvider.System, agentLogger))
             .ToList();
         var latencies = new ConcurrentBag<double>();
-        using var stop = new CancellationTokenSource();
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var running = new List<Task>(devices);
         var connected = new CountdownEvent(devices);
         for (var i = 0; i < runtimes.Count; i++)
         {
             var due = TimeSpan.FromSeconds((double)i / ratePerSecond) - clock.Elapsed;
             if (due > TimeSpan.FromMilliseconds(2))
             {
-                await Task.Delay(due);
+                await Task.Delay(due, stop);
             }
 
             var runtime = runtimes[i];
@@ -117,11 +131,11 @@ internal static class TokenEnrolmentBenchmark
                     connected.Signal();
                 }
             };
-            running.Add(Task.Run(() => runtime.RunAsync(stop.Token)));
+            running.Add(Task.Run(() => runtime.RunAsync(stop), CancellationToken.None));
         }
 
         var startedIn = clock.Elapsed.TotalSeconds;
-        if (!connected.Wait(TimeSpan.FromMinutes(5)))
+        if (!connected.Wait(TimeSpan.FromMinutes(5), stop))
         {
             Console.WriteLine($"  only {devices - connected.CurrentCount} of {devices} connected within 5 minutes");
         }
@@ -133,7 +147,7 @@ internal static class TokenEnrolmentBenchmark
         double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
         await using (var db = await portal.CreateDbAsync())
         {
-            var approved = await db.Devices.CountAsync(d => d.State == EnrollmentState.Approved && d.ApprovedBy == "token:bench");
+            var approved = await db.Devices.CountAsync(d => d.State == EnrollmentState.Approved && d.ApprovedBy == "token:bench", stop);
             Console.WriteLine($"- {sorted.Length} enrolled and reconnected ({approved} approved by the token policy so far) in {seconds:0.00} s (ramp took {startedIn:0.00} s): {sorted.Length / seconds:0} /s");
         }
 
@@ -142,7 +156,5 @@ internal static class TokenEnrolmentBenchmark
         Console.WriteLine($"  CPU {cpu:0.0} s ({cpu / seconds / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores), failed connects {runtimes.Sum(r => r.ConnectFailures)}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ingest writer: {batches} batches, busy {stages.Values.Sum() / 1000 / seconds:P0} of the time (apply {stages.GetValueOrDefault("apply") / 1000:0.00} s, commit {stages.GetValueOrDefault("commit") / 1000:0.00} s, finish {stages.GetValueOrDefault("finish") / 1000:0.00} s)"));
-        await stop.CancelAsync();
-        await Task.WhenAll(running);
     }
 }

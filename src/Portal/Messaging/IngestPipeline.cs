@@ -93,6 +93,14 @@ internal sealed class IngestPipeline(
         var committing = Stopwatch.GetTimestamp();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ChangeTracker.DetectChanges();
+        Features.Updates.NodeUuidStamp.Stamp(db);
+
+        // New devices and their rows, and changed devices, through prepared statements (EF Core's SQLite provider
+        // prepares every row anew); SaveChanges writes the rest (tokens, conflicts, challenges, reports) after them.
+        var prepared = PreparedWrites.Take(db,
+            [typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(Features.Audit.AuditEntry), typeof(Features.Attestation.DeviceIdentifier), typeof(HeartbeatRecord)],
+            [typeof(Device)]);
+        await prepared.WriteAsync(db, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         var health = scope.ServiceProvider.GetRequiredService<HealthBatch>();
         await health.FlushAsync(db, cancellationToken);

@@ -23,7 +23,8 @@ internal sealed class NodeUuidStamp : SaveChangesInterceptor
         return ValueTask.FromResult(result);
     }
 
-    private static void Stamp(DbContext? context)
+    /// <summary>Stamps the tracked devices that need it; for callers that save without <c>SaveChanges</c> (the ingest writer's prepared writes).</summary>
+    internal static void Stamp(DbContext? context)
     {
         if (context is null)
         {
@@ -40,7 +41,7 @@ internal sealed class NodeUuidStamp : SaveChangesInterceptor
                 var uuid = NodeUuid.FromMachineId(entry.Entity.MachineId);
                 if (entry.Entity.ZincatiNodeUuid != uuid)
                 {
-                    entry.Entity.ZincatiNodeUuid = uuid;
+                    entry.Property(d => d.ZincatiNodeUuid).CurrentValue = uuid;   // marked modified even where changes are not detected again
                 }
             }
         }
