@@ -19,6 +19,7 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
     private readonly List<HealthSample> _samples = [];
     private readonly Dictionary<Guid, DeviceHealth> _latest = [];
     private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
+    private readonly Dictionary<int, int?> _intervals = [];
 
     public int Count => _samples.Count;
 
@@ -113,7 +114,12 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(device);
         var groupId = device.GroupId ?? Updates.DeviceGroup.DefaultId;
-        var own = await db.DeviceGroups.AsNoTracking().Where(g => g.Id == groupId).Select(g => g.HealthIntervalSeconds).FirstOrDefaultAsync(cancellationToken);
+        if (!_intervals.TryGetValue(groupId, out var own))
+        {
+            // Once per group and batch: every device coming online in a batch asks.
+            _intervals[groupId] = own = await db.DeviceGroups.AsNoTracking().Where(g => g.Id == groupId).Select(g => g.HealthIntervalSeconds).FirstOrDefaultAsync(cancellationToken);
+        }
+
         return own ?? options.Value.DefaultIntervalSeconds;
     }
 

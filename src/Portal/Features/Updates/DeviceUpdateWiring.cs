@@ -25,14 +25,29 @@ internal static class DevicePolicies
 /// <summary>The policy sent to a device when it comes online (from the ingest batch's scope, so it sees uncommitted changes).</summary>
 internal sealed class FleetUpdatePolicyProvider(FleetDbContext db, PortalPublicUrl urls, TimeProvider time) : IUpdatePolicyProvider
 {
+    // One provider per ingest batch (scoped): the groups, settings and streams it reads are read once per batch, not once
+    // per device coming online; nothing in a batch changes them (people do, in their own transactions).
+    private readonly Dictionary<int, DeviceGroup> _groups = [];
+    private readonly Dictionary<string, UpdateStream?> _streams = new(StringComparer.Ordinal);
+    private UpdateSettings? _settings;
+
     public async Task<UpdatePolicy> GetPolicyAsync(Guid deviceId, CancellationToken cancellationToken)
     {
         var device = await db.Devices.FindAsync([deviceId], cancellationToken)
             ?? throw new InvalidOperationException($"device {deviceId:N} vanished while coming online");
-        var group = await db.DeviceGroups.AsNoTracking().SingleAsync(g => g.Id == (device.GroupId ?? DeviceGroup.DefaultId), cancellationToken);
-        var settings = await db.UpdateSettings.AsNoTracking().SingleAsync(cancellationToken);
+        var groupId = device.GroupId ?? DeviceGroup.DefaultId;
+        if (!_groups.TryGetValue(groupId, out var group))
+        {
+            _groups[groupId] = group = await db.DeviceGroups.AsNoTracking().SingleAsync(g => g.Id == groupId, cancellationToken);
+        }
+
+        var settings = _settings ??= await db.UpdateSettings.AsNoTracking().SingleAsync(cancellationToken);
         var streamName = UpdatePlanner.AssignedStream(device, group, settings);
-        var stream = await db.UpdateStreams.AsNoTracking().SingleOrDefaultAsync(s => s.Name == streamName, cancellationToken);
+        if (!_streams.TryGetValue(streamName, out var stream))
+        {
+            _streams[streamName] = stream = await db.UpdateStreams.AsNoTracking().SingleOrDefaultAsync(s => s.Name == streamName, cancellationToken);
+        }
+
         return DevicePolicies.For(device, group, stream, settings, urls.Get(), time.GetUtcNow());
     }
 }
