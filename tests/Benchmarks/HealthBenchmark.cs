@@ -323,7 +323,7 @@ internal static class HealthBenchmark
         return rows.Select(r => $"{r.DeviceId:N} {r.Sequence}").ToHashSet();
     }
 
-    private static IEnumerable<string> Self()
+    internal static IEnumerable<string> Self()
     {
         // Under `dotnet Fleet.Benchmarks.dll` the process is dotnet itself; under the apphost it is the program.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")

@@ -39,6 +39,11 @@ if (args.Length > 0 && args[0] == "health")
     return await Fleet.Benchmarks.HealthBenchmark.RunAsync(args);
 }
 
+if (args.Length > 0 && args[0] == "enrol-load")
+{
+    return await Fleet.Benchmarks.TokenEnrolmentLoad.RunAsync(args);
+}
+
 if (args.Length > 0 && args[0] == "health-load")
 {
     return await Fleet.Benchmarks.HealthLoad.RunAsync(args);

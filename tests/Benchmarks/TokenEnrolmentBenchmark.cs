@@ -16,11 +16,12 @@ using MQTTnet;
 namespace Fleet.Benchmarks;
 
 /// <summary>
-/// End-to-end enrolment under the token policy: each simulated device (the agent's own DeviceRuntime)
-/// connects as bootstrap, sends its request with the token, is approved inside the ingest batch, receives
-/// its credential, reconnects with it and publishes Online. Latency per device: start → Connected.
-/// Optional warm-up rounds (other identities, same portal) run first so the measured round sees a portal whose
-/// code is already compiled and optimised, as a long-running server's is.
+/// End-to-end enrolment under the token policy: each simulated device (the agent's own DeviceRuntime) connects as
+/// bootstrap, sends its request with the token, is approved inside the ingest batch, receives its credential,
+/// reconnects with it and publishes Online. Latency per device: start → Connected. The devices run in a separate
+/// load process (<see cref="TokenEnrolmentLoad"/>), so the portal's process holds only the portal, as in production.
+/// Optional warm-up rounds (other identities, same portal) run first so the measured round sees a portal whose code
+/// is already compiled and optimised, as a long-running server's is.
 /// </summary>
 internal static class TokenEnrolmentBenchmark
 {
@@ -39,85 +40,156 @@ internal static class TokenEnrolmentBenchmark
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator);
         var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("bench"), TestActors.Operator)).Value!.Value;
-        Console.WriteLine($"Token-policy enrolment: {devices} devices started at {ratePerSecond}/s, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"Token-policy enrolment: {devices} devices started at {ratePerSecond}/s, {Environment.ProcessorCount} cores, devices in a separate load process");
 
+        // Warm-up rounds of other devices until the portal's code is compiled and optimised (the runtime promotes hot
+        // methods only after a lull in new ones). Each round's devices go away afterwards, and their goodbyes are
+        // processed before the next round.
+        for (var (done, round) = (0, 0); done < warmupDevices; round++)
+        {
+            var count = Math.Min(devices, warmupDevices - done);
+            Console.WriteLine($"Warm-up round {round + 1}: {count} other devices at {ratePerSecond}/s (not measured)");
+            await RoundAsync(portal, token, count, ratePerSecond, seed: 101 + round);
+            await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
+            done += count;
+        }
+
+        await RoundAsync(portal, token, devices, ratePerSecond, seed: 23);
+        return 0;
+    }
+
+    /// <summary>Starts a load process with <paramref name="devices"/> agents, waits until all are connected, reports, and ends it.</summary>
+    private static async Task RoundAsync(PortalInstance portal, string token, int devices, int ratePerSecond, int seed)
+    {
+        // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
+        var stages = new ConcurrentDictionary<string, ConcurrentBag<double>>(StringComparer.Ordinal);
+        var waits = new ConcurrentDictionary<string, ConcurrentBag<double>>(StringComparer.Ordinal);
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == IngestMetrics.MeterName && instrument.Name is IngestMetrics.BatchStageName or IngestMetrics.MessageLatencyName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            var tag = tags.Length > 0 ? tags[0].Value as string ?? "?" : "?";
+            (instrument.Name == IngestMetrics.MessageLatencyName ? waits : stages).GetOrAdd(tag, _ => []).Add(value);
+        });
+        listener.Start();
+
+        var latencyFile = Path.GetTempFileName();
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", portal.MqttPort.ToString(CultureInfo.InvariantCulture), "--token", token,
+            "--devices", devices.ToString(CultureInfo.InvariantCulture), "--rate", ratePerSecond.ToString(CultureInfo.InvariantCulture),
+            "--seed", seed.ToString(CultureInfo.InvariantCulture), "--latencies", latencyFile]))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var (pause0, gen0, gen1, gen2) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var clock = Stopwatch.StartNew();
+        using var load = Process.Start(start)!;
+        string? result = null;
+        while (await load.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("DONE ", StringComparison.Ordinal))
+            {
+                result = line;
+                break;
+            }
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        listener.Dispose();   // what follows (the devices leaving) is not part of the round
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        var (pause, collections, gen1s, gen2s) = (GC.GetTotalPauseDuration() - pause0, GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
+        load.StandardInput.Close();   // the load process disconnects its devices and exits
+        await load.WaitForExitAsync();
+        if (result is null)
+        {
+            Console.WriteLine("  the load process ended without a result");
+            return;
+        }
+
+        // DONE <connected> <load CPU seconds> <failed connects>
+        var fields = result.Split(' ');
+        var loadCpu = double.Parse(fields[2], CultureInfo.InvariantCulture);
+        var sorted = (await File.ReadAllLinesAsync(latencyFile)).Select(l => double.Parse(l, CultureInfo.InvariantCulture)).Order().ToArray();
+        File.Delete(latencyFile);
+        double P(double[] values, double q) => values.Length == 0 ? double.NaN : values[Math.Min(values.Length - 1, (int)Math.Ceiling(q * values.Length) - 1)];
+        await using (var db = await portal.CreateDbAsync())
+        {
+            var approved = await db.Devices.CountAsync(d => d.State == EnrollmentState.Approved && d.ApprovedBy == "token:bench");
+            Console.WriteLine($"- {sorted.Length} of {devices} enrolled and reconnected ({approved} approved by the token policy so far) in {seconds:0.00} s: {sorted.Length / seconds:0} /s");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  latency start → Connected: p50 {P(sorted, 0.50):0} ms, p90 {P(sorted, 0.90):0} ms, p99 {P(sorted, 0.99):0} ms, max {P(sorted, 1):0} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  CPU: portal {cpu:0.0} s ({cpu / seconds / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores, {cpu * 1000 / Math.Max(1, sorted.Length):0.00} ms a device), load process {loadCpu:0.0} s; failed connects {fields[3]}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  portal GC: paused {pause.TotalMilliseconds:0} ms in {collections} collections ({gen1s} gen1, {gen2s} gen2)"));
+        var busy = stages.Values.Sum(v => v.Sum()) / 1000;
+        var perStage = string.Join(", ", stages.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s =>
+        {
+            var v = s.Value.Order().ToArray();
+            return string.Create(CultureInfo.InvariantCulture, $"{s.Key} {P(v, 0.5):0.0}/{P(v, 0.99):0.0} ms");
+        }));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ingest writer: {stages.GetValueOrDefault("apply")?.Count ?? 0} batches, busy {busy / seconds:P0} of the time; per batch p50/p99: {perStage}"));
+        foreach (var (kind, values) in waits.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            var wait = values.Order().ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {kind}: {wait.Length} received → committed p50 {P(wait, 0.5):0} ms, p99 {P(wait, 0.99):0} ms"));
+        }
+    }
+}
+
+/// <summary>
+/// The enrolling devices, in their own process: starts <c>--devices</c> agents at <c>--rate</c> per second, writes each
+/// one's start → Connected latency to <c>--latencies</c>, prints <c>DONE connected cpu-seconds failed-connects</c>, and
+/// keeps them connected until its standard input closes.
+/// </summary>
+internal static class TokenEnrolmentLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string Value(string name) => args[Array.IndexOf(args, name) + 1];
+        int Number(string name) => int.Parse(Value(name), CultureInfo.InvariantCulture);
+        var (devices, rate) = (Number("--devices"), Number("--rate"));
         var options = new AgentOptions
         {
             BrokerHost = "127.0.0.1",
-            BrokerPort = portal.MqttPort,
+            BrokerPort = Number("--port"),
             KeepAliveSeconds = 60,
             TimeoutSeconds = 30,
-            EnrollmentToken = token,
+            EnrollmentToken = Value("--token"),
             ClaimBanner = false,
             HeartbeatIntervalOverrideSeconds = 300,
         };
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_AGENT_LOG") is null ? LogLevel.None : LogLevel.Information));
         var agentLogger = loggers.CreateLogger("agent");
-
-        // Warm-up rounds of other devices until the portal's code is compiled and optimised, as a long-running
-        // server's is (the runtime promotes hot methods only after a lull in new ones). Each round's devices go away
-        // afterwards (two descriptors each in this one process), and their goodbyes are processed before the next.
-        for (var (done, round) = (0, 0); done < warmupDevices; round++)
-        {
-            var count = Math.Min(devices, warmupDevices - done);
-            Console.WriteLine($"Warm-up round {round + 1}: {count} other devices at {ratePerSecond}/s (not measured)");
-            using var stopRound = new CancellationTokenSource();
-            var warmup = new List<Task>();
-            await RoundAsync(portal, options, agentLogger, count, ratePerSecond, seed: 101 + round, warmup, stopRound.Token);
-            await stopRound.CancelAsync();
-            await Task.WhenAll(warmup);
-            await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
-            done += count;
-        }
-
-        using var stop = new CancellationTokenSource();
-        var running = new List<Task>();
-        await RoundAsync(portal, options, agentLogger, devices, ratePerSecond, seed: 23, running, stop.Token);
-        await stop.CancelAsync();
-        await Task.WhenAll(running);
-        return 0;
-    }
-
-    /// <summary>Starts <paramref name="devices"/> agents and waits until all are connected; they stay connected (in <paramref name="running"/>) until <paramref name="stop"/>.</summary>
-    private static async Task RoundAsync(PortalInstance portal, AgentOptions options, ILogger agentLogger, int devices, int ratePerSecond, int seed, List<Task> running, CancellationToken stop)
-    {
-        // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
-        var stages = new ConcurrentDictionary<string, double>(StringComparer.Ordinal);
-        var batches = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == IngestMetrics.MeterName && instrument.Name == IngestMetrics.BatchStageName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-        {
-            var stage = tags.Length > 0 ? tags[0].Value as string ?? "?" : "?";
-            stages.AddOrUpdate(stage, value, (_, sum) => sum + value);
-            if (stage == "apply")
-            {
-                Interlocked.Increment(ref batches);
-            }
-        });
-        listener.Start();
-
         var factory = new MqttClientFactory();
-        var runtimes = SimulatedFleet.Create(devices, seed, TimeProvider.System)
+        var runtimes = SimulatedFleet.Create(devices, Number("--seed"), TimeProvider.System)
             .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, factory.CreateMqttClient, TimeProvider.System, agentLogger))
             .ToList();
         var latencies = new ConcurrentBag<double>();
-        var process = Process.GetCurrentProcess();
-        var cpu0 = process.TotalProcessorTime;
+        using var stop = new CancellationTokenSource();
+        var running = new List<Task>(devices);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var connected = new CountdownEvent(devices);
+        using var connected = new CountdownEvent(devices);
         for (var i = 0; i < runtimes.Count; i++)
         {
-            var due = TimeSpan.FromSeconds((double)i / ratePerSecond) - clock.Elapsed;
+            var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
             if (due > TimeSpan.FromMilliseconds(2))
             {
-                await Task.Delay(due, stop);
+                await Task.Delay(due);
             }
 
             var runtime = runtimes[i];
@@ -131,30 +203,16 @@ internal static class TokenEnrolmentBenchmark
                     connected.Signal();
                 }
             };
-            running.Add(Task.Run(() => runtime.RunAsync(stop), CancellationToken.None));
+            running.Add(Task.Run(() => runtime.RunAsync(stop.Token), CancellationToken.None));
         }
 
-        var startedIn = clock.Elapsed.TotalSeconds;
-        if (!connected.Wait(TimeSpan.FromMinutes(5), stop))
-        {
-            Console.WriteLine($"  only {devices - connected.CurrentCount} of {devices} connected within 5 minutes");
-        }
-
-        var seconds = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
-        var sorted = latencies.OrderBy(l => l).ToArray();
-        double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-        await using (var db = await portal.CreateDbAsync())
-        {
-            var approved = await db.Devices.CountAsync(d => d.State == EnrollmentState.Approved && d.ApprovedBy == "token:bench", stop);
-            Console.WriteLine($"- {sorted.Length} enrolled and reconnected ({approved} approved by the token policy so far) in {seconds:0.00} s (ramp took {startedIn:0.00} s): {sorted.Length / seconds:0} /s");
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  latency start → Connected: p50 {P(0.50):0} ms, p90 {P(0.90):0} ms, p99 {P(0.99):0} ms, max {P(1):0} ms"));
-        Console.WriteLine($"  CPU {cpu:0.0} s ({cpu / seconds / Environment.ProcessorCount:P0} of {Environment.ProcessorCount} cores), failed connects {runtimes.Sum(r => r.ConnectFailures)}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  ingest writer: {batches} batches, busy {stages.Values.Sum() / 1000 / seconds:P0} of the time (apply {stages.GetValueOrDefault("apply") / 1000:0.00} s, commit {stages.GetValueOrDefault("commit") / 1000:0.00} s, finish {stages.GetValueOrDefault("finish") / 1000:0.00} s)"));
+        connected.Wait(TimeSpan.FromMinutes(5));
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        await File.WriteAllLinesAsync(Value("--latencies"), latencies.Select(l => l.ToString("0.###", CultureInfo.InvariantCulture)));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DONE {latencies.Count} {cpu:0.00} {runtimes.Sum(r => r.ConnectFailures)}"));
+        await Console.In.ReadToEndAsync();   // until the benchmark closes our input
+        await stop.CancelAsync();
+        await Task.WhenAll(running);
+        return 0;
     }
 }

@@ -35,6 +35,10 @@ internal sealed partial class EmbeddedBroker(
     // filter, O(approved devices) per subscribe. Each Fleet topic has one audience, so a subscribe looks at its
     // own client's few messages only.
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MqttApplicationMessage>> _retained = new(StringComparer.Ordinal);
+
+    // Each client's granted topic filters, so that a message handed straight to a session still goes only to a client
+    // that subscribed to its topic, as MQTT requires (a refused "#" must not receive its own device's config).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _subscriptions = new(StringComparer.Ordinal);
     private MqttServer? _server;
 
     public bool IsRunning => _server?.IsStarted == true;
@@ -52,7 +56,21 @@ internal sealed partial class EmbeddedBroker(
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
-        _server.ClientSubscribedTopicAsync += DeliverRetainedAsync;
+        _server.ClientSubscribedTopicAsync += OnSubscribedAsync;
+        _server.ClientUnsubscribedTopicAsync += e =>
+        {
+            if (_subscriptions.TryGetValue(e.ClientId, out var filters))
+            {
+                filters.TryRemove(e.TopicFilter, out _);
+            }
+
+            return Task.CompletedTask;
+        };
+        _server.SessionDeletedAsync += e =>
+        {
+            _subscriptions.TryRemove(e.Id, out _);
+            return Task.CompletedTask;
+        };
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         await _server.StartAsync();
@@ -124,6 +142,11 @@ internal sealed partial class EmbeddedBroker(
             }
         }
 
+        if (!Subscribed(addressee.Id, topic))
+        {
+            return;   // not subscribed (yet): a retained message is delivered when it subscribes
+        }
+
         var live = retain ? Message(retainFlag: false) : message;   // a live delivery is not flagged retained
         await EnqueueAsync(addressee.Id, live);
     }
@@ -152,9 +175,14 @@ internal sealed partial class EmbeddedBroker(
         }
     }
 
-    /// <summary>A new subscription gets the retained messages of its client that match it, flagged retained.</summary>
-    private async Task DeliverRetainedAsync(ClientSubscribedTopicEventArgs e)
+    private bool Subscribed(string clientId, string topic) =>
+        _subscriptions.TryGetValue(clientId, out var filters)
+        && filters.Keys.Any(filter => MqttTopicFilterComparer.Compare(topic, filter) == MqttTopicFilterCompareResult.IsMatch);
+
+    /// <summary>A new subscription is remembered, and gets the retained messages of its client that match it, flagged retained.</summary>
+    private async Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e)
     {
+        _subscriptions.GetOrAdd(e.ClientId, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[e.TopicFilter.Topic] = 0;
         if (e.TopicFilter.RetainHandling == MqttRetainHandling.DoNotSendOnSubscribe
             || _server is not { IsStarted: true }
             || !_retained.TryGetValue(e.ClientId, out var topics))
@@ -211,6 +239,10 @@ internal sealed partial class EmbeddedBroker(
         {
             e.SessionItems[ClientIdentity.SessionKey] = identity;
             e.ReasonCode = MqttConnectReasonCode.Success;
+            if (e.CleanSession != false)
+            {
+                _subscriptions.TryRemove(e.ClientId, out _);   // a clean start subscribes afresh
+            }
         }
     }
 

@@ -18,16 +18,28 @@ internal sealed class IngestPipeline(
     IDevicePublisher publisher,
     DeviceNotifier notifier,
     IngestMetrics metrics,
+    TimeProvider time,
     IOptions<MqttOptions> options,
     ILogger<IngestPipeline> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<InboundMessage>(options.Value.IngestBatchSize);
+        var window = TimeSpan.FromMilliseconds(options.Value.IngestBatchWindowMilliseconds);
+        var lastStart = 0L;
         try
         {
             while (await queue.Reader.WaitToReadAsync(stoppingToken))
             {
+                // Busy (the last batch started within the window) and the batch not full yet: let it fill up until the
+                // window has passed. Wall-clock, not the portal's clock.
+                var since = Stopwatch.GetElapsedTime(lastStart);
+                if (lastStart != 0 && since < window && queue.Count < options.Value.IngestBatchSize)
+                {
+                    await Task.Delay(window - since, stoppingToken);
+                }
+
+                lastStart = Stopwatch.GetTimestamp();
                 batch.Clear();
                 while (batch.Count < options.Value.IngestBatchSize && queue.Reader.TryRead(out var message))
                 {
@@ -118,9 +130,14 @@ internal sealed class IngestPipeline(
             await ReportOutcomesAsync(result.Outcomes, cancellationToken);
         }
 
+        var now = time.GetUtcNow();
         foreach (var message in batch)
         {
             message.Completion.TrySetResult();
+            if (message.Kind is not (InboundKind.Health or InboundKind.PresenceSweep or InboundKind.ConnectionLost))
+            {
+                metrics.MessageCommitted(message.Kind.ToString(), now - message.ReceivedAt);
+            }
         }
 
         foreach (var (topic, payload) in result.Outbox)

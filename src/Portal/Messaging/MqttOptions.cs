@@ -26,6 +26,14 @@ public sealed class MqttOptions
     [Range(1, 10_000)]
     public int IngestBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// While the writer is busy, a batch starts at most this often (milliseconds; 0 = as soon as the last one ends), so
+    /// that messages arriving meanwhile share one commit: fewer, larger transactions write each index page once. An idle
+    /// writer starts at once.
+    /// </summary>
+    [Range(0, 1000)]
+    public int IngestBatchWindowMilliseconds { get; set; } = 20;
+
     /// <summary>Enrolment requests one bootstrap client id may send per minute (steady rate); more are refused with QuotaExceeded.</summary>
     [Range(1, 60_000)]
     public int EnrollmentRequestsPerClientPerMinute { get; set; } = 12;

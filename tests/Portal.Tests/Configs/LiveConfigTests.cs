@@ -70,6 +70,28 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.Equal(0, broker.RetainedFor(deviceId));
     }
 
+    [Fact]
+    public async Task ConfigPush_ReachesOnlyASubscribedClient_LaterSubscriptionGetsTheRetainedCopy()
+    {
+        var (deviceId, client) = await ApprovedDevice.ConnectAsync(Portal, "unsubscribed-config");
+        await using var _ = client;
+        var device = Guid.ParseExact(deviceId, "N");
+        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>();
+        var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/later", "later"));
+        Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
+        await Portal.WaitForAsync(() => Task.FromResult(broker.RetainedFor(deviceId) == 1 ? "pushed" : null), what: "the config pushed");
+
+        // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic.
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        while (client.TryReceive(out var early))
+        {
+            Assert.NotEqual(Topics.Config(deviceId), early!.Topic);
+        }
+
+        await client.SubscribeAsync(Topics.Config(deviceId));
+        Assert.True((await ReceiveConfigAsync(client, deviceId, "/etc/later")).Retain);
+    }
+
     private static async Task<MQTTnet.MqttApplicationMessage> ReceiveConfigAsync(TestMqttClient client, string deviceId, string path)
     {
         while (true)

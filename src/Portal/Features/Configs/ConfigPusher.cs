@@ -34,6 +34,9 @@ internal sealed class ConfigPusher(
 
     public static readonly TimeSpan DeviceRecheck = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a pass waits for more changes after the first wakes it.</summary>
+    public static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<Guid, string> _sent = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _checked = new();
     private readonly ConcurrentQueue<Guid> _deviceQueue = new();
@@ -83,9 +86,13 @@ internal sealed class ConfigPusher(
                 await PushAsync([.. ids.Where(id => !_checked.TryGetValue(id, out var at) || now - at >= DeviceRecheck)], stoppingToken);
 
                 await _wake.WaitAsync(stoppingToken);
+
+                // Coalesce a burst of changes into one pass: enrolling devices arrive a few per ingest batch, and one
+                // render of many devices costs about what one of a few does. Wall-clock, not the portal's clock.
+                await Task.Delay(Coalesce, stoppingToken);
                 while (_wake.CurrentCount > 0)
                 {
-                    await _wake.WaitAsync(stoppingToken);   // coalesce a burst of changes into one pass
+                    await _wake.WaitAsync(stoppingToken);
                 }
             }
         }

@@ -18,6 +18,7 @@ public sealed class IngestMetrics
     private readonly Histogram<double> _commitLatency;
     private readonly Histogram<double> _batchStage;
     private readonly Histogram<long> _batchSize;
+    private readonly Histogram<double> _messageLatency;
 
     public IngestMetrics(IMeterFactory meters)
     {
@@ -29,9 +30,16 @@ public sealed class IngestMetrics
         _commitLatency = meter.CreateHistogram<double>("fleet.ingest.health.commit_latency", "ms", "From the broker receiving a health report to its batch committing");
         _batchStage = meter.CreateHistogram<double>(BatchStageName, "ms", "Time the single ingest writer spent on one batch, by stage: apply (preload and handle), commit (save and commit), finish (acknowledge, reply, notify)");
         _batchSize = meter.CreateHistogram<long>("fleet.ingest.batch.size", "{message}", "Messages per ingest batch");
+        _messageLatency = meter.CreateHistogram<double>(MessageLatencyName, "ms", "From the broker receiving a device message to its batch committing (acknowledged), by kind");
     }
 
     public const string BatchStageName = "fleet.ingest.batch.duration";
+
+    public const string MessageLatencyName = "fleet.ingest.commit_latency";
+
+    /// <summary>One message committed (any kind but health, which has its own histogram).</summary>
+    public void MessageCommitted(string kind, TimeSpan sinceReceived) =>
+        _messageLatency.Record(sinceReceived.TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
 
     /// <summary>One batch's stages; their sum over time is how busy the single writer is.</summary>
     public void Batch(int size, TimeSpan apply, TimeSpan commit, TimeSpan finish)
