@@ -100,8 +100,8 @@ internal sealed class IngestPipeline(
             await processor.ProcessAsync(message, cancellationToken);
         }
 
-        // Health samples are written with hand-rolled multi-row SQL (EF inserts row by row); one
-        // transaction keeps them and the tracked changes committed, or retried, together.
+        // One transaction keeps the prepared writes, the tracked changes and the health samples (HealthBatch's own
+        // prepared statements) committed, or retried, together.
         var committing = Stopwatch.GetTimestamp();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.ChangeTracker.DetectChanges();
