@@ -26,11 +26,11 @@ if (args.Contains("--tpm"))
     return 0;
 }
 
-// Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N] [--rate R] [--warmup W]
+// Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N] [--rate R] [--warmup W] [--rounds K]
 if (args.Contains("--token-enrolment"))
 {
     // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
-    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600), Arg("--warmup", 0));
+    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600), Arg("--warmup", 0), Arg("--rounds", 1));
 }
 
 // Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S] (docs/benchmarks.md)

@@ -28,6 +28,13 @@ internal sealed partial class EmbeddedBroker(
     TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IDeviceSessions, IAsyncDisposable
 {
+    // What a device's CONNECT is checked against: compiled once, as every device connection runs it.
+    private static readonly Func<FleetDbContext, Guid, CancellationToken, Task<DeviceCredentialRow?>> CredentialOf =
+        EF.CompileAsyncQuery((FleetDbContext db, Guid id, CancellationToken _) => db.Devices.AsNoTracking()
+            .Where(d => d.Id == id)
+            .Select(d => new DeviceCredentialRow(d.State, d.CredentialHash, d.PendingCredentialHash, d.PendingCredentialIssuedAt))
+            .SingleOrDefault());
+
     private readonly ConcurrentDictionary<string, DateTimeOffset> _throttleLogged = new(StringComparer.Ordinal);
 
     // Retained messages on Fleet topics, by addressee (client id) then topic. Kept here, not in MQTTnet's retained
@@ -275,10 +282,7 @@ internal sealed partial class EmbeddedBroker(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(e.CancellationToken);
-        var device = await db.Devices.AsNoTracking()
-            .Where(d => d.Id == deviceId)
-            .Select(d => new { d.State, d.CredentialHash, d.PendingCredentialHash, d.PendingCredentialIssuedAt })
-            .SingleOrDefaultAsync(e.CancellationToken);
+        var device = await CredentialOf(db, deviceId, e.CancellationToken);
         if (device is null)
         {
             return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "unknown device id");
@@ -447,3 +451,6 @@ internal sealed partial class EmbeddedBroker(
     [GeneratedRegex("^enroll-[0-9a-f]{32}$")]
     private static partial Regex EnrollmentClientId();
 }
+
+/// <summary>What the broker reads of a device to accept its CONNECT.</summary>
+internal sealed record DeviceCredentialRow(EnrollmentState State, byte[]? CredentialHash, byte[]? PendingCredentialHash, DateTimeOffset? PendingCredentialIssuedAt);
