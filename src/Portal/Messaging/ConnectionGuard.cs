@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Messaging;
@@ -9,12 +8,12 @@ namespace Fleet.Portal.Messaging;
 /// address, and a growing lock-out of an address after repeated bad passwords. Everything is in memory
 /// (lost on restart, which only forgives).
 /// </summary>
-internal sealed class ConnectionGuard : IDisposable
+internal sealed class ConnectionGuard
 {
     private readonly MqttOptions _options;
     private readonly TimeProvider _time;
-    private readonly PartitionedRateLimiter<string> _perClient;
-    private readonly PartitionedRateLimiter<string> _perAddress;
+    private readonly TokenBuckets _perClient;
+    private readonly TokenBuckets _perAddress;
     private readonly ConcurrentDictionary<string, Failures> _failures = new(StringComparer.Ordinal);
 
     public ConnectionGuard(IOptions<MqttOptions> options, TimeProvider time)
@@ -23,33 +22,19 @@ internal sealed class ConnectionGuard : IDisposable
         _options = options.Value;
         _time = time;
         var o = _options;
-        _perClient = PartitionedRateLimiter.Create<string, string>(id => RateLimitPartition.GetTokenBucketLimiter(id, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = o.EnrollmentBurstPerClient,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / o.EnrollmentRequestsPerClientPerMinute),
-            QueueLimit = 0,
-        }));
-        _perAddress = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = o.EnrollmentBurstPerAddress,
-            TokensPerPeriod = Math.Max(1, o.EnrollmentRequestsPerAddressPerSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = 0,
-        }));
+        _perClient = new TokenBuckets(o.EnrollmentBurstPerClient, o.EnrollmentRequestsPerClientPerMinute / 60.0, time);
+        _perAddress = new TokenBuckets(o.EnrollmentBurstPerAddress, o.EnrollmentRequestsPerAddressPerSecond, time);
     }
 
     /// <summary>Whether an enrolment request from this client and address may go on; null if so, else which limit it hit.</summary>
     public string? EnrollmentLimited(string clientId, string? address)
     {
-        using var client = _perClient.AttemptAcquire(clientId);
-        if (!client.IsAcquired)
+        if (!_perClient.TryTake(clientId))
         {
             return "per client id";
         }
 
-        using var perAddress = _perAddress.AttemptAcquire(address ?? "(unknown)");
-        return perAddress.IsAcquired ? null : "per address";
+        return _perAddress.TryTake(address ?? "(unknown)") ? null : "per address";
     }
 
     /// <summary>
@@ -119,12 +104,6 @@ internal sealed class ConnectionGuard : IDisposable
     }
 
     private static string Key(string address, string? user) => $"{address}|{user}";
-
-    public void Dispose()
-    {
-        _perClient.Dispose();
-        _perAddress.Dispose();
-    }
 
     private sealed class Failures
     {

@@ -10,54 +10,35 @@ namespace Fleet.Portal.Features.Telemetry;
 /// </summary>
 public sealed class HealthRateLimiter(IOptions<HealthOptions> options, TimeProvider time, IngestMetrics metrics, ILogger<HealthRateLimiter> logger)
 {
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly Messaging.TokenBuckets _buckets = new(options.Value.ReportBurst, options.Value.MaxReportsPerMinute / 60.0, time);
+
+    // When each flooding device was last warned about (only devices that were refused).
+    private readonly ConcurrentDictionary<string, long> _warnedAt = new(StringComparer.Ordinal);
 
     public bool TryAcquire(string deviceId)
     {
+        if (_buckets.TryTake(deviceId))
+        {
+            return true;
+        }
+
+        metrics.Rejected("rate_limited");
+
+        // One log line per device per minute of flooding, however many reports it sends.
         var now = time.GetTimestamp();
-        var bucket = _buckets.GetOrAdd(deviceId, static (_, capacity) => new Bucket(capacity), options.Value.ReportBurst);
-        bool allowed;
-        bool warn;
-        lock (bucket)
+        var warned = _warnedAt.TryGetValue(deviceId, out var last);
+        if ((!warned || time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1)) && (warned ? _warnedAt.TryUpdate(deviceId, now, last) : _warnedAt.TryAdd(deviceId, now)))
         {
-            var perTick = options.Value.MaxReportsPerMinute / 60.0 / time.TimestampFrequency;
-            bucket.Tokens = Math.Min(options.Value.ReportBurst, bucket.Tokens + (now - bucket.Stamp) * perTick);
-            bucket.Stamp = now;
-            allowed = bucket.Tokens >= 1;
-            if (allowed)
-            {
-                bucket.Tokens -= 1;
-            }
-
-            // One log line per device per minute of flooding, however many reports it sends.
-            warn = !allowed && time.GetElapsedTime(bucket.WarnedAt, now) >= TimeSpan.FromMinutes(1);
-            if (warn)
-            {
-                bucket.WarnedAt = now;
-            }
+            logger.LogWarning("Health reports from device {DeviceId} refused: more than {Rate}/min (burst {Burst}); further refusals this minute are only counted",
+                deviceId, options.Value.MaxReportsPerMinute, options.Value.ReportBurst);
         }
 
-        if (!allowed)
-        {
-            metrics.Rejected("rate_limited");
-            if (warn)
-            {
-                logger.LogWarning("Health reports from device {DeviceId} refused: more than {Rate}/min (burst {Burst}); further refusals this minute are only counted",
-                    deviceId, options.Value.MaxReportsPerMinute, options.Value.ReportBurst);
-            }
-        }
-
-        return allowed;
+        return false;
     }
 
-    public void Forget(string deviceId) => _buckets.TryRemove(deviceId, out _);
-
-    private sealed class Bucket(double tokens)
+    public void Forget(string deviceId)
     {
-        public double Tokens { get; set; } = tokens;
-
-        public long Stamp { get; set; }
-
-        public long WarnedAt { get; set; } = long.MinValue / 2;
+        _buckets.Forget(deviceId);
+        _warnedAt.TryRemove(deviceId, out _);
     }
 }
