@@ -140,9 +140,16 @@ internal sealed class PreparedWrites
             await using var command = Command(db,
                 $"INSERT INTO {table} ({string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.GetColumnName(store)!)))}) "
                 + $"VALUES ({string.Join(", ", columns.Select((_, i) => sql.GenerateParameterNamePlaceholder($"p{i}")))})");
+            var (names, getters) = (Names(sql, columns.Count), columns.ConvertAll(c => c.GetGetter()));
+            var values = new object?[columns.Count];
             foreach (var row in rows)
             {
-                await ExecuteAsync(command, columns, columns.Select(c => c.GetGetter().GetClrValue(row)).ToArray(), sql, expected: null, entityType, cancellationToken);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = getters[i].GetClrValue(row);
+                }
+
+                await ExecuteAsync(command, columns, names, values, expected: null, entityType, cancellationToken);
             }
         }
 
@@ -154,9 +161,10 @@ internal sealed class PreparedWrites
             await using var command = Command(db,
                 $"UPDATE {table} SET {string.Join(", ", changed.Select((c, i) => $"{sql.DelimitIdentifier(c.GetColumnName(store)!)} = {sql.GenerateParameterNamePlaceholder($"p{i}")}"))} "
                 + $"WHERE {string.Join(" AND ", key.Select((k, i) => $"{sql.DelimitIdentifier(k.GetColumnName(store)!)} = {sql.GenerateParameterNamePlaceholder($"p{changed.Length + i}")}"))}");
+            var names = Names(sql, columns.Count);
             foreach (var values in rows)
             {
-                await ExecuteAsync(command, columns, values, sql, expected: 1, entityType, cancellationToken);
+                await ExecuteAsync(command, columns, names, values, expected: 1, entityType, cancellationToken);
             }
         }
     }
@@ -175,12 +183,17 @@ internal sealed class PreparedWrites
         return command;
     }
 
-    private static async Task ExecuteAsync(System.Data.Common.DbCommand command, List<IProperty> columns, object?[] values, ISqlGenerationHelper sql, int? expected, IEntityType entityType, CancellationToken cancellationToken)
+    /// <summary>The parameter names @p0… of a statement, made once for all its rows.</summary>
+    private static string[] Names(ISqlGenerationHelper sql, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => sql.GenerateParameterName(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"p{i}")))];
+
+    private static async Task ExecuteAsync(System.Data.Common.DbCommand command, List<IProperty> columns, string[] names, object?[] values, int? expected, IEntityType entityType, CancellationToken cancellationToken)
     {
+        // New parameters each row: the type mapping converts the value and sets the provider type as SaveChanges would.
         command.Parameters.Clear();
         for (var i = 0; i < columns.Count; i++)
         {
-            command.Parameters.Add(columns[i].GetRelationalTypeMapping().CreateParameter(command, sql.GenerateParameterName($"p{i}"), values[i], columns[i].IsNullable));
+            command.Parameters.Add(columns[i].GetRelationalTypeMapping().CreateParameter(command, names[i], values[i], columns[i].IsNullable));
         }
 
         var affected = await command.ExecuteNonQueryAsync(cancellationToken);
