@@ -6,7 +6,8 @@ namespace Fleet.Benchmarks;
 
 /// <summary>
 /// Samples this process's allocations by type through the runtime's own event source (an AllocationTick event about
-/// every 100 KB allocated, naming the type that crossed the mark). Opt-in (BENCH_ALLOCATIONS=1): it slows the run.
+/// every 100 KB allocated, naming the type that crossed the mark), and what survived each generation-0 collection.
+/// Opt-in (BENCH_ALLOCATIONS=1): it slows the run.
 /// </summary>
 internal sealed class AllocationSampler : EventListener
 {
@@ -25,8 +26,16 @@ internal sealed class AllocationSampler : EventListener
         }
     }
 
+    private readonly ConcurrentQueue<double> _promotedFromGen0 = new();
+
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
+        if (_on && eventData.EventName?.StartsWith("GCHeapStats", StringComparison.Ordinal) == true && eventData.PayloadNames is { } names)
+        {
+            // After each collection: what survived generation 0 (copied, so it sets most of a gen0 pause).
+            _promotedFromGen0.Enqueue(Convert.ToDouble(eventData.Payload![names.IndexOf("TotalPromotedSize0")], CultureInfo.InvariantCulture) / 1048576);
+        }
+
         if (!_on || eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || eventData.PayloadNames is null)
         {
             return;
@@ -40,6 +49,12 @@ internal sealed class AllocationSampler : EventListener
     public void Report(int perWhat, int top = 40)
     {
         _on = false;
+        if (!_promotedFromGen0.IsEmpty)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  survived generation 0: {_promotedFromGen0.Average():0.0} MiB a collection on average ({_promotedFromGen0.Count} collections), {_promotedFromGen0.Sum() * 1024 / Math.Max(1, perWhat):0.0} KiB each"));
+        }
+
         var total = _bytes.Values.Sum();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  allocations sampled: {total / 1048576.0:0} MiB, {total / 1024.0 / Math.Max(1, perWhat):0.0} KiB each"));
         foreach (var (type, bytes) in _bytes.OrderByDescending(b => b.Value).Take(top))
