@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)   # scripts/api-example.sh is tested with it
+command -v ss >/dev/null 2>&1 || need+=(iproute2)  # the broker's listen backlog is read with ss
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)               # external-broker baseline
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)   # plain MQTT clients against the broker's ACLs
 command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)           # a software TPM 2.0 for attestation tests

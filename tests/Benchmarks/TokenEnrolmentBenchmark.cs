@@ -46,6 +46,10 @@ internal static class TokenEnrolmentBenchmark
         var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("bench"), TestActors.Operator)).Value!.Value;
         Console.WriteLine($"Token-policy enrolment: {devices} devices started at {ratePerSecond}/s, {Environment.ProcessorCount} cores, devices in a separate load process");
 
+        // One load process for every round: its code warms up with the warm-up rounds, as the portal's does (a fresh
+        // process per round ran the simulated agents on unoptimised code for most of each round: 15 % more CPU).
+        using var load = LoadProcess.Start(portal.MqttPort, token);
+
         // Warm-up rounds of other devices until the portal's code is compiled and optimised (the runtime promotes hot
         // methods only after a lull in new ones). Each round's devices go away afterwards, and their goodbyes are
         // processed before the next round.
@@ -53,7 +57,7 @@ internal static class TokenEnrolmentBenchmark
         {
             var count = Math.Min(devices, warmupDevices - done);
             Console.WriteLine($"Warm-up round {round + 1}: {count} other devices at {ratePerSecond}/s (not measured)");
-            await RoundAsync(portal, token, count, ratePerSecond, seed: 101 + round);
+            await RoundAsync(portal, load, count, ratePerSecond, seed: 101 + round);
             await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
             done += count;
         }
@@ -69,7 +73,7 @@ internal static class TokenEnrolmentBenchmark
             }
 
             Console.WriteLine($"Measured round {round + 1} of {rounds}:");
-            all.AddRange(await RoundAsync(portal, token, devices, ratePerSecond, seed: 23 + round * 1000));
+            all.AddRange(await RoundAsync(portal, load, devices, ratePerSecond, seed: 23 + round * 1000));
         }
 
         if (rounds > 1)
@@ -83,11 +87,11 @@ internal static class TokenEnrolmentBenchmark
         return 0;
     }
 
-    /// <summary>Starts a load process with <paramref name="devices"/> agents, waits until all are connected, reports, and ends it.</summary>
     private static double P(double[] values, double q) => values.Length == 0 ? double.NaN : values[Math.Min(values.Length - 1, (int)Math.Ceiling(q * values.Length) - 1)];
 
+    /// <summary>Has the load process start <paramref name="devices"/> agents, waits until all are connected, reports, and lets them leave.</summary>
     /// <returns>Each device's latencies (see <see cref="TokenEnrolmentLoad"/>), empty if the load process failed.</returns>
-    private static async Task<double[][]> RoundAsync(PortalInstance portal, string token, int devices, int ratePerSecond, int seed)
+    private static async Task<double[][]> RoundAsync(PortalInstance portal, LoadProcess load, int devices, int ratePerSecond, int seed)
     {
         // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
         var stages = new ConcurrentDictionary<string, ConcurrentBag<double>>(StringComparer.Ordinal);
@@ -109,36 +113,17 @@ internal static class TokenEnrolmentBenchmark
         using var allocations = AllocationSampler.StartIfAsked();
 
         var latencyFile = Path.GetTempFileName();
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
-        foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", portal.MqttPort.ToString(CultureInfo.InvariantCulture), "--token", token,
-            "--devices", devices.ToString(CultureInfo.InvariantCulture), "--rate", ratePerSecond.ToString(CultureInfo.InvariantCulture),
-            "--seed", seed.ToString(CultureInfo.InvariantCulture), "--latencies", latencyFile]))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var (pause0, gen0, gen1, gen2) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var clock = Stopwatch.StartNew();
-        using var load = Process.Start(start)!;
-        string? result = null;
-        while (await load.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.StartsWith("DONE ", StringComparison.Ordinal))
-            {
-                result = line;
-                break;
-            }
-        }
-
+        var result = await load.RoundAsync(devices, ratePerSecond, seed, latencyFile);
         var seconds = clock.Elapsed.TotalSeconds;
         listener.Dispose();   // what follows (the devices leaving) is not part of the round
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
         var (pause, collections, gen1s, gen2s) = (GC.GetTotalPauseDuration() - pause0, GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
-        load.StandardInput.Close();   // the load process disconnects its devices and exits
-        await load.WaitForExitAsync();
+        await load.LeaveAsync();   // the round's devices disconnect
         if (result is null)
         {
             Console.WriteLine("  the load process ended without a result");
@@ -191,23 +176,76 @@ internal static class TokenEnrolmentBenchmark
     }
 }
 
+/// <summary>The <see cref="TokenEnrolmentLoad"/> process, driven line by line over its standard input.</summary>
+internal sealed class LoadProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private LoadProcess(Process process) => _process = process;
+
+    public static LoadProcess Start(int port, string token)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
+        foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--token", token]))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return new LoadProcess(Process.Start(start)!);
+    }
+
+    /// <returns>The <c>DONE</c> line, or null if the process ended first.</returns>
+    public async Task<string?> RoundAsync(int devices, int rate, int seed, string latencyFile)
+    {
+        await _process.StandardInput.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ROUND {devices} {rate} {seed} {latencyFile}"));
+        await _process.StandardInput.FlushAsync();
+        return await ReadUntilAsync("DONE ");
+    }
+
+    public async Task LeaveAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("LEAVE");
+        await _process.StandardInput.FlushAsync();
+        await ReadUntilAsync("LEFT");
+    }
+
+    private async Task<string?> ReadUntilAsync(string prefix)
+    {
+        while (await _process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _process.StandardInput.Close();   // the load process lets any devices leave and exits
+        _process.WaitForExit(TimeSpan.FromMinutes(1));
+        _process.Dispose();
+    }
+}
+
 /// <summary>
-/// The enrolling devices, in their own process: starts <c>--devices</c> agents at <c>--rate</c> per second, writes each
-/// one's latencies to <c>--latencies</c> (a line each, milliseconds: start → reconnected, start → Connected, then the
-/// steps start → bootstrap CONNACK → enrolment response → CONNACK with its credential → Online acknowledged), prints <c>DONE connected cpu-seconds failed-connects</c>, and
-/// keeps them connected until its standard input closes.
+/// The enrolling devices, in their own process, one round per <c>ROUND devices rate seed latency-file</c> line on its
+/// standard input: starts the agents at <c>rate</c> per second, writes each one's latencies to the file (a line each,
+/// milliseconds: start → reconnected, start → Connected, then the steps start → bootstrap CONNACK → enrolment response
+/// → CONNACK with its credential → Online acknowledged), prints <c>DONE connected cpu-seconds failed-connects</c>, and
+/// keeps them connected until <c>LEAVE</c> (answered <c>LEFT</c>) or the end of its input.
 /// </summary>
 internal static class TokenEnrolmentLoad
 {
     public static async Task<int> RunAsync(string[] args)
     {
         string Value(string name) => args[Array.IndexOf(args, name) + 1];
-        int Number(string name) => int.Parse(Value(name), CultureInfo.InvariantCulture);
-        var (devices, rate) = (Number("--devices"), Number("--rate"));
         var options = new AgentOptions
         {
             BrokerHost = "127.0.0.1",
-            BrokerPort = Number("--port"),
+            BrokerPort = int.Parse(Value("--port"), CultureInfo.InvariantCulture),
             KeepAliveSeconds = 60,
             TimeoutSeconds = 30,
             EnrollmentToken = Value("--token"),
@@ -217,74 +255,109 @@ internal static class TokenEnrolmentLoad
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(Environment.GetEnvironmentVariable("BENCH_AGENT_LOG") is null ? LogLevel.None : LogLevel.Information));
         var agentLogger = loggers.CreateLogger("agent");
         var factory = new MqttClientFactory();
-        // When each device reached each step (Stopwatch timestamps): bootstrap CONNACK, enrolment response received,
-        // CONNACK with its own credential.
-        var (bootstrapAt, answeredAt, reconnectedAt) = (new long[devices], new long[devices], new long[devices]);
-        var runtimes = SimulatedFleet.Create(devices, Number("--seed"), TimeProvider.System)
-            .Select((d, i) => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, () => Stamping(i), TimeProvider.System, agentLogger))
-            .ToList();
-
-        // The first connection the broker accepts with the device's own credential (not the bootstrap identity).
-        IMqttClient Stamping(int device)
+        Round? current = null;
+        while (await Console.In.ReadLineAsync() is { } line)
         {
-            var client = factory.CreateMqttClient();
-            client.ConnectedAsync += _ =>
+            var fields = line.Split(' ');
+            if (fields[0] == "ROUND")
             {
-                var user = client.Options.Credentials?.GetUserName(client.Options);
-                Interlocked.CompareExchange(ref (user == Topics.BootstrapUserName ? ref bootstrapAt[device] : ref reconnectedAt[device]), Stopwatch.GetTimestamp(), 0);
-                return Task.CompletedTask;
-            };
-            client.ApplicationMessageReceivedAsync += _ =>
+                int Field(int i) => int.Parse(fields[i], CultureInfo.InvariantCulture);
+                current = await Round.RunAsync(Field(1), Field(2), Field(3), fields[4], options, factory, agentLogger);
+            }
+            else if (fields[0] == "LEAVE" && current is not null)
             {
-                if (client.Options.Credentials?.GetUserName(client.Options) == Topics.BootstrapUserName)
-                {
-                    Interlocked.CompareExchange(ref answeredAt[device], Stopwatch.GetTimestamp(), 0);
-                }
-
-                return Task.CompletedTask;
-            };
-            return client;
+                await current.LeaveAsync();
+                current = null;
+                Console.WriteLine("LEFT");
+            }
         }
 
-        var latencies = new ConcurrentBag<double[]>();
-        using var stop = new CancellationTokenSource();
-        var running = new List<Task>(devices);
-        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        using var connected = new CountdownEvent(devices);
-        for (var i = 0; i < runtimes.Count; i++)
+        if (current is not null)
         {
-            var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
-            if (due > TimeSpan.FromMilliseconds(2))
+            await current.LeaveAsync();
+        }
+
+        return 0;
+    }
+
+    /// <summary>One round's devices, connected until they leave.</summary>
+    private sealed class Round(CancellationTokenSource stop, List<Task> running)
+    {
+        public static async Task<Round> RunAsync(int devices, int rate, int seed, string latencyFile, AgentOptions options, MqttClientFactory factory, ILogger agentLogger)
+        {
+            // When each device reached each step (Stopwatch timestamps): bootstrap CONNACK, enrolment response received,
+            // CONNACK with its own credential.
+            var (bootstrapAt, answeredAt, reconnectedAt) = (new long[devices], new long[devices], new long[devices]);
+            var runtimes = SimulatedFleet.Create(devices, seed, TimeProvider.System)
+                .Select((d, i) => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId)), options, () => Stamping(i), TimeProvider.System, agentLogger))
+                .ToList();
+
+            // The first connection the broker accepts with the device's own credential (not the bootstrap identity).
+            IMqttClient Stamping(int device)
             {
-                await Task.Delay(due);
+                var client = factory.CreateMqttClient();
+                client.ConnectedAsync += _ =>
+                {
+                    var user = client.Options.Credentials?.GetUserName(client.Options);
+                    Interlocked.CompareExchange(ref (user == Topics.BootstrapUserName ? ref bootstrapAt[device] : ref reconnectedAt[device]), Stopwatch.GetTimestamp(), 0);
+                    return Task.CompletedTask;
+                };
+                client.ApplicationMessageReceivedAsync += _ =>
+                {
+                    if (client.Options.Credentials?.GetUserName(client.Options) == Topics.BootstrapUserName)
+                    {
+                        Interlocked.CompareExchange(ref answeredAt[device], Stopwatch.GetTimestamp(), 0);
+                    }
+
+                    return Task.CompletedTask;
+                };
+                return client;
             }
 
-            var (runtime, device) = (runtimes[i], i);
-            var started = Stopwatch.GetTimestamp();
-            var done = 0;
-            runtime.PhaseChanged += (_, phase) =>
+            var latencies = new ConcurrentBag<double[]>();
+            var stop = new CancellationTokenSource();
+            var running = new List<Task>(devices);
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            using var connected = new CountdownEvent(devices);
+            for (var i = 0; i < runtimes.Count; i++)
             {
-                if (phase == DevicePhase.Connected && Interlocked.Exchange(ref done, 1) == 0)
+                var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
+                if (due > TimeSpan.FromMilliseconds(2))
                 {
-                    var now = Stopwatch.GetTimestamp();
-                    long[] steps = [started, Volatile.Read(ref bootstrapAt[device]), Volatile.Read(ref answeredAt[device]), Volatile.Read(ref reconnectedAt[device]), now];
-                    latencies.Add([
-                        Stopwatch.GetElapsedTime(started, steps[3]).TotalMilliseconds, Stopwatch.GetElapsedTime(started, now).TotalMilliseconds,
-                        .. steps.Skip(1).Select((t, k) => Stopwatch.GetElapsedTime(steps[k], t).TotalMilliseconds)]);
-                    connected.Signal();
+                    await Task.Delay(due);
                 }
-            };
-            running.Add(Task.Run(() => runtime.RunAsync(stop.Token), CancellationToken.None));
+
+                var (runtime, device) = (runtimes[i], i);
+                var started = Stopwatch.GetTimestamp();
+                var done = 0;
+                runtime.PhaseChanged += (_, phase) =>
+                {
+                    if (phase == DevicePhase.Connected && Interlocked.Exchange(ref done, 1) == 0)
+                    {
+                        var now = Stopwatch.GetTimestamp();
+                        long[] steps = [started, Volatile.Read(ref bootstrapAt[device]), Volatile.Read(ref answeredAt[device]), Volatile.Read(ref reconnectedAt[device]), now];
+                        latencies.Add([
+                            Stopwatch.GetElapsedTime(started, steps[3]).TotalMilliseconds, Stopwatch.GetElapsedTime(started, now).TotalMilliseconds,
+                            .. steps.Skip(1).Select((t, k) => Stopwatch.GetElapsedTime(steps[k], t).TotalMilliseconds)]);
+                        connected.Signal();
+                    }
+                };
+                running.Add(Task.Run(() => runtime.RunAsync(stop.Token), CancellationToken.None));
+            }
+
+            connected.Wait(TimeSpan.FromMinutes(5));
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            await File.WriteAllLinesAsync(latencyFile, latencies.Select(l => string.Join(' ', l.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DONE {latencies.Count} {cpu:0.00} {runtimes.Sum(r => r.ConnectFailures)}"));
+            return new Round(stop, running);
         }
 
-        connected.Wait(TimeSpan.FromMinutes(5));
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-        await File.WriteAllLinesAsync(Value("--latencies"), latencies.Select(l => string.Join(' ', l.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DONE {latencies.Count} {cpu:0.00} {runtimes.Sum(r => r.ConnectFailures)}"));
-        await Console.In.ReadToEndAsync();   // until the benchmark closes our input
-        await stop.CancelAsync();
-        await Task.WhenAll(running);
-        return 0;
+        public async Task LeaveAsync()
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(running);
+            stop.Dispose();
+        }
     }
 }

@@ -58,6 +58,7 @@ internal sealed partial class EmbeddedBroker(
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
             .WithDefaultEndpointPort(o.Port)
             .WithDefaultEndpointReuseAddress()   // a restart may bind while the old connections sit in TIME_WAIT
+            .WithConnectionBacklog(o.ConnectionBacklog)
             .WithMaxPendingMessagesPerClient(1000)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions);

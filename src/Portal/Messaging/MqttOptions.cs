@@ -34,6 +34,15 @@ public sealed class MqttOptions
     [Range(0, 1000)]
     public int IngestBatchWindowMilliseconds { get; set; } = 20;
 
+    /// <summary>
+    /// Connections the kernel queues for the broker before it accepts them (the listen backlog; Linux caps it at
+    /// <c>net.core.somaxconn</c>). When the queue is full a connection attempt is dropped and the device retries only
+    /// after a second or more, so it must cover the connections that arrive while the portal is briefly busy (a GC
+    /// pause, a fleet reconnecting after a restart). MQTTnet's default is 10.
+    /// </summary>
+    [Range(10, 65_535)]
+    public int ConnectionBacklog { get; set; } = 1024;
+
     /// <summary>Enrolment requests one bootstrap client id may send per minute (steady rate); more are refused with QuotaExceeded.</summary>
     [Range(1, 60_000)]
     public int EnrollmentRequestsPerClientPerMinute { get; set; } = 12;
