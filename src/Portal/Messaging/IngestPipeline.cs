@@ -101,9 +101,11 @@ internal sealed class IngestPipeline(
         }
 
         // One transaction keeps the prepared writes, the tracked changes and the health samples (HealthBatch's own
-        // prepared statements) committed, or retried, together.
+        // prepared statements) committed, or retried, together. Once begun it is finished even when the portal is
+        // stopping (a few milliseconds): cancelling it would throw the batch away and log it as a transaction error.
         var committing = Stopwatch.GetTimestamp();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var noCancel = CancellationToken.None;
+        await using var transaction = await db.Database.BeginTransactionAsync(noCancel);
         db.ChangeTracker.DetectChanges();
         Features.Updates.NodeUuidStamp.Stamp(db);
 
@@ -112,11 +114,11 @@ internal sealed class IngestPipeline(
         var prepared = PreparedWrites.Take(db,
             [typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(Features.Audit.AuditEntry), typeof(Features.Attestation.DeviceIdentifier), typeof(HeartbeatRecord)],
             [typeof(Device)]);
-        await prepared.WriteAsync(db, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await prepared.WriteAsync(db, noCancel);
+        await db.SaveChangesAsync(noCancel);
         var health = scope.ServiceProvider.GetRequiredService<HealthBatch>();
-        await health.FlushAsync(db, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await health.FlushAsync(db, noCancel);
+        await transaction.CommitAsync(noCancel);
         health.Committed();
         return (processor, committing);
     }
