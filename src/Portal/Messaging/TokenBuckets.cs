@@ -70,9 +70,6 @@ internal sealed class TokenBuckets
         return taken;
     }
 
-    /// <summary>Forgets <paramref name="key"/> (its next use starts with a full bucket).</summary>
-    public void Forget(string key) => _buckets.TryRemove(key, out _);
-
     private double Refilled(Bucket bucket, long now) => Math.Min(_burst, bucket.Tokens + Math.Max(0, now - bucket.Stamp) * _perTick);
 
     private void Sweep(long now)

@@ -51,27 +51,28 @@ public sealed class TokenBucketsTests
     {
         var time = new FakeTimeProvider();
         var buckets = new TokenBuckets(burst: 5, perSecond: 12 / 60.0, time);   // the enrolment default per client: 12/min, burst 5
-        for (var i = 0; i < 5; i++)
-        {
-            Assert.True(buckets.TryTake("flooder"));
-        }
-
-        Assert.False(buckets.TryTake("flooder"));
+        TakesExactly(buckets, "flooder", 5);
 
         // Fifteen seconds of silence are worth three tokens: the flooder gets three, not a fresh bucket of five.
         time.Advance(TimeSpan.FromSeconds(15));
         Assert.True(buckets.TryTake("other"));
         Assert.Equal(2, buckets.Count);
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.True(buckets.TryTake("flooder"));
-        }
-
-        Assert.False(buckets.TryTake("flooder"));
+        TakesExactly(buckets, "flooder", 3);
 
         // Long enough for every bucket to refill: the next use sweeps them all away but its own.
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.True(buckets.TryTake("late"));
         Assert.Equal(1, buckets.Count);
+    }
+
+    /// <summary><paramref name="key"/> gets exactly <paramref name="count"/> tokens, then is refused.</summary>
+    private static void TakesExactly(TokenBuckets buckets, string key, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(buckets.TryTake(key));
+        }
+
+        Assert.False(buckets.TryTake(key));
     }
 }

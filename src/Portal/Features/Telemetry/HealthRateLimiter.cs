@@ -35,10 +35,4 @@ public sealed class HealthRateLimiter(IOptions<HealthOptions> options, TimeProvi
 
         return false;
     }
-
-    public void Forget(string deviceId)
-    {
-        _buckets.Forget(deviceId);
-        _warnedAt.TryRemove(deviceId, out _);
-    }
 }
