@@ -22,9 +22,10 @@ namespace Fleet.Portal.Messaging;
 internal sealed partial class EmbeddedBroker(
     IOptions<MqttOptions> options,
     IngestQueue queue,
-    Features.Telemetry.HealthRateLimiter healthLimiter,
+    DeviceMessageLimiter limiter,
     IDbContextFactory<FleetDbContext> dbFactory,
     ConnectionGuard guard,
+    ConnectionBudget budget,
     TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IDevicePublisher, IDeviceSessions, IAsyncDisposable
 {
@@ -47,6 +48,7 @@ internal sealed partial class EmbeddedBroker(
     // that subscribed to its topic, as MQTT requires (a refused "#" must not receive its own device's config).
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _subscriptions = new(StringComparer.Ordinal);
     private MqttServer? _server;
+    private BrokerListener? _listener;
 
     public bool IsRunning => _server?.IsStarted == true;
 
@@ -54,14 +56,12 @@ internal sealed partial class EmbeddedBroker(
     {
         var o = options.Value;
         var serverOptions = new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(o.BindAddress))
-            .WithDefaultEndpointPort(o.Port)
-            .WithDefaultEndpointReuseAddress()   // a restart may bind while the old connections sit in TIME_WAIT
-            .WithConnectionBacklog(o.ConnectionBacklog)
             .WithMaxPendingMessagesPerClient(1000)
             .Build();
-        _server = new MqttServerFactory().CreateMqttServer(serverOptions);
+
+        // Our own listener, not MQTTnet's: it keeps the connection budget and the packet size limit (BrokerListener).
+        _listener = new BrokerListener(o, budget, logger);
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions, [_listener]);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         _server.ClientSubscribedTopicAsync += OnSubscribedAsync;
@@ -80,9 +80,10 @@ internal sealed partial class EmbeddedBroker(
             return Task.CompletedTask;
         };
         _server.InterceptingPublishAsync += InterceptPublishAsync;
+        _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         await _server.StartAsync();
-        logger.LogInformation("MQTT broker listening on {Address}:{Port}", o.BindAddress, o.Port);
+        logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress, _listener.Port, budget.MaxConnections);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -233,6 +234,12 @@ internal sealed partial class EmbeddedBroker(
             return;
         }
 
+        if (KeepAliveRefusal(e) is { } keepAlive)
+        {
+            _ = Refuse(e, MqttConnectReasonCode.ImplementationSpecificError, keepAlive);
+            return;
+        }
+
         var identity = await AuthenticateAsync(e);
         if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword && guard.BadPassword(address, e.UserName) is { } lockedUntil)
         {
@@ -241,6 +248,18 @@ internal sealed partial class EmbeddedBroker(
         else if (identity is not null)
         {
             guard.GoodPassword(address, e.UserName);
+        }
+
+        if (identity is not null && _listener?.ConnectionOf(e.ChannelAdapter) is { } connection)
+        {
+            if (identity.Kind == ClientKind.Device)
+            {
+                budget.DeviceStarted(connection);
+            }
+            else if (!budget.TryStartBootstrap(connection))
+            {
+                identity = Refuse(e, MqttConnectReasonCode.QuotaExceeded, "bootstrap session budget full, overall or for this address");
+            }
         }
 
         if (identity is not null)
@@ -252,6 +271,24 @@ internal sealed partial class EmbeddedBroker(
                 _subscriptions.TryRemove(e.ClientId, out _);   // a clean start subscribes afresh
             }
         }
+    }
+
+    /// <summary>
+    /// Why a CONNECT's keep-alive is refused: 0 turns the broker's timeout off, so a client that vanished without a FIN
+    /// would hold its connection for ever; an enrolling client must also come back within a bounded time.
+    /// </summary>
+    private string? KeepAliveRefusal(ValidatingConnectionEventArgs e)
+    {
+        var keepAlive = e.KeepAlivePeriod ?? 0;
+        if (keepAlive == 0)
+        {
+            return "keep-alive 0 (no timeout) is not allowed";
+        }
+
+        var max = options.Value.MaxBootstrapKeepAliveSeconds;
+        return e.UserName == Topics.BootstrapUserName && keepAlive > max
+            ? $"keep-alive {keepAlive} s is over the {max} s allowed to a bootstrap session"
+            : null;
     }
 
     private async Task<ClientIdentity?> AuthenticateAsync(ValidatingConnectionEventArgs e)
@@ -319,6 +356,7 @@ internal sealed partial class EmbeddedBroker(
         logger.LogWarning("MQTT connection refused ({Code}): {Reason}; client id {ClientId}, user {User}, from {Endpoint}",
             code, reason, Truncate(e.ClientId), Truncate(e.UserName), e.RemoteEndPoint);
         e.ReasonCode = code;
+        e.ReasonString = reason;
         return null;
     }
 
@@ -327,6 +365,18 @@ internal sealed partial class EmbeddedBroker(
         var filter = e.TopicFilter.Topic ?? string.Empty;
         if (IdentityOf(e.SessionItems) is { } identity && identity.MaySubscribe(filter))
         {
+            var max = options.Value.MaxSubscriptionsPerClient;
+            if (identity.Kind == ClientKind.Portal
+                || !_subscriptions.TryGetValue(e.ClientId, out var held)
+                || held.Count < max
+                || held.ContainsKey(filter))
+            {
+                return Task.CompletedTask;
+            }
+
+            logger.LogWarning("Subscription to {Filter} refused for client {ClientId}: it already holds {Max} topic filters", Truncate(filter), e.ClientId, max);
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.QuotaExceeded;
             return Task.CompletedTask;
         }
 
@@ -347,6 +397,10 @@ internal sealed partial class EmbeddedBroker(
 
         // Nothing a device publishes is for other clients: the portal consumes it here.
         e.ProcessPublish = false;
+        if (Qos2Duplicates.IsDuplicate(e.SessionItems))
+        {
+            return;   // a QoS 2 message re-sent before its PUBREL: stored the first time, acknowledged again now
+        }
         if (identity is null || !identity.MayPublish(topic) || !Topics.TryParse(topic, out var parsed))
         {
             logger.LogWarning("Publish to {Topic} refused for client {ClientId}: outside its own topics", Truncate(topic), e.ClientId);
@@ -378,7 +432,7 @@ internal sealed partial class EmbeddedBroker(
             TopicKind.ConfigReport => InboundKind.ConfigReport,
             _ => InboundKind.Status,
         };
-        if (kind == InboundKind.Health && !healthLimiter.TryAcquire(parsed.Id))
+        if (kind != InboundKind.EnrollmentRequest && !limiter.TryAcquire(parsed.Id, kind))
         {
             // Refused, not acknowledged: nothing the device was told is stored gets lost (docs/protocol.md).
             e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
@@ -439,12 +493,13 @@ internal sealed partial class EmbeddedBroker(
     private static ClientIdentity? IdentityOf(System.Collections.IDictionary? items) =>
         items?[ClientIdentity.SessionKey] as ClientIdentity;
 
-    private static string? AddressOf(EndPoint? endpoint) => endpoint switch
+    private static string AddressOf(EndPoint? endpoint) => BrokerListener.AddressOf(endpoint);
+
+    private static Task InterceptInboundPacketAsync(InterceptingPacketEventArgs e)
     {
-        IPEndPoint ip => (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString(),
-        null => null,
-        _ => endpoint.ToString(),
-    };
+        Qos2Duplicates.Track(e.Packet, e.SessionItems);
+        return Task.CompletedTask;
+    }
 
     private static string Truncate(string? value) =>
         value is null ? "(none)" : value.Length <= 80 ? value : string.Concat(value.AsSpan(0, 80), "…");

@@ -9,12 +9,15 @@ internal static class MessagingServiceCollectionExtensions
     {
         builder.Services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Fleet:Mqtt:BindAddress must be an IP address")
+            .Validate(o => o.MaxConnectPacketBytes <= o.MaxPacketBytes, "Fleet:Mqtt:MaxConnectPacketBytes must not exceed MaxPacketBytes")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestQueue>();
         builder.Services.AddSingleton<EmbeddedBroker>();
         builder.Services.AddSingleton<IDevicePublisher>(sp => sp.GetRequiredService<EmbeddedBroker>());
         builder.Services.AddSingleton<IDeviceSessions>(sp => sp.GetRequiredService<EmbeddedBroker>());
         builder.Services.AddSingleton<ConnectionGuard>();
+        builder.Services.AddSingleton<ConnectionBudget>();
+        builder.Services.AddSingleton<DeviceMessageLimiter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         builder.Services.AddHostedService<IngestPipeline>();
         builder.Services.AddHostedService<PresenceMonitor>();

@@ -43,6 +43,80 @@ public sealed class MqttOptions
     [Range(10, 65_535)]
     public int ConnectionBacklog { get; set; } = 1024;
 
+    /// <summary>
+    /// Most MQTT connections the broker holds at once, of every kind; 0 (the default) takes the process's open-file
+    /// limit less <see cref="ReservedDescriptors"/>. A connection over it is closed as soon as it is accepted (after
+    /// closing the oldest silent one, if any), so the broker can never take the descriptors that the web UI, the API
+    /// and the database need.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int MaxConnections { get; set; }
+
+    /// <summary>Descriptors kept back from the broker for everything else in the process when MaxConnections is 0.</summary>
+    [Range(64, 1_000_000)]
+    public int ReservedDescriptors { get; set; } = 1_000;
+
+    /// <summary>
+    /// Connections that have not yet sent a whole CONNECT, held at once. When full, a new connection closes the
+    /// oldest silent one: an idle-socket flood only churns through this pool while real clients, which send their
+    /// CONNECT at once, get in.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingConnections { get; set; } = 2_000;
+
+    /// <summary>Connections from one address that have not yet sent a whole CONNECT; more are closed on accept.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingConnectionsPerAddress { get; set; } = 256;
+
+    /// <summary>Seconds a new connection has to send its whole CONNECT before it is closed.</summary>
+    [Range(1, 600)]
+    public int ConnectTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Bootstrap (enrolling) sessions held at once; more are refused with CONNACK "quota exceeded".</summary>
+    [Range(1, 10_000_000)]
+    public int MaxBootstrapSessions { get; set; } = 5_000;
+
+    /// <summary>Bootstrap sessions from one address (a site behind NAT enrols through one address).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxBootstrapSessionsPerAddress { get; set; } = 1_000;
+
+    /// <summary>
+    /// Longest MQTT keep-alive a bootstrap session may ask for, in seconds. A keep-alive of 0 (no timeout at all) is
+    /// refused for every client: a vanished client would hold its connection for ever.
+    /// </summary>
+    [Range(1, 65_535)]
+    public int MaxBootstrapKeepAliveSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Largest CONNECT packet, in bytes, checked from the packet's fixed header before anything is allocated for it.
+    /// </summary>
+    [Range(256, 1_048_576)]
+    public int MaxConnectPacketBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Largest packet of any kind after CONNECT, in bytes, checked from the fixed header before anything is allocated
+    /// for it; a client announcing more is disconnected. Twice the largest payload Fleet accepts by default, so that
+    /// an oversized payload up to this size still gets a PUBACK naming the limit.
+    /// </summary>
+    [Range(1024, 268_435_455)]
+    public int MaxPacketBytes { get; set; } = 2 * Shared.Protocol.MaxPayloadBytes;
+
+    /// <summary>Topic filters one client may hold; more are refused with SUBACK "quota exceeded".</summary>
+    [Range(1, 10_000)]
+    public int MaxSubscriptionsPerClient { get; set; } = 16;
+
+    /// <summary>
+    /// Heartbeats, status, deployment and config reports one device may send per minute, each kind on its own (health
+    /// reports have their own limit, Fleet:Health:MaxReportsPerMinute); more are refused with PUBACK "quota exceeded".
+    /// Must stay above 60 / Fleet:Devices:HeartbeatIntervalSeconds.
+    /// </summary>
+    [Range(1, 60_000)]
+    public int DeviceMessagesPerMinute { get; set; } = 120;
+
+    /// <summary>Messages of one kind a device may send back to back before <see cref="DeviceMessagesPerMinute"/> applies.</summary>
+    [Range(1, 10_000)]
+    public int DeviceMessageBurst { get; set; } = 30;
+
     /// <summary>Enrolment requests one bootstrap client id may send per minute (steady rate); more are refused with QuotaExceeded.</summary>
     [Range(1, 60_000)]
     public int EnrollmentRequestsPerClientPerMinute { get; set; } = 12;

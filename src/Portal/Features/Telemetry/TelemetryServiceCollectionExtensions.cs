@@ -4,13 +4,12 @@ namespace Fleet.Portal.Features.Telemetry;
 
 internal static class TelemetryServiceCollectionExtensions
 {
-    /// <summary>Health report intake (validation, rate limit, batch writer), retention, queries, and alerts.</summary>
+    /// <summary>Health report intake (validation, batch writer), retention, queries, and alerts.</summary>
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<IngestMetrics>();
-        builder.Services.AddSingleton<HealthRateLimiter>();
         builder.Services.AddScoped<HealthBatch>();
         builder.Services.AddSingleton<HealthRetention>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthRetention>());

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Sockets;
+using MQTTnet.Adapter;
+using MQTTnet.Diagnostics.Logger;
+using MQTTnet.Formatter;
+using MQTTnet.Implementations;
+using MQTTnet.Server;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>
+/// The broker's TCP listener, in place of MQTTnet's own: every accepted connection first passes the
+/// <see cref="ConnectionBudget"/> (closed at once if it does not fit), and its bytes pass a
+/// <see cref="MqttPacketLimitStream"/> that refuses oversized packets from their fixed header. MQTTnet's listener has
+/// neither: an idle-socket flood took every descriptor of the process, and a CONNECT announcing 256 MiB was allocated
+/// and read whole. Listens on the configured address only (0.0.0.0: IPv4 and IPv6 where the host has it).
+/// </summary>
+internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budget, ILogger logger) : IMqttServerAdapter
+{
+    private readonly List<Socket> _sockets = [];
+
+    // The connection each channel adapter the broker sees belongs to (for the CONNECT check).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IMqttChannelAdapter, BrokerConnection> _connections = [];
+    private CancellationTokenSource? _stopping;
+
+    public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
+
+    /// <summary>The port listened on (the configured one, or the one the system chose for port 0).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The budget entry of the connection behind <paramref name="adapter"/>; null for one this listener did not accept.</summary>
+    public BrokerConnection? ConnectionOf(IMqttChannelAdapter adapter) => _connections.TryGetValue(adapter, out var c) ? c : null;
+
+    public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(serverOptions);
+        _stopping = new CancellationTokenSource();
+        var address = IPAddress.Parse(options.BindAddress);
+        var socket = address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6 ? DualMode() : Bound(address);
+        _sockets.Add(socket);
+        Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        _ = Task.Run(() => AcceptAsync(socket, serverOptions, logger, _stopping.Token));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync()
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _stopping?.Cancel();
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        _sockets.Clear();
+        _stopping?.Dispose();
+        _stopping = null;
+    }
+
+    private Socket DualMode()
+    {
+        try
+        {
+            return Bound(IPAddress.IPv6Any, dualMode: true);
+        }
+        catch (SocketException)
+        {
+            return Bound(IPAddress.Any);   // IPv6 is off on this host
+        }
+    }
+
+    private Socket Bound(IPAddress address, bool dualMode = false)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (dualMode)
+            {
+                socket.DualMode = true;
+            }
+
+            // A restart may bind while the old connections sit in TIME_WAIT.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, options.Port));
+            socket.Listen(options.ConnectionBacklog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task AcceptAsync(Socket listener, MqttServerOptions serverOptions, IMqttNetLogger mqttLogger, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors, or the peer reset before accept: the listener goes on.
+                logger.LogWarning("MQTT accept failed: {Error}", ex.SocketErrorCode);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+
+            var address = AddressOf(client.RemoteEndPoint);
+            var connection = budget.TryAdmit(client, address);
+            if (connection is null)
+            {
+                new BrokerConnection(client, address, 0).Close();
+                continue;
+            }
+
+            _ = Task.Run(() => HandleAsync(client, connection, serverOptions, mqttLogger), CancellationToken.None);
+        }
+    }
+
+    private async Task HandleAsync(Socket client, BrokerConnection connection, MqttServerOptions serverOptions, IMqttNetLogger mqttLogger)
+    {
+        var handler = ClientHandler;
+        MqttPacketLimitStream? stream = null;
+        try
+        {
+            client.NoDelay = true;
+            stream = new MqttPacketLimitStream(
+                new NetworkStream(client, ownsSocket: true),
+                options.MaxConnectPacketBytes,
+                options.MaxPacketBytes,
+                () => budget.ConnectReceived(connection));
+            var channel = new MqttTcpChannel(stream, client.LocalEndPoint, client.RemoteEndPoint, null);
+            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
+            using var adapter = new MqttChannelAdapter(channel, formatter, mqttLogger);
+            _connections.Add(adapter, connection);
+            if (handler is not null)
+            {
+                await handler(adapter).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client went away or was closed by the budget; MQTTnet has cleaned up its session.
+        }
+        finally
+        {
+            // MQTTnet swallows what ends a connection, so a broken limit is reported from the stream's record of it.
+            if (stream?.Refusal is { } refusal)
+            {
+                budget.Report(connection.Address, "packet over its size limit or malformed", refusal);
+            }
+
+            client.Dispose();
+            budget.Closed(connection);
+        }
+    }
+
+    internal static string AddressOf(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint ip => (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString(),
+        null => "(unknown)",
+        _ => endpoint.ToString() ?? "(unknown)",
+    };
+}

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using Fleet.Portal.Features.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.Portal.Messaging;
+
+/// <summary>
+/// A token bucket per device and message kind, checked by the broker before a message is queued. A device over its
+/// rate gets PUBACK "quota exceeded" instead of success: the message is refused, not acknowledged-and-lost, and it
+/// costs the database nothing. Health reports have their own limit (<see cref="HealthOptions"/>); heartbeats, status,
+/// deployment and config reports share <see cref="MqttOptions.DeviceMessagesPerMinute"/>, each kind in its own bucket
+/// so that a chatty kind cannot starve another.
+/// </summary>
+internal sealed class DeviceMessageLimiter
+{
+    private readonly TokenBuckets _health;
+    private readonly TokenBuckets _other;
+    private readonly TimeProvider _time;
+    private readonly IngestMetrics _metrics;
+    private readonly ILogger<DeviceMessageLimiter> _logger;
+
+    // When each flooding device was last warned about, per kind (only devices that were refused).
+    private readonly ConcurrentDictionary<(string, InboundKind), long> _warnedAt = new();
+
+    public DeviceMessageLimiter(
+        IOptions<HealthOptions> health,
+        IOptions<MqttOptions> mqtt,
+        TimeProvider time,
+        IngestMetrics metrics,
+        ILogger<DeviceMessageLimiter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        ArgumentNullException.ThrowIfNull(mqtt);
+        _health = new TokenBuckets(health.Value.ReportBurst, health.Value.MaxReportsPerMinute / 60.0, time);
+        _other = new TokenBuckets(mqtt.Value.DeviceMessageBurst, mqtt.Value.DeviceMessagesPerMinute / 60.0, time);
+        (_time, _metrics, _logger) = (time, metrics, logger);
+    }
+
+    /// <summary>Takes one message of <paramref name="kind"/> from the device's allowance; false when it is spent.</summary>
+    public bool TryAcquire(string deviceId, InboundKind kind)
+    {
+        var taken = kind == InboundKind.Health ? _health.TryTake(deviceId) : _other.TryTake(Key(deviceId, kind));
+        if (taken)
+        {
+            return true;
+        }
+
+        _metrics.Rejected("rate_limited");
+
+        // One log line per device and kind per minute of flooding, however many messages it sends.
+        var now = _time.GetTimestamp();
+        var key = (deviceId, kind);
+        var warned = _warnedAt.TryGetValue(key, out var last);
+        if ((!warned || _time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1))
+            && (warned ? _warnedAt.TryUpdate(key, now, last) : _warnedAt.TryAdd(key, now)))
+        {
+            _logger.LogWarning(
+                "{Kind} messages from device {DeviceId} refused: over the per-device rate; further refusals this minute are only counted",
+                kind, deviceId);
+        }
+
+        return false;
+    }
+
+    private static string Key(string deviceId, InboundKind kind) => kind switch
+    {
+        InboundKind.Heartbeat => deviceId + "/h",
+        InboundKind.Status => deviceId + "/s",
+        InboundKind.Deployments => deviceId + "/d",
+        InboundKind.ConfigReport => deviceId + "/c",
+        _ => deviceId + "/" + kind,
+    };
+}
