@@ -137,6 +137,15 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
         try
         {
             client.NoDelay = true;
+
+            // Nothing of MQTTnet's (buffers, channel, session manager) is built for a connection until it sends a
+            // byte: a zero-byte receive waits for data without a buffer, so an idle flood costs a socket each.
+            await client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            if (client.Available == 0)
+            {
+                return;   // closed by the peer, or by the budget (timeout, eviction), before sending anything
+            }
+
             stream = new MqttPacketLimitStream(
                 new NetworkStream(client, ownsSocket: true),
                 options.MaxConnectPacketBytes,
