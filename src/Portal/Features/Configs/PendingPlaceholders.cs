@@ -71,7 +71,7 @@ public sealed class PendingPlaceholders(
                 if (StartsBurst(_refused, key, now))
                 {
                     await audit.RecordAsync(actor, "device.enrol", "device", null, AuditOutcome.Denied,
-                        $"{selector} asked GET /ignition; not recorded: {waiting} Pending devices from /ignition await a "
+                        $"{selector} asked GET /ignition from {key}; not recorded: {waiting} Pending devices from /ignition await a "
                         + $"decision (Fleet:Configs:MaxPendingPlaceholders = {cap}); further refusals from this address "
                         + $"are not audited until {AuditBurstGap.TotalMinutes:0} minutes pass without one",
                         cancellationToken);
