@@ -180,8 +180,8 @@ public static class IgnitionSpec
                 var (name, value) = (pair[0].Trim(), pair[1].Trim().Trim('"'));
                 if (name.Equals("q", StringComparison.OrdinalIgnoreCase))
                 {
-                    quality = double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var q)
-                        ? q : 0;
+                    var styles = NumberStyles.AllowDecimalPoint;
+                    quality = double.TryParse(value, styles, CultureInfo.InvariantCulture, out var q) ? q : 0;
                 }
                 else if (type == MediaType && name.Equals("version", StringComparison.OrdinalIgnoreCase))
                 {

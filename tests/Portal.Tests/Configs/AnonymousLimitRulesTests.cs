@@ -3,7 +3,7 @@ using Fleet.Portal.Features.Configs;
 
 namespace Fleet.Portal.Tests.Configs;
 
-/// <summary>The pure rules behind the anonymous limits: which addresses share an allowance, when a burst starts.</summary>
+/// <summary>The rules behind the anonymous limits: which addresses share an allowance, when a burst starts.</summary>
 public sealed class AnonymousLimitRulesTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
@@ -29,7 +29,8 @@ public sealed class AnonymousLimitRulesTests
         var other = PendingPlaceholders.StartsBurst(bursts, "b", T0);
         var continued = PendingPlaceholders.StartsBurst(bursts, "a", T0 + almost);
         var stillContinued = PendingPlaceholders.StartsBurst(bursts, "a", T0 + almost + almost);
-        var afterQuiet = PendingPlaceholders.StartsBurst(bursts, "a", T0 + almost + almost + PendingPlaceholders.AuditBurstGap);
+        var quietEnd = T0 + almost + almost + PendingPlaceholders.AuditBurstGap;
+        var afterQuiet = PendingPlaceholders.StartsBurst(bursts, "a", quietEnd);
 
         Assert.Equal([true, true, false, false, true], [first, other, continued, stillContinued, afterQuiet]);
     }

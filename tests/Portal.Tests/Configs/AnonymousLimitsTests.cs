@@ -14,7 +14,8 @@ namespace Fleet.Portal.Tests.Configs;
 /// it), a cap on the Pending devices it creates, and one audit entry per burst. The portal's clock stands still unless
 /// the test moves it, so the allowance refills only when the test says so.
 /// </summary>
-public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture) : IClassFixture<AnonymousLimitsTests.Fixture>
+public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture)
+    : IClassFixture<AnonymousLimitsTests.Fixture>
 {
     private const int Burst = 500;
     private const int Cap = 50;
@@ -31,10 +32,12 @@ public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture) :
         var (device, _) = await ConfigTestSupport.AddDeviceAsync(Portal);
         var signed = Portal.Services.GetRequiredService<IgnitionUrlSigner>().SignedUrl(device, SecretMode.Reveal);
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct };
+        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), parallel, async (i, token) =>
         {
             using var response = await client.GetAsync($"/ignition?mac=02:aa:00:00:{i >> 8:x2}:{i & 0xff:x2}", token);
-            answers.Add((response.StatusCode, response.Headers.RetryAfter?.Delta, await response.Content.ReadAsStringAsync(token)));
+            var body = await response.Content.ReadAsStringAsync(token);
+            answers.Add((response.StatusCode, response.Headers.RetryAfter?.Delta, body));
         });
         using var signedWhileLimited = await client.GetAsync(signed.PathAndQuery, ct);
         using var stillLimited = await client.GetAsync("/ignition?mac=02:aa:00:00:ff:ff", ct);
@@ -46,15 +49,20 @@ public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture) :
         Assert.Equal(Burst, notFound.Count);
         Assert.Equal(Requests - Burst, limited.Count);
         Assert.All(limited, a => Assert.Equal(TimeSpan.FromSeconds(1), a.RetryAfter));
-        Assert.Equal(Cap, notFound.Count(a => a.Body.Contains("it is now listed as Pending", StringComparison.Ordinal)));
-        Assert.Equal(Burst - Cap, notFound.Count(a => a.Body.Contains("it was not recorded: 50 Pending devices", StringComparison.Ordinal)));
+        int Saying(string text) => notFound.Count(a => a.Body.Contains(text, StringComparison.Ordinal));
+        Assert.Equal(Cap, Saying("it is now listed as Pending"));
+        var refused = Saying("it was not recorded: 50 Pending devices");
+        Assert.Equal(Burst - Cap, refused);
         Assert.Equal(HttpStatusCode.OK, signedWhileLimited.StatusCode);   // a device with a signed URL is never limited
         Assert.Equal(HttpStatusCode.TooManyRequests, stillLimited.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, refilled.StatusCode);
         await using var db = await Portal.CreateDbAsync();
-        var placeholders = await db.Devices.CountAsync(d => d.EnrollmentId.StartsWith(IgnitionEndpoints.PendingEnrollmentPrefix), ct);
+        var placeholders = await db.Devices
+            .CountAsync(d => d.EnrollmentId.StartsWith(IgnitionEndpoints.PendingEnrollmentPrefix), ct);
         Assert.Equal(Cap, placeholders);
-        var audited = await db.AuditEntries.Where(a => a.Action == "device.enrol" && a.Source == AuditSource.Device).ToListAsync(ct);
+        var audited = await db.AuditEntries
+            .Where(a => a.Action == "device.enrol" && a.Source == AuditSource.Device)
+            .ToListAsync(ct);
         Assert.Equal(1, audited.Count(a => a.Outcome == AuditOutcome.Succeeded));
         Assert.Equal(1, audited.Count(a => a.Outcome == AuditOutcome.Denied));
 
@@ -62,7 +70,9 @@ public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture) :
         fixture.Clock.Advance(PendingPlaceholders.AuditBurstGap);
         using var later = await client.GetAsync("/ignition?mac=02:aa:00:00:ff:fd", ct);
         Assert.Equal(HttpStatusCode.NotFound, later.StatusCode);
-        Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Action == "device.enrol" && a.Outcome == AuditOutcome.Denied, ct));
+        var deniedNow = await db.AuditEntries
+            .CountAsync(a => a.Action == "device.enrol" && a.Outcome == AuditOutcome.Denied, ct);
+        Assert.Equal(2, deniedNow);
     }
 
     public sealed class Fixture : IAsyncLifetime
@@ -71,12 +81,18 @@ public sealed class AnonymousLimitsTests(AnonymousLimitsTests.Fixture fixture) :
 
         public PortalInstance Portal { get; private set; } = null!;
 
-        public async ValueTask InitializeAsync() => Portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
+        public async ValueTask InitializeAsync()
         {
-            ["Fleet:Configs:AnonymousRequestBurst"] = Burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Fleet:Configs:AnonymousRequestsPerMinute"] = "60",
-            ["Fleet:Configs:MaxPendingPlaceholders"] = Cap.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, time: Clock);
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            Portal = await PortalInstance.StartAsync(
+                new Dictionary<string, string?>
+                {
+                    ["Fleet:Configs:AnonymousRequestBurst"] = Burst.ToString(invariant),
+                    ["Fleet:Configs:AnonymousRequestsPerMinute"] = "60",
+                    ["Fleet:Configs:MaxPendingPlaceholders"] = Cap.ToString(invariant),
+                },
+                time: Clock);
+        }
 
         public async ValueTask DisposeAsync() => await Portal.DisposeAsync();
     }

@@ -36,14 +36,17 @@ public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.Contains("initrd --name main https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-initramfs.x86_64.img", script, StringComparison.Ordinal);
         Assert.Contains("coreos.inst.install_dev=/dev/sda ", script, StringComparison.Ordinal);
         var portalUrl = Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.PortalPublicUrl>().Get();
-        Assert.Contains($"ignition.config.url={portalUrl}ignition?device={device:N}&secrets=omit&exp=", script, StringComparison.Ordinal);
+        var omitUrl = $"ignition.config.url={portalUrl}ignition?device={device:N}&secrets=omit&exp=";
+        Assert.Contains(omitUrl, script, StringComparison.Ordinal);
         Assert.Contains("&sig=", script, StringComparison.Ordinal);
         Assert.Contains("coreos.inst.install_dev=/dev/nvme0n1 ", otherScript, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
-        Assert.Equal(BootScriptEndpoints.ErrorScript("no device has MAC 02:00:00:00:00:99; GET /ignition?mac=02:00:00:00:00:99 records it as pending"),
+        var reason = "no device has MAC 02:00:00:00:00:99; GET /ignition?mac=02:00:00:00:00:99 records it as pending";
+        Assert.Equal(BootScriptEndpoints.ErrorScript(reason),
             await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.OK, noArtifacts.StatusCode);
-        Assert.Contains("riscv64", await noArtifacts.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var noArtifactsScript = await noArtifacts.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("riscv64", noArtifactsScript, StringComparison.Ordinal);
     }
 
     [Theory]

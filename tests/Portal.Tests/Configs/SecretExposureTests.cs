@@ -26,8 +26,9 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
     [Fact]
     public async Task BootIpxe_AnonymousCallerFollowingEveryPortalUrl_NeverGetsTheSecret()
     {
+        var stream = new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json"));
         var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
-            .ImportAsync("stable", new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json")), TestActors.Operator);
+            .ImportAsync("stable", stream, TestActors.Operator);
         Assert.True(import.Change.Succeeded, import.Change.Message);
         var (device, mac, secret) = await DeviceWithSecretAsync();
         using var anonymous = new HttpClient { BaseAddress = Portal.BaseAddress };
@@ -37,9 +38,12 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
         var followed = await FollowAsync(anonymous, script);
         var byMac = await anonymous.GetStringAsync($"/ignition?mac={mac}", ct);
         var omitUrl = PortalUrls(script).First();
-        using var scopeRemoved = await anonymous.GetAsync(omitUrl.Replace("&secrets=omit", string.Empty, StringComparison.Ordinal), ct);
-        using var scopeChanged = await anonymous.GetAsync(omitUrl.Replace("secrets=omit", "secrets=reveal", StringComparison.Ordinal), ct);
-        var pushedToDevice = await anonymous.GetStringAsync(Signer.SignedUrl(device, SecretMode.Reveal).PathAndQuery, ct);
+        var withoutScope = omitUrl.Replace("&secrets=omit", string.Empty, StringComparison.Ordinal);
+        using var scopeRemoved = await anonymous.GetAsync(withoutScope, ct);
+        var otherScope = omitUrl.Replace("secrets=omit", "secrets=reveal", StringComparison.Ordinal);
+        using var scopeChanged = await anonymous.GetAsync(otherScope, ct);
+        var devicesOwnUrl = Signer.SignedUrl(device, SecretMode.Reveal).PathAndQuery;
+        var pushedToDevice = await anonymous.GetStringAsync(devicesOwnUrl, ct);
 
         Assert.Equal(2, followed.Count);   // coreos.inst.ignition_url and ignition.config.url
         Assert.All(followed, f => Assert.Equal(HttpStatusCode.OK, f.Status));
@@ -48,7 +52,7 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
         Assert.False(Reveals(byMac, secret));
         Assert.Equal(HttpStatusCode.Forbidden, scopeRemoved.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, scopeChanged.StatusCode);
-        Assert.True(Reveals(pushedToDevice, secret), "the device's own URL must carry the secret, or this test proves nothing");
+        Assert.True(Reveals(pushedToDevice, secret), "the device's own URL carries the secret, or this proves nothing");
     }
 
     [Fact]
@@ -66,7 +70,8 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
             await helpDesk.GetStringAsync($"/api/v1/devices/{device}", ct),
         };
         var followed = await FollowAsync(helpDesk, string.Join('\n', seen));
-        var asOperator = await operatorClient.GetFromJsonAsync<DeviceConfigDto>($"/api/v1/configs/devices/{device}", ct);
+        var asOperator = await operatorClient
+            .GetFromJsonAsync<DeviceConfigDto>($"/api/v1/configs/devices/{device}", ct);
         using var anonymous = new HttpClient { BaseAddress = Portal.BaseAddress };
         var operatorCopy = await anonymous.GetStringAsync(new Uri(asOperator!.SignedUrl!).PathAndQuery, ct);
 
@@ -74,7 +79,7 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
         Assert.All(seen, body => Assert.False(Reveals(body, secret), body));
         Assert.Empty(followed);
         Assert.DoesNotContain(secret, asOperator.Ignition, StringComparison.Ordinal);
-        Assert.True(Reveals(operatorCopy, secret), "an Operator copying the signed URL for a manual install gets the secrets");
+        Assert.True(Reveals(operatorCopy, secret), "an Operator copying the signed URL gets the secrets");
     }
 
     private IgnitionUrlSigner Signer => Portal.Services.GetRequiredService<IgnitionUrlSigner>();
@@ -84,27 +89,33 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
     {
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
         var secret = "pw-" + Guid.NewGuid().ToString("N");
-        var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/token", "token={{vars.token}}"));
-        Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
-        Assert.True((await Portal.Configs().SetVariableAsync(device, "token", secret, secret: true, TestActors.Operator)).Succeeded);
+        var source = ConfigTestSupport.Ignition("/etc/token", "token={{vars.token}}");
+        var config = await ConfigTestSupport.CreateAsync(Portal, source);
+        var configs = Portal.Configs();
+        var assigned = await configs.AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator);
+        Assert.True(assigned.Succeeded, assigned.Message);
+        var set = await configs.SetVariableAsync(device, "token", secret, secret: true, TestActors.Operator);
+        Assert.True(set.Succeeded, set.Message);
         return (device, mac, secret);
     }
 
     private async Task<HttpClient> ClientAsync(string role)
     {
         var client = new HttpClient { BaseAddress = Portal.BaseAddress };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await ApiTokens.GetTokenAsync(Portal, role));
+        var token = await ApiTokens.GetTokenAsync(Portal, role);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
 
-    /// <summary>Fetches every URL in <paramref name="text"/> that points at the portal, as the holder of the text could.</summary>
+    /// <summary>Fetches every URL in <paramref name="text"/> that points at the portal, as its holder could.</summary>
     private async Task<List<(HttpStatusCode Status, string Body)>> FollowAsync(HttpClient client, string text)
     {
         var results = new List<(HttpStatusCode, string)>();
         foreach (var url in PortalUrls(text))
         {
             using var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
-            results.Add((response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+            var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            results.Add((response.StatusCode, body));
         }
 
         return results;
@@ -113,15 +124,19 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
     private IEnumerable<string> PortalUrls(string text)
     {
         var portal = Portal.Services.GetRequiredService<PortalPublicUrl>().Get();
-        return AbsoluteUrl().Matches(text).Select(m => new Uri(m.Value.Replace("\\u0026", "&", StringComparison.Ordinal)))
+        return AbsoluteUrl().Matches(text)
+            .Select(m => new Uri(m.Value.Replace("\\u0026", "&", StringComparison.Ordinal)))
             .Where(u => u.Authority == portal.Authority || u.Authority == Portal.BaseAddress.Authority)
             .Select(u => u.PathAndQuery);
     }
 
-    /// <summary>Whether the secret is in <paramref name="text"/>, literally or inside any <c>data:</c> URL in it (base64, gzip).</summary>
+    /// <summary>
+    /// Whether the secret is in <paramref name="text"/>, as is or in any <c>data:</c> URL (base64 or gzip too).
+    /// </summary>
     private static bool Reveals(string text, string secret) =>
         text.Contains(secret, StringComparison.Ordinal)
-        || DataUrls().Matches(text).Any(m => DataUrl.TryDecode(m.Value, out var bytes) && Decoded(bytes).Contains(secret, StringComparison.Ordinal));
+        || DataUrls().Matches(text).Any(m =>
+            DataUrl.TryDecode(m.Value, out var bytes) && Decoded(bytes).Contains(secret, StringComparison.Ordinal));
 
     private static string Decoded(byte[] bytes)
     {

@@ -3,7 +3,9 @@ using Fleet.Shared.Ignition;
 
 namespace Fleet.Shared.Tests.Ignition;
 
-/// <summary>Which spec a client is served (<see cref="IgnitionSpec.Negotiate"/>), and down-conversion of inline merged configs.</summary>
+/// <summary>
+/// Which spec a client is served (<see cref="IgnitionSpec.Negotiate"/>), and down-conversion of inline merged configs.
+/// </summary>
 public sealed class IgnitionNegotiationTests
 {
     private static readonly Version Native = new(3, 5, 0);
@@ -12,9 +14,12 @@ public sealed class IgnitionNegotiationTests
     [InlineData("application/vnd.coreos.ignition+json;version=3.3.0, */*;q=0.1", "3.3.0")]
     [InlineData("application/vnd.coreos.ignition+json;version=3.7.0, */*;q=0.1", "3.5.0")]
     [InlineData("application/vnd.coreos.ignition+json;version=3.7.0, application/*;q=0.2", "3.5.0")]
-    [InlineData("application/vnd.coreos.ignition+json;version=3.7.0, application/vnd.coreos.ignition+json;q=0.5", "3.5.0")]
-    [InlineData("application/vnd.coreos.ignition+json;version=3.7.0;q=0.9, application/vnd.coreos.ignition+json;version=3.4.0;q=0.5", "3.4.0")]
-    [InlineData("application/vnd.coreos.ignition+json;version=3.2.0;q=0.5, application/vnd.coreos.ignition+json;version=3.6.0", "3.6.0")]
+    [InlineData("application/vnd.coreos.ignition+json;version=3.7.0, "
+        + "application/vnd.coreos.ignition+json;q=0.5", "3.5.0")]
+    [InlineData("application/vnd.coreos.ignition+json;version=3.7.0;q=0.9, "
+        + "application/vnd.coreos.ignition+json;version=3.4.0;q=0.5", "3.4.0")]
+    [InlineData("application/vnd.coreos.ignition+json;version=3.2.0;q=0.5, "
+        + "application/vnd.coreos.ignition+json;version=3.6.0", "3.6.0")]
     [InlineData("*/*", "3.5.0")]
     [InlineData("application/json", "3.5.0")]
     [InlineData(null, "3.5.0")]
@@ -50,14 +55,16 @@ public sealed class IgnitionNegotiationTests
         Assert.False(result.Succeeded);
         var error = Assert.Single(result.Diagnostics);
         Assert.Equal("ignition.config.merge.0.source", error.Path);
-        Assert.StartsWith("cannot convert to spec 3.3.0: the inline config it merges is spec 3.", error.Message, StringComparison.Ordinal);
+        var expected = "cannot convert to spec 3.3.0: the inline config it merges is spec 3.";
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ConvertTo_GzippedInlineReplaceNewerThanTarget_Fails()
     {
         var (url, compression) = DataUrl.Encode(System.Text.Encoding.UTF8.GetBytes(
-            "{\"ignition\":{\"version\":\"3.5.0\"},\"passwd\":{\"users\":[{\"name\":\"" + new string('a', 200) + "\"}]}}"));
+            "{\"ignition\":{\"version\":\"3.5.0\"},\"passwd\":{\"users\":[{\"name\":\""
+            + new string('a', 200) + "\"}]}}"));
         Assert.Equal("gzip", compression);
         var config = JsonNode.Parse("""{"ignition":{"version":"3.5.0","config":{}}}""")!.AsObject();
         config["ignition"]!["config"]!["replace"] = new JsonObject { ["source"] = url, ["compression"] = "gzip" };
@@ -82,9 +89,11 @@ public sealed class IgnitionNegotiationTests
     public void ConvertTo_UpstreamPair20_RefusedFor33()
     {
         var pairs = ButanePairsOrNull();
-        Assert.SkipWhen(pairs is null || !File.Exists(Path.Combine(pairs, "20-input.bu")), "needs ../shared/interop/butane-pairs/20-input.bu");
+        Assert.SkipWhen(pairs is null || !File.Exists(Path.Combine(pairs, "20-input.bu")),
+            "needs ../shared/interop/butane-pairs/20-input.bu");
         var yaml = File.ReadAllText(Path.Combine(pairs!, "20-input.bu"));
-        var translated = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(pairs!, "files-dir")));
+        var files = new PhysicalFilesDirectory(Path.Combine(pairs!, "files-dir"));
+        var translated = ButaneTranslator.Translate(yaml, files);
         Assert.True(translated.Succeeded, string.Join("\n", translated.Diagnostics));
 
         var result = IgnitionSpec.ConvertTo(translated.Ignition!, new Version(3, 3, 0));
@@ -108,5 +117,12 @@ public sealed class IgnitionNegotiationTests
     }
 
     private static JsonObject Parent(JsonObject child) =>
-        new() { ["ignition"] = new JsonObject { ["version"] = "3.5.0", ["config"] = new JsonObject { ["merge"] = new JsonArray(child) } } };
+        new()
+        {
+            ["ignition"] = new JsonObject
+            {
+                ["version"] = "3.5.0",
+                ["config"] = new JsonObject { ["merge"] = new JsonArray(child) },
+            },
+        };
 }

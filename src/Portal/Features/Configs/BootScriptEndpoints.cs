@@ -24,7 +24,8 @@ internal static class BootScriptEndpoints
         return app;
     }
 
-    /// <summary>How long an error script keeps its message on the console before handing back to the firmware.</summary>
+    /// <summary>How long an error script keeps its message on the console before handing back to the firmware.
+    /// </summary>
     public const int ErrorPauseSeconds = 30;
 
     private static async Task<IResult> ServeAsync(string? mac, string? arch, HttpContext http,
@@ -38,7 +39,8 @@ internal static class BootScriptEndpoints
             http.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var self = $"/boot.ipxe?mac={Uri.EscapeDataString(mac ?? string.Empty)}"
                 + (string.IsNullOrEmpty(arch) ? string.Empty : $"&arch={Uri.EscapeDataString(arch)}");
-            return Script($"echo Fleet: too many requests from {http.Connection.RemoteIpAddress}; retrying in {wait} s\n"
+            var from = http.Connection.RemoteIpAddress;
+            return Script($"echo Fleet: too many requests from {from}; retrying in {wait} s\n"
                 + $"sleep {wait}\nchain {self}");
         }
 
@@ -67,7 +69,8 @@ internal static class BootScriptEndpoints
         };
         if (metadata is null || Pxe(metadata, architecture) is not { } pxe)
         {
-            return Error($"stream {streamName} has no PXE artifacts for {Printable(architecture)}; import its stream metadata in the portal");
+            return Error($"stream {streamName} has no PXE artifacts for {Printable(architecture)}; "
+                + "import its stream metadata in the portal");
         }
 
         var installDevice = await db.DeviceVariables.AsNoTracking().Where(v => v.DeviceId == device.Id && v.Name == "install_dev" && !v.IsSecret)
@@ -111,7 +114,8 @@ internal static class BootScriptEndpoints
         pxe.TryGetProperty(name, out var artifact) && artifact.TryGetProperty("location", out var location) && location.GetString() is { } url
         && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !url.Any(char.IsWhiteSpace) ? url : null;
 
-    /// <summary>An error as iPXE shows it: the reason on the console, a pause to read it, then back to the firmware.</summary>
+    /// <summary>An error as iPXE shows it: the reason on the console, a pause to read it, then back to the firmware.
+    /// </summary>
     internal static string ErrorScript(string reason) =>
         $"#!ipxe\necho Fleet: {reason}\nsleep {ErrorPauseSeconds}\nexit 1\n";
 

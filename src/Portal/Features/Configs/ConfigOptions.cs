@@ -20,7 +20,9 @@ public sealed class ConfigOptions
     /// <summary>An unknown MAC or UUID asking for a config is recorded as a Pending device (as Zezere does).</summary>
     public bool RecordUnknownDevices { get; set; } = true;
 
-    /// <summary>Requests an address may make to <c>/ignition</c> and <c>/boot.ipxe</c> without a valid signature, at once.</summary>
+    /// <summary>
+    /// Requests an address may make to <c>/ignition</c> and <c>/boot.ipxe</c> without a valid signature, at once.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int AnonymousRequestBurst { get; set; } = 60;
 

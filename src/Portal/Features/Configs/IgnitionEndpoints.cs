@@ -112,7 +112,7 @@ internal static class IgnitionEndpoints
             var (wanted, refusal) = toolchain.NegotiateVersion(http.Request.Headers.Accept.ToString(), native);
             if (wanted is null)
             {
-                return Text(StatusCodes.Status406NotAcceptable, $"Cannot serve the spec asked for in Accept: {refusal}");
+                return Text(StatusCodes.Status406NotAcceptable, "Cannot serve what Accept asks: " + refusal);
             }
 
             var (converted, reason) = cache.As(served, wanted);
@@ -192,7 +192,9 @@ internal static class IgnitionEndpoints
         return await placeholders.RecordAsync(selector, address, cancellationToken) == PlaceholderOutcome.CapReached
             ? Text(StatusCodes.Status404NotFound, $"No device is known by {selector}, and it was not recorded: "
                 + $"{options.MaxPendingPlaceholders} Pending devices from /ignition await an Operator's decision.")
-            : Text(StatusCodes.Status404NotFound, $"No device is known by {selector}; it is now listed as Pending in the portal for an Operator to approve.");
+            : Text(StatusCodes.Status404NotFound,
+                $"No device is known by {selector}; it is now listed as Pending in the portal "
+                + "for an Operator to approve.");
     }
 
     private static IResult Text(int status, string message) => Results.Text(message + "\n", "text/plain", statusCode: status);

@@ -50,14 +50,15 @@ public sealed class IgnitionUrlSigner
     public const string OmitSecrets = "omit";
 
     /// <summary>
-    /// The signed URL of a device's config rendering secrets as <paramref name="secrets"/> (<see cref="SecretMode.Reveal"/>
-    /// or <see cref="SecretMode.Omit"/>), valid for <see cref="ConfigOptions.SignedUrlLifetimeSeconds"/> (or <paramref name="lifetime"/>).
+    /// The signed URL of a device's config rendering secrets as <paramref name="secrets"/>
+    /// (<see cref="SecretMode.Reveal"/> or <see cref="SecretMode.Omit"/>), valid for
+    /// <see cref="ConfigOptions.SignedUrlLifetimeSeconds"/> (or <paramref name="lifetime"/>).
     /// </summary>
     public Uri SignedUrl(Guid deviceId, SecretMode secrets, TimeSpan? lifetime = null)
     {
         if (secrets is not (SecretMode.Reveal or SecretMode.Omit))
         {
-            throw new ArgumentOutOfRangeException(nameof(secrets), secrets, "A served config either reveals or omits secrets.");
+            throw new ArgumentOutOfRangeException(nameof(secrets), secrets, "A config reveals or omits secrets.");
         }
 
         var exp = _time.GetUtcNow().Add(lifetime ?? TimeSpan.FromSeconds(_options.Value.SignedUrlLifetimeSeconds)).ToUnixTimeSeconds();
@@ -71,7 +72,8 @@ public sealed class IgnitionUrlSigner
     /// <see cref="OmitSecrets"/>); <paramref name="granted"/> is what the URL may render. The reason says what is
     /// wrong when it fails.
     /// </summary>
-    public bool Verify(Guid deviceId, string? exp, string? secrets, string? sig, out SecretMode granted, out string reason)
+    public bool Verify(
+        Guid deviceId, string? exp, string? secrets, string? sig, out SecretMode granted, out string reason)
     {
         reason = string.Empty;
         granted = SecretMode.Omit;
@@ -105,7 +107,10 @@ public sealed class IgnitionUrlSigner
         return true;
     }
 
-    /// <summary>Reveal URLs sign <c>id.exp</c> (so a URL already retained in a DesiredConfig stays valid), Omit URLs <c>id.exp.omit</c>.</summary>
+    /// <summary>
+    /// Reveal URLs sign <c>id.exp</c> (so a URL already retained in a DesiredConfig stays valid), Omit URLs
+    /// <c>id.exp.omit</c>.
+    /// </summary>
     private string Sign(Guid deviceId, long exp, SecretMode secrets)
     {
         var scope = secrets == SecretMode.Omit ? "." + OmitSecrets : string.Empty;

@@ -15,7 +15,8 @@ public enum PlaceholderOutcome
     /// <summary>The machine was recorded before; its last request time moved on.</summary>
     AlreadyRecorded,
 
-    /// <summary><see cref="ConfigOptions.MaxPendingPlaceholders"/> placeholders await a decision: nothing recorded.</summary>
+    /// <summary><see cref="ConfigOptions.MaxPendingPlaceholders"/> placeholders await a decision; nothing recorded.
+    /// </summary>
     CapReached,
 }
 
@@ -43,7 +44,8 @@ public sealed class PendingPlaceholders(
     private readonly Dictionary<string, DateTimeOffset> _refused = new(StringComparer.Ordinal);
 
     /// <param name="selector"><c>mac:…</c> or <c>uuid:…</c>, normalised.</param>
-    public async Task<PlaceholderOutcome> RecordAsync(string selector, IPAddress? address, CancellationToken cancellationToken)
+    public async Task<PlaceholderOutcome> RecordAsync(
+        string selector, IPAddress? address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selector);
         var enrollmentId = IgnitionEndpoints.PendingEnrollmentPrefix + selector;
@@ -54,7 +56,8 @@ public sealed class PendingPlaceholders(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var existing = await db.Devices.SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
+            var existing = await db.Devices
+                .SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
             if (existing is not null)
             {
                 existing.LastRequestAt = now;
@@ -63,16 +66,18 @@ public sealed class PendingPlaceholders(
             }
 
             var cap = options.Value.MaxPendingPlaceholders;
-            var waiting = await db.Devices.CountAsync(
-                d => d.State == EnrollmentState.Pending && d.EnrollmentId.StartsWith(IgnitionEndpoints.PendingEnrollmentPrefix),
-                cancellationToken);
+            var waiting = await db.Devices
+                .Where(d => d.State == EnrollmentState.Pending)
+                .Where(d => d.EnrollmentId.StartsWith(IgnitionEndpoints.PendingEnrollmentPrefix))
+                .CountAsync(cancellationToken);
             if (waiting >= cap)
             {
                 if (StartsBurst(_refused, key, now))
                 {
                     await audit.RecordAsync(actor, "device.enrol", "device", null, AuditOutcome.Denied,
-                        $"{selector} asked GET /ignition from {key}; not recorded: {waiting} Pending devices from /ignition await a "
-                        + $"decision (Fleet:Configs:MaxPendingPlaceholders = {cap}); further refusals from this address "
+                        $"{selector} asked GET /ignition from {key}; not recorded: {waiting} Pending devices "
+                        + $"from /ignition await a decision (Fleet:Configs:MaxPendingPlaceholders = {cap}); "
+                        + "further refusals from this address "
                         + $"are not audited until {AuditBurstGap.TotalMinutes:0} minutes pass without one",
                         cancellationToken);
                 }
@@ -94,7 +99,8 @@ public sealed class PendingPlaceholders(
                 audit.Add(db, actor, "device.enrol", "device", device.Id.ToString("N"),
                     after: $"{device.Hostname} ({selector}): Pending",
                     detail: "from GET /ignition; more unknown machines from this address are recorded without an audit "
-                        + $"entry each (see their device events) until {AuditBurstGap.TotalMinutes:0} minutes pass without one");
+                        + "entry each (see their device events) "
+                        + $"until {AuditBurstGap.TotalMinutes:0} minutes pass without one");
             }
 
             try
@@ -103,11 +109,12 @@ public sealed class PendingPlaceholders(
             }
             catch (DbUpdateException ex)
             {
-                logger.LogInformation(ex, "Pending record for {Selector} was created by another portal instance", selector);
+                logger.LogInformation(ex, "Pending record for {Selector} was created by another portal", selector);
                 return PlaceholderOutcome.AlreadyRecorded;
             }
 
-            logger.LogInformation("Unknown device {Selector} asked for its Ignition config; recorded as pending device {DeviceId:N}",
+            logger.LogInformation(
+                "Unknown device {Selector} asked for its Ignition config; recorded as pending device {DeviceId:N}",
                 selector, device.Id);
             return PlaceholderOutcome.Recorded;
         }
@@ -117,7 +124,9 @@ public sealed class PendingPlaceholders(
         }
     }
 
-    /// <summary>Whether an event from <paramref name="key"/> at <paramref name="now"/> starts a new burst; remembers it.</summary>
+    /// <summary>
+    /// Whether an event from <paramref name="key"/> at <paramref name="now"/> starts a new burst; remembers it.
+    /// </summary>
     internal static bool StartsBurst(Dictionary<string, DateTimeOffset> bursts, string key, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(bursts);

@@ -51,6 +51,9 @@ public interface IConfigToolchain
 
     Version? VersionOf(JsonObject config);
 
-    /// <summary>The spec to serve for an <c>Accept</c> header and a config at <paramref name="native"/>, or why none is acceptable.</summary>
+    /// <summary>
+    /// The spec to serve for an <c>Accept</c> header and a config at <paramref name="native"/>, or why none is
+    /// acceptable.
+    /// </summary>
     (Version? Version, string? Refusal) NegotiateVersion(string? acceptHeader, Version native);
 }
