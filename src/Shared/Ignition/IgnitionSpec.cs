@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.IO.Compression;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Fleet.Shared.Ignition;
@@ -62,6 +64,7 @@ public static class IgnitionSpec
                 JsonPaths.Dotted(node, key),
                 null,
                 null)));
+            diagnostics.AddRange(NewerInlineChildren(copy, target));
         }
 
         if (diagnostics.Count > 0)
@@ -71,6 +74,126 @@ public static class IgnitionSpec
 
         IgnitionMerge.SetVersion(copy, target);
         return new TranslationResult(copy, diagnostics);
+    }
+
+    /// <summary>The largest inline child config that is decompressed to read its version.</summary>
+    private const int MaxInlineChildBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Inline (<c>data:</c>) <c>merge</c>/<c>replace</c> children whose own <c>ignition.version</c> is newer than
+    /// <paramref name="target"/>: Ignition parses a child at the child's version, so a parent converted down while
+    /// its child stays newer fails on a client that knows only the target (Butane writes such children verbatim,
+    /// and their bytes may be pinned by <c>verification.hash</c>, so they are reported, not rewritten).
+    /// </summary>
+    private static IEnumerable<ConfigDiagnostic> NewerInlineChildren(JsonObject config, Version target)
+    {
+        var children = new List<(JsonObject Resource, string Path)>();
+        if (config["ignition"]?["config"] is JsonObject configs)
+        {
+            var merge = (configs["merge"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+            children.AddRange(merge.Select((m, i) => (m, $"ignition.config.merge.{i}.source")));
+            if (configs["replace"] is JsonObject replace)
+            {
+                children.Add((replace, "ignition.config.replace.source"));
+            }
+        }
+
+        foreach (var (resource, path) in children)
+        {
+            if (InlineChildVersion(resource) is { } child && child > target)
+            {
+                yield return new ConfigDiagnostic(DiagnosticSeverity.Error,
+                    $"cannot convert to spec {target}: the inline config it merges is spec {child}", path, null, null);
+            }
+        }
+    }
+
+    private static Version? InlineChildVersion(JsonObject resource)
+    {
+        if (!IgnitionRules.TryString(resource, "source", out var source) || !DataUrl.TryDecode(source, out var bytes))
+        {
+            return null;
+        }
+
+        try
+        {
+            if (IgnitionRules.TryString(resource, "compression", out var compression) && compression == "gzip")
+            {
+                using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+                using var plain = new MemoryStream();
+                var buffer = new byte[81920];
+                int read;
+                while ((read = gzip.Read(buffer)) > 0 && plain.Length <= MaxInlineChildBytes)
+                {
+                    plain.Write(buffer, 0, read);
+                }
+
+                bytes = plain.ToArray();
+            }
+
+            return JsonNode.Parse(bytes) is JsonObject child ? VersionOf(child) : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            return null;   // not a readable config: the validator reports it, not the version check
+        }
+    }
+
+    /// <summary>
+    /// The spec to serve a client that sent <paramref name="acceptHeader"/>, for a config at <paramref name="native"/>
+    /// (RFC 9110 content negotiation): the version of the most preferred Ignition media range when this portal
+    /// serves that spec; the native version when none names a version, or when the version named is one this portal
+    /// does not know but the client also accepts <c>*/*</c>, <c>application/*</c> or the unversioned Ignition type
+    /// (a newer Ignition reads older specs). Null, with the reason, when nothing acceptable can be served.
+    /// </summary>
+    public static (Version? Version, string? Refusal) Negotiate(string? acceptHeader, Version native)
+    {
+        ArgumentNullException.ThrowIfNull(native);
+        var ranges = MediaRanges(acceptHeader).Where(r => r.Quality > 0).ToList();
+        var versioned = ranges.Where(r => r.Version is not null).OrderByDescending(r => r.Quality).ToList();
+        if (versioned.Count == 0)
+        {
+            return (native, null);
+        }
+
+        if (versioned.Select(r => r.Version!).FirstOrDefault(Supported.Contains) is { } known)
+        {
+            return (known, null);
+        }
+
+        return ranges.Any(r => r.Version is null && r.Type is "*/*" or "application/*" or MediaType)
+            ? (native, null)
+            : (null, $"spec {string.Join(", ", versioned.Select(r => r.Version))} is not one this portal serves "
+                + $"({Supported[0]} to {Supported[^1]})");
+    }
+
+    private static IEnumerable<(string Type, Version? Version, double Quality)> MediaRanges(string? acceptHeader)
+    {
+        foreach (var range in (acceptHeader ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = range.Split(';');
+            var type = parts[0].Trim().ToLowerInvariant();
+            Version? version = null;
+            var quality = 1.0;
+            foreach (var pair in parts.Skip(1).Select(p => p.Split('=', 2)).Where(p => p.Length == 2))
+            {
+                var (name, value) = (pair[0].Trim(), pair[1].Trim().Trim('"'));
+                if (name.Equals("q", StringComparison.OrdinalIgnoreCase))
+                {
+                    var styles = NumberStyles.AllowDecimalPoint;
+                    quality = double.TryParse(value, styles, CultureInfo.InvariantCulture, out var q) ? q : 0;
+                }
+                else if (type == MediaType && name.Equals("version", StringComparison.OrdinalIgnoreCase))
+                {
+                    version = ParseVersion(value) ?? new Version(0, 0);
+                }
+            }
+
+            if (type.Length > 0)
+            {
+                yield return (type, version, quality);
+            }
+        }
     }
 
     private static void DropEmptyCompression(JsonObject config)

@@ -6,13 +6,16 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Portal.Tests.Configs;
 
-/// <summary><c>GET /boot.ipxe</c>: the live PXE artifacts of the device's stream from imported stream metadata, and its signed config URL.</summary>
+/// <summary>
+/// <c>GET /boot.ipxe</c>: the live PXE artifacts of the device's stream from imported stream metadata, and a signed
+/// config URL without secrets. Errors are 200 scripts: iPXE does not run the body of a non-2xx answer.
+/// </summary>
 public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
     private PortalInstance Portal => fixture.Portal;
 
     [Fact]
-    public async Task BootIpxe_ImportedStreamMetadata_BootsLivePxeWithInstallDeviceAndSignedIgnitionUrl()
+    public async Task BootIpxe_ImportedStreamMetadata_BootsLivePxeWithInstallDeviceAndSecretlessSignedUrl()
     {
         var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
             .ImportAsync("stable", new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json")), TestActors.Operator);
@@ -32,11 +35,35 @@ public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.Contains("coreos.live.rootfs_url=https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-rootfs.x86_64.img", script, StringComparison.Ordinal);
         Assert.Contains("initrd --name main https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/33.20201201.3.0/x86_64/fedora-coreos-33.20201201.3.0-live-initramfs.x86_64.img", script, StringComparison.Ordinal);
         Assert.Contains("coreos.inst.install_dev=/dev/sda ", script, StringComparison.Ordinal);
-        Assert.Contains($"ignition.config.url={Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.PortalPublicUrl>().Get()}ignition?device={device:N}&exp=", script, StringComparison.Ordinal);
+        var portalUrl = Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.PortalPublicUrl>().Get();
+        var omitUrl = $"ignition.config.url={portalUrl}ignition?device={device:N}&secrets=omit&exp=";
+        Assert.Contains(omitUrl, script, StringComparison.Ordinal);
         Assert.Contains("&sig=", script, StringComparison.Ordinal);
         Assert.Contains("coreos.inst.install_dev=/dev/nvme0n1 ", otherScript, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, noArtifacts.StatusCode);
-        Assert.Contains("riscv64", await noArtifacts.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+        var reason = "no device has MAC 02:00:00:00:00:99; GET /ignition?mac=02:00:00:00:00:99 records it as pending";
+        Assert.Equal(BootScriptEndpoints.ErrorScript(reason),
+            await unknown.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, noArtifacts.StatusCode);
+        var noArtifactsScript = await noArtifacts.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("riscv64", noArtifactsScript, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("nonsense", "mac 'nonsense' is not a MAC address")]
+    [InlineData("", "mac '' is not a MAC address")]
+    [InlineData("%24%7Bnet0%2Fmac%7D%0Aboot", "mac '?{net0/mac}?boot' is not a MAC address")]
+    public async Task BootIpxe_BadMac_200ScriptThatEchoesTheReasonPausesAndExits(string mac, string reason)
+    {
+        using var client = new HttpClient { BaseAddress = Portal.BaseAddress };
+
+        using var response = await client.GetAsync($"/boot.ipxe?mac={mac}", TestContext.Current.CancellationToken);
+        var lines = (await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Split('\n');
+
+        // iPXE runs a fetched script only from a 2xx answer; a 4xx body would never be shown on the console.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("#!ipxe", lines[0]);
+        Assert.StartsWith("echo Fleet: " + reason, lines[1], StringComparison.Ordinal);
+        Assert.Equal(["sleep 30", "exit 1", ""], lines[2..]);
     }
 }

@@ -165,9 +165,10 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
         var signer = Portal.Services.GetRequiredService<IgnitionUrlSigner>();
 
         var unsigned = await BodyAsync($"/ignition?mac={mac}");
-        var signedUrl = signer.SignedUrl(approved, TimeSpan.FromMinutes(10));
+        var signedUrl = signer.SignedUrl(approved, SecretMode.Reveal, TimeSpan.FromMinutes(10));
         var signed = await BodyAsync(signedUrl.PathAndQuery);
-        var pendingSigned = await BodyAsync(signer.SignedUrl(pending, TimeSpan.FromMinutes(10)).PathAndQuery);
+        var pendingUrl = signer.SignedUrl(pending, SecretMode.Reveal, TimeSpan.FromMinutes(10));
+        var pendingSigned = await BodyAsync(pendingUrl.PathAndQuery);
         using var tampered = await GetAsync(signedUrl.PathAndQuery.Replace($"device={approved:N}", $"device={pending:N}", StringComparison.Ordinal));
         Clock.Advance(TimeSpan.FromMinutes(11));
         using var expired = await GetAsync(signedUrl.PathAndQuery);
@@ -308,7 +309,9 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
 
         public PortalInstance Portal { get; private set; } = null!;
 
-        public async ValueTask InitializeAsync() => Portal = await PortalInstance.StartAsync(time: Clock);
+        // The clock stands still, so the per-address allowance never refills; these tests are about serving.
+        public async ValueTask InitializeAsync() => Portal = await PortalInstance.StartAsync(
+            new Dictionary<string, string?> { ["Fleet:Configs:AnonymousRequestBurst"] = "100000" }, time: Clock);
 
         public async ValueTask DisposeAsync() => await Portal.DisposeAsync();
     }

@@ -26,7 +26,8 @@ public sealed class RealIgnitionTests(PortalFixture fixture) : IClassFixture<Por
         Assert.True((await service.AssignAsync(fleet, ConfigScope.Fleet, null, null, TestActors.Operator)).Succeeded);
         Assert.True((await service.AssignAsync(own, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
         Assert.True((await service.SetVariableAsync(device, "token", "e2e-secret", secret: true, TestActors.Operator)).Succeeded);
-        var url = Portal.Services.GetRequiredService<IgnitionUrlSigner>().SignedUrl(device, TimeSpan.FromMinutes(10));
+        var url = Portal.Services.GetRequiredService<IgnitionUrlSigner>()
+            .SignedUrl(device, SecretMode.Reveal, TimeSpan.FromMinutes(10));
         url = new Uri(Portal.BaseAddress, url.PathAndQuery);   // the portal's public URL guess may name this host; the test reaches it on loopback
 
         var work = Directory.CreateTempSubdirectory("fleet-ignition-e2e-").FullName;

@@ -11,7 +11,10 @@ namespace Fleet.Portal.Features.Configs;
 /// <summary>
 /// <c>GET /boot.ipxe?mac=…[&amp;arch=…]</c>: an iPXE script that boots the live PXE kernel, initramfs and rootfs of
 /// the device's update stream and architecture (from the stream metadata last imported into that stream) and
-/// installs to <c>coreos.inst.install_dev</c> with the device's signed <c>/ignition</c> URL.
+/// installs to <c>coreos.inst.install_dev</c> with a signed <c>/ignition</c> URL that renders no secrets: the caller
+/// is anonymous and a MAC is no proof of being the machine. Secrets reach the installed device over its agent's
+/// authenticated channel. Every answer is 200, errors included: iPXE runs a script body only from a 2xx answer,
+/// so an error is a script that prints the reason, waits so a person at the console can read it, and exits.
 /// </summary>
 internal static class BootScriptEndpoints
 {
@@ -21,18 +24,36 @@ internal static class BootScriptEndpoints
         return app;
     }
 
-    private static async Task<IResult> ServeAsync(string? mac, string? arch, IDbContextFactory<FleetDbContext> dbFactory, IgnitionUrlSigner signer, IOptions<ConfigOptions> options, CancellationToken cancellationToken)
+    /// <summary>How long an error script keeps its message on the console before handing back to the firmware.
+    /// </summary>
+    public const int ErrorPauseSeconds = 30;
+
+    private static async Task<IResult> ServeAsync(string? mac, string? arch, HttpContext http,
+        IDbContextFactory<FleetDbContext> dbFactory, IgnitionUrlSigner signer, AnonymousRequestLimiter limiter,
+        IOptions<ConfigOptions> options, CancellationToken cancellationToken)
     {
+        if (!limiter.TryTake(http.Connection.RemoteIpAddress))
+        {
+            // A retry loop, since the machine cannot act on a 429: wait, then ask again for the same script.
+            var wait = limiter.RetryAfterSeconds;
+            http.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var self = $"/boot.ipxe?mac={Uri.EscapeDataString(mac ?? string.Empty)}"
+                + (string.IsNullOrEmpty(arch) ? string.Empty : $"&arch={Uri.EscapeDataString(arch)}");
+            var from = http.Connection.RemoteIpAddress;
+            return Script($"echo Fleet: too many requests from {from}; retrying in {wait} s\n"
+                + $"sleep {wait}\nchain {self}");
+        }
+
         if (!MacAddress.TryNormalize(mac, out var normalized))
         {
-            return Script(StatusCodes.Status400BadRequest, $"echo Fleet: mac '{mac}' is not a MAC address; chain /boot.ipxe?mac=${{net0/mac}}\nshell");
+            return Error($"mac '{Printable(mac)}' is not a MAC address; chain /boot.ipxe?mac=${{net0/mac}}");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Macs.Any(m => m.Mac == normalized)).OrderByDescending(d => d.State == EnrollmentState.Approved).FirstOrDefaultAsync(cancellationToken);
         if (device is null)
         {
-            return Script(StatusCodes.Status404NotFound, $"echo Fleet: no device has MAC {normalized}; GET /ignition?mac={normalized} records it as pending\nshell");
+            return Error($"no device has MAC {normalized}; GET /ignition?mac={normalized} records it as pending");
         }
 
         var group = await db.DeviceGroups.AsNoTracking().SingleAsync(g => g.Id == (device.GroupId ?? DeviceGroup.DefaultId), cancellationToken);
@@ -48,12 +69,13 @@ internal static class BootScriptEndpoints
         };
         if (metadata is null || Pxe(metadata, architecture) is not { } pxe)
         {
-            return Script(StatusCodes.Status404NotFound, $"echo Fleet: stream {streamName} has no PXE artifacts for {architecture}; import its stream metadata in the portal\nshell");
+            return Error($"stream {streamName} has no PXE artifacts for {Printable(architecture)}; "
+                + "import its stream metadata in the portal");
         }
 
         var installDevice = await db.DeviceVariables.AsNoTracking().Where(v => v.DeviceId == device.Id && v.Name == "install_dev" && !v.IsSecret)
             .Select(v => v.Value).SingleOrDefaultAsync(cancellationToken) ?? options.Value.DefaultInstallDevice;
-        var ignition = signer.SignedUrl(device.Id);
+        var ignition = signer.SignedUrl(device.Id, SecretMode.Omit);
         var script = new StringBuilder()
             .Append("#!ipxe\n")
             .Append(System.Globalization.CultureInfo.InvariantCulture, $"echo Fleet: installing {device.Hostname} ({streamName}, {architecture}) to {installDevice}\n")
@@ -92,5 +114,16 @@ internal static class BootScriptEndpoints
         pxe.TryGetProperty(name, out var artifact) && artifact.TryGetProperty("location", out var location) && location.GetString() is { } url
         && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && !url.Any(char.IsWhiteSpace) ? url : null;
 
-    private static IResult Script(int status, string body) => Results.Text("#!ipxe\n" + body + "\n", "text/plain", Encoding.UTF8, status);
+    /// <summary>An error as iPXE shows it: the reason on the console, a pause to read it, then back to the firmware.
+    /// </summary>
+    internal static string ErrorScript(string reason) =>
+        $"#!ipxe\necho Fleet: {reason}\nsleep {ErrorPauseSeconds}\nexit 1\n";
+
+    private static IResult Error(string reason) => Results.Text(ErrorScript(reason), "text/plain", Encoding.UTF8);
+
+    private static IResult Script(string body) => Results.Text("#!ipxe\n" + body + "\n", "text/plain", Encoding.UTF8);
+
+    /// <summary>A caller's value made safe to echo: one line of printable ASCII, no iPXE settings expansion.</summary>
+    private static string Printable(string? value) =>
+        new([.. (value ?? string.Empty).Take(64).Select(c => c is >= ' ' and <= '~' and not '$' ? c : '?')]);
 }

@@ -17,7 +17,18 @@ public sealed record VariableDto(string Value, bool Secret);
 
 public sealed record SshKeyDto(string? UserName, int? GroupId, string PublicKey);
 
-public sealed record DeviceConfigDto(Guid DeviceId, string Hostname, IReadOnlyList<string> Layers, IReadOnlyDictionary<string, string> Origins, string? Ignition, string? Error, string SignedUrl);
+/// <summary>
+/// A device's merged config with secrets masked; <see cref="SignedUrl"/> (which serves the secrets) only for roles that
+/// may manage devices.
+/// </summary>
+public sealed record DeviceConfigDto(
+    Guid DeviceId,
+    string Hostname,
+    IReadOnlyList<string> Layers,
+    IReadOnlyDictionary<string, string> Origins,
+    string? Ignition,
+    string? Error,
+    string? SignedUrl);
 
 public sealed record DiffDto(int From, int To, IReadOnlyList<DiffLine> Lines);
 
@@ -62,7 +73,8 @@ internal static class ConfigApiEndpoints
             .RequireAuthorization(Policies.ManageDevices).WithName("config.unassign");
 
         configs.MapGet("/devices/{deviceId:guid}", DeviceConfigAsync).RequireAuthorization(Policies.ViewFleet).WithName("config.device")
-            .WithSummary("A device's merged config (secrets masked), the layer each entry came from, and its signed URL");
+            .WithSummary("A device's merged config (secrets masked), the layer each entry came from, "
+                + "and (Operator, Admin) its signed URL");
         configs.MapGet("/devices/{deviceId:guid}/variables", async (Guid deviceId, ConfigService s, HttpContext h) => TypedResults.Ok(await s.ListVariablesAsync(deviceId, ActorOf(h), h.RequestAborted)))
             .RequireAuthorization(Policies.ViewFleet).WithName("config.variables").WithSummary("A device's variables; secret values masked (Operators) or absent (HelpDesk)");
         configs.MapPut("/devices/{deviceId:guid}/variables/{name}", (Guid deviceId, string name, VariableDto body, ConfigService s, HttpContext h) =>
@@ -79,12 +91,18 @@ internal static class ConfigApiEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<DeviceConfigDto>, ProblemHttpResult>> DeviceConfigAsync(Guid deviceId, ConfigRenderer renderer, IgnitionUrlSigner signer, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DeviceConfigDto>, ProblemHttpResult>> DeviceConfigAsync(
+        Guid deviceId, ConfigRenderer renderer, ConfigService service, HttpContext http)
     {
-        var rendered = await renderer.RenderAsync(deviceId, SecretMode.Mask, cancellationToken);
-        return rendered is null
-            ? NotFound("There is no such device.")
-            : TypedResults.Ok(new DeviceConfigDto(deviceId, rendered.Hostname, rendered.Layers, rendered.Origins, rendered.Ignition?.ToJsonString(), rendered.Error, signer.SignedUrl(deviceId).ToString()));
+        var rendered = await renderer.RenderAsync(deviceId, SecretMode.Mask, http.RequestAborted);
+        if (rendered is null)
+        {
+            return NotFound("There is no such device.");
+        }
+
+        var signedUrl = await service.SignedUrlAsync(deviceId, ActorOf(http));
+        return TypedResults.Ok(new DeviceConfigDto(deviceId, rendered.Hostname, rendered.Layers, rendered.Origins,
+            rendered.Ignition?.ToJsonString(), rendered.Error, signedUrl?.ToString()));
     }
 
     private static async Task<Results<Created<ConfigResult>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> CreateAsync(ConfigCreateDto body, ConfigService service, HttpContext http)

@@ -198,7 +198,7 @@ internal sealed class ConfigPusher(
             var inline = served.Json!.Length <= MaxInlineBytes;
             var desired = new DesiredConfig(served.Sha512[..32], served.Sha512, time.GetUtcNow(),
                 inline ? Encoding.UTF8.GetString(served.Json) : null,
-                inline ? null : signer.SignedUrl(deviceId).ToString());
+                inline ? null : signer.SignedUrl(deviceId, SecretMode.Reveal).ToString());   // read by the device alone
             await publisher.PublishRetainedAsync(Topics.Config(deviceId.ToString("N")), JsonSerializer.SerializeToUtf8Bytes(desired, FleetJson.Default.DesiredConfig), cancellationToken);
             _sent[deviceId] = served.Sha512;
             return true;

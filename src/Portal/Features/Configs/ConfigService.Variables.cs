@@ -20,6 +20,16 @@ public sealed partial class ConfigService
         return [.. rows.Select(v => new VariableRow(v.Name, !v.IsSecret ? v.Value : manager ? Templating.Mask : null, v.IsSecret, v.UpdatedAt))];
     }
 
+    /// <summary>
+    /// A signed URL of the device's config with its secrets, for <paramref name="viewer"/> to copy (a manual install);
+    /// null for a role that may not see secrets (HelpDesk), since the URL serves them to whoever holds it.
+    /// </summary>
+    [RequiresPolicy(Policies.ViewFleet)]
+    public async Task<Uri?> SignedUrlAsync(Guid deviceId, Actor viewer) =>
+        await CanManageAsync(viewer ?? throw new ArgumentNullException(nameof(viewer)))
+            ? signer.SignedUrl(deviceId, SecretMode.Reveal)
+            : null;
+
     /// <summary>Sets (or replaces) a device variable; a secret's value is stored encrypted and never audited.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
     public async Task<ConfigResult> SetVariableAsync(Guid deviceId, string name, string value, bool secret, Actor actor, CancellationToken cancellationToken = default)

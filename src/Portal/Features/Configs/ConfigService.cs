@@ -18,6 +18,7 @@ public sealed partial class ConfigService(
     IDbContextFactory<FleetDbContext> dbFactory,
     IConfigToolchain toolchain,
     ConfigSecrets secrets,
+    IgnitionUrlSigner signer,
     ConfigNotifier notifier,
     ActorAuthorizer authorizer,
     Microsoft.AspNetCore.Authorization.IAuthorizationService authorization,

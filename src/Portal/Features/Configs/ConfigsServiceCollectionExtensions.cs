@@ -13,11 +13,13 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<ConfigRenderer>();
         builder.Services.AddSingleton<IgnitionCache>();
         builder.Services.AddSingleton<IgnitionUrlSigner>();
+        builder.Services.AddSingleton<AnonymousRequestLimiter>();
+        builder.Services.AddSingleton<PendingPlaceholders>();
         builder.Services.AddHostedService<ConfigPusher>();
         return builder;
     }
 
-    /// <summary>The device-facing endpoints: <c>/ignition</c>.</summary>
+    /// <summary>The device-facing endpoints: <c>/ignition</c> and <c>/boot.ipxe</c>.</summary>
     public static IEndpointRouteBuilder MapConfigProtocolEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapIgnitionEndpoints();

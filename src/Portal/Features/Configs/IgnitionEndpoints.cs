@@ -1,6 +1,5 @@
+using System.Globalization;
 using Fleet.Portal.Data;
-using Fleet.Portal.Features.Audit;
-using Fleet.Portal.Features.Security;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -8,10 +7,11 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Configs;
 
 /// <summary>
-/// <c>GET /ignition?mac=…|uuid=…|device=…[&amp;exp=…&amp;sig=…]</c>: the device-facing, anonymous
-/// Matchbox-style config endpoint. Unknown MAC/UUID → 404 and a Pending device; an unapproved device (or
-/// an unsigned request, by default) gets the config without secrets; <c>Accept: …;version=3.x.0</c> is honoured
-/// or refused with 406.
+/// <c>GET /ignition?mac=…|uuid=…|device=…[&amp;secrets=omit][&amp;exp=…&amp;sig=…]</c>: the device-facing, anonymous
+/// Matchbox-style config endpoint. Requests without a valid signature are rate limited per address (429). Unknown
+/// MAC/UUID → 404 and (up to a cap) a Pending device. Secrets are rendered only for an approved device over a
+/// signed URL that the portal issued for secrets (never the <c>secrets=omit</c> URLs of <c>/boot.ipxe</c>).
+/// <c>Accept: …;version=3.x.0</c> is honoured or refused with 406.
 /// </summary>
 internal static class IgnitionEndpoints
 {
@@ -28,35 +28,48 @@ internal static class IgnitionEndpoints
         return app;
     }
 
-    private static async Task<IResult> ServeAsync(HttpContext http, IgnitionCache cache, IgnitionUrlSigner signer, IConfigToolchain toolchain,
-        IDbContextFactory<FleetDbContext> dbFactory, AuditLog audit, IOptions<ConfigOptions> options, TimeProvider time, ILoggerFactory loggers)
+    private static async Task<IResult> ServeAsync(HttpContext http, IgnitionCache cache, IgnitionUrlSigner signer,
+        IConfigToolchain toolchain, IDbContextFactory<FleetDbContext> dbFactory, AnonymousRequestLimiter limiter,
+        PendingPlaceholders placeholders, IOptions<ConfigOptions> options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Fleet.Portal.Features.Configs.Ignition");
         var query = http.Request.Query;
+        var address = http.Connection.RemoteIpAddress;
         var given = SelectorKinds.Where(k => !string.IsNullOrEmpty(query[k])).ToList();
+        var signedRequest = !string.IsNullOrEmpty(query["sig"]) || !string.IsNullOrEmpty(query["exp"]);
+        SecretMode? granted = null;
+        var error = string.Empty;
+        if (signedRequest && given is ["device"] && Guid.TryParse(query["device"], out var signedId)
+            && signer.Verify(signedId, query["exp"], query["secrets"], query["sig"], out var mode, out error))
+        {
+            granted = mode;
+        }
+        else if (!limiter.TryTake(address))
+        {
+            http.Response.Headers.RetryAfter = limiter.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            return Text(StatusCodes.Status429TooManyRequests,
+                $"Too many requests from {address} without a signed URL; retry after {limiter.RetryAfterSeconds} s.");
+        }
+
         if (given.Count != 1)
         {
             return Text(StatusCodes.Status400BadRequest, "Name the device with exactly one of mac, uuid or device.");
         }
 
-        var selector = Selector(given[0], query[given[0]].ToString(), out var error);
+        var selector = Selector(given[0], query[given[0]].ToString(), out var selectorError);
         if (selector is null)
         {
-            return Text(StatusCodes.Status400BadRequest, error);
+            return Text(StatusCodes.Status400BadRequest, selectorError);
         }
 
-        var signed = false;
-        if (!string.IsNullOrEmpty(query["sig"]) || !string.IsNullOrEmpty(query["exp"]))
+        if (signedRequest && granted is null)
         {
-            if (given[0] != "device" || !Guid.TryParse(query["device"], out var signedId) || !signer.Verify(signedId, query["exp"], query["sig"], out error))
-            {
-                logger.LogWarning("Refused /ignition for {Selector} from {Address}: {Reason}", selector, http.Connection.RemoteIpAddress, error.Length > 0 ? error : "signature on a non-device selector");
-                return Text(StatusCodes.Status403Forbidden, error.Length > 0 ? error : "Signed URLs name the device with device=<id>.");
-            }
-
-            signed = true;
+            var reason = error.Length > 0 ? error : "Signed URLs name the device with device=<id>.";
+            logger.LogWarning("Refused /ignition for {Selector} from {Address}: {Reason}", selector, address, reason);
+            return Text(StatusCodes.Status403Forbidden, reason);
         }
-        else if (options.Value.RequireSignedUrls)
+
+        if (granted is null && options.Value.RequireSignedUrls)
         {
             return Text(StatusCodes.Status401Unauthorized, "This portal serves configs only over signed URLs (device=…&exp=…&sig=…).");
         }
@@ -65,18 +78,13 @@ internal static class IgnitionEndpoints
         var deviceId = await ResolveAsync(selector, cache, dbFactory, cancellationToken);
         if (deviceId is null)
         {
-            if (given[0] != "device" && options.Value.RecordUnknownDevices)
-            {
-                await RecordPendingAsync(selector, http, dbFactory, audit, time, logger, cancellationToken);
-            }
-
-            return Text(StatusCodes.Status404NotFound, $"No device is known by {selector}; it is now listed as Pending in the portal for an Operator to approve.");
+            return await UnknownAsync(selector, given[0], address, placeholders, options.Value, cancellationToken);
         }
 
-        // Secrets go only to approved devices, and by default only over a URL the portal signed for that device.
-        var approvedMode = signed || !options.Value.SecretsRequireSignedUrl ? SecretMode.Reveal : SecretMode.Omit;
-        var served = await cache.GetAsync(deviceId.Value, approvedMode, cancellationToken);
-        if (served is not null && served.Rendered.State != EnrollmentState.Approved && approvedMode == SecretMode.Reveal)
+        // Secrets go only to approved devices, and by default only over a URL the portal signed for secrets.
+        var secrets = granted ?? (options.Value.SecretsRequireSignedUrl ? SecretMode.Omit : SecretMode.Reveal);
+        var served = await cache.GetAsync(deviceId.Value, secrets, cancellationToken);
+        if (served is not null && served.Rendered.State != EnrollmentState.Approved && secrets == SecretMode.Reveal)
         {
             served = await cache.GetAsync(deviceId.Value, SecretMode.Omit, cancellationToken);
         }
@@ -99,8 +107,14 @@ internal static class IgnitionEndpoints
         }
 
         var body = served.Json!;
-        if (toolchain.RequestedVersion(http.Request.Headers.Accept.ToString()) is { } wanted && wanted != served.Spec)
+        if (served.Spec is { } native)
         {
+            var (wanted, refusal) = toolchain.NegotiateVersion(http.Request.Headers.Accept.ToString(), native);
+            if (wanted is null)
+            {
+                return Text(StatusCodes.Status406NotAcceptable, "Cannot serve what Accept asks: " + refusal);
+            }
+
             var (converted, reason) = cache.As(served, wanted);
             if (converted is null)
             {
@@ -167,56 +181,20 @@ internal static class IgnitionEndpoints
         };
     }
 
-    /// <summary>An unknown machine asking for its config becomes a Pending device (as Zezere does), once per selector.</summary>
-    private static async Task RecordPendingAsync(string selector, HttpContext http, IDbContextFactory<FleetDbContext> dbFactory, AuditLog audit, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> UnknownAsync(string selector, string kind, System.Net.IPAddress? address,
+        PendingPlaceholders placeholders, ConfigOptions options, CancellationToken cancellationToken)
     {
-        var enrollmentId = PendingEnrollmentPrefix + selector;
-        var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var existing = await db.Devices.SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
-        if (existing is not null)
+        if (kind == "device" || !options.RecordUnknownDevices)
         {
-            existing.LastRequestAt = now;
-            await db.SaveChangesAsync(cancellationToken);
-            return;
+            return Text(StatusCodes.Status404NotFound, $"No device is known by {selector}.");
         }
 
-        var value = selector[(selector.IndexOf(':', StringComparison.Ordinal) + 1)..];
-        var isMac = selector.StartsWith("mac:", StringComparison.Ordinal);
-        var device = new Device
-        {
-            Id = Guid.NewGuid(),
-            EnrollmentId = enrollmentId,
-            State = EnrollmentState.Pending,
-            MachineId = isMac ? string.Empty : value,
-            Hostname = isMac ? "ignition-" + value.Replace(":", string.Empty, StringComparison.Ordinal) : "ignition-" + value[..12],
-            Architecture = string.Empty,
-            Kernel = string.Empty,
-            OsName = string.Empty,
-            OsReleaseJson = "{}",
-            PrimaryMac = isMac ? value : string.Empty,
-            AgentVersion = string.Empty,
-            LastAddress = http.Connection.RemoteIpAddress?.ToString(),
-            FirstSeenAt = now,
-            LastRequestAt = now,
-        };
-        if (isMac)
-        {
-            device.Macs.Add(new DeviceMac { Mac = value, InterfaceName = "pxe", IsPrimary = true });
-        }
-
-        db.Devices.Add(device);
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "enrolment", Message = $"Asked for its Ignition config by {selector}; pending approval" });
-        audit.Add(db, Actor.FromDevice(enrollmentId, device.LastAddress), "device.enrol", "device", device.Id.ToString("N"), after: $"{device.Hostname} ({selector}): Pending", detail: "from GET /ignition");
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Unknown device {Selector} asked for its Ignition config; recorded as pending device {DeviceId:N}", selector, device.Id);
-        }
-        catch (DbUpdateException ex)
-        {
-            logger.LogInformation(ex, "Pending record for {Selector} was created by a concurrent request", selector);
-        }
+        return await placeholders.RecordAsync(selector, address, cancellationToken) == PlaceholderOutcome.CapReached
+            ? Text(StatusCodes.Status404NotFound, $"No device is known by {selector}, and it was not recorded: "
+                + $"{options.MaxPendingPlaceholders} Pending devices from /ignition await an Operator's decision.")
+            : Text(StatusCodes.Status404NotFound,
+                $"No device is known by {selector}; it is now listed as Pending in the portal "
+                + "for an Operator to approve.");
     }
 
     private static IResult Text(int status, string message) => Results.Text(message + "\n", "text/plain", statusCode: status);

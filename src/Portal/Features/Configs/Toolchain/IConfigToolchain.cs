@@ -38,7 +38,7 @@ public sealed record CompileOutcome(JsonObject? Ignition, IReadOnlyList<ConfigPr
 
 /// <summary>
 /// The Ignition language operations the portal needs: compile Butane/validate Ignition, merge layers
-/// keeping origins, convert between spec versions, read the spec version a client asks for. The portal
+/// keeping origins, convert between spec versions, choose the spec version to serve a client. The portal
 /// talks to this seam only, so the language core (Fleet.Shared.Ignition) plugs in behind it.
 /// </summary>
 public interface IConfigToolchain
@@ -51,5 +51,9 @@ public interface IConfigToolchain
 
     Version? VersionOf(JsonObject config);
 
-    Version? RequestedVersion(string? acceptHeader);
+    /// <summary>
+    /// The spec to serve for an <c>Accept</c> header and a config at <paramref name="native"/>, or why none is
+    /// acceptable.
+    /// </summary>
+    (Version? Version, string? Refusal) NegotiateVersion(string? acceptHeader, Version native);
 }

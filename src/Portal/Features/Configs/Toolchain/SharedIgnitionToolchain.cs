@@ -19,7 +19,8 @@ internal sealed class SharedIgnitionToolchain : IConfigToolchain
 
     public Version? VersionOf(JsonObject config) => IgnitionSpec.VersionOf(config);
 
-    public Version? RequestedVersion(string? acceptHeader) => IgnitionSpec.RequestedVersion(acceptHeader);
+    public (Version? Version, string? Refusal) NegotiateVersion(string? acceptHeader, Version native) =>
+        IgnitionSpec.Negotiate(acceptHeader, native);
 
     private static CompileOutcome Map(TranslationResult result) => new(
         result.Succeeded ? result.Ignition : null,
