@@ -84,7 +84,9 @@ public sealed partial class DeviceRuntime
         var clientOptions = BaseClientOptions()
             .WithClientId(enrollmentId)
             .WithCredentials(Topics.BootstrapUserName, _options.BootstrapPassword)
-            .WithUserProperty(Topics.EnrollmentKeyProperty, Encoding.UTF8.GetBytes(state.EnrollmentKey ?? string.Empty).AsMemory())
+            .WithUserProperty(
+                Topics.EnrollmentKeyProperty,
+                Encoding.UTF8.GetBytes(state.EnrollmentKey ?? string.Empty).AsMemory())
             .Build();
         var result = await session.ConnectAsync(clientOptions, cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)

@@ -44,7 +44,7 @@ internal sealed class FakePortal : IAsyncDisposable
 
     public string BootstrapPassword { get; init; } = string.Empty;
 
-    /// <summary>The enrolment key each bootstrap CONNECT presented (user property <see cref="Topics.EnrollmentKeyProperty"/>), in order.</summary>
+    /// <summary>The keys bootstrap CONNECTs presented (<see cref="Topics.EnrollmentKeyProperty"/>), in order.</summary>
     public ConcurrentQueue<string?> BootstrapKeys { get; } = new();
 
     /// <summary>Device id → secret the broker accepts.</summary>
@@ -113,7 +113,8 @@ internal sealed class FakePortal : IAsyncDisposable
     {
         if (args.UserName == Topics.BootstrapUserName)
         {
-            BootstrapKeys.Enqueue(args.UserProperties?.FirstOrDefault(p => p.Name == Topics.EnrollmentKeyProperty)?.ReadValueAsString());
+            var key = args.UserProperties?.FirstOrDefault(p => p.Name == Topics.EnrollmentKeyProperty);
+            BootstrapKeys.Enqueue(key?.ReadValueAsString());
         }
 
         var valid = args.UserName == Topics.BootstrapUserName

@@ -54,18 +54,23 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
         await using (var reinstalled = await StartAgentAsync(host, _tpm))
         {
             var waiting = await _portal.WaitForAsync(
-                () => _portal.FindDeviceAsync(d => d.Id == device.Id && d.EnrollmentId != device.EnrollmentId && d.State == EnrollmentState.Pending),
+                () => _portal.FindDeviceAsync(d =>
+                    d.Id == device.Id && d.EnrollmentId != device.EnrollmentId && d.State == EnrollmentState.Pending),
                 what: "same device, pending again under its new enrolment id");
             Assert.Null(waiting.CredentialHash);
             Assert.Null(waiting.PendingCredentialHash);
             Assert.NotNull(waiting.DecidedAt);
             await using (var db = await _portal.CreateDbAsync())
             {
-                Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "device.tpm-reenrol" && a.After!.Contains("credential revoked"), Token));
+                Assert.True(await db.AuditEntries.AnyAsync(
+                    a => a.Action == "device.tpm-reenrol" && a.After!.Contains("credential revoked"), Token));
             }
 
-            Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token));
-            await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline), what: "online again once a person approved it");
+            var approval = await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token);
+            Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, approval);
+            await _portal.WaitForAsync(
+                () => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline),
+                what: "online again once a person approved it");
         }
 
         await using (var db = await _portal.CreateDbAsync())

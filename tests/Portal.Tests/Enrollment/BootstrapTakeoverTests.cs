@@ -31,14 +31,17 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
 
         var (thief, thiefCode) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, agent.ClientId);
         await using var __ = thief;
-        var (forger, forgerCode) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, agent.ClientId, enrollmentKey: NewKey());
+        var (forger, forgerCode) =
+            await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, agent.ClientId, enrollmentKey: NewKey());
         await using var ___ = forger;
 
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, thiefCode);
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, forgerCode);
-        await Portal.Logs.WaitForAsync(e => e.Level == LogLevel.Warning && e.Message.Contains(agent.ClientId, StringComparison.Ordinal)
+        await Portal.Logs.WaitForAsync(e => e.Level == LogLevel.Warning
+            && e.Message.Contains(agent.ClientId, StringComparison.Ordinal)
             && e.Message.Contains("presents none", StringComparison.Ordinal));
-        await Portal.Logs.WaitForAsync(e => e.Level == LogLevel.Warning && e.Message.Contains("does not match the key", StringComparison.Ordinal));
+        await Portal.Logs.WaitForAsync(e => e.Level == LogLevel.Warning
+            && e.Message.Contains("does not match the key", StringComparison.Ordinal));
 
         // The real session was not taken over: the approval reaches it, and only it.
         Assert.Equal(DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator));
@@ -63,11 +66,13 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
             Assert.Equal(EnrollmentDecision.Pending, (await first.EnrollAsync(request)).Decision);
         }
 
-        var (again, code) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, first.ClientId, enrollmentKey: key);
+        var (again, code) =
+            await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, first.ClientId, enrollmentKey: key);
         await using var _ = again;
 
         Assert.Equal(MqttClientConnectResultCode.Success, code);
-        Assert.Equal(EnrollmentDecision.Pending, (await again.EnrollAsync(request with { SentAt = request.SentAt.AddSeconds(1) })).Decision);
+        var answer = await again.EnrollAsync(request with { SentAt = request.SentAt.AddSeconds(1) });
+        Assert.Equal(EnrollmentDecision.Pending, answer.Decision);
     }
 
     [Fact]
@@ -77,7 +82,8 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
         var (old, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using (old)
         {
-            var response = await old.EnrollAsync(TestMqttClient.Request(hostname: "keyless") with { EnrollmentKey = null });
+            var keyless = TestMqttClient.Request(hostname: "keyless") with { EnrollmentKey = null };
+            var response = await old.EnrollAsync(keyless);
             Assert.Equal(EnrollmentDecision.Pending, response.Decision);
         }
 
@@ -101,8 +107,10 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
         var operatorView = await GetDeviceJsonAsync(device.Id, "Operator");
 
         Assert.DoesNotContain(client.ClientId, helpDesk, StringComparison.Ordinal);
-        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(helpDesk).RootElement.GetProperty("enrollmentId").ValueKind);
-        Assert.Equal(client.ClientId, JsonDocument.Parse(operatorView).RootElement.GetProperty("enrollmentId").GetString());
+        using var helpDeskJson = JsonDocument.Parse(helpDesk);
+        using var operatorJson = JsonDocument.Parse(operatorView);
+        Assert.Equal(JsonValueKind.Null, helpDeskJson.RootElement.GetProperty("enrollmentId").ValueKind);
+        Assert.Equal(client.ClientId, operatorJson.RootElement.GetProperty("enrollmentId").GetString());
     }
 
     [Theory]
@@ -112,7 +120,8 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
     [InlineData(true, "", false)]
     [InlineData(true, "another-key", false)]
     [InlineData(true, "the-key", true)]
-    public void Refusal_BoundOrNotAndPresentedKey_AcceptedOnlyWithTheBoundKey(bool bound, string? presented, bool accepted)
+    public void Refusal_BoundOrNotAndPresentedKey_AcceptedOnlyWithTheBoundKey(
+        bool bound, string? presented, bool accepted)
     {
         var boundHash = bound ? SHA256.HashData("the-key"u8) : null;
 
@@ -125,8 +134,9 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
     public void Refusal_OverlongKey_RefusedWithoutMatching()
     {
         var key = new string('k', 257);
+        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
 
-        Assert.NotNull(Fleet.Portal.Features.Enrollment.BootstrapKeyCheck.Refusal(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)), key));
+        Assert.NotNull(Fleet.Portal.Features.Enrollment.BootstrapKeyCheck.Refusal(hash, key));
     }
 
     private async Task<string> GetDeviceJsonAsync(Guid id, string role)

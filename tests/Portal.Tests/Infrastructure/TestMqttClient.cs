@@ -23,7 +23,7 @@ public sealed class TestMqttClient : IAsyncDisposable
 
     public static string NewEnrollmentId() => Topics.EnrollmentClientIdPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    /// <summary>A bootstrap connection; <paramref name="enrollmentKey"/> goes into the CONNECT's enrolment-key user property.</summary>
+    /// <summary>A bootstrap connection; <paramref name="enrollmentKey"/> goes into a CONNECT user property.</summary>
     public static Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectBootstrapAsync(
         int port, string? enrollmentId = null, string password = "", string? enrollmentKey = null) =>
         ConnectAsync(port, enrollmentId ?? NewEnrollmentId(), Topics.BootstrapUserName, password, enrollmentKey);
@@ -45,7 +45,8 @@ public sealed class TestMqttClient : IAsyncDisposable
             .WithTimeout(TimeSpan.FromSeconds(10));
         if (enrollmentKey is not null)
         {
-            builder.WithUserProperty(Topics.EnrollmentKeyProperty, System.Text.Encoding.UTF8.GetBytes(enrollmentKey).AsMemory());
+            var value = System.Text.Encoding.UTF8.GetBytes(enrollmentKey).AsMemory();
+            builder.WithUserProperty(Topics.EnrollmentKeyProperty, value);
         }
 
         var options = builder.Build();

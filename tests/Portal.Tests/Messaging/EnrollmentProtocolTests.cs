@@ -187,7 +187,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         Assert.Contains($"machine-id {request.MachineId} already belongs to device golden-image", cloned.Conflict, StringComparison.Ordinal);
     }
 
-    /// <summary>The conflict answer goes to a client nobody has vouched for: it says what kind of clash, not with whom.</summary>
+    /// <summary>The conflict answer goes to a client nobody vouched for: what kind of clash, not with whom.</summary>
     private static void AssertNamesNoOtherDevice(EnrollmentResponse response, Device other)
     {
         Assert.Equal(Fleet.Portal.Features.Devices.EnrollmentDecider.ConflictReason, response.Reason);

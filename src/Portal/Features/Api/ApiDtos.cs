@@ -60,7 +60,8 @@ public sealed record DeviceDetailDto(
         var d = details.Device;
         var status = DeviceStatusText.Of(d);
         return new DeviceDetailDto(
-            d.Id, mayManage ? d.EnrollmentId : null, d.Hostname, d.MachineId, d.SerialNumber, d.Architecture, d.Kernel, d.OsName, details.OsRelease, d.AgentVersion,
+            d.Id, mayManage ? d.EnrollmentId : null, d.Hostname, d.MachineId, d.SerialNumber, d.Architecture, d.Kernel,
+            d.OsName, details.OsRelease, d.AgentVersion,
             status, d.State.ToString(), d.IsOnline, d.FirstSeenAt, d.LastSeenAt, d.LastAddress, d.UptimeSeconds, d.Load1, d.Load5, d.Load15,
             d.DecidedBy, d.DecidedAt, d.Conflict,
             d.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.InterfaceName).Select(m => new MacDto(m.InterfaceName, m.Mac, m.IsPrimary)).ToList(),

@@ -78,7 +78,11 @@ internal static class DeviceEndpoints
 
     [EndpointSummary("One device: identity, every MAC seen, status and recent events")]
     private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult>> GetAsync(
-        Guid id, DeviceService service, IAuthorizationService authorization, HttpContext http, CancellationToken cancellationToken)
+        Guid id,
+        DeviceService service,
+        IAuthorizationService authorization,
+        HttpContext http,
+        CancellationToken cancellationToken)
     {
         if (await service.GetAsync(id, cancellationToken) is not { } details)
         {
@@ -106,7 +110,8 @@ internal static class DeviceEndpoints
         var result = approve ? await service.ApproveAsync(id, actor, cancellationToken) : await service.RejectAsync(id, actor, cancellationToken);
         return result switch
         {
-            DecisionResult.Done => TypedResults.Ok(DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!, mayManage: true)),
+            DecisionResult.Done => TypedResults.Ok(
+                DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!, mayManage: true)),
             DecisionResult.NotFound => NotFound(id),
             DecisionResult.NotPending => TypedResults.Problem(
                 title: "Device is not pending",

@@ -63,11 +63,15 @@ internal sealed class EnrollmentIdentity(
             RevokeForNewState(device, now);
         }
 
-        logger.LogInformation("Device {DeviceId:N} ({Hostname}) enrols again with the same TPM under enrolment id {EnrollmentId} (was {Previous}){Revoked}",
-            device.Id, device.Hostname, enrollmentId, previous, wasApproved ? "; credential revoked, waiting for a person to approve it again" : string.Empty);
+        const string Revoked = "; credential revoked, waiting for a person to approve it again";
+        logger.LogInformation(
+            "Device {DeviceId:N} ({Hostname}) enrols again with the same TPM under enrolment id {EnrollmentId}"
+                + " (was {Previous}){Revoked}",
+            device.Id, device.Hostname, enrollmentId, previous, wasApproved ? Revoked : string.Empty);
         audit.Add(db, Actor.FromDevice(enrollmentId, address), "device.tpm-reenrol", "device", device.Id.ToString("N"),
             before: $"{before}, enrolment id {previous}",
-            after: $"{DeviceService.Summary(device)}, enrolment id {enrollmentId}{(wasApproved ? ", credential revoked" : string.Empty)}",
+            after: $"{DeviceService.Summary(device)}, enrolment id {enrollmentId}"
+                + (wasApproved ? ", credential revoked" : string.Empty),
             detail: $"same EK {device.EkHash}");
         db.DeviceEvents.Add(new DeviceEvent
         {
@@ -75,7 +79,7 @@ internal sealed class EnrollmentIdentity(
             At = now,
             Kind = "enrolment",
             Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) and new agent state"
-                + (wasApproved ? "; credential revoked, waiting for a person to approve it again" : string.Empty),
+                + (wasApproved ? Revoked : string.Empty),
         });
         return new IdentityStep(null, device, step.Proven);
     }
@@ -117,7 +121,9 @@ internal sealed class EnrollmentIdentity(
         }
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
-        var response = conflicted && device.State != EnrollmentState.Rejected ? Pending(EnrollmentDecider.ConflictReason) : await answer();
+        var response = conflicted && device.State != EnrollmentState.Rejected
+            ? Pending(EnrollmentDecider.ConflictReason)
+            : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }
 

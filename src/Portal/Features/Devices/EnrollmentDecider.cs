@@ -29,7 +29,8 @@ internal sealed class EnrollmentDecider(
     /// The reason a flagged device is told. The enrolling client is not yet trusted, so the answer names no other
     /// device (hostname, id, machine-id, EK): <see cref="Device.Conflict"/> keeps that detail for the portal.
     /// </summary>
-    public const string ConflictReason = "waiting for a person: this device's MAC, machine-id or TPM matches another device";
+    public const string ConflictReason =
+        "waiting for a person: this device's MAC, machine-id or TPM matches another device";
 
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ internal static class BootstrapKeyCheck
             .Select(d => d.EnrollmentKeyHash)
             .FirstOrDefault());
 
-    /// <summary>Null when the bootstrap CONNECT of <paramref name="enrollmentId"/> may proceed; otherwise why not.</summary>
+    /// <summary>Null when the bootstrap CONNECT of <paramref name="enrollmentId"/> may proceed; else why not.</summary>
     public static async Task<string?> RefusalAsync(
         IDbContextFactory<FleetDbContext> dbFactory,
         string enrollmentId,
