@@ -76,6 +76,36 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task ReEnroll_ApprovedDevice_KeyStaysBoundIdAloneStillRefused()
+    {
+        var key = NewKey();
+        var (agent, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, enrollmentKey: key);
+        var request = TestMqttClient.Request(hostname: "re-enrolled") with { EnrollmentKey = key };
+        Guid id;
+        await using (agent)
+        {
+            await agent.EnrollAsync(request);
+            id = (await Portal.FindDeviceAsync(d => d.EnrollmentId == agent.ClientId))!.Id;
+            await Portal.Devices.ApproveAsync(id, TestActors.Operator);
+            var approved = await agent.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
+            Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
+        }
+
+        var credentials = Portal.Services.GetRequiredService<Fleet.Portal.Features.Enrollment.CredentialService>();
+        Assert.True((await credentials.ReEnrollAsync(id, TestActors.Operator)).Succeeded);
+        var (thief, thiefCode) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, agent.ClientId);
+        await using var _ = thief;
+        var (again, code) =
+            await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort, agent.ClientId, enrollmentKey: key);
+        await using var __ = again;
+
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, thiefCode);
+        Assert.Equal(MqttClientConnectResultCode.Success, code);
+        var answer = await again.EnrollAsync(request with { SentAt = request.SentAt.AddSeconds(1) });
+        Assert.Equal(EnrollmentDecision.Pending, answer.Decision);
+    }
+
+    [Fact]
     public async Task Connect_EnrollmentWithoutBoundKey_AcceptedOnTheIdAlone()
     {
         // An agent too old to send an enrolment key binds none: its id alone still opens its session, as before.
