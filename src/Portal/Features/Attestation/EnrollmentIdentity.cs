@@ -86,7 +86,8 @@ internal sealed class EnrollmentIdentity(
 
     /// <summary>
     /// As <c>CredentialService</c>'s revoke: credential gone, Pending but decided, so no policy approves it again.
-    /// The key and the request clock belong to the old agent state: the new agent's bind afresh.
+    /// The request clock belonged to the old agent state; the decider binds the new agent's enrolment key (a proven
+    /// EK may rebind it).
     /// </summary>
     private static void RevokeForNewState(Device device, DateTimeOffset now)
     {
