@@ -15,6 +15,14 @@ public static class Topics
     /// <summary>MQTT user name of the shared bootstrap identity that may only use the enrolment topics.</summary>
     public const string BootstrapUserName = "bootstrap";
 
+    /// <summary>
+    /// Name of the MQTT 5 CONNECT user property in which a bootstrap client presents its enrolment key (the
+    /// <see cref="Messages.EnrollmentRequest.EnrollmentKey"/> of its requests). Once the portal has bound a key to
+    /// an enrolment id, a bootstrap CONNECT with that client id and without the matching key is refused, so
+    /// knowing an enrolment id is not enough to take over its session.
+    /// </summary>
+    public const string EnrollmentKeyProperty = "fleet-enrollment-key";
+
     /// <summary>Agent → portal: an <see cref="Messages.EnrollmentRequest"/> from the client whose id is <paramref name="enrollmentId"/>.</summary>
     /// <param name="enrollmentId">The agent's enrolment client id (<c>enroll-…</c>).</param>
     /// <returns>The topic <c>fleet/enroll/{enrollmentId}/request</c>.</returns>

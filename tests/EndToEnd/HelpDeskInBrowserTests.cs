@@ -4,7 +4,10 @@ using Microsoft.Playwright;
 
 namespace Fleet.EndToEnd.Tests;
 
-/// <summary>A help-desk user finds a device by the MAC a caller reads off the box, sees its health, and can change nothing.</summary>
+/// <summary>
+/// A help-desk user finds a device by the MAC a caller reads off the box, sees its health, can change nothing and
+/// never sees a device's enrolment id.
+/// </summary>
 public sealed class HelpDeskInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
@@ -58,8 +61,13 @@ public sealed class HelpDeskInBrowserTests(BrowserFixture browser) : IClassFixtu
             await Assertions.Expect(page.Locator("input[type=checkbox]")).ToHaveCountAsync(0);
             await waiting.GetByText("waiting-box").ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/devices/[0-9a-f-]{36}$"), new() { Timeout = 30_000 });
-            await Assertions.Expect(page.GetByText("Enrolment id")).ToBeVisibleAsync(PageActions.Visible);
+            await Assertions.Expect(page.GetByText("Device id")).ToBeVisibleAsync(PageActions.Visible);
             await Assertions.Expect(page.GetByTestId("device-status")).ToHaveTextAsync("Pending", new() { Timeout = 30_000 });
+
+            // The enrolment id is the pending agent's bootstrap client id: a secret of the device, not shown here.
+            await Assertions.Expect(page.GetByTestId("enrollment-id")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByText("Enrolment id")).ToHaveCountAsync(0);
+            Assert.DoesNotContain(pending.ClientId, await page.ContentAsync(), StringComparison.Ordinal);
             await Assertions.Expect(page.GetByTestId("approve")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("nav-users")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("nav-audit")).ToHaveCountAsync(0);

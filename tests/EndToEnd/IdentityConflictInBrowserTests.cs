@@ -28,6 +28,9 @@ public sealed class IdentityConflictInBrowserTests(BrowserFixture browser) : ICl
             await Assertions.Expect(card.GetByTestId("identity-conflict")).ToContainTextAsync("conflict-original", Within);
             await Assertions.Expect(card.GetByTestId("identifiers")).ToContainTextAsync(mac, Within);
             await Assertions.Expect(card.GetByTestId("tpm-state")).ToContainTextAsync("no TPM attestation", Within);
+            var enrollmentId = new System.Text.RegularExpressions.Regex("^enroll-[0-9a-f]{32}$");
+            await Assertions.Expect(page.GetByTestId("enrollment-id"))
+                .ToHaveTextAsync(enrollmentId, new() { Timeout = 30_000 });
 
             await PageActions.FillAsync(page, "conflict-note", "spare NIC moved between machines");
             await card.GetByTestId("conflict-resolve").ClickAsync();

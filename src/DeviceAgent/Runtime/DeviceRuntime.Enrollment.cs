@@ -1,3 +1,4 @@
+using System.Text;
 using Fleet.DeviceAgent.State;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
@@ -83,6 +84,9 @@ public sealed partial class DeviceRuntime
         var clientOptions = BaseClientOptions()
             .WithClientId(enrollmentId)
             .WithCredentials(Topics.BootstrapUserName, _options.BootstrapPassword)
+            .WithUserProperty(
+                Topics.EnrollmentKeyProperty,
+                Encoding.UTF8.GetBytes(state.EnrollmentKey ?? string.Empty).AsMemory())
             .Build();
         var result = await session.ConnectAsync(clientOptions, cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)

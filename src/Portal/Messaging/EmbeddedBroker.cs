@@ -306,6 +306,13 @@ internal sealed partial class EmbeddedBroker(
                 return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong bootstrap password");
             }
 
+            var refusal = await Features.Enrollment.BootstrapKeyCheck.RefusalAsync(
+                dbFactory, e.ClientId!, e.UserProperties, e.CancellationToken);
+            if (refusal is not null)
+            {
+                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, refusal);
+            }
+
             return new ClientIdentity(ClientKind.Bootstrap, e.ClientId!, AddressOf(e.RemoteEndPoint));
         }
 

@@ -37,6 +37,10 @@ public sealed class DeviceRuntimeTests
         Assert.Equal((Protocol.Version, "sim-00001"), (request.ProtocolVersion, request.Hostname));
         Assert.True(EnrollmentIds.IsValid(runtime.EnrollmentId));
 
+        // The bootstrap CONNECT proves the enrolment key its requests carry: the portal refuses the id alone.
+        Assert.False(string.IsNullOrEmpty(request.EnrollmentKey));
+        Assert.Equal([request.EnrollmentKey], portal.BootstrapKeys);
+
         await Eventually.AdvanceUntilAsync(time, runtime.WaitForPhaseAsync(DevicePhase.Connected, TestContext.Current.CancellationToken), TimeSpan.FromSeconds(1));
         Assert.Equal(2, portal.PublishedTo(requestTopic).Count);
         Assert.Equal(("dev-1", "secret-1"), (store.Current?.DeviceId, store.Current?.Secret));

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using MQTTnet;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -42,6 +43,9 @@ internal sealed class FakePortal : IAsyncDisposable
     public int Port { get; }
 
     public string BootstrapPassword { get; init; } = string.Empty;
+
+    /// <summary>The keys bootstrap CONNECTs presented (<see cref="Topics.EnrollmentKeyProperty"/>), in order.</summary>
+    public ConcurrentQueue<string?> BootstrapKeys { get; } = new();
 
     /// <summary>Device id → secret the broker accepts.</summary>
     public ConcurrentDictionary<string, string> Credentials { get; } = new(StringComparer.Ordinal);
@@ -107,6 +111,12 @@ internal sealed class FakePortal : IAsyncDisposable
 
     private Task ValidateAsync(ValidatingConnectionEventArgs args)
     {
+        if (args.UserName == Topics.BootstrapUserName)
+        {
+            var key = args.UserProperties?.FirstOrDefault(p => p.Name == Topics.EnrollmentKeyProperty);
+            BootstrapKeys.Enqueue(key?.ReadValueAsString());
+        }
+
         var valid = args.UserName == Topics.BootstrapUserName
             ? args.Password == BootstrapPassword && args.ClientId.StartsWith(Topics.EnrollmentClientIdPrefix, StringComparison.Ordinal)
             : Credentials.TryGetValue(args.UserName ?? string.Empty, out var secret) && secret == args.Password && args.ClientId == args.UserName;

@@ -6,8 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Fleet.Portal.Tests.Attestation;
 
 /// <summary>
-/// The real agent host with a real software TPM against the real portal: a TPM device keeps its
-/// identity through a NIC swap and a reinstall; another TPM presenting the same MAC is flagged, not merged.
+/// The real agent host with a real software TPM against the real portal: a TPM device keeps its identity
+/// through a NIC swap and a reinstall (which revokes its credential until a person approves it again);
+/// another TPM presenting the same MAC is flagged, not merged.
 /// </summary>
 public sealed class TpmAgentEndToEndTests : IAsyncLifetime
 {
@@ -33,7 +34,7 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task TpmDevice_NicSwappedAndReinstalled_SameDevice_OtherTpmWithSameMac_Conflict()
+    public async Task TpmDevice_NicSwappedAndReinstalled_SameDeviceApprovedAgain_OtherTpmWithSameMac_Conflict()
     {
         const string firstMac = "52:54:00:10:00:01";
         const string swappedMac = "52:54:00:10:00:02";
@@ -46,12 +47,30 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
         await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline), what: "online");
         await agent.DisposeAsync();
 
-        // 2. The NIC is swapped and the OS reinstalled (new agent state, so a new enrolment id and a new AK):
-        //    the TPM's EK says it is the same device, so it comes back approved as itself.
+        // 2. The NIC is swapped and the OS reinstalled (new agent state, so a new enrolment id and a new AK): the
+        //    TPM's EK says it is the same device, so the record follows it, but the TPM does not vouch for what now
+        //    runs on it: the credential is revoked and a person approves it again (docs/operations.md).
         File.WriteAllText(Path.Combine(host, "sys/class/net/eth0/address"), swappedMac + "\n");
         await using (var reinstalled = await StartAgentAsync(host, _tpm))
         {
-            await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline && d.EnrollmentId != device.EnrollmentId), what: "same device online again under its new enrolment id");
+            var waiting = await _portal.WaitForAsync(
+                () => _portal.FindDeviceAsync(d =>
+                    d.Id == device.Id && d.EnrollmentId != device.EnrollmentId && d.State == EnrollmentState.Pending),
+                what: "same device, pending again under its new enrolment id");
+            Assert.Null(waiting.CredentialHash);
+            Assert.Null(waiting.PendingCredentialHash);
+            Assert.NotNull(waiting.DecidedAt);
+            await using (var db = await _portal.CreateDbAsync())
+            {
+                Assert.True(await db.AuditEntries.AnyAsync(
+                    a => a.Action == "device.tpm-reenrol" && a.After!.Contains("credential revoked"), Token));
+            }
+
+            var approval = await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token);
+            Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, approval);
+            await _portal.WaitForAsync(
+                () => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline),
+                what: "online again once a person approved it");
         }
 
         await using (var db = await _portal.CreateDbAsync())

@@ -23,10 +23,13 @@ public sealed class TestMqttClient : IAsyncDisposable
 
     public static string NewEnrollmentId() => Topics.EnrollmentClientIdPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    public static Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectBootstrapAsync(int port, string? enrollmentId = null, string password = "") =>
-        ConnectAsync(port, enrollmentId ?? NewEnrollmentId(), Topics.BootstrapUserName, password);
+    /// <summary>A bootstrap connection; <paramref name="enrollmentKey"/> goes into a CONNECT user property.</summary>
+    public static Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectBootstrapAsync(
+        int port, string? enrollmentId = null, string password = "", string? enrollmentKey = null) =>
+        ConnectAsync(port, enrollmentId ?? NewEnrollmentId(), Topics.BootstrapUserName, password, enrollmentKey);
 
-    public static async Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectAsync(int port, string clientId, string user, string password)
+    public static async Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectAsync(
+        int port, string clientId, string user, string password, string? enrollmentKey = null)
     {
         var client = new TestMqttClient(clientId);
         client._client.ApplicationMessageReceivedAsync += e =>
@@ -34,13 +37,19 @@ public sealed class TestMqttClient : IAsyncDisposable
             client._received.Writer.TryWrite(e.ApplicationMessage);
             return Task.CompletedTask;
         };
-        var options = new MqttClientOptionsBuilder()
+        var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId)
             .WithCredentials(user, password)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithTimeout(TimeSpan.FromSeconds(10))
-            .Build();
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        if (enrollmentKey is not null)
+        {
+            var value = System.Text.Encoding.UTF8.GetBytes(enrollmentKey).AsMemory();
+            builder.WithUserProperty(Topics.EnrollmentKeyProperty, value);
+        }
+
+        var options = builder.Build();
         try
         {
             var result = await client._client.ConnectAsync(options);

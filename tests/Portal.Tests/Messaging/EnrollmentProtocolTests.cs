@@ -155,9 +155,9 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         var response = await second.EnrollAsync(TestMqttClient.Request(hostname: "impostor", macs: sharedMac));
 
         Assert.Equal(EnrollmentDecision.Pending, response.Decision);
-        Assert.Contains("conflict", response.Reason, StringComparison.Ordinal);
         var original = (await Portal.FindDeviceAsync(d => d.EnrollmentId == first.ClientId))!;
         var impostor = (await Portal.FindDeviceAsync(d => d.EnrollmentId == second.ClientId))!;
+        AssertNamesNoOtherDevice(response, original);
         Assert.NotEqual(original.Id, impostor.Id);
         Assert.Null(original.Conflict);
         Assert.Contains($"MAC {sharedMac} already belongs to device original", impostor.Conflict, StringComparison.Ordinal);
@@ -179,11 +179,21 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         var response = await clone.EnrollAsync(request with { Interfaces = [new("eth0", TestMqttClient.RandomMac(), true)] });
 
         Assert.Equal(EnrollmentDecision.Pending, response.Decision);
+        AssertNamesNoOtherDevice(response, original);
         var stillOriginal = (await Portal.FindDeviceAsync(d => d.Id == original.Id))!;
         Assert.Equal(EnrollmentState.Approved, stillOriginal.State);
         Assert.Equal(first.ClientId, stillOriginal.EnrollmentId);
         var cloned = (await Portal.FindDeviceAsync(d => d.EnrollmentId == clone.ClientId))!;
         Assert.Contains($"machine-id {request.MachineId} already belongs to device golden-image", cloned.Conflict, StringComparison.Ordinal);
+    }
+
+    /// <summary>The conflict answer goes to a client nobody vouched for: what kind of clash, not with whom.</summary>
+    private static void AssertNamesNoOtherDevice(EnrollmentResponse response, Device other)
+    {
+        Assert.Equal(Fleet.Portal.Features.Devices.EnrollmentDecider.ConflictReason, response.Reason);
+        Assert.DoesNotContain(other.Hostname, response.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(other.Id.ToString("N"), response.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(other.MachineId, response.Reason, StringComparison.Ordinal);
     }
 
     private async Task AssertAnotherDeviceCanEnrollAsync()

@@ -21,10 +21,13 @@ public sealed record DeviceDto(
         row.Id, row.Hostname, row.PrimaryMac, row.Architecture, row.OsName, row.StatusText, row.State.ToString(), row.IsOnline, row.LastSeenAt, row.FirstSeenAt, row.Conflict);
 }
 
-/// <summary>Everything the API tells about one device.</summary>
+/// <summary>
+/// Everything the API tells about one device. <see cref="EnrollmentId"/> is the device's bootstrap client id, a
+/// secret of the enrolling agent: only callers who may manage devices get it (null for HelpDesk).
+/// </summary>
 public sealed record DeviceDetailDto(
     Guid Id,
-    string EnrollmentId,
+    string? EnrollmentId,
     string Hostname,
     string MachineId,
     string? SerialNumber,
@@ -49,13 +52,16 @@ public sealed record DeviceDetailDto(
     IReadOnlyList<MacDto> Macs,
     IReadOnlyList<EventDto> RecentEvents)
 {
-    public static DeviceDetailDto From(DeviceDetails details)
+    /// <param name="details">The device.</param>
+    /// <param name="mayManage">Whether the caller satisfies <see cref="Security.Policies.ManageDevices"/>.</param>
+    public static DeviceDetailDto From(DeviceDetails details, bool mayManage)
     {
         ArgumentNullException.ThrowIfNull(details);
         var d = details.Device;
         var status = DeviceStatusText.Of(d);
         return new DeviceDetailDto(
-            d.Id, d.EnrollmentId, d.Hostname, d.MachineId, d.SerialNumber, d.Architecture, d.Kernel, d.OsName, details.OsRelease, d.AgentVersion,
+            d.Id, mayManage ? d.EnrollmentId : null, d.Hostname, d.MachineId, d.SerialNumber, d.Architecture, d.Kernel,
+            d.OsName, details.OsRelease, d.AgentVersion,
             status, d.State.ToString(), d.IsOnline, d.FirstSeenAt, d.LastSeenAt, d.LastAddress, d.UptimeSeconds, d.Load1, d.Load5, d.Load15,
             d.DecidedBy, d.DecidedAt, d.Conflict,
             d.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.InterfaceName).Select(m => new MacDto(m.InterfaceName, m.Mac, m.IsPrimary)).ToList(),

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Security;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Fleet.Portal.Features.Api;
@@ -76,10 +77,21 @@ internal static class DeviceEndpoints
         TypedResults.Ok(await service.CountAsync(cancellationToken));
 
     [EndpointSummary("One device: identity, every MAC seen, status and recent events")]
-    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult>> GetAsync(Guid id, DeviceService service, CancellationToken cancellationToken) =>
-        await service.GetAsync(id, cancellationToken) is { } details
-            ? TypedResults.Ok(DeviceDetailDto.From(details))
-            : NotFound(id);
+    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult>> GetAsync(
+        Guid id,
+        DeviceService service,
+        IAuthorizationService authorization,
+        HttpContext http,
+        CancellationToken cancellationToken)
+    {
+        if (await service.GetAsync(id, cancellationToken) is not { } details)
+        {
+            return NotFound(id);
+        }
+
+        var mayManage = (await authorization.AuthorizeAsync(http.User, Policies.ManageDevices)).Succeeded;
+        return TypedResults.Ok(DeviceDetailDto.From(details, mayManage));
+    }
 
     [EndpointSummary("Approve a pending device: it receives its own credential")]
     private static Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> ApproveAsync(
@@ -98,7 +110,8 @@ internal static class DeviceEndpoints
         var result = approve ? await service.ApproveAsync(id, actor, cancellationToken) : await service.RejectAsync(id, actor, cancellationToken);
         return result switch
         {
-            DecisionResult.Done => TypedResults.Ok(DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!)),
+            DecisionResult.Done => TypedResults.Ok(
+                DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!, mayManage: true)),
             DecisionResult.NotFound => NotFound(id),
             DecisionResult.NotPending => TypedResults.Problem(
                 title: "Device is not pending",

@@ -48,16 +48,57 @@ internal sealed class EnrollmentIdentity(
         {
             var reason = $"{IdentityLedger.ConflictPrefix}: enrolment id {enrollmentId} belongs to device {holder.Id:N} but its TPM is that of device {device.Id:N}";
             logger.LogWarning("{Reason}; not merged", reason);
-            return new IdentityStep(Pending(reason), null, null);
+            return new IdentityStep(Pending(EnrollmentDecider.ConflictReason), null, null);
         }
 
-        logger.LogInformation("Device {DeviceId:N} ({Hostname}) enrols again with the same TPM under enrolment id {EnrollmentId} (was {Previous})",
-            device.Id, device.Hostname, enrollmentId, device.EnrollmentId);
-        audit.Add(db, Actor.FromDevice(enrollmentId, address), "device.tpm-reenrol", "device", device.Id.ToString("N"),
-            before: $"enrolment id {device.EnrollmentId}", after: $"enrolment id {enrollmentId}", detail: $"same EK {device.EkHash}");
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "enrolment", Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) as {enrollmentId}" });
+        // The agent's state was wiped (reinstall, new disk, state.json deleted). The TPM proves the hardware, not
+        // what now runs on it: an approved device loses its credential and waits for a person, as a revocation
+        // does (docs/operations.md), so a stolen or reinstalled machine cannot collect its old identity unseen.
+        var before = DeviceService.Summary(device);
+        var previous = device.EnrollmentId;
+        var wasApproved = device.State == EnrollmentState.Approved;
         device.EnrollmentId = enrollmentId;
+        if (wasApproved)
+        {
+            RevokeForNewState(device, now);
+        }
+
+        const string Revoked = "; credential revoked, waiting for a person to approve it again";
+        logger.LogInformation(
+            "Device {DeviceId:N} ({Hostname}) enrols again with the same TPM under enrolment id {EnrollmentId}"
+                + " (was {Previous}){Revoked}",
+            device.Id, device.Hostname, enrollmentId, previous, wasApproved ? Revoked : string.Empty);
+        audit.Add(db, Actor.FromDevice(enrollmentId, address), "device.tpm-reenrol", "device", device.Id.ToString("N"),
+            before: $"{before}, enrolment id {previous}",
+            after: $"{DeviceService.Summary(device)}, enrolment id {enrollmentId}"
+                + (wasApproved ? ", credential revoked" : string.Empty),
+            detail: $"same EK {device.EkHash}");
+        db.DeviceEvents.Add(new DeviceEvent
+        {
+            DeviceId = device.Id,
+            At = now,
+            Kind = "enrolment",
+            Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) and new agent state"
+                + (wasApproved ? Revoked : string.Empty),
+        });
         return new IdentityStep(null, device, step.Proven);
+    }
+
+    /// <summary>
+    /// As <c>CredentialService</c>'s revoke: credential gone, Pending but decided, so no policy approves it again.
+    /// The request clock belonged to the old agent state; the decider binds the new agent's enrolment key (a proven
+    /// EK may rebind it).
+    /// </summary>
+    private static void RevokeForNewState(Device device, DateTimeOffset now)
+    {
+        device.State = EnrollmentState.Pending;
+        device.DecidedAt = now;
+        device.DecidedBy = "portal (same TPM, new agent state)";
+        device.ApprovedBy = null;
+        device.CredentialHash = null;
+        device.PendingCredentialHash = null;
+        device.IsOnline = false;
+        device.LastRequestSentAt = null;
     }
 
     /// <param name="answer">The enrolment rules' answer; called only when identity does not override it (it may issue a credential).</param>
@@ -73,7 +114,7 @@ internal sealed class EnrollmentIdentity(
                 var reason = $"{IdentityLedger.ConflictPrefix}: device proved EK {TpmAttestation.Short(proven.EkHash)} but enrolled with EK {TpmAttestation.Short(device.EkHash)}";
                 logger.LogWarning("Device {DeviceId:N} ({Hostname}): {Reason}; not merged", device.Id, device.Hostname, reason);
                 device.Conflict = reason;
-                return Pending(reason);
+                return Pending(EnrollmentDecider.ConflictReason);
             }
 
             device.EkHash = proven.EkHash;
@@ -81,7 +122,9 @@ internal sealed class EnrollmentIdentity(
         }
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
-        var response = conflicted && device.State != EnrollmentState.Rejected ? Pending($"waiting for a person: {device.Conflict}") : await answer();
+        var response = conflicted && device.State != EnrollmentState.Rejected
+            ? Pending(EnrollmentDecider.ConflictReason)
+            : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }
 

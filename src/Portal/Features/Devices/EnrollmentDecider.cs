@@ -25,6 +25,13 @@ internal sealed class EnrollmentDecider(
     Attestation.EnrollmentIdentity identity,
     EnrollmentBatch index)
 {
+    /// <summary>
+    /// The reason a flagged device is told. The enrolling client is not yet trusted, so the answer names no other
+    /// device (hostname, id, machine-id, EK): <see cref="Device.Conflict"/> keeps that detail for the portal.
+    /// </summary>
+    public const string ConflictReason =
+        "waiting for a person: this device's MAC, machine-id or TPM matches another device";
+
     public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
     {
         var enrollmentId = message.Id;
@@ -212,7 +219,7 @@ internal sealed class EnrollmentDecider(
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);
                 return new EnrollmentResponse(EnrollmentDecision.Rejected, null, null, $"rejected by {device.DecidedBy} at {device.DecidedAt:u}", 600);
             default:
-                var reason = device.Conflict is null ? "waiting for approval in the portal" : $"waiting for approval; conflict: {device.Conflict}";
+                var reason = device.Conflict is null ? "waiting for approval in the portal" : ConflictReason;
                 return new EnrollmentResponse(EnrollmentDecision.Pending, null, null, reason, options.Value.PendingRetrySeconds);
         }
     }

@@ -85,7 +85,10 @@ public sealed class CredentialService(
     public Task<EnrollmentResult<bool>> DecommissionAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         EndCredentialAsync(id, actor, "device.decommission", cancellationToken);
 
-    /// <summary>Starts enrolment over: the credential and the enrolment-key binding are dropped and the policies decide afresh.</summary>
+    /// <summary>
+    /// Starts enrolment over: the credential is dropped and the policies decide afresh. The enrolment key stays
+    /// bound, so only the agent holding it can open the bootstrap session again (the id alone is not enough).
+    /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
     public Task<EnrollmentResult<bool>> ReEnrollAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         EndCredentialAsync(id, actor, "device.re-enrol", cancellationToken);
@@ -132,7 +135,6 @@ public sealed class CredentialService(
                 device.DecidedAt = null;
                 device.DecidedBy = null;
                 device.ApprovedBy = null;
-                device.EnrollmentKeyHash = null;
                 device.LastRequestSentAt = null;
                 text = $"Sent back to enrolment by {actor.Name}; credential revoked";
                 break;
