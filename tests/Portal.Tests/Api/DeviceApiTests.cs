@@ -6,7 +6,7 @@ using Fleet.Portal.Tests.Infrastructure;
 
 namespace Fleet.Portal.Tests.Api;
 
-/// <summary>/api/v1/devices over real HTTP with real tokens: pages, search, validation, decisions, ProblemDetails.</summary>
+/// <summary>/api/v1/devices over real HTTP with real tokens: pages, search, validation, decisions, problems.</summary>
 public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
     private PortalInstance Portal => fixture.Portal;
@@ -166,9 +166,12 @@ public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<Portal
         Assert.Contains("/api/v1/devices", document, StringComparison.Ordinal);
     }
 
-    /// <summary>Hostnames the service finds for <paramref name="search"/>, among those containing <paramref name="tag"/>.</summary>
-    private async Task<List<string>> HostnamesAsync(string search, string tag) =>
-        [.. (await Portal.Devices.ListAsync(new DeviceQuery(Search: search))).Rows.Select(r => r.Hostname).Where(h => h.Contains(tag, StringComparison.Ordinal))];
+    /// <summary>Hostnames found for <paramref name="search"/>, among those holding <paramref name="tag"/>.</summary>
+    private async Task<List<string>> HostnamesAsync(string search, string tag)
+    {
+        var page = await Portal.Devices.ListAsync(new DeviceQuery(Search: search));
+        return [.. page.Rows.Select(r => r.Hostname).Where(h => h.Contains(tag, StringComparison.Ordinal))];
+    }
 
     private async Task<Guid> EnrolAsync(string hostname)
     {

@@ -52,7 +52,7 @@ public sealed class AuditCsvTests
         AssertNoFormulaCell(line);
     }
 
-    /// <summary>Splits as a careless spreadsheet would (any separator, quotes and spaces trimmed) and checks every cell.</summary>
+    /// <summary>Splits as a careless spreadsheet would (any separator, quotes and spaces trimmed).</summary>
     internal static void AssertNoFormulaCell(string csv)
     {
         foreach (var separator in Separators)
@@ -60,7 +60,8 @@ public sealed class AuditCsvTests
             foreach (var cell in csv.Split(separator))
             {
                 var start = cell.TrimStart(' ', '"');
-                Assert.False(start.Length > 0 && start[0] is '=' or '+' or '-' or '@', $"split on {(int)separator}: cell '{cell}' starts a formula");
+                Assert.False(start.Length > 0 && start[0] is '=' or '+' or '-' or '@',
+                    $"split on {(int)separator}: cell '{cell}' starts a formula");
             }
         }
     }

@@ -21,8 +21,9 @@ public static partial class CookieClient
         return client;
     }
 
-    /// <summary>GETs the sign-in form and posts it back with its antiforgery token; the caller disposes the answer.</summary>
-    public static async Task<HttpResponseMessage> PostSignInFormAsync(HttpClient client, string userName, string password)
+    /// <summary>GETs the sign-in form and posts it back with its antiforgery token; the caller disposes it.</summary>
+    public static async Task<HttpResponseMessage> PostSignInFormAsync(
+        HttpClient client, string userName, string password)
     {
         ArgumentNullException.ThrowIfNull(client);
         var form = await client.GetStringAsync(new Uri("/account/login", UriKind.Relative));

@@ -9,7 +9,8 @@ namespace Fleet.Portal.Tests.Security;
 /// A request the framework cannot bind answers 400 ProblemDetails naming what was wrong, without a
 /// stack trace, although the test portal runs in Development (where the exception page would show one).
 /// </summary>
-public sealed class BadRequestAnswerTests(SessionCheckedPortalFixture fixture) : IClassFixture<SessionCheckedPortalFixture>
+public sealed class BadRequestAnswerTests(SessionCheckedPortalFixture fixture)
+    : IClassFixture<SessionCheckedPortalFixture>
 {
     private PortalInstance Portal => fixture.Portal;
 
@@ -26,8 +27,10 @@ public sealed class BadRequestAnswerTests(SessionCheckedPortalFixture fixture) :
     [Fact]
     public async Task CsvExport_UnknownEnumValueFromABrowser_ProblemDetailsWithoutStackTrace()
     {
-        using var client = await CookieClient.SignInAsync(Portal.BaseAddress, "op", SessionCheckedPortalFixture.Password);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/audit/export.csv?source=Telepathy", UriKind.Relative));
+        using var client = await CookieClient.SignInAsync(
+            Portal.BaseAddress, "op", SessionCheckedPortalFixture.Password);
+        using var request = new HttpRequestMessage(
+            HttpMethod.Get, new Uri("/audit/export.csv?source=Telepathy", UriKind.Relative));
         request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
 
         using var response = await client.SendAsync(request);

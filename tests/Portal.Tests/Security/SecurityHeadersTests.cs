@@ -42,7 +42,8 @@ public sealed class SecurityHeadersTests(PortalFixture fixture) : IClassFixture<
         Assert.Equal("nosniff", Single(response, "X-Content-Type-Options"));
         Assert.Equal("same-origin", Single(response, "Referrer-Policy"));
         Assert.Equal("DENY", Single(response, "X-Frame-Options"));
-        Assert.Contains("frame-ancestors 'none'", Single(response, "Content-Security-Policy"), StringComparison.Ordinal);
+        var policy = Single(response, "Content-Security-Policy");
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
         Assert.False(response.Headers.Contains("Server"), $"Server: {string.Join(",", response.Headers.Server)}");
     }
 

@@ -37,11 +37,12 @@ public sealed partial class SignInAnswerTests(PortalFixture fixture) : IClassFix
         var unknownAfterAsMany = await FailedSignInAsync(unknown, Password);
 
         Assert.Equal(PasswordSignIn.FailedMessage, wrongPassword);
-        Assert.All([noSuchUser, lockedRightPassword, unknownAfterAsMany], answer => Assert.Equal(wrongPassword, answer));
-        Assert.Contains(Portal.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message == $"Failed sign-in for {unknown}: no such user");
-        Assert.Contains(Portal.Logs.Entries, e => e.Message == $"Failed sign-in for {known}: wrong password, now locked out");
-        Assert.Contains(Portal.Logs.Entries, e => e.Message == $"Failed sign-in for {known}: locked out or disabled");
-        var lockouts = await Portal.AuditQuery.PageAsync(new AuditQuery(new AuditFilter(ActionPrefix: "user.lockout", EntityType: "user")), TestActors.Admin);
+        Assert.All([noSuchUser, lockedRightPassword, unknownAfterAsMany], a => Assert.Equal(wrongPassword, a));
+        AssertLogged($"Failed sign-in for {unknown}: no such user");
+        AssertLogged($"Failed sign-in for {known}: wrong password, now locked out");
+        AssertLogged($"Failed sign-in for {known}: locked out or disabled");
+        var filter = new AuditFilter(ActionPrefix: "user.lockout", EntityType: "user");
+        var lockouts = await Portal.AuditQuery.PageAsync(new AuditQuery(filter), TestActors.Admin);
         var entry = Assert.Single(lockouts.Rows, e => e.EntityId == known);
         Assert.Equal(AuditOutcome.Denied, entry.Outcome);
         Assert.Equal("127.0.0.1", entry.RemoteAddress);
@@ -62,11 +63,16 @@ public sealed partial class SignInAnswerTests(PortalFixture fixture) : IClassFix
     private async Task<string> CreateUserAsync(string prefix)
     {
         var name = Unique(prefix);
-        Assert.True((await Portal.Users.CreateAsync(new NewUser(name, null, Roles.Operator, Password), TestActors.Admin)).Succeeded);
+        var user = new NewUser(name, null, Roles.Operator, Password);
+        var created = await Portal.Users.CreateAsync(user, TestActors.Admin);
+        Assert.True(created.Succeeded);
         return name;
     }
 
-    /// <summary>Posts the sign-in form as a browser does; asserts no session was made and returns the alert's text.</summary>
+    private void AssertLogged(string message) =>
+        Assert.Contains(Portal.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message == message);
+
+    /// <summary>Posts the sign-in form as a browser does; asserts no session; returns the alert's text.</summary>
     private async Task<string> FailedSignInAsync(string userName, string password)
     {
         using var client = CookieClient.Anonymous(Portal.BaseAddress);
@@ -74,7 +80,8 @@ public sealed partial class SignInAnswerTests(PortalFixture fixture) : IClassFix
         using var response = await CookieClient.PostSignInFormAsync(client, userName, password);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("fleet.auth=", StringComparison.Ordinal)));
+        var cookies = response.Headers.TryGetValues("Set-Cookie", out var set) ? set : [];
+        Assert.DoesNotContain(cookies, c => c.StartsWith("fleet.auth=", StringComparison.Ordinal));
         var alert = Alert().Match(await response.Content.ReadAsStringAsync());
         Assert.True(alert.Success, "the sign-in page shows no error");
         return WebUtility.HtmlDecode(alert.Groups[1].Value);

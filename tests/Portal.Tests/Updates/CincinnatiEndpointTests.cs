@@ -43,18 +43,23 @@ public sealed class CincinnatiEndpointTests(CincinnatiEndpointTests.Fixture fixt
     {
         var stream = await UpdateTestSupport.CreateStreamAsync(Portal);
         var index = System.Text.Json.JsonDocument.Parse(FixtureStreams.Releases).RootElement.GetProperty("releases")[0];
-        var query = $"basearch=x86_64&stream={stream}&os_version={index.GetProperty("version").GetString()}&rollout_wariness=0.5";
+        var version = index.GetProperty("version").GetString();
+        var query = $"basearch=x86_64&stream={stream}&os_version={version}&rollout_wariness=0.5";
 
         var (status, oci, _) = await UpdateTestSupport.GetGraphAsync(Portal, query + "&oci=true");
         var (_, ostree, _) = await UpdateTestSupport.GetGraphAsync(Portal, query + "&oci=false");
 
         Assert.Equal(HttpStatusCode.OK, status);
         var node = Assert.Single(oci.GetProperty("nodes").EnumerateArray());
-        Assert.Equal(index.GetProperty("version").GetString(), node.GetProperty("version").GetString());
-        Assert.Equal(index.GetProperty("oci-images")[0].GetProperty("digest-ref").GetString(), node.GetProperty("payload").GetString());
-        Assert.Equal("oci", node.GetProperty("metadata").GetProperty("org.fedoraproject.coreos.scheme").GetString());
+        var digestRef = index.GetProperty("oci-images")[0].GetProperty("digest-ref").GetString();
+        Assert.Equal(version, node.GetProperty("version").GetString());
+        Assert.Equal(digestRef, node.GetProperty("payload").GetString());
+        Assert.Equal("oci", Scheme(node));
         Assert.Equal(26, ostree.GetProperty("nodes").GetArrayLength());
-        Assert.Equal("checksum", ostree.GetProperty("nodes")[0].GetProperty("metadata").GetProperty("org.fedoraproject.coreos.scheme").GetString());
+        Assert.Equal("checksum", Scheme(ostree.GetProperty("nodes")[0]));
+
+        static string? Scheme(System.Text.Json.JsonElement node) =>
+            node.GetProperty("metadata").GetProperty("org.fedoraproject.coreos.scheme").GetString();
     }
 
     [Theory]

@@ -56,14 +56,18 @@ internal static class FixtureStreams
         return document.ToJsonString();
     }
 
-    public static string OciReference(string version) =>
-        "quay.io/fedora/fedora-coreos@sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(version)));
+    public static string OciReference(string version)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(version));
+        return "quay.io/fedora/fedora-coreos@sha256:" + Convert.ToHexStringLower(digest);
+    }
 
     /// <summary>A stable stream built in memory the way an import builds it.</summary>
     public static UpdateStream Stable(string? updates = null, DateTimeOffset? now = null, string? releases = null)
     {
         var stream = new UpdateStream { Name = "stable" };
-        var parsed = ReleaseImportParser.Parse("stable", new ReleaseImportDocuments(releases ?? Releases, updates ?? Updates, StreamMetadata));
+        var documents = new ReleaseImportDocuments(releases ?? Releases, updates ?? Updates, StreamMetadata);
+        var parsed = ReleaseImportParser.Parse("stable", documents);
         Assert.Empty(parsed.Errors);
         ReleaseImportService.Apply(stream, parsed, now ?? DateTimeOffset.UnixEpoch);
         return stream;

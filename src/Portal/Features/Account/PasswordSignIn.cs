@@ -23,7 +23,10 @@ internal sealed class PasswordSignIn(
     private static readonly IdentityUser Nobody = new("nobody");
     private static string? s_nobodyHash;
 
-    /// <returns>True when signed in (the cookie is set); false after any failure, to be answered with <see cref="FailedMessage"/>.</returns>
+    /// <returns>
+    /// True when signed in (the cookie is set); false after any failure, to be answered with
+    /// <see cref="FailedMessage"/>.
+    /// </returns>
     public async Task<bool> SignInAsync(string userName, string password, string? remoteAddress)
     {
         var users = signIn.UserManager;
@@ -62,8 +65,9 @@ internal sealed class PasswordSignIn(
             // The visitor is not signed in: the entry names nobody as the actor, only the address.
             var actor = new Actor(new ClaimsPrincipal(new ClaimsIdentity()), AuditSource.Ui, remoteAddress);
             var until = await users.GetLockoutEndDateAsync(user);
+            var attempts = users.Options.Lockout.MaxFailedAccessAttempts;
             await audit.RecordAsync(actor, "user.lockout", "user", userName, AuditOutcome.Denied,
-                $"{userName}: locked after {users.Options.Lockout.MaxFailedAccessAttempts} wrong passwords in a row until {until:u}");
+                $"{userName}: locked after {attempts} wrong passwords in a row until {until:u}");
         }
 
         return false;

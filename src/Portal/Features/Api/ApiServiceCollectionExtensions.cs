@@ -12,7 +12,10 @@ internal static class ApiServiceCollectionExtensions
 {
     public const string Prefix = "/api/v1";
 
-    /// <summary>OpenAPI document, ProblemDetails for every error (<see cref="ProblemExceptionHandler"/>), and the audit of refused API calls.</summary>
+    /// <summary>
+    /// OpenAPI document, ProblemDetails for every error (<see cref="ProblemExceptionHandler"/>), and the
+    /// audit of refused API calls.
+    /// </summary>
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>

@@ -15,7 +15,8 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
     /// <summary>Longest reason quoted back: binding messages repeat the offending value.</summary>
     private const int MaxDetailLength = 300;
 
-    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(
+        HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
         ArgumentNullException.ThrowIfNull(exception);
@@ -25,7 +26,8 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
         ProblemDetails problem;
         if (exception is BadHttpRequestException bad)
         {
-            logger.LogInformation("Bad request {Method} {Path}: {Reason}", httpContext.Request.Method, path, bad.Message);
+            logger.LogInformation("Bad request {Method} {Path}: {Reason}",
+                httpContext.Request.Method, path, bad.Message);
             problem = new ProblemDetails { Status = bad.StatusCode, Detail = Shorten(bad.Message) };
         }
         else if (!IsPage(path, httpContext.Request.Headers))
@@ -43,15 +45,16 @@ internal sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> l
             return false;
         }
 
-        // Written as JSON even when the client's Accept names no JSON type; the ProblemDetails defaults add the traceId.
+        // Written as JSON even when the client's Accept names no JSON type; the defaults add the traceId.
         await TypedResults.Problem(problem).ExecuteAsync(httpContext);
         return true;
     }
 
-    /// <summary>A browser navigating to a page (it accepts HTML); API, protocol and download requests are not.</summary>
+    /// <summary>A browser navigating to a page (it accepts HTML); API, protocol and downloads are not.</summary>
     private static bool IsPage(PathString path, IHeaderDictionary headers) =>
         !path.StartsWithSegments(ApiServiceCollectionExtensions.Prefix)
         && headers.Accept.Any(a => a?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
 
-    private static string Shorten(string text) => text.Length <= MaxDetailLength ? text : string.Concat(text.AsSpan(0, MaxDetailLength), "…");
+    private static string Shorten(string text) =>
+        text.Length <= MaxDetailLength ? text : string.Concat(text.AsSpan(0, MaxDetailLength), "…");
 }

@@ -40,7 +40,7 @@ public static class CincinnatiMetadata
     /// <summary>The payload is an OSTree commit checksum.</summary>
     public const string ChecksumScheme = "checksum";
 
-    /// <summary>The payload is a container image reference by digest (<c>quay.io/fedora/fedora-coreos@sha256:…</c>).</summary>
+    /// <summary>The payload is an image reference by digest (<c>quay.io/fedora/fedora-coreos@sha256:…</c>).</summary>
     public const string OciScheme = "oci";
 
     /// <summary>

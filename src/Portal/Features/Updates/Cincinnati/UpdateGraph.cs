@@ -24,7 +24,7 @@ public sealed class UpdateGraph
 
     public IReadOnlyList<(int From, int To)> Edges { get; }
 
-    /// <summary>The OCI graph: payloads are image references by digest (scheme <c>oci</c>), not OSTree commits.</summary>
+    /// <summary>The OCI graph: payloads are image references by digest (scheme <c>oci</c>), not commits.</summary>
     public bool Oci { get; }
 
     public UpdateGraph WithEdges(IEnumerable<(int From, int To)> edges) => new(Nodes, [.. edges], Oci);

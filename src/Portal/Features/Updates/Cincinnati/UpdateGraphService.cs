@@ -90,7 +90,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
         return new GraphAnswer(StatusCodes.Status200OK, CincinnatiMetadata.ToWire(answer), null, streamName, device?.Id);
     }
 
-    /// <summary>The <c>oci</c> flag as upstream reads it (a boolean): true, false, or null when absent or neither.</summary>
+    /// <summary>The <c>oci</c> flag as upstream reads it (a boolean): false when absent, null when malformed.</summary>
     internal static bool? ParseOci(string? value) =>
         string.IsNullOrEmpty(value) ? false : bool.TryParse(value, out var oci) ? oci : null;
 
