@@ -36,6 +36,7 @@ public static class PortalApp
 
         builder.Services.TryAddSingleton(TimeProvider.System); // tests may register a FakeTimeProvider in configure
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
+        builder.AddSecurityHeaders();
         builder.AddAccounts();
         builder.AddSecurity();
         builder.AddOidcProvider();
@@ -55,10 +56,11 @@ public static class PortalApp
         builder.Services.AddMudServices();
 
         var app = builder.Build();
-        if (!app.Environment.IsDevelopment())
-        {
-            app.UseExceptionHandler("/error", createScopeForErrors: true);
-        }
+        app.UseSecurityHeaders();
+
+        // In every environment, so Development's exception page (stack traces) never answers a request:
+        // ProblemExceptionHandler answers bad requests and non-page requests, pages get /error.
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
 
         // API callers get ProblemDetails bodies for bare 401/403/404 responses; pages keep their own handling.
         app.UseWhen(c => c.Request.Path.StartsWithSegments(ApiServiceCollectionExtensions.Prefix), api => api.UseStatusCodePages());

@@ -6,7 +6,7 @@ using Fleet.Portal.Tests.Infrastructure;
 
 namespace Fleet.Portal.Tests.Api;
 
-/// <summary>/api/v1/devices over real HTTP with real tokens: pages, validation, decisions, ProblemDetails.</summary>
+/// <summary>/api/v1/devices over real HTTP with real tokens: pages, search, validation, decisions, problems.</summary>
 public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
     private PortalInstance Portal => fixture.Portal;
@@ -88,6 +88,38 @@ public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<Portal
     }
 
     [Fact]
+    public async Task Search_PercentUnderscoreAndBackslash_MatchOnlyThemselves()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        foreach (var suffix in new[] { "50%off", "50xoff", "a_b", "axb", "c\\d", "cd" })
+        {
+            await EnrolAsync($"lk{tag}-{suffix}");
+        }
+
+        Assert.Equal([$"lk{tag}-50%off"], await HostnamesAsync("%", tag));
+        Assert.Equal([$"lk{tag}-50%off"], await HostnamesAsync("50%o", tag));
+        Assert.Equal([$"lk{tag}-a_b"], await HostnamesAsync("a_b", tag));
+        Assert.Equal([$"lk{tag}-c\\d"], await HostnamesAsync("c\\d", tag));
+        Assert.Equal(6, (await Portal.Devices.ListAsync(new DeviceQuery(Search: $"lk{tag}-"))).Total);
+    }
+
+    [Theory]
+    [InlineData("%25")]
+    [InlineData("_")]
+    public async Task List_WildcardSearch_MatchedLiterally(string search)
+    {
+        var hostname = $"plain{Guid.NewGuid().ToString("N")[..6]}";
+        await EnrolAsync(hostname);
+        var token = await ApiTokens.GetTokenAsync(Portal, "HelpDesk");
+
+        using var response = await ApiTokens.GetAsync(Portal, $"/api/v1/devices?search={search}", token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var items = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray();
+        Assert.DoesNotContain(hostname, items.Select(d => d.GetProperty("hostname").GetString()));
+    }
+
+    [Fact]
     public async Task Approve_AsOperator_ApprovedThenConflictOnSecondDecision()
     {
         var id = await EnrolAsync("api-approve");
@@ -132,6 +164,13 @@ public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<Portal
 
         Assert.Contains("/api/v1/devices/{id}/approve", document, StringComparison.Ordinal);
         Assert.Contains("/api/v1/devices", document, StringComparison.Ordinal);
+    }
+
+    /// <summary>Hostnames found for <paramref name="search"/>, among those holding <paramref name="tag"/>.</summary>
+    private async Task<List<string>> HostnamesAsync(string search, string tag)
+    {
+        var page = await Portal.Devices.ListAsync(new DeviceQuery(Search: search));
+        return [.. page.Rows.Select(r => r.Hostname).Where(h => h.Contains(tag, StringComparison.Ordinal))];
     }
 
     private async Task<Guid> EnrolAsync(string hostname)

@@ -63,6 +63,22 @@ public sealed class AuditExportHttpTests(SessionCheckedPortalFixture fixture) : 
     }
 
     [Fact]
+    public async Task Export_HostnameWithSemicolonFormula_NoCellStartsAFormulaUnderAnySeparator()
+    {
+        var actor = Unique("semi");
+        await AuditQueryServiceTests.Seed(Portal, actor, AuditSource.Device, AuditOutcome.Succeeded, "device.enrol",
+            entityType: "device", entityId: "x;=10+20;y", detail: "hostname x;=10+20;y, os @evil|+cmd");
+        using var client = await CookieClient.SignInAsync(Portal.BaseAddress, "admin", PortalInstance.AdminPassword);
+
+        var text = await client.GetStringAsync(new Uri($"/audit/export.csv?actor={actor}", UriKind.Relative));
+
+        AuditCsvTests.AssertNoFormulaCell(text);
+        var row = ParseCsv(text)[1];
+        Assert.Equal("x;'=10+20;y", row[7]);
+        Assert.Equal("hostname x;'=10+20;y, os @evil|'+cmd", row[11]);
+    }
+
+    [Fact]
     public async Task Export_QueryFilters_AppliedLikeThePage()
     {
         var actor = Unique("flt");

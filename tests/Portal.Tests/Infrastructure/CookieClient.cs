@@ -15,6 +15,17 @@ public static partial class CookieClient
     public static async Task<HttpClient> SignInAsync(Uri baseAddress, string userName, string password)
     {
         var client = Anonymous(baseAddress);
+        using var response = await PostSignInFormAsync(client, userName, password);
+        Assert.True(response.StatusCode == HttpStatusCode.Found, $"sign-in of {userName} answered {(int)response.StatusCode}, not a redirect: {await response.Content.ReadAsStringAsync()}");
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("fleet.auth=", StringComparison.Ordinal));
+        return client;
+    }
+
+    /// <summary>GETs the sign-in form and posts it back with its antiforgery token; the caller disposes it.</summary>
+    public static async Task<HttpResponseMessage> PostSignInFormAsync(
+        HttpClient client, string userName, string password)
+    {
+        ArgumentNullException.ThrowIfNull(client);
         var form = await client.GetStringAsync(new Uri("/account/login", UriKind.Relative));
         var token = AntiforgeryField().Match(form);
         Assert.True(token.Success, "the login form has no antiforgery token");
@@ -26,10 +37,7 @@ public static partial class CookieClient
             ["Input.UserName"] = userName,
             ["Input.Password"] = password,
         });
-        using var response = await client.PostAsync(new Uri("/account/login", UriKind.Relative), body);
-        Assert.True(response.StatusCode == HttpStatusCode.Found, $"sign-in of {userName} answered {(int)response.StatusCode}, not a redirect: {await response.Content.ReadAsStringAsync()}");
-        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("fleet.auth=", StringComparison.Ordinal));
-        return client;
+        return await client.PostAsync(new Uri("/account/login", UriKind.Relative), body);
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"", RegexOptions.None, 1000)]

@@ -38,6 +38,30 @@ public sealed class CincinnatiEndpointTests(CincinnatiEndpointTests.Fixture fixt
         Assert.Contains(("32.20200615.3.0", Barrier3), UpdateTestSupport.Edges(graph));
     }
 
+    [Fact]
+    public async Task Graph_OciTrue_ZincatiOnAnImageFindsItsReleaseByDigestReference()
+    {
+        var stream = await UpdateTestSupport.CreateStreamAsync(Portal);
+        var index = System.Text.Json.JsonDocument.Parse(FixtureStreams.Releases).RootElement.GetProperty("releases")[0];
+        var version = index.GetProperty("version").GetString();
+        var query = $"basearch=x86_64&stream={stream}&os_version={version}&rollout_wariness=0.5";
+
+        var (status, oci, _) = await UpdateTestSupport.GetGraphAsync(Portal, query + "&oci=true");
+        var (_, ostree, _) = await UpdateTestSupport.GetGraphAsync(Portal, query + "&oci=false");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var node = Assert.Single(oci.GetProperty("nodes").EnumerateArray());
+        var digestRef = index.GetProperty("oci-images")[0].GetProperty("digest-ref").GetString();
+        Assert.Equal(version, node.GetProperty("version").GetString());
+        Assert.Equal(digestRef, node.GetProperty("payload").GetString());
+        Assert.Equal("oci", Scheme(node));
+        Assert.Equal(26, ostree.GetProperty("nodes").GetArrayLength());
+        Assert.Equal("checksum", Scheme(ostree.GetProperty("nodes")[0]));
+
+        static string? Scheme(System.Text.Json.JsonElement node) =>
+            node.GetProperty("metadata").GetProperty("org.fedoraproject.coreos.scheme").GetString();
+    }
+
     [Theory]
     [InlineData("stream=stable", 400, "missing_parameter")]
     [InlineData("basearch=x86_64", 400, "missing_parameter")]
@@ -46,6 +70,7 @@ public sealed class CincinnatiEndpointTests(CincinnatiEndpointTests.Fixture fixt
     [InlineData("basearch=x86_64&stream=stable&rollout_wariness=lots", 400, "invalid_parameter")]
     [InlineData("basearch=x86_64&stream=stable&node_uuid=xyz", 400, "invalid_parameter")]
     [InlineData("basearch=x86_64&stream=Stable!", 400, "invalid_parameter")]
+    [InlineData("basearch=x86_64&stream=stable&oci=yes", 400, "invalid_parameter")]
     public async Task Graph_BadRequest_KindAndValue(string query, int expectedStatus, string kind)
     {
         var (status, body, _) = await UpdateTestSupport.GetGraphAsync(Portal, query);

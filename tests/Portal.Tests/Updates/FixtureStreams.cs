@@ -33,11 +33,41 @@ internal static class FixtureStreams
         return document.ToJsonString();
     }
 
+    /// <summary>
+    /// releases.json with an x86_64 OCI image added to the releases at <paramref name="positions"/>, as
+    /// the release index lists them since Fedora CoreOS publishes OCI images (the image reference is
+    /// made up: the repository of the fixture's own image, a digest derived from the version).
+    /// </summary>
+    public static string ReleasesWithOciImages(params int[] positions)
+    {
+        var document = JsonNode.Parse(Releases)!.AsObject();
+        var releases = document["releases"]!.AsArray();
+        foreach (var position in positions)
+        {
+            var release = releases[position]!.AsObject();
+            release["oci-images"] = new JsonArray(new JsonObject
+            {
+                ["architecture"] = "x86_64",
+                ["image"] = "quay.io/fedora/fedora-coreos:stable",
+                ["digest-ref"] = OciReference(release["version"]!.GetValue<string>()),
+            });
+        }
+
+        return document.ToJsonString();
+    }
+
+    public static string OciReference(string version)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(version));
+        return "quay.io/fedora/fedora-coreos@sha256:" + Convert.ToHexStringLower(digest);
+    }
+
     /// <summary>A stable stream built in memory the way an import builds it.</summary>
-    public static UpdateStream Stable(string? updates = null, DateTimeOffset? now = null)
+    public static UpdateStream Stable(string? updates = null, DateTimeOffset? now = null, string? releases = null)
     {
         var stream = new UpdateStream { Name = "stable" };
-        var parsed = ReleaseImportParser.Parse("stable", new ReleaseImportDocuments(Releases, updates ?? Updates, StreamMetadata));
+        var documents = new ReleaseImportDocuments(releases ?? Releases, updates ?? Updates, StreamMetadata);
+        var parsed = ReleaseImportParser.Parse("stable", documents);
         Assert.Empty(parsed.Errors);
         ReleaseImportService.Apply(stream, parsed, now ?? DateTimeOffset.UnixEpoch);
         return stream;

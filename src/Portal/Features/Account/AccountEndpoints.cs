@@ -51,6 +51,7 @@ internal static class AccountEndpoints
             .Configure<IOptions<AccountOptions>>((o, accounts) => o.ValidationInterval = accounts.Value.SessionValidationInterval);
         builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         builder.Services.AddSingleton<IPasswordGenerator, PasswordGenerator>();
+        builder.Services.AddScoped<PasswordSignIn>();
 
         builder.Services.AddCascadingAuthenticationState();
         builder.AddExternalSignIn();

@@ -12,7 +12,10 @@ internal static class ApiServiceCollectionExtensions
 {
     public const string Prefix = "/api/v1";
 
-    /// <summary>OpenAPI document, ProblemDetails for every error, and the audit of refused API calls.</summary>
+    /// <summary>
+    /// OpenAPI document, ProblemDetails for every error (<see cref="ProblemExceptionHandler"/>), and the
+    /// audit of refused API calls.
+    /// </summary>
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
@@ -22,6 +25,11 @@ internal static class ApiServiceCollectionExtensions
             return Task.CompletedTask;
         }));
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        // Binding failures throw in every environment (the default does only in Development), so every
+        // environment answers them alike: ProblemDetails naming what could not be bound, no stack trace.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditingAuthorizationResultHandler>();
         return builder;
     }

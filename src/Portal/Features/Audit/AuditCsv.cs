@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -6,6 +7,9 @@ namespace Fleet.Portal.Features.Audit;
 /// <summary>Writes audit entries as RFC 4180 CSV (CRLF, quoted where needed), safe to open in a spreadsheet.</summary>
 internal static class AuditCsv
 {
+    private static readonly SearchValues<char> FormulaStarts = SearchValues.Create("=+-@\t\r");
+    private static readonly SearchValues<char> CellStarts = SearchValues.Create(",;|\t\r\n");
+
     public static readonly IReadOnlyList<string> Columns =
         ["Id", "AtUtc", "Actor", "ActorRole", "Source", "Action", "EntityType", "EntityId", "Before", "After", "Outcome", "Detail", "RemoteAddress"];
 
@@ -31,9 +35,8 @@ internal static class AuditCsv
     internal static string Line(IEnumerable<string?> cells) => string.Join(',', cells.Select(Cell)) + "\r\n";
 
     /// <summary>
-    /// One field. Text that a spreadsheet would run as a formula (starting with = + - @, or tab/CR, which
-    /// OWASP lists too) gets a leading apostrophe; then fields holding a comma, quote or line break are
-    /// quoted with inner quotes doubled.
+    /// One field: <see cref="Neutralise"/>d, then quoted when it holds a comma, quote or line break, with
+    /// inner quotes doubled.
     /// </summary>
     internal static string Cell(string? value)
     {
@@ -42,14 +45,40 @@ internal static class AuditCsv
             return string.Empty;
         }
 
-        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            value = "'" + value;
-        }
-
+        value = Neutralise(value);
         return value.AsSpan().IndexOfAny(",\"\r\n") >= 0
             ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
             : value;
+    }
+
+    /// <summary>
+    /// Puts an apostrophe before every character that would start a formula (OWASP's = + - @ tab and
+    /// CR) at any place a spreadsheet might start a cell: the start of the value, and after any
+    /// separator a spreadsheet offers (comma, semicolon, pipe, tab) or a line break, skipping spaces
+    /// and quotes there. Quoting protects only a reader that splits on commas: one that splits on
+    /// semicolons reads <c>x;=10+20;y</c> as three cells whatever the quotes, so the middle one must
+    /// not start with "=". The spreadsheet then shows <c>x;'=10+20;y</c>: the data stays readable
+    /// and nothing runs.
+    /// </summary>
+    internal static string Neutralise(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        StringBuilder? neutralised = null;
+        var atCellStart = true;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (atCellStart && FormulaStarts.Contains(c))
+            {
+                neutralised ??= new StringBuilder(value.Length + 8).Append(value, 0, i);
+                neutralised.Append('\'');
+            }
+
+            neutralised?.Append(c);
+            atCellStart = CellStarts.Contains(c) || (atCellStart && c is ' ' or '"');
+        }
+
+        return neutralised?.ToString() ?? value;
     }
 
     private static string?[] Cells(AuditEntry e) =>

@@ -13,8 +13,6 @@ public sealed class AuditQueryService(IDbContextFactory<FleetDbContext> dbFactor
     /// <summary>Rows per query while exporting: each chunk is a short read, not one transaction held for the whole download.</summary>
     internal const int ExportChunkSize = 500;
 
-    private const string LikeEscape = "\\";
-
     [RequiresPolicy(Policies.ReadAudit)]
     public async Task<AuditPage> PageAsync(AuditQuery query, Actor actor, CancellationToken cancellationToken = default)
     {
@@ -94,12 +92,12 @@ public sealed class AuditQueryService(IDbContextFactory<FleetDbContext> dbFactor
     {
         if (!string.IsNullOrWhiteSpace(filter.Text))
         {
-            var pattern = $"%{EscapeLike(filter.Text.Trim())}%";
+            var pattern = SqlLike.Containing(filter.Text.Trim());
             entries = entries.Where(a =>
-                EF.Functions.Like(a.Actor, pattern, LikeEscape)
-                || EF.Functions.Like(a.Action, pattern, LikeEscape)
-                || EF.Functions.Like(a.EntityId!, pattern, LikeEscape)
-                || EF.Functions.Like(a.Detail!, pattern, LikeEscape));
+                EF.Functions.Like(a.Actor, pattern, SqlLike.Escape)
+                || EF.Functions.Like(a.Action, pattern, SqlLike.Escape)
+                || EF.Functions.Like(a.EntityId!, pattern, SqlLike.Escape)
+                || EF.Functions.Like(a.Detail!, pattern, SqlLike.Escape));
         }
 
         if (!string.IsNullOrWhiteSpace(filter.Actor))
@@ -110,8 +108,8 @@ public sealed class AuditQueryService(IDbContextFactory<FleetDbContext> dbFactor
 
         if (!string.IsNullOrWhiteSpace(filter.ActionPrefix))
         {
-            var prefix = $"{EscapeLike(filter.ActionPrefix.Trim())}%";
-            entries = entries.Where(a => EF.Functions.Like(a.Action, prefix, LikeEscape));
+            var prefix = SqlLike.StartingWith(filter.ActionPrefix.Trim());
+            entries = entries.Where(a => EF.Functions.Like(a.Action, prefix, SqlLike.Escape));
         }
 
         if (!string.IsNullOrWhiteSpace(filter.EntityType))
@@ -142,8 +140,4 @@ public sealed class AuditQueryService(IDbContextFactory<FleetDbContext> dbFactor
 
         return entries;
     }
-
-    /// <summary>Typed text is matched literally: "%" and "_" are not wildcards.</summary>
-    private static string EscapeLike(string text) =>
-        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

@@ -74,14 +74,15 @@ public sealed class DeviceService(
         {
             var term = query.Search.Trim();
             var mac = MacAddress.TryNormalize(term, out var normalized) ? normalized : term.ToLowerInvariant();
-            var pattern = $"%{term}%";
+            var pattern = SqlLike.Containing(term);
+            var macPattern = SqlLike.Containing(mac);
             devices = devices.Where(d =>
-                EF.Functions.Like(d.Hostname, pattern)
-                || EF.Functions.Like(d.MachineId, pattern)
-                || EF.Functions.Like(d.OsName, pattern)
-                || (d.SerialNumber != null && EF.Functions.Like(d.SerialNumber, pattern))
+                EF.Functions.Like(d.Hostname, pattern, SqlLike.Escape)
+                || EF.Functions.Like(d.MachineId, pattern, SqlLike.Escape)
+                || EF.Functions.Like(d.OsName, pattern, SqlLike.Escape)
+                || (d.SerialNumber != null && EF.Functions.Like(d.SerialNumber, pattern, SqlLike.Escape))
                 || (d.LastAddress != null && d.LastAddress == term)
-                || d.Macs.Any(m => EF.Functions.Like(m.Mac, $"%{mac}%")));
+                || d.Macs.Any(m => EF.Functions.Like(m.Mac, macPattern, SqlLike.Escape)));
         }
 
         devices = query.Status switch

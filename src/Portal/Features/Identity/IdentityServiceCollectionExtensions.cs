@@ -43,6 +43,12 @@ internal static class IdentityServiceCollectionExtensions
                 o.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 o.AllowClientCredentialsFlow();
                 o.AllowRefreshTokenFlow();
+                o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(
+                    h => h.UseInlineHandler(c => OidcErrors.HideWhichClientFailed(c.Response)));
+                o.AddEventHandler<OpenIddictServerEvents.ApplyIntrospectionResponseContext>(
+                    h => h.UseInlineHandler(c => OidcErrors.HideWhichClientFailed(c.Response)));
+                o.AddEventHandler<OpenIddictServerEvents.ApplyRevocationResponseContext>(
+                    h => h.UseInlineHandler(c => OidcErrors.HideWhichClientFailed(c.Response)));
                 o.RegisterScopes([Scopes.OpenId, Scopes.Profile, Scopes.Roles, Scopes.OfflineAccess, .. FleetScopes.All]);
 
                 // Plain signed JWTs, so a curl user can read what a token says; they are still verified

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 
 namespace Fleet.Portal.Features.Identity;
@@ -15,4 +16,21 @@ internal static class OidcErrors
                 [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
             }),
             [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+
+    /// <summary>
+    /// OpenIddict words a failed client authentication differently for an unknown client id and for a
+    /// wrong secret, which tells a caller which client ids exist. One wording for both (the log keeps
+    /// OpenIddict's own reason).
+    /// </summary>
+    public static ValueTask HideWhichClientFailed(OpenIddictResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.Error == OpenIddictConstants.Errors.InvalidClient)
+        {
+            response.ErrorDescription = "The client could not be authenticated.";
+            response.ErrorUri = null;
+        }
+
+        return default;
+    }
 }

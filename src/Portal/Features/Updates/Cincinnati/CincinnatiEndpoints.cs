@@ -23,7 +23,7 @@ internal static class CincinnatiEndpoints
         string? Param(string name) => query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
         var answer = await graphs.GetGraphAsync(
             new GraphQuery(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
-                Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness")),
+                Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness"), Param("oci")),
             http.RequestAborted);
         if (answer.Error is { } error)
         {

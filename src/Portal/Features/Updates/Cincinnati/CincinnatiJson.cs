@@ -40,6 +40,9 @@ public static class CincinnatiMetadata
     /// <summary>The payload is an OSTree commit checksum.</summary>
     public const string ChecksumScheme = "checksum";
 
+    /// <summary>The payload is an image reference by digest (<c>quay.io/fedora/fedora-coreos@sha256:…</c>).</summary>
+    public const string OciScheme = "oci";
+
     /// <summary>
     /// The wire form of a graph. Metadata as upstream's <c>inject_*</c> functions write it: the age index
     /// and scheme always; barrier/dead-end as "true" with a reason ("generic" when none was given);
@@ -48,17 +51,18 @@ public static class CincinnatiMetadata
     public static CincinnatiGraph ToWire(UpdateGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var nodes = graph.Nodes.Select(n => new CincinnatiNode(n.Version, For(n.Release), n.Payload)).ToList();
+        var scheme = graph.Oci ? OciScheme : ChecksumScheme;
+        var nodes = graph.Nodes.Select(n => new CincinnatiNode(n.Version, For(n.Release, scheme), n.Payload)).ToList();
         return new CincinnatiGraph(nodes, [.. graph.Edges.Select(e => new[] { e.From, e.To })]);
     }
 
-    public static Dictionary<string, string> For(Release release)
+    public static Dictionary<string, string> For(Release release, string scheme = ChecksumScheme)
     {
         ArgumentNullException.ThrowIfNull(release);
         var metadata = new Dictionary<string, string>
         {
             [AgeIndex] = release.AgeIndex.ToString(CultureInfo.InvariantCulture),
-            [Scheme] = ChecksumScheme,
+            [Scheme] = scheme,
         };
         if (release.IsDeadEnd)
         {

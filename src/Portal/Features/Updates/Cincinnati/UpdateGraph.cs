@@ -13,17 +13,21 @@ public sealed record GraphNode(Release Release, string Payload)
 /// </summary>
 public sealed class UpdateGraph
 {
-    private UpdateGraph(IReadOnlyList<GraphNode> nodes, IReadOnlyList<(int From, int To)> edges)
+    private UpdateGraph(IReadOnlyList<GraphNode> nodes, IReadOnlyList<(int From, int To)> edges, bool oci)
     {
         Nodes = nodes;
         Edges = edges;
+        Oci = oci;
     }
 
     public IReadOnlyList<GraphNode> Nodes { get; }
 
     public IReadOnlyList<(int From, int To)> Edges { get; }
 
-    public UpdateGraph WithEdges(IEnumerable<(int From, int To)> edges) => new(Nodes, [.. edges]);
+    /// <summary>The OCI graph: payloads are image references by digest (scheme <c>oci</c>), not commits.</summary>
+    public bool Oci { get; }
+
+    public UpdateGraph WithEdges(IEnumerable<(int From, int To)> edges) => new(Nodes, [.. edges], Oci);
 
     public int IndexOf(string version)
     {
@@ -50,21 +54,29 @@ public sealed class UpdateGraph
     /// dropped from updates.json is a node nobody is sent to; a barrier is the only way past it;</item>
     /// <item>no edges leave a dead-end.</item>
     /// </list>
+    /// With <paramref name="oci"/> (Zincati on a host booted from a container image sends <c>oci=true</c>)
+    /// it is the separate OCI graph upstream builds beside the OSTree one (fedora-coreos-cincinnati
+    /// pull request 99): only releases with an OCI image for <paramref name="basearch"/> are nodes, their
+    /// payload is the image reference by digest (<c>oci-images[].digest-ref</c> of releases.json) and
+    /// their scheme <c>oci</c>; edges follow the same rules over these nodes.
     /// </summary>
-    public static UpdateGraph Build(IEnumerable<Release> releases, string basearch)
+    public static UpdateGraph Build(IEnumerable<Release> releases, string basearch, bool oci = false)
     {
         ArgumentNullException.ThrowIfNull(releases);
         var nodes = new List<GraphNode>();
         foreach (var release in releases.OrderBy(r => r.AgeIndex))
         {
-            var payload = release.Architectures.FirstOrDefault(a => a.Architecture == basearch && a.Checksum.Length > 0)?.Checksum;
+            var payload = release.Architectures
+                .Where(a => a.Architecture == basearch)
+                .Select(a => oci ? a.OciImage : a.Checksum)
+                .FirstOrDefault(p => !string.IsNullOrEmpty(p));
             if (payload is not null)
             {
                 nodes.Add(new GraphNode(release, payload));
             }
         }
 
-        return FilterDeadEnds(new UpdateGraph(nodes, ComputeEdges(nodes)));
+        return FilterDeadEnds(new UpdateGraph(nodes, ComputeEdges(nodes), oci));
     }
 
     private static List<(int From, int To)> ComputeEdges(List<GraphNode> nodes)

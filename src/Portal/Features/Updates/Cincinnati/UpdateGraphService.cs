@@ -12,7 +12,8 @@ public sealed record GraphQuery(
     string? Group = null,
     string? NodeUuid = null,
     string? Platform = null,
-    string? RolloutWariness = null);
+    string? RolloutWariness = null,
+    string? Oci = null);
 
 /// <summary>A graph (status 200) or a protocol error, and the stream that was answered.</summary>
 public sealed record GraphAnswer(int Status, CincinnatiGraph? Graph, ProtocolError? Error, string? Stream = null, Guid? DeviceId = null)
@@ -79,7 +80,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
             .Where(r => r.StreamName == streamName)
             .OrderBy(r => r.AgeIndex)
             .ToListAsync(cancellationToken);
-        var graph = UpdateGraph.Build(releases, query.Basearch!);
+        var graph = UpdateGraph.Build(releases, query.Basearch!, ParseOci(query.Oci) == true);
         var policy = new GraphPolicyInput(
             Rollout.Wariness(query.RolloutWariness, query.NodeUuid),
             now,
@@ -88,6 +89,10 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
         var answer = GraphPolicy.Apply(graph, policy);
         return new GraphAnswer(StatusCodes.Status200OK, CincinnatiMetadata.ToWire(answer), null, streamName, device?.Id);
     }
+
+    /// <summary>The <c>oci</c> flag as upstream reads it (a boolean): false when absent, null when malformed.</summary>
+    internal static bool? ParseOci(string? value) =>
+        string.IsNullOrEmpty(value) ? false : bool.TryParse(value, out var oci) ? oci : null;
 
     private static GraphAnswer? Validate(GraphQuery query)
     {
@@ -127,6 +132,11 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
         if (query.RolloutWariness is { Length: > 0 } wariness && Rollout.ParseWariness(wariness) is null)
         {
             return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "rollout_wariness is not a number");
+        }
+
+        if (ParseOci(query.Oci) is null)
+        {
+            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "oci must be true or false");
         }
 
         if (query.OsChecksum?.Length > 256 || query.Platform?.Length > 64)

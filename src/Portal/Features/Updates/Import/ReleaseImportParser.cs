@@ -90,6 +90,8 @@ internal static partial class ReleaseImportParser
             }
 
             var architectures = new Dictionary<string, ParsedArchitecture>(StringComparer.Ordinal);
+            var images = entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("oci-images", out var listed)
+                && listed.ValueKind == JsonValueKind.Array ? listed : (JsonElement?)null;
             if (entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("commits", out var commits))
             {
                 if (commits.ValueKind != JsonValueKind.Array)
@@ -105,15 +107,16 @@ internal static partial class ReleaseImportParser
                     }
                 }
             }
-            else if (entry.ValueKind == JsonValueKind.Object)
+            else if (entry.ValueKind == JsonValueKind.Object && images is null)
             {
-                error($"{path}.commits", "missing: a release needs its commits");
+                // Releases published only as OCI images have no commits (as upstream's scraper allows).
+                error($"{path}.commits", "missing: a release needs its commits or its oci-images");
             }
 
-            if (entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("oci-images", out var images) && images.ValueKind == JsonValueKind.Array)
+            if (images is { } imageList)
             {
                 var i = 0;
-                foreach (var image in images.EnumerateArray())
+                foreach (var image in imageList.EnumerateArray())
                 {
                     ParseImage(image, $"{path}.oci-images[{i++}]", architectures, error);
                 }
@@ -192,9 +195,9 @@ internal static partial class ReleaseImportParser
     {
         var architecture = StringProperty(image, "architecture");
         var reference = StringProperty(image, "digest-ref");
-        if (architecture is null || reference is null)
+        if (architecture is null || reference is null || !UpdateRules.Architecture().IsMatch(architecture))
         {
-            error(path, "expected architecture and digest-ref");
+            error(path, "expected an architecture name and a digest-ref");
             return;
         }
 
@@ -204,11 +207,10 @@ internal static partial class ReleaseImportParser
             return;
         }
 
-        // An image for an architecture without a commit has no node to belong to.
-        if (architectures.TryGetValue(architecture, out var existing))
-        {
-            architectures[architecture] = existing with { OciImage = reference };
-        }
+        // An image for an architecture without a commit is a node of the OCI graph only (empty checksum).
+        architectures[architecture] = architectures.TryGetValue(architecture, out var existing)
+            ? existing with { OciImage = reference }
+            : new ParsedArchitecture(architecture, string.Empty, reference);
     }
 
     private static string? StringProperty(JsonElement element, string name) =>
