@@ -1,23 +1,9 @@
 namespace Fleet.Shared.Tests;
 
-/// <summary>Finds the shared interop data (<c>../shared/interop</c> next to the repository root).</summary>
+/// <summary>The shared interop data (<c>../shared/interop</c>); a test that reads it is skipped when it is absent.</summary>
 internal static class Interop
 {
-    public static string Root { get; } = Find();
+    public static string Root => Fleet.Tests.SharedInterop.Root;
 
-    public static string ButanePairs => Path.Combine(Root, "butane-pairs");
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "interop");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("shared/interop not found above " + AppContext.BaseDirectory);
-    }
+    public static string ButanePairs => Fleet.Tests.SharedInterop.PathOf("butane-pairs");
 }

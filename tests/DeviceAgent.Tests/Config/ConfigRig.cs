@@ -110,16 +110,5 @@ internal static class ButanePairs
         return merged.ToJsonString();
     }
 
-    private static string Directory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Fleet.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "interop", "butane-pairs"));
-            }
-        }
-
-        throw new DirectoryNotFoundException("Fleet.sln not found above the test assembly");
-    }
+    private static string Directory() => Fleet.Tests.SharedInterop.PathOf("butane-pairs");
 }

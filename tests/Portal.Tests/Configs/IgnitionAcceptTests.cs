@@ -19,9 +19,7 @@ public sealed class IgnitionAcceptTests(PortalFixture fixture) : IClassFixture<P
     [Fact]
     public async Task Get_UpstreamPair20AskedAs33_406NamingTheInlineChild_AsNative_Served()
     {
-        var pair = PairOrNull("20-input.bu");
-        Assert.SkipWhen(pair is null, "needs ../shared/interop/butane-pairs/20-input.bu");
-        var source = await File.ReadAllTextAsync(pair!, Ct);
+        var source = await File.ReadAllTextAsync(Fleet.Tests.SharedInterop.PathOf("butane-pairs", "20-input.bu"), Ct);
         var config = await ConfigTestSupport.CreateAsync(Portal, source, ConfigSourceLanguage.Butane);
         var mac = await DeviceWithAsync(config);
 
@@ -70,18 +68,5 @@ public sealed class IgnitionAcceptTests(PortalFixture fixture) : IClassFixture<P
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.TryAddWithoutValidation("Accept", accept);
         return await client.SendAsync(request, Ct);
-    }
-
-    private static string? PairOrNull(string name)
-    {
-        try
-        {
-            var path = Path.Combine(Interop.Root, "butane-pairs", name);
-            return File.Exists(path) ? path : null;
-        }
-        catch (TypeInitializationException)
-        {
-            return null;   // no shared interop data next to the repository
-        }
     }
 }

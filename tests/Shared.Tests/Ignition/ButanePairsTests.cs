@@ -8,8 +8,10 @@ public sealed class ButanePairsTests
 {
     public static TheoryData<string> Pairs() => new(PairNames());
 
-    private static IEnumerable<string> PairNames() =>
-        Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f)[..2]);
+    // Without the shared data one row stands for all, and skips when it reads the pairs.
+    private static IEnumerable<string> PairNames() => Fleet.Tests.SharedInterop.Available
+        ? Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f)[..2])
+        : ["(no shared data)"];
 
     [Theory]
     [MemberData(nameof(Pairs))]

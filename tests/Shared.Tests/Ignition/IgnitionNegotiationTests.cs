@@ -88,11 +88,9 @@ public sealed class IgnitionNegotiationTests
     [Fact]
     public void ConvertTo_UpstreamPair20_RefusedFor33()
     {
-        var pairs = ButanePairsOrNull();
-        Assert.SkipWhen(pairs is null || !File.Exists(Path.Combine(pairs, "20-input.bu")),
-            "needs ../shared/interop/butane-pairs/20-input.bu");
-        var yaml = File.ReadAllText(Path.Combine(pairs!, "20-input.bu"));
-        var files = new PhysicalFilesDirectory(Path.Combine(pairs!, "files-dir"));
+        var pairs = Interop.ButanePairs;
+        var yaml = File.ReadAllText(Path.Combine(pairs, "20-input.bu"));
+        var files = new PhysicalFilesDirectory(Path.Combine(pairs, "files-dir"));
         var translated = ButaneTranslator.Translate(yaml, files);
         Assert.True(translated.Succeeded, string.Join("\n", translated.Diagnostics));
 
@@ -102,18 +100,6 @@ public sealed class IgnitionNegotiationTests
         Assert.False(result.Succeeded);
         Assert.Equal("ignition.config.merge.0.source", Assert.Single(result.Diagnostics).Path);
         Assert.True(same.Succeeded);
-    }
-
-    private static string? ButanePairsOrNull()
-    {
-        try
-        {
-            return Interop.ButanePairs;
-        }
-        catch (TypeInitializationException)
-        {
-            return null;   // no shared interop data next to the repository
-        }
     }
 
     private static JsonObject Parent(JsonObject child) =>
