@@ -119,6 +119,7 @@ public sealed class ReleaseImportTests(ReleaseImportTests.Fixture fixture) : ICl
     [Fact]
     public async Task ImportFromUrls_LocalServer_FetchedAndImported()
     {
+        _ = Interop.Root;   // the local server serves the shared fixtures: skipped without them
         var stream = await UpdateTestSupport.CreateStreamAsync(Portal, import: false);
         var urls = new ReleaseImportUrls(fixture.Url("releases.json"), fixture.Url("updates.json"), fixture.Url("stream.json"));
 

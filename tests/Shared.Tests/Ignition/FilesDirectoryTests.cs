@@ -4,7 +4,7 @@ namespace Fleet.Shared.Tests.Ignition;
 
 public sealed class FilesDirectoryTests
 {
-    private static readonly string FilesDir = Path.Combine(Interop.ButanePairs, "files-dir");
+    private static string FilesDir => Path.Combine(Interop.ButanePairs, "files-dir");
 
     [Theory]
     [InlineData("")]
