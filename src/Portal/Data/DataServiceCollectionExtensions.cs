@@ -35,6 +35,7 @@ internal static class DataServiceCollectionExtensions
         builder.Services.AddDataProtection()
             .SetApplicationName("Fleet")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        builder.Services.AddSingleton<DataDirectoryLock>();
         builder.Services.AddSingleton<DatabaseInitializer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
         return builder;

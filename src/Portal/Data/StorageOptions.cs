@@ -13,4 +13,11 @@ public sealed class StorageOptions
 
     /// <summary>Full SQLite connection string; when empty, <c>fleet.db</c> in <see cref="DataDirectory"/>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Run SQLite's <c>PRAGMA quick_check</c> at every start and refuse to start on a damaged file. It reads the whole
+    /// file (710 MiB: 0.7 s from the page cache, 9.5 s from a cold disk). Off only for a file known good when start-up
+    /// time matters more.
+    /// </summary>
+    public bool CheckIntegrityAtStart { get; set; } = true;
 }

@@ -82,7 +82,18 @@ internal sealed partial class EmbeddedBroker(
         _server.InterceptingPublishAsync += InterceptPublishAsync;
         _server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
-        await _server.StartAsync();
+        try
+        {
+            await _server.StartAsync();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            // Said with the options that choose the address, so the person starting the portal knows what to change.
+            logger.LogCritical("The MQTT broker cannot listen on {Address}:{Port} (Fleet:Mqtt:BindAddress, Fleet:Mqtt:Port): {Error}",
+                o.BindAddress, o.Port, ex.Message);
+            throw;
+        }
+
         logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress, _listener.Port, budget.MaxConnections);
     }
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Fleet.Portal.Data;
+using Fleet.Shared;
+using Fleet.Shared.Messages;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Portal.Tests.Infrastructure;
+
+/// <summary>Starts that follow a crash, a stop, a damaged file or another portal: they come up, or refuse clearly.</summary>
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task Restart_DevicesOnlineAtStop_OfflineUntilTheyConnectAgain()
+    {
+        var data = Directory.CreateTempSubdirectory("fleet-restart-").FullName;
+        string id, secret;
+        await using (var first = await PortalInstance.StartAsync(dataDirectory: data))
+        {
+            (id, secret) = await ApprovedDevice.EnrolAsync(first, "was-online");
+            var (client, _) = await TestMqttClient.ConnectAsync(first.MqttPort, id, id, secret);
+            await using var _ = client;
+            await client.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
+            Assert.True((await first.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
+        }
+
+        await using var second = await PortalInstance.StartAsync(dataDirectory: data);
+
+        Assert.False((await second.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
+        await second.Logs.WaitForAsync(e => e.Message.Contains("1 devices were Online when the portal last stopped", StringComparison.Ordinal));
+        var (again, code) = await TestMqttClient.ConnectAsync(second.MqttPort, id, id, secret);
+        await using var __ = again;
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
+        await again.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
+        Assert.True((await second.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
+    }
+
+    [Fact]
+    public async Task Start_AfterAStartKilledWhileMigrating_StaleLockRemovedAndPortalUp()
+    {
+        // What a kill during the first start leaves: a database holding EF Core's migration lock row and nothing else.
+        var data = Directory.CreateTempSubdirectory("fleet-stale-lock-").FullName;
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "fleet.db")};Pooling=False"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
+                INSERT INTO "__EFMigrationsLock" ("Id", "Timestamp") VALUES (1, '2026-12-06 03:00:00+00:00');
+                """;
+            await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await using var portal = await PortalInstance.StartAsync(dataDirectory: data);
+
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("Removed a stale migration lock", StringComparison.Ordinal));
+        await using var db = await portal.CreateDbAsync();
+        Assert.True(await db.Users.AnyAsync(u => u.UserName == "admin", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Start_DamagedDatabase_RefusedNamingTheFileAndTheBackup()
+    {
+        var data = Directory.CreateTempSubdirectory("fleet-damaged-").FullName;
+        await using (await PortalInstance.StartAsync(dataDirectory: data))
+        {
+        }
+
+        SqliteConnection.ClearAllPools();
+        var file = Path.Combine(data, "fleet.db");
+        Overwrite(file, firstPage: 2, pages: 16);
+
+        var refused = await Assert.ThrowsAsync<StartupRefusedException>(() => PortalInstance.StartAsync(dataDirectory: data));
+
+        Assert.Contains($"The database {file} is damaged", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Restore the last backup", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_SecondPortalProcessOnTheSameDataDirectory_ExitsWith2AndOneLine()
+    {
+        var data = Directory.CreateTempSubdirectory("fleet-claimed-").FullName;
+        await using var running = await PortalInstance.StartAsync(dataDirectory: data);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Fleet.Portal.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["Fleet__Storage__DataDirectory"] = data;
+        start.Environment["Fleet__Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Fleet__Mqtt__BindAddress"] = "127.0.0.1";
+
+        using var second = Process.Start(start)!;
+        var stdout = second.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = await second.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await second.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await stdout;
+
+        Assert.Equal(2, second.ExitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"Fleet portal refused to start: Another Fleet portal is using the data directory {data}", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Overwrites <paramref name="pages"/> pages of the file with random bytes, as a failing disk would.</summary>
+    private static void Overwrite(string file, int firstPage, int pages)
+    {
+        var random = new Random(13);
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+        const int pageSize = 4096;
+        Assert.True(stream.Length >= (firstPage + pages) * pageSize, $"only {stream.Length} bytes");
+        var junk = new byte[pageSize];
+        for (var page = firstPage; page < firstPage + pages; page++)
+        {
+            random.NextBytes(junk);
+            stream.Position = (long)(page - 1) * pageSize;
+            stream.Write(junk);
+        }
+    }
+}
