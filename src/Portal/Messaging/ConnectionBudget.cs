@@ -26,7 +26,7 @@ internal sealed class ConnectionBudget : IDisposable
     private readonly LinkedList<BrokerConnection> _pending = new();
     private readonly Dictionary<string, int> _pendingByAddress = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _bootstrapByAddress = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long Count, DateTimeOffset Since)> _refusals = new(StringComparer.Ordinal);
+    private readonly RepeatedLog _refusals;
     private readonly ITimer _sweep;
     private int _total;
     private int _bootstrap;
@@ -36,6 +36,7 @@ internal sealed class ConnectionBudget : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         (_options, _time, _logger) = (options.Value, time, logger);
+        _refusals = new RepeatedLog(time, TimeSpan.FromMinutes(1));
         MaxConnections = _options.MaxConnections > 0
             ? _options.MaxConnections
             : Math.Max(64, DescriptorLimit() - _options.ReservedDescriptors);
@@ -249,24 +250,12 @@ internal sealed class ConnectionBudget : IDisposable
     /// </summary>
     public void Report(string address, string reason, string? detail = null)
     {
-        var now = _time.GetUtcNow();
-        long count;
-        lock (_refusals)
+        if (_refusals.ShouldLog(reason, out var earlier))
         {
-            var (previous, since) = _refusals.GetValueOrDefault(reason, (0, DateTimeOffset.MinValue));
-            if (now - since < TimeSpan.FromMinutes(1))
-            {
-                _refusals[reason] = (previous + 1, since);
-                return;
-            }
-
-            _refusals[reason] = (0, now);
-            count = previous;
+            _logger.LogWarning(
+                "MQTT connection from {Address} closed: {Reason}{Detail} ({Earlier} more for this reason in the minute before)",
+                address, reason, detail is null ? string.Empty : $" ({detail})", earlier);
         }
-
-        _logger.LogWarning(
-            "MQTT connection from {Address} closed: {Reason}{Detail} ({Earlier} more for this reason in the minute before)",
-            address, reason, detail is null ? string.Empty : $" ({detail})", count);
     }
 
     private static void Decrement(Dictionary<string, int> counts, string address)

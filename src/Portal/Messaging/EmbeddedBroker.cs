@@ -47,6 +47,7 @@ internal sealed partial class EmbeddedBroker(
     // Each client's granted topic filters, so that a message handed straight to a session still goes only to a client
     // that subscribed to its topic, as MQTT requires (a refused "#" must not receive its own device's config).
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly RepeatedLog _repeated = new(time, TimeSpan.FromMinutes(1));
     private MqttServer? _server;
     private BrokerListener? _listener;
 
@@ -472,8 +473,14 @@ internal sealed partial class EmbeddedBroker(
         }
         catch (Exception ex)
         {
-            // Whatever went wrong (database busy, a bug), the broker and every other client keep running.
-            logger.LogError(ex, "Message on {Topic} could not be stored; not acknowledged as success", topic);
+            // Whatever went wrong (database busy, a bug), the broker and every other client keep running. The pipeline
+            // has logged the cause; this says which messages went unacknowledged, once a minute with a count.
+            if (_repeated.ShouldLog(RepeatedLog.KeyOf(ex), out var earlier))
+            {
+                logger.LogWarning("Message on {Topic} could not be stored ({Error}); not acknowledged as success ({Earlier} more in the minute before)",
+                    topic, ex.Message, earlier);
+            }
+
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
         }
     }

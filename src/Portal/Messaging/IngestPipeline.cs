@@ -22,6 +22,9 @@ internal sealed class IngestPipeline(
     IOptions<MqttOptions> options,
     ILogger<IngestPipeline> logger) : BackgroundService
 {
+    // A fault that every batch hits (a full disk, a held lock) is logged once a minute with a count, not per message.
+    private readonly RepeatedLog _repeated = new(time, TimeSpan.FromMinutes(1));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<InboundMessage>(options.Value.IngestBatchSize);
@@ -71,7 +74,12 @@ internal sealed class IngestPipeline(
         }
         catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)
         {
-            logger.LogWarning(ex, "Batch of {Count} failed to commit; retrying one message at a time", batch.Count);
+            if (_repeated.ShouldLog("batch " + RepeatedLog.KeyOf(ex), out var earlier))
+            {
+                logger.LogWarning(ex, "Batch of {Count} failed to commit; retrying one message at a time ({Earlier} more like it in the minute before)",
+                    batch.Count, earlier);
+            }
+
             foreach (var message in batch)
             {
                 await ProcessBatchAsync([message], cancellationToken);
@@ -79,7 +87,11 @@ internal sealed class IngestPipeline(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogError(ex, "{Kind} for {Id} could not be stored", batch[0].Kind, batch[0].Id);
+            if (_repeated.ShouldLog("message " + RepeatedLog.KeyOf(ex), out var earlier))
+            {
+                logger.LogError(ex, "{Kind} for {Id} could not be stored ({Earlier} more like it in the minute before)", batch[0].Kind, batch[0].Id, earlier);
+            }
+
             batch[0].Completion.TrySetException(ex);
         }
     }
