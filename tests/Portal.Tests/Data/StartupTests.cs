@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Fleet.Portal.Data;
+using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
-namespace Fleet.Portal.Tests.Infrastructure;
+namespace Fleet.Portal.Tests.Data;
 
 /// <summary>Starts that follow a crash, a stop, a damaged file or another portal: they come up, or refuse clearly.</summary>
 public sealed class StartupTests

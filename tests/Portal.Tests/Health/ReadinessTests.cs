@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Net;
+using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 
-namespace Fleet.Portal.Tests.Infrastructure;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary><c>/readyz</c> says whether the portal can store what devices send: a held write lock, a full disk.</summary>
 public sealed class ReadinessTests
