@@ -16,14 +16,19 @@ public sealed class StartupTests
     {
         var data = Directory.CreateTempSubdirectory("fleet-restart-").FullName;
         string id, secret;
+        TestMqttClient client;
+
+        // The device stays connected while the portal stops (as in a crash, or a stop with devices online): the
+        // database still says Online when the next start reads it.
         await using (var first = await PortalInstance.StartAsync(dataDirectory: data))
         {
             (id, secret) = await ApprovedDevice.EnrolAsync(first, "was-online");
-            var (client, _) = await TestMqttClient.ConnectAsync(first.MqttPort, id, id, secret);
-            await using var _ = client;
+            (client, _) = await TestMqttClient.ConnectAsync(first.MqttPort, id, id, secret);
             await client.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
             Assert.True((await first.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
         }
+
+        await client.DisposeAsync();
 
         await using var second = await PortalInstance.StartAsync(dataDirectory: data);
 
