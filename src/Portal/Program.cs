@@ -4,7 +4,8 @@ try
     await Fleet.Portal.PortalApp.Build(args).RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is Fleet.Portal.Data.StartupRefusedException or Microsoft.Extensions.Options.OptionsValidationException)
+catch (Exception ex)
+    when (ex is Fleet.Portal.Data.StartupRefusedException or Microsoft.Extensions.Options.OptionsValidationException)
 {
     await Console.Error.WriteLineAsync($"Fleet portal refused to start: {ex.Message}");
     return 2;

@@ -11,7 +11,8 @@ public sealed class ReadinessInBrowserTests(BrowserFixture browser) : IClassFixt
     public async Task Banner_DatabaseWriteLockHeld_ShownToAdminThenGoneWhenReleased()
     {
         await using var portal = await PortalInstance.StartAsync();
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        await using var context = await browser.Browser.NewContextAsync(
+            new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
         var page = await context.NewPageAsync();
         try
         {
@@ -19,7 +20,8 @@ public sealed class ReadinessInBrowserTests(BrowserFixture browser) : IClassFixt
             await PageActions.GotoInteractiveAsync(page, "/devices");
             await Assertions.Expect(page.GetByTestId("readiness-banner")).ToHaveCountAsync(0);
 
-            await using (var holder = new SqliteConnection($"Data Source={Path.Combine(portal.DataDirectory, "fleet.db")};Pooling=False"))
+            await using (var holder = new SqliteConnection(
+                $"Data Source={Path.Combine(portal.DataDirectory, "fleet.db")};Pooling=False"))
             {
                 await holder.OpenAsync(TestContext.Current.CancellationToken);
                 await using var begin = holder.CreateCommand();
@@ -30,7 +32,8 @@ public sealed class ReadinessInBrowserTests(BrowserFixture browser) : IClassFixt
                     .ToContainTextAsync("database cannot be written", new() { Timeout = 30_000 });
             }
 
-            await Assertions.Expect(page.GetByTestId("readiness-banner")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("readiness-banner")).ToHaveCountAsync(0,
+                new() { Timeout = 30_000 });
         }
         finally
         {

@@ -49,10 +49,13 @@ internal sealed class DatabaseInitializer(
 
         // Presence is what the broker sees now, and it sees nobody yet: a device shown Online after a stop or a crash
         // would be a guess. Each one is Online again when its session comes back.
-        var stale = await db.Devices.Where(d => d.IsOnline).ExecuteUpdateAsync(u => u.SetProperty(d => d.IsOnline, false), cancellationToken);
+        var stale = await db.Devices.Where(d => d.IsOnline).ExecuteUpdateAsync(u => u.SetProperty(d => d.IsOnline,
+            false), cancellationToken);
         if (stale > 0)
         {
-            logger.LogInformation("{Count} devices were Online when the portal last stopped; Offline until they connect again", stale);
+            logger.LogInformation(
+                "{Count} devices were Online when the portal last stopped; Offline until they connect again",
+                stale);
         }
 
         var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();

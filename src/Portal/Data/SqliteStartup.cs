@@ -13,8 +13,12 @@ internal static class SqliteStartup
     private const int Corrupt = 11;     // SQLITE_CORRUPT
     private const int NotADatabase = 26; // SQLITE_NOTADB
 
-    /// <summary>Checks the file behind <paramref name="db"/> if it exists; throws <see cref="StartupRefusedException"/> if damaged.</summary>
-    public static async Task CheckAsync(FleetDbContext db, bool checkIntegrity, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the file behind <paramref name="db"/> if it exists; throws <see cref="StartupRefusedException"/> if
+    /// damaged.
+    /// </summary>
+    public static async Task CheckAsync(FleetDbContext db, bool checkIntegrity, ILogger logger,
+        CancellationToken cancellationToken)
     {
         var path = db.Database.GetDbConnection().DataSource;
         if (string.IsNullOrEmpty(path) || !File.Exists(path))
@@ -31,13 +35,16 @@ internal static class SqliteStartup
             }
 
             var hasLockTable = await db.Database
-                .SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'")
+                .SqlQueryRaw<int>(
+                    "SELECT count(*) AS \"Value\" FROM sqlite_master "
+                    + "WHERE type = 'table' AND name = '__EFMigrationsLock'")
                 .SingleAsync(cancellationToken) > 0;
-            if (hasLockTable && await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\"", cancellationToken) > 0)
+            if (hasLockTable && await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\"",
+                cancellationToken) > 0)
             {
                 logger.LogWarning(
-                    "Removed a stale migration lock from {Path}: an earlier start ended while migrating. This portal holds the "
-                    + "data directory's lock, so no other one is migrating.", path);
+                    "Removed a stale migration lock from {Path}: an earlier start ended while migrating. "
+                    + "This portal holds the data directory's lock, so no other one is migrating.", path);
             }
         }
         catch (SqliteException ex) when (IsDamage(ex))

@@ -22,7 +22,8 @@ public sealed class StorageOptions
     public bool CheckIntegrityAtStart { get; set; } = true;
 
     /// <summary>
-    /// Free space below this (MiB) on the data directory's file system makes <c>/readyz</c> unhealthy: SQLite needs room
+    /// Free space below this (MiB) on the data directory's file system makes <c>/readyz</c> unhealthy: SQLite needs
+    /// room
     /// for its WAL and journal before a full disk refuses every write.
     /// </summary>
     [Range(0, 1_048_576)]

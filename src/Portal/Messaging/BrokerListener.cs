@@ -20,7 +20,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
     private readonly List<Socket> _sockets = [];
 
     // The connection each channel adapter the broker sees belongs to (for the CONNECT check).
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IMqttChannelAdapter, BrokerConnection> _connections = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IMqttChannelAdapter,
+        BrokerConnection> _connections = [];
     private CancellationTokenSource? _stopping;
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
@@ -28,8 +29,11 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
     /// <summary>The port listened on (the configured one, or the one the system chose for port 0).</summary>
     public int Port { get; private set; }
 
-    /// <summary>The budget entry of the connection behind <paramref name="adapter"/>; null for one this listener did not accept.</summary>
-    public BrokerConnection? ConnectionOf(IMqttChannelAdapter adapter) => _connections.TryGetValue(adapter, out var c) ? c : null;
+    /// <summary>
+    /// The budget entry of the connection behind <paramref name="adapter"/>; null for one this listener did not accept.
+    /// </summary>
+    public BrokerConnection? ConnectionOf(IMqttChannelAdapter adapter) => _connections.TryGetValue(adapter, out var c)
+        ? c : null;
 
     public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger logger)
     {
@@ -97,7 +101,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
         }
     }
 
-    private async Task AcceptAsync(Socket listener, MqttServerOptions serverOptions, IMqttNetLogger mqttLogger, CancellationToken stopping)
+    private async Task AcceptAsync(Socket listener, MqttServerOptions serverOptions, IMqttNetLogger mqttLogger,
+        CancellationToken stopping)
     {
         while (!stopping.IsCancellationRequested)
         {
@@ -114,7 +119,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
             {
                 // Out of descriptors, or the peer reset before accept: the listener goes on.
                 logger.LogWarning("MQTT accept failed: {Error}", ex.SocketErrorCode);
-                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 continue;
             }
 
@@ -130,7 +136,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
         }
     }
 
-    private async Task HandleAsync(Socket client, BrokerConnection connection, MqttServerOptions serverOptions, IMqttNetLogger mqttLogger)
+    private async Task HandleAsync(Socket client, BrokerConnection connection, MqttServerOptions serverOptions,
+        IMqttNetLogger mqttLogger)
     {
         var handler = ClientHandler;
         MqttPacketLimitStream? stream = null;
@@ -152,7 +159,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
                 options.MaxPacketBytes,
                 () => budget.ConnectReceived(connection));
             var channel = new MqttTcpChannel(stream, client.LocalEndPoint, client.RemoteEndPoint, null);
-            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
+            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize,
+                serverOptions.WriterBufferSizeMax));
             using var adapter = new MqttChannelAdapter(channel, formatter, mqttLogger);
             _connections.Add(adapter, connection);
             if (handler is not null)
@@ -160,7 +168,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
                 await handler(adapter).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex)
+            when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away or was closed by the budget; MQTTnet has cleaned up its session.
         }

@@ -75,7 +75,8 @@ internal sealed class ConnectionBudget : IDisposable
             {
                 evicted = OldestSilent();
                 refusal = evicted is null
-                    ? (_total >= MaxConnections ? "connection budget full" : "too many connections have not sent a CONNECT")
+                    ? (_total >= MaxConnections ? "connection budget full"
+                        : "too many connections have not sent a CONNECT")
                     : null;
             }
 
@@ -111,7 +112,9 @@ internal sealed class ConnectionBudget : IDisposable
         }
     }
 
-    /// <summary>The broker accepted a bootstrap session on this connection, if the bootstrap budget allows it.</summary>
+    /// <summary>
+    /// The broker accepted a bootstrap session on this connection, if the bootstrap budget allows it.
+    /// </summary>
     public bool TryStartBootstrap(BrokerConnection connection)
     {
         string? refusal = null;
@@ -126,7 +129,8 @@ internal sealed class ConnectionBudget : IDisposable
             {
                 refusal = "bootstrap session budget full";
             }
-            else if (_bootstrapByAddress.GetValueOrDefault(connection.Address) >= _options.MaxBootstrapSessionsPerAddress)
+            else if (_bootstrapByAddress.GetValueOrDefault(connection.Address)
+                >= _options.MaxBootstrapSessionsPerAddress)
             {
                 refusal = "too many bootstrap sessions from this address";
             }
@@ -225,7 +229,8 @@ internal sealed class ConnectionBudget : IDisposable
         List<BrokerConnection>? expired = null;
         lock (_lock)
         {
-            for (var node = _pending.First; node is not null && _time.GetElapsedTime(node.Value.AcceptedAt, now) >= timeout;)
+            for (var node = _pending.First; node is not null && _time.GetElapsedTime(node.Value.AcceptedAt,
+                now) >= timeout;)
             {
                 var next = node.Next;
                 (expired ??= []).Add(node.Value);
@@ -253,7 +258,8 @@ internal sealed class ConnectionBudget : IDisposable
         if (_refusals.ShouldLog(reason, out var earlier))
         {
             _logger.LogWarning(
-                "MQTT connection from {Address} closed: {Reason}{Detail} ({Earlier} more for this reason in the minute before)",
+                "MQTT connection from {Address} closed: {Reason}{Detail} "
+                + "({Earlier} more for this reason in the minute before)",
                 address, reason, detail is null ? string.Empty : $" ({detail})", earlier);
         }
     }
@@ -280,7 +286,8 @@ internal sealed class ConnectionBudget : IDisposable
                 if (line.StartsWith("Max open files", StringComparison.Ordinal))
                 {
                     var soft = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
-                    return soft == "unlimited" ? 1_000_000 : (int)Math.Min(long.Parse(soft, CultureInfo.InvariantCulture), 1_000_000);
+                    return soft == "unlimited" ? 1_000_000 : (int)Math.Min(long.Parse(soft,
+                        CultureInfo.InvariantCulture), 1_000_000);
                 }
             }
         }
@@ -328,7 +335,9 @@ internal sealed class BrokerConnection(Socket socket, string address, long accep
         }
     }
 
-    /// <summary>Closes the socket at once (a reset, no lingering); the handler's clean-up releases its budget.</summary>
+    /// <summary>
+    /// Closes the socket at once (a reset, no lingering); the handler's clean-up releases its budget.
+    /// </summary>
     public void Close()
     {
         try

@@ -36,7 +36,9 @@ internal sealed class DeviceMessageLimiter
         (_time, _metrics, _logger) = (time, metrics, logger);
     }
 
-    /// <summary>Takes one message of <paramref name="kind"/> from the device's allowance; false when it is spent.</summary>
+    /// <summary>
+    /// Takes one message of <paramref name="kind"/> from the device's allowance; false when it is spent.
+    /// </summary>
     public bool TryAcquire(string deviceId, InboundKind kind)
     {
         var taken = kind == InboundKind.Health ? _health.TryTake(deviceId) : _other.TryTake(Key(deviceId, kind));
@@ -55,7 +57,8 @@ internal sealed class DeviceMessageLimiter
             && (warned ? _warnedAt.TryUpdate(key, now, last) : _warnedAt.TryAdd(key, now)))
         {
             _logger.LogWarning(
-                "{Kind} messages from device {DeviceId} refused: over the per-device rate; further refusals this minute are only counted",
+                "{Kind} messages from device {DeviceId} refused: over the per-device rate; "
+                + "further refusals this minute are only counted",
                 kind, deviceId);
         }
 

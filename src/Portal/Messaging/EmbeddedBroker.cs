@@ -90,12 +90,14 @@ internal sealed partial class EmbeddedBroker(
         catch (System.Net.Sockets.SocketException ex)
         {
             // Said with the options that choose the address, so the person starting the portal knows what to change.
-            logger.LogCritical("The MQTT broker cannot listen on {Address}:{Port} (Fleet:Mqtt:BindAddress, Fleet:Mqtt:Port): {Error}",
+            logger.LogCritical(
+                "The MQTT broker cannot listen on {Address}:{Port} (Fleet:Mqtt:BindAddress, Fleet:Mqtt:Port): {Error}",
                 o.BindAddress, o.Port, ex.Message);
             throw;
         }
 
-        logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress, _listener.Port, budget.MaxConnections);
+        logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress,
+            _listener.Port, budget.MaxConnections);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -270,7 +272,8 @@ internal sealed partial class EmbeddedBroker(
             }
             else if (!budget.TryStartBootstrap(connection))
             {
-                identity = Refuse(e, MqttConnectReasonCode.QuotaExceeded, "bootstrap session budget full, overall or for this address");
+                identity = Refuse(e, MqttConnectReasonCode.QuotaExceeded,
+                    "bootstrap session budget full, overall or for this address");
             }
         }
 
@@ -393,7 +396,11 @@ internal sealed partial class EmbeddedBroker(
                 return Task.CompletedTask;
             }
 
-            logger.LogWarning("Subscription to {Filter} refused for client {ClientId}: it already holds {Max} topic filters", Truncate(filter), e.ClientId, max);
+            logger.LogWarning(
+                "Subscription to {Filter} refused for client {ClientId}: it already holds {Max} topic filters",
+                Truncate(filter),
+                e.ClientId,
+                max);
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.QuotaExceeded;
             return Task.CompletedTask;
@@ -477,7 +484,9 @@ internal sealed partial class EmbeddedBroker(
             // has logged the cause; this says which messages went unacknowledged, once a minute with a count.
             if (_repeated.ShouldLog(RepeatedLog.KeyOf(ex), out var earlier))
             {
-                logger.LogWarning("Message on {Topic} could not be stored ({Error}); not acknowledged as success ({Earlier} more in the minute before)",
+                logger.LogWarning(
+                    "Message on {Topic} could not be stored ({Error}); not acknowledged as success "
+                    + "({Earlier} more in the minute before)",
                     topic, ex.Message, earlier);
             }
 

@@ -76,7 +76,10 @@ internal sealed class IngestPipeline(
         {
             if (_repeated.ShouldLog("batch " + RepeatedLog.KeyOf(ex), out var earlier))
             {
-                logger.LogWarning(ex, "Batch of {Count} failed to commit; retrying one message at a time ({Earlier} more like it in the minute before)",
+                logger.LogWarning(
+                    ex,
+                    "Batch of {Count} failed to commit; retrying one message at a time "
+                    + "({Earlier} more like it in the minute before)",
                     batch.Count, earlier);
             }
 
@@ -89,7 +92,9 @@ internal sealed class IngestPipeline(
         {
             if (_repeated.ShouldLog("message " + RepeatedLog.KeyOf(ex), out var earlier))
             {
-                logger.LogError(ex, "{Kind} for {Id} could not be stored ({Earlier} more like it in the minute before)", batch[0].Kind, batch[0].Id, earlier);
+                logger.LogError(ex,
+                    "{Kind} for {Id} could not be stored ({Earlier} more like it in the minute before)", batch[0].Kind,
+                    batch[0].Id, earlier);
             }
 
             batch[0].Completion.TrySetException(ex);

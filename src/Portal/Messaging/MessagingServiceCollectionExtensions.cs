@@ -9,7 +9,8 @@ internal static class MessagingServiceCollectionExtensions
     {
         builder.Services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Fleet:Mqtt:BindAddress must be an IP address")
-            .Validate(o => o.MaxConnectPacketBytes <= o.MaxPacketBytes, "Fleet:Mqtt:MaxConnectPacketBytes must not exceed MaxPacketBytes")
+            .Validate(o => o.MaxConnectPacketBytes <= o.MaxPacketBytes,
+                "Fleet:Mqtt:MaxConnectPacketBytes must not exceed MaxPacketBytes")
             .ValidateOnStart();
         builder.Services.AddSingleton<IngestQueue>();
         builder.Services.AddSingleton<EmbeddedBroker>();

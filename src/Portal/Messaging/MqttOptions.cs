@@ -52,7 +52,9 @@ public sealed class MqttOptions
     [Range(0, 10_000_000)]
     public int MaxConnections { get; set; }
 
-    /// <summary>Descriptors kept back from the broker for everything else in the process when MaxConnections is 0.</summary>
+    /// <summary>
+    /// Descriptors kept back from the broker for everything else in the process when MaxConnections is 0.
+    /// </summary>
     [Range(64, 1_000_000)]
     public int ReservedDescriptors { get; set; } = 1_000;
 
@@ -64,7 +66,9 @@ public sealed class MqttOptions
     [Range(1, 1_000_000)]
     public int MaxPendingConnections { get; set; } = 2_000;
 
-    /// <summary>Connections from one address that have not yet sent a whole CONNECT; more are closed on accept.</summary>
+    /// <summary>
+    /// Connections from one address that have not yet sent a whole CONNECT; more are closed on accept.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int MaxPendingConnectionsPerAddress { get; set; } = 256;
 
@@ -113,7 +117,9 @@ public sealed class MqttOptions
     [Range(1, 60_000)]
     public int DeviceMessagesPerMinute { get; set; } = 120;
 
-    /// <summary>Messages of one kind a device may send back to back before <see cref="DeviceMessagesPerMinute"/> applies.</summary>
+    /// <summary>
+    /// Messages of one kind a device may send back to back before <see cref="DeviceMessagesPerMinute"/> applies.
+    /// </summary>
     [Range(1, 10_000)]
     public int DeviceMessageBurst { get; set; } = 30;
 

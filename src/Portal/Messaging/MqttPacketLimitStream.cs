@@ -8,7 +8,8 @@ namespace Fleet.Portal.Messaging;
 /// packet over its limit ends the connection with <see cref="MqttPacketRefusedException"/>; nothing of it is handed on.
 /// Only the header bytes are looked at: a body is skipped by arithmetic, not byte by byte.
 /// </summary>
-internal sealed class MqttPacketLimitStream(Stream inner, int connectLimit, int packetLimit, Action onConnectReceived) : Stream
+internal sealed class MqttPacketLimitStream(Stream inner, int connectLimit, int packetLimit, Action onConnectReceived)
+    : Stream
 {
     private const int ConnectPacketType = 1;
 
@@ -32,7 +33,11 @@ internal sealed class MqttPacketLimitStream(Stream inner, int connectLimit, int 
 
     public override long Length => throw new NotSupportedException();
 
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -81,7 +86,9 @@ internal sealed class MqttPacketLimitStream(Stream inner, int connectLimit, int 
         base.Dispose(disposing);
     }
 
-    /// <summary>Follows the framing through <paramref name="data"/>; throws on the first header over its limit.</summary>
+    /// <summary>
+    /// Follows the framing through <paramref name="data"/>; throws on the first header over its limit.
+    /// </summary>
     internal void Inspect(ReadOnlySpan<byte> data)
     {
         BytesRead += data.Length;
@@ -130,7 +137,8 @@ internal sealed class MqttPacketLimitStream(Stream inner, int connectLimit, int 
             if (_length > limit)
             {
                 throw Refuse(
-                    $"{(_packets == 0 ? "CONNECT" : $"packet of type {_type}")} announces {_length} bytes, over the {limit}-byte limit");
+                    $"{(_packets == 0 ? "CONNECT" : $"packet of type {_type}")} announces {_length} bytes, "
+                    + $"over the {limit}-byte limit");
             }
 
             (_bodyLeft, _lengthBytes) = (_length, -1);

@@ -5,8 +5,8 @@ using MQTTnet.Protocol;
 namespace Fleet.Portal.Messaging;
 
 /// <summary>
-/// Exactly-once for QoS 2 (MQTT 5 §4.3.3, method B): from a PUBLISH until its PUBREL, the same packet identifier is the
-/// same message, however often the client re-sends it (with DUP after a reconnect). MQTTnet hands every copy to the
+/// Exactly-once for QoS 2 (MQTT 5 §4.3.3, method B): from a PUBLISH until its PUBREL, the same packet identifier is
+/// the same message, however often the client re-sends it (with DUP after a reconnect). MQTTnet hands every copy to the
 /// publish interceptor, which stored each one; this remembers the identifiers in flight in the client's session and
 /// marks a re-sent copy so that it is acknowledged again but not stored again.
 /// </summary>
@@ -18,7 +18,9 @@ internal static class Qos2Duplicates
     /// <summary>At most this many identifiers are remembered (MQTT's whole identifier space is 65,535).</summary>
     private const int MaxInFlight = 65_535;
 
-    /// <summary>Follows an inbound packet, before the broker handles it (packets of one client arrive in order).</summary>
+    /// <summary>
+    /// Follows an inbound packet, before the broker handles it (packets of one client arrive in order).
+    /// </summary>
     public static void Track(MqttPacket packet, IDictionary? sessionItems)
     {
         if (sessionItems is null)

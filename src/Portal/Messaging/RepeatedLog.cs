@@ -11,7 +11,10 @@ internal sealed class RepeatedLog(TimeProvider time, TimeSpan interval)
     private const int MaxKeys = 10_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>True when a line for <paramref name="key"/> may be written now; <paramref name="suppressed"/> says how many were held back since the last.</summary>
+    /// <summary>
+    /// True when a line for <paramref name="key"/> may be written now; <paramref name="suppressed"/> says how many were
+    /// held back since the last.
+    /// </summary>
     public bool ShouldLog(string key, out long suppressed)
     {
         var now = time.GetTimestamp();

@@ -4,7 +4,8 @@ namespace Fleet.DeviceAgent.Tests.Updates;
 
 public sealed class UpdateTargetSelectorTests
 {
-    private static CincinnatiGraph Zincati => CincinnatiGraph.Parse(File.ReadAllText(Interop.Fixture("zincati-cincinnati-response.json")));
+    private static CincinnatiGraph Zincati =>
+        CincinnatiGraph.Parse(File.ReadAllText(Interop.Fixture("zincati-cincinnati-response.json")));
 
     [Fact]
     public void Select_ZincatiFixtureFromOldest_EdgeToNewest()

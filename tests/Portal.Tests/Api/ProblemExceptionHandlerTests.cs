@@ -5,7 +5,9 @@ using Fleet.Portal.Tests.Infrastructure;
 
 namespace Fleet.Portal.Tests.Api;
 
-/// <summary>What the exception handler answers, without a portal: ProblemDetails without the exception's text.</summary>
+/// <summary>
+/// What the exception handler answers, without a portal: ProblemDetails without the exception's text.
+/// </summary>
 public sealed class ProblemExceptionHandlerTests
 {
     [Fact]

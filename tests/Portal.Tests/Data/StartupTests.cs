@@ -8,7 +8,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Tests.Data;
 
-/// <summary>Starts that follow a crash, a stop, a damaged file or another portal: they come up, or refuse clearly.</summary>
+/// <summary>
+/// Starts that follow a crash, a stop, a damaged file or another portal: they come up, or refuse clearly.
+/// </summary>
 public sealed class StartupTests
 {
     [Fact]
@@ -24,7 +26,8 @@ public sealed class StartupTests
         {
             (id, secret) = await ApprovedDevice.EnrolAsync(first, "was-online");
             (client, _) = await TestMqttClient.ConnectAsync(first.MqttPort, id, id, secret);
-            await client.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
+            await client.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online),
+                FleetJson.Default.DeviceStatus);
             Assert.True((await first.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
         }
 
@@ -33,11 +36,13 @@ public sealed class StartupTests
         await using var second = await PortalInstance.StartAsync(dataDirectory: data);
 
         Assert.False((await second.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
-        await second.Logs.WaitForAsync(e => e.Message.Contains("1 devices were Online when the portal last stopped", StringComparison.Ordinal));
+        await second.Logs.WaitForAsync(e => e.Message.Contains("1 devices were Online when the portal last stopped",
+            StringComparison.Ordinal));
         var (again, code) = await TestMqttClient.ConnectAsync(second.MqttPort, id, id, secret);
         await using var __ = again;
         Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
-        await again.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
+        await again.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online),
+            FleetJson.Default.DeviceStatus);
         Assert.True((await second.FindDeviceAsync(d => d.Id == Guid.ParseExact(id, "N")))!.IsOnline);
     }
 
@@ -46,20 +51,23 @@ public sealed class StartupTests
     {
         // What a kill during the first start leaves: a database holding EF Core's migration lock row and nothing else.
         var data = Directory.CreateTempSubdirectory("fleet-stale-lock-").FullName;
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(data, "fleet.db")};Pooling=False"))
+        await using (var connection = new SqliteConnection(
+            $"Data Source={Path.Combine(data, "fleet.db")};Pooling=False"))
         {
             await connection.OpenAsync(TestContext.Current.CancellationToken);
             await using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
-                INSERT INTO "__EFMigrationsLock" ("Id", "Timestamp") VALUES (1, '2026-12-06 03:00:00+00:00');
-                """;
+            command.CommandText =
+                "CREATE TABLE \"__EFMigrationsLock\" "
+                + "(\"Id\" INTEGER NOT NULL CONSTRAINT \"PK___EFMigrationsLock\" PRIMARY KEY, "
+                + "\"Timestamp\" TEXT NOT NULL);\n"
+                + "INSERT INTO \"__EFMigrationsLock\" (\"Id\", \"Timestamp\") VALUES (1, '2026-12-06 03:00:00+00:00');";
             await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
         await using var portal = await PortalInstance.StartAsync(dataDirectory: data);
 
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("Removed a stale migration lock", StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("Removed a stale migration lock",
+            StringComparison.Ordinal));
         await using var db = await portal.CreateDbAsync();
         Assert.True(await db.Users.AnyAsync(u => u.UserName == "admin", TestContext.Current.CancellationToken));
     }
@@ -76,7 +84,8 @@ public sealed class StartupTests
         var file = Path.Combine(data, "fleet.db");
         Overwrite(file, firstPage: 2, pages: 16);
 
-        var refused = await Assert.ThrowsAsync<StartupRefusedException>(() => PortalInstance.StartAsync(dataDirectory: data));
+        var refused = await Assert.ThrowsAsync<StartupRefusedException>(() =>
+            PortalInstance.StartAsync(dataDirectory: data));
 
         Assert.Contains($"The database {file} is damaged", refused.Message, StringComparison.Ordinal);
         Assert.Contains("Restore the last backup", refused.Message, StringComparison.Ordinal);
@@ -87,14 +96,16 @@ public sealed class StartupTests
     {
         var data = Directory.CreateTempSubdirectory("fleet-claimed-").FullName;
         await using var running = await PortalInstance.StartAsync(dataDirectory: data);
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Fleet.Portal.dll"), "--urls", "http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Fleet.Portal.dll"),
+            "--urls", "http://127.0.0.1:0"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["Fleet__Storage__DataDirectory"] = data;
-        start.Environment["Fleet__Mqtt__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Fleet__Mqtt__Port"] = FreePort.Next()
+            .ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Fleet__Mqtt__BindAddress"] = "127.0.0.1";
 
         using var second = Process.Start(start)!;
@@ -105,10 +116,15 @@ public sealed class StartupTests
 
         Assert.Equal(2, second.ExitCode);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"Fleet portal refused to start: Another Fleet portal is using the data directory {data}", line, StringComparison.Ordinal);
+        Assert.StartsWith(
+            $"Fleet portal refused to start: Another Fleet portal is using the data directory {data}",
+            line,
+            StringComparison.Ordinal);
     }
 
-    /// <summary>Overwrites <paramref name="pages"/> pages of the file with random bytes, as a failing disk would.</summary>
+    /// <summary>
+    /// Overwrites <paramref name="pages"/> pages of the file with random bytes, as a failing disk would.
+    /// </summary>
     private static void Overwrite(string file, int firstPage, int pages)
     {
         var random = new Random(13);

@@ -9,7 +9,9 @@ using MQTTnet;
 
 namespace Fleet.Portal.Tests.Health;
 
-/// <summary><c>/readyz</c> says whether the portal can store what devices send: a held write lock, a full disk.</summary>
+/// <summary>
+/// <c>/readyz</c> says whether the portal can store what devices send: a held write lock, a full disk.
+/// </summary>
 public sealed class ReadinessTests
 {
     [Fact]
@@ -19,7 +21,8 @@ public sealed class ReadinessTests
         using var http = new HttpClient { BaseAddress = portal.BaseAddress };
         await WaitForReadyzAsync(http, HttpStatusCode.OK);
 
-        await using (var holder = new SqliteConnection($"Data Source={Path.Combine(portal.DataDirectory, "fleet.db")};Pooling=False"))
+        await using (var holder = new SqliteConnection(
+            $"Data Source={Path.Combine(portal.DataDirectory, "fleet.db")};Pooling=False"))
         {
             await holder.OpenAsync(TestContext.Current.CancellationToken);
             await using var begin = holder.CreateCommand();
@@ -28,7 +31,8 @@ public sealed class ReadinessTests
 
             var body = await WaitForReadyzAsync(http, HttpStatusCode.ServiceUnavailable);
             Assert.Contains("Unhealthy", body, StringComparison.Ordinal);
-            await portal.Logs.WaitForAsync(e => e.Message.Contains("Not ready: database cannot be written", StringComparison.Ordinal));
+            await portal.Logs.WaitForAsync(e => e.Message.Contains("Not ready: database cannot be written",
+                StringComparison.Ordinal));
         }
 
         await WaitForReadyzAsync(http, HttpStatusCode.OK);
@@ -38,7 +42,8 @@ public sealed class ReadinessTests
     [Fact]
     public async Task Readyz_DataDiskFull_UnhealthyStoresNothingLogsBoundedThenHealthy()
     {
-        Assert.SkipUnless(Environment.UserName == "root", "mounts a small tmpfs for the data directory: needs root (CI runs as root)");
+        Assert.SkipUnless(Environment.UserName == "root",
+            "mounts a small tmpfs for the data directory: needs root (CI runs as root)");
         var data = Directory.CreateTempSubdirectory("fleet-full-disk-").FullName;
         Run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", data);
         try
@@ -56,18 +61,22 @@ public sealed class ReadinessTests
             var codes = new List<MqttClientPublishReasonCode>();
             for (var i = 0; i < 20; i++)
             {
-                codes.Add(await client.PublishAsync(Topics.Heartbeat(id), new Heartbeat(i, DateTimeOffset.UtcNow, 10 + i, 0.1, 0.1, 0.1), FleetJson.Default.Heartbeat));
+                codes.Add(await client.PublishAsync(Topics.Heartbeat(id), new Heartbeat(i, DateTimeOffset.UtcNow,
+                    10 + i, 0.1, 0.1, 0.1), FleetJson.Default.Heartbeat));
             }
 
             File.Delete(filler);
             await WaitForReadyzAsync(http, HttpStatusCode.OK);
 
-            // Every acknowledged heartbeat is stored, whatever was refused; the log says so a few times, not per message.
+            // Every acknowledged heartbeat is stored, whatever was refused; the log says so a few times, not per
+            // message.
             await using var db = await portal.CreateDbAsync();
             var deviceId = Guid.ParseExact(id, "N");
-            var stored = await db.Heartbeats.CountAsync(h => h.DeviceId == deviceId && h.Sequence < 20, TestContext.Current.CancellationToken);
+            var stored = await db.Heartbeats.CountAsync(h => h.DeviceId == deviceId && h.Sequence < 20,
+                TestContext.Current.CancellationToken);
             Assert.Equal(codes.Count(c => c == MqttClientPublishReasonCode.Success), stored);
-            var failures = portal.Logs.Entries.Count(e => e.Message.Contains("could not be stored", StringComparison.Ordinal));
+            var failures = portal.Logs.Entries.Count(e => e.Message.Contains("could not be stored",
+                StringComparison.Ordinal));
             Assert.InRange(failures, 0, 6);
         }
         finally
@@ -76,7 +85,10 @@ public sealed class ReadinessTests
         }
     }
 
-    /// <summary>Polls <c>/readyz</c> until it answers <paramref name="expected"/> (it recomputes at most every 2 s); returns the body.</summary>
+    /// <summary>
+    /// Polls <c>/readyz</c> until it answers <paramref name="expected"/> (it recomputes at most every 2 s); returns the
+    /// body.
+    /// </summary>
     private static async Task<string> WaitForReadyzAsync(HttpClient http, HttpStatusCode expected)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

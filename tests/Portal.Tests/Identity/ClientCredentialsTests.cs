@@ -241,7 +241,9 @@ public sealed class ClientCredentialsTests(PortalFixture fixture) : IClassFixtur
         return (response.StatusCode, body.TryGetProperty("error", out var error) ? error.GetString() : null);
     }
 
-    /// <summary>Status and body of a refused token request, the error_uri left out (it names OpenIddict's message id).</summary>
+    /// <summary>
+    /// Status and body of a refused token request, the error_uri left out (it names OpenIddict's message id).
+    /// </summary>
     private async Task<(HttpStatusCode Status, string Body)> TokenAnswerAsync(string clientId, string secret)
     {
         using var response = await ApiTokens.PostTokenRequestAsync(Portal, new Dictionary<string, string>

@@ -16,8 +16,12 @@ public static partial class CookieClient
     {
         var client = Anonymous(baseAddress);
         using var response = await PostSignInFormAsync(client, userName, password);
-        Assert.True(response.StatusCode == HttpStatusCode.Found, $"sign-in of {userName} answered {(int)response.StatusCode}, not a redirect: {await response.Content.ReadAsStringAsync()}");
-        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("fleet.auth=", StringComparison.Ordinal));
+        Assert.True(
+            response.StatusCode == HttpStatusCode.Found,
+            $"sign-in of {userName} answered {(int)response.StatusCode}, not a redirect: "
+            + $"{await response.Content.ReadAsStringAsync()}");
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("fleet.auth=",
+            StringComparison.Ordinal));
         return client;
     }
 

@@ -3,7 +3,9 @@ namespace Fleet.Portal.Tests.Infrastructure;
 /// <summary>Waits for a condition that the portal reaches on its own (a connection released, a row written).</summary>
 public static class Eventually
 {
-    /// <summary>Completes once <paramref name="condition"/> holds; fails the test after <paramref name="timeout"/> (30 s).</summary>
+    /// <summary>
+    /// Completes once <paramref name="condition"/> holds; fails the test after <paramref name="timeout"/> (30 s).
+    /// </summary>
     public static async Task TrueAsync(Func<bool> condition, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);

@@ -14,7 +14,9 @@ public sealed class RawMqtt : IAsyncDisposable
 
     private RawMqtt(Socket socket) => _socket = socket;
 
-    /// <summary>Opens a TCP connection to the broker, from <paramref name="local"/> (any 127.x address) if given.</summary>
+    /// <summary>
+    /// Opens a TCP connection to the broker, from <paramref name="local"/> (any 127.x address) if given.
+    /// </summary>
     public static async Task<RawMqtt> OpenAsync(int port, IPAddress? local = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -107,7 +109,9 @@ public sealed class RawMqtt : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="total"/> bytes in chunks until done or the broker closes; returns how many went.</summary>
+    /// <summary>
+    /// Sends <paramref name="total"/> bytes in chunks until done or the broker closes; returns how many went.
+    /// </summary>
     public async Task<long> SendUntilClosedAsync(long total)
     {
         var chunk = new byte[64 * 1024];
@@ -116,7 +120,8 @@ public sealed class RawMqtt : IAsyncDisposable
         {
             while (sent < total)
             {
-                sent += await _socket.SendAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, total - sent)), SocketFlags.None);
+                sent += await _socket.SendAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, total - sent)),
+                    SocketFlags.None);
             }
         }
         catch (SocketException)

@@ -32,7 +32,8 @@ public sealed class BrokerFloodTests
     {
         await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
         {
-            ["Fleet:Mqtt:MaxPendingConnectionsPerAddress"] = PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Fleet:Mqtt:MaxPendingConnectionsPerAddress"] =
+                PerAddress.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fleet:Mqtt:MaxPendingConnections"] = Pending.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fleet:Mqtt:MaxBootstrapSessions"] = Bootstrap.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fleet:Mqtt:ConnectTimeoutSeconds"] = "600",
@@ -51,9 +52,12 @@ public sealed class BrokerFloodTests
             await using var _ = device;
             Assert.Equal(MqttClientConnectResultCode.Success, code);
             var heartbeat = new Heartbeat(1, DateTimeOffset.UtcNow, 10, 0.1, 0.1, 0.1);
-            Assert.Equal(MqttClientPublishReasonCode.Success, await device.PublishAsync(Topics.Heartbeat(deviceId), heartbeat, FleetJson.Default.Heartbeat));
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/readyz", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/account/login", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+            Assert.Equal(MqttClientPublishReasonCode.Success, await device.PublishAsync(Topics.Heartbeat(deviceId),
+                heartbeat, FleetJson.Default.Heartbeat));
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/readyz", UriKind.Relative),
+                TestContext.Current.CancellationToken)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/account/login", UriKind.Relative),
+                TestContext.Current.CancellationToken)).StatusCode);
         });
 
         Assert.Equal(PerAddress, during.PendingFromOneAddress);
@@ -63,12 +67,19 @@ public sealed class BrokerFloodTests
         await Eventually.TrueAsync(() => budget.Counts.Total == 0);
         var after = Memory();
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"managed heap {baseline.Heap >> 20} -> {after.Heap >> 20} MiB, working set {baseline.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
-        Assert.True(after.Heap - baseline.Heap < 8 << 20, $"managed heap {baseline.Heap >> 20} -> {after.Heap >> 20} MiB");
-        Assert.True(after.WorkingSet - baseline.WorkingSet < 64 << 20, $"working set {baseline.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("too many connections from this address have not sent a CONNECT", StringComparison.Ordinal));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("bootstrap session budget full", StringComparison.Ordinal));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("closed while silent to make room", StringComparison.Ordinal));
+            $"managed heap {baseline.Heap >> 20} -> {after.Heap >> 20} MiB, "
+            + $"working set {baseline.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
+        Assert.True(after.Heap - baseline.Heap < 8 << 20,
+            $"managed heap {baseline.Heap >> 20} -> {after.Heap >> 20} MiB");
+        Assert.True(after.WorkingSet - baseline.WorkingSet < 64 << 20,
+            $"working set {baseline.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
+        await portal.Logs.WaitForAsync(e =>
+            e.Message.Contains("too many connections from this address have not sent a CONNECT",
+            StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("bootstrap session budget full",
+            StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("closed while silent to make room",
+            StringComparison.Ordinal));
     }
 
     [Fact]
@@ -90,19 +101,24 @@ public sealed class BrokerFloodTests
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var after = Memory();
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"sent {sent >> 10} KiB before the reset; allocated {allocated >> 10} KiB; working set {before.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
+            $"sent {sent >> 10} KiB before the reset; allocated {allocated >> 10} KiB; "
+            + $"working set {before.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
 
         Assert.True(sent < 64L << 20, $"the broker read all {sent} bytes sent");
         Assert.True(allocated < 16 << 20, $"{allocated >> 20} MiB allocated while the broker refused the CONNECT");
-        Assert.True(after.WorkingSet - before.WorkingSet < 16 << 20, $"working set {before.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("CONNECT announces 268435455 bytes, over the 16384-byte limit", StringComparison.Ordinal));
+        Assert.True(after.WorkingSet - before.WorkingSet < 16 << 20,
+            $"working set {before.WorkingSet >> 20} -> {after.WorkingSet >> 20} MiB");
+        await portal.Logs.WaitForAsync(e =>
+            e.Message.Contains("CONNECT announces 268435455 bytes, over the 16384-byte limit",
+            StringComparison.Ordinal));
     }
 
     /// <summary>
     /// One flood: idle sockets from one address past its limit, bootstrap sessions from many addresses past theirs,
     /// idle sockets from many addresses past the pending pool; <paramref name="meanwhile"/> runs while all are held.
     /// </summary>
-    private static async Task<FloodResult> FloodAsync(PortalInstance portal, ConnectionBudget budget, int round, Func<Task>? meanwhile = null)
+    private static async Task<FloodResult> FloodAsync(PortalInstance portal, ConnectionBudget budget, int round,
+        Func<Task>? meanwhile = null)
     {
         var held = new List<RawMqtt>();
         try
@@ -125,7 +141,8 @@ public sealed class BrokerFloodTests
             {
                 var session = await RawMqtt.OpenAsync(portal.MqttPort, Address(round, 10, i));
                 held.Add(session);
-                await session.ConnectAsync(TestMqttClient.NewEnrollmentId(), Topics.BootstrapUserName, string.Empty, keepAlive: 120);
+                await session.ConnectAsync(TestMqttClient.NewEnrollmentId(), Topics.BootstrapUserName, string.Empty,
+                    keepAlive: 120);
                 var (header, body) = await session.ReadPacketAsync();
                 Assert.Equal(0x20, header);
                 if (body[1] == 0)
@@ -165,7 +182,8 @@ public sealed class BrokerFloodTests
         }
     }
 
-    private static IPAddress Address(int round, int block, int i) => new([127, (byte)(round * 40 + block), (byte)(i / 250), (byte)(1 + (i % 250))]);
+    private static IPAddress Address(int round, int block, int i) => new([127, (byte)(round * 40 + block),
+        (byte)(i / 250), (byte)(1 + (i % 250))]);
 
     private static (long Heap, long WorkingSet) Memory()
     {
@@ -176,5 +194,6 @@ public sealed class BrokerFloodTests
         return (GC.GetTotalMemory(forceFullCollection: true), self.WorkingSet64);
     }
 
-    private sealed record FloodResult(int PendingFromOneAddress, int BootstrapAccepted, int BootstrapRefused, int PendingAtMost);
+    private sealed record FloodResult(int PendingFromOneAddress, int BootstrapAccepted, int BootstrapRefused,
+        int PendingAtMost);
 }

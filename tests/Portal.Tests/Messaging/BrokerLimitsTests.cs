@@ -9,13 +9,16 @@ using MQTTnet;
 
 namespace Fleet.Portal.Tests.Messaging;
 
-/// <summary>The broker's limits on one client, on the real broker: budgets, timeouts, keep-alive, subscriptions, rates, QoS 2.</summary>
+/// <summary>
+/// The broker's limits on one client, on the real broker: budgets, timeouts, keep-alive, subscriptions, rates, QoS 2.
+/// </summary>
 public sealed class BrokerLimitsTests
 {
     [Fact]
     public async Task Connections_OverTheTotalBudget_ClosedOnAcceptUntilOneLeaves()
     {
-        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Mqtt:MaxConnections"] = "10" });
+        await using var portal = await PortalInstance.StartAsync(
+            new Dictionary<string, string?> { ["Fleet:Mqtt:MaxConnections"] = "10" });
         var budget = portal.Services.GetRequiredService<ConnectionBudget>();
         var sessions = new List<RawMqtt>();
         try
@@ -50,7 +53,8 @@ public sealed class BrokerLimitsTests
     [Fact]
     public async Task Connect_NothingSent_ClosedAfterTheConnectTimeout()
     {
-        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Mqtt:ConnectTimeoutSeconds"] = "1" });
+        await using var portal = await PortalInstance.StartAsync(
+            new Dictionary<string, string?> { ["Fleet:Mqtt:ConnectTimeoutSeconds"] = "1" });
         await using var idle = await RawMqtt.OpenAsync(portal.MqttPort);
 
         await idle.WaitClosedAsync();
@@ -76,25 +80,31 @@ public sealed class BrokerLimitsTests
 
         await using var longest = await RawMqtt.OpenAsync(portal.MqttPort);
         Assert.Equal(0, await BootstrapAsync(longest, keepAlive: 300));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("keep-alive 0 (no timeout) is not allowed", StringComparison.Ordinal));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("keep-alive 301 s is over the 300 s allowed", StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("keep-alive 0 (no timeout) is not allowed",
+            StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(e => e.Message.Contains("keep-alive 301 s is over the 300 s allowed",
+            StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Subscribe_MoreFiltersThanTheMaximum_QuotaExceeded()
     {
-        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Mqtt:MaxSubscriptionsPerClient"] = "4" });
+        await using var portal = await PortalInstance.StartAsync(
+            new Dictionary<string, string?> { ["Fleet:Mqtt:MaxSubscriptionsPerClient"] = "4" });
         var (id, client) = await ApprovedDevice.ConnectAsync(portal, "subscriber");
         await using var _ = client;
 
         // ApprovedDevice's client holds no filters yet; the agent's own are under its device prefix.
         for (var i = 0; i < 4; i++)
         {
-            Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x{i}"));
+            Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1,
+                await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x{i}"));
         }
 
-        Assert.Equal(MqttClientSubscribeResultCode.QuotaExceeded, await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x4"));
-        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x0"));
+        Assert.Equal(MqttClientSubscribeResultCode.QuotaExceeded,
+            await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x4"));
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1,
+            await client.SubscribeAsync($"{Topics.DevicePrefix(id)}x0"));
     }
 
     [Fact]
@@ -116,13 +126,18 @@ public sealed class BrokerLimitsTests
             codes.Add(await client.PublishAsync(Topics.Heartbeat(flooder), Heartbeat(i), FleetJson.Default.Heartbeat));
         }
 
-        Assert.Equal([.. Enumerable.Repeat(MqttClientPublishReasonCode.Success, 5), .. Enumerable.Repeat(MqttClientPublishReasonCode.QuotaExceeded, 3)], codes);
-        Assert.Equal(MqttClientPublishReasonCode.Success, await client.PublishAsync(Topics.Status(flooder), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus));
-        Assert.Equal(MqttClientPublishReasonCode.Success, await otherClient.PublishAsync(Topics.Heartbeat(other), Heartbeat(1), FleetJson.Default.Heartbeat));
+        Assert.Equal([.. Enumerable.Repeat(MqttClientPublishReasonCode.Success, 5),
+            .. Enumerable.Repeat(MqttClientPublishReasonCode.QuotaExceeded, 3)], codes);
+        Assert.Equal(MqttClientPublishReasonCode.Success, await client.PublishAsync(Topics.Status(flooder),
+            new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus));
+        Assert.Equal(MqttClientPublishReasonCode.Success, await otherClient.PublishAsync(Topics.Heartbeat(other),
+            Heartbeat(1), FleetJson.Default.Heartbeat));
         await using var db = await portal.CreateDbAsync();
         var flooderId = Guid.ParseExact(flooder, "N");
-        Assert.Equal(5, await db.Heartbeats.CountAsync(h => h.DeviceId == flooderId, TestContext.Current.CancellationToken));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains($"Heartbeat messages from device {flooder} refused", StringComparison.Ordinal));
+        Assert.Equal(5, await db.Heartbeats.CountAsync(h => h.DeviceId == flooderId,
+            TestContext.Current.CancellationToken));
+        await portal.Logs.WaitForAsync(e =>
+            e.Message.Contains($"Heartbeat messages from device {flooder} refused", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -148,7 +163,8 @@ public sealed class BrokerLimitsTests
 
         await using var db = await portal.CreateDbAsync();
         var deviceId = Guid.ParseExact(id, "N");
-        Assert.Equal(2, await db.Heartbeats.CountAsync(h => h.DeviceId == deviceId, TestContext.Current.CancellationToken));
+        Assert.Equal(2, await db.Heartbeats.CountAsync(h => h.DeviceId == deviceId,
+            TestContext.Current.CancellationToken));
     }
 
     /// <summary>A bootstrap CONNECT on <paramref name="session"/>; returns the CONNACK's return code.</summary>
@@ -160,5 +176,6 @@ public sealed class BrokerLimitsTests
         return body[1];
     }
 
-    private static Heartbeat Heartbeat(long sequence) => new(sequence, DateTimeOffset.UtcNow, 10 + sequence, 0.1, 0.1, 0.1);
+    private static Heartbeat Heartbeat(long sequence) => new(sequence, DateTimeOffset.UtcNow, 10 + sequence, 0.1, 0.1,
+        0.1);
 }

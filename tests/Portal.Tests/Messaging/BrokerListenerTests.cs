@@ -22,7 +22,8 @@ public sealed class BrokerListenerTests
     }
 
     /// <summary>
-    /// The backlog of each socket listening on <paramref name="port"/> (one: the broker binds exactly its address): for a
+    /// The backlog of each socket listening on <paramref name="port"/> (one: the broker binds exactly its address): for
+    /// a
     /// listening socket, <c>ss</c>'s Send-Q column is the backlog it was given.
     /// </summary>
     private static async Task<int[]> ListenBacklogsAsync(int port)

@@ -15,7 +15,8 @@ public sealed class MqttPacketLimitStreamTests
     public void Inspect_ConnectThenPacketsWithinLimits_PassAndConnectSeenOnce(bool byteByByte)
     {
         var (stream, connects) = NewStream();
-        byte[] bytes = [.. Packet(0x10, ConnectLimit), .. Packet(0x30, PacketLimit), .. Packet(0xC0, 0), .. Packet(0x30, 5)];
+        byte[] bytes = [.. Packet(0x10, ConnectLimit), .. Packet(0x30, PacketLimit), .. Packet(0xC0, 0),
+            .. Packet(0x30, 5)];
 
         Feed(stream, bytes, byteByByte);
 
@@ -34,7 +35,8 @@ public sealed class MqttPacketLimitStreamTests
 
         var ex = Assert.Throws<MqttPacketRefusedException>(() => Feed(stream, header, byteByByte));
 
-        Assert.Contains("CONNECT announces 268435455 bytes, over the 100-byte limit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("CONNECT announces 268435455 bytes, over the 100-byte limit", ex.Message,
+            StringComparison.Ordinal);
         Assert.Equal(ex.Message, stream.Refusal);
         Assert.Equal(0, connects());
     }
@@ -77,7 +79,8 @@ public sealed class MqttPacketLimitStreamTests
         using var stream = new MqttPacketLimitStream(inner, ConnectLimit, PacketLimit, () => { });
         var buffer = new byte[16];
 
-        await Assert.ThrowsAsync<MqttPacketRefusedException>(() => stream.ReadAsync(buffer, TestContext.Current.CancellationToken).AsTask());
+        await Assert.ThrowsAsync<MqttPacketRefusedException>(() => stream.ReadAsync(buffer,
+            TestContext.Current.CancellationToken).AsTask());
     }
 
     private static (MqttPacketLimitStream Stream, Func<int> Connects) NewStream()

@@ -123,6 +123,7 @@ public sealed class HealthIngestTests : IAsyncLifetime
         Assert.Equal(MqttClientPublishReasonCode.QuotaExceeded, codes[^1]);
         await using var db = await _portal.CreateDbAsync();
         Assert.Equal(5, await db.HealthSamples.CountAsync(s => s.DeviceId == deviceId)); // every acknowledged one, none refused
-        await _portal.Logs.WaitForAsync(e => e.Message.Contains($"Health messages from device {id} refused", StringComparison.Ordinal));
+        await _portal.Logs.WaitForAsync(e =>
+            e.Message.Contains($"Health messages from device {id} refused", StringComparison.Ordinal));
     }
 }

@@ -10,7 +10,8 @@ public sealed class ButanePairsTests
 
     // Without the shared data one row stands for all, and skips when it reads the pairs.
     private static IEnumerable<string> PairNames() => Fleet.Tests.SharedInterop.Available
-        ? Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f)[..2])
+        ? Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f =>
+            Path.GetFileName(f)[..2])
         : ["(no shared data)"];
 
     [Theory]

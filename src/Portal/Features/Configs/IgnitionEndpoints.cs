@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Configs;
 
 /// <summary>
-/// <c>GET /ignition?mac=…|uuid=…|device=…[&amp;secrets=omit][&amp;exp=…&amp;sig=…]</c>: the device-facing, anonymous
-/// Matchbox-style config endpoint. Requests without a valid signature are rate limited per address (429). Unknown
-/// MAC/UUID → 404 and (up to a cap) a Pending device. Secrets are rendered only for an approved device over a
+/// <c>GET /ignition?mac=…|uuid=…|device=…[&amp;secrets=omit][&amp;exp=…&amp;sig=…]</c>: the device-facing,
+/// anonymous Matchbox-style config endpoint. Requests without a valid signature are rate limited per address (429).
+/// Unknown MAC/UUID → 404 and (up to a cap) a Pending device. Secrets are rendered only for an approved device over a
 /// signed URL that the portal issued for secrets (never the <c>secrets=omit</c> URLs of <c>/boot.ipxe</c>).
 /// <c>Accept: …;version=3.x.0</c> is honoured or refused with 406.
 /// </summary>

@@ -13,7 +13,10 @@ internal static class HealthEndpoints
         return builder;
     }
 
-    /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: the portal can store what devices send (<see cref="ReadinessCheck"/>).</summary>
+    /// <summary>
+    /// <c>/healthz</c>: the process answers. <c>/readyz</c>: the portal can store what devices send (<see
+    /// cref="ReadinessCheck"/>).
+    /// </summary>
     public static void MapHealthEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

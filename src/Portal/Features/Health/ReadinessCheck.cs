@@ -31,7 +31,8 @@ internal sealed class ReadinessCheck(
     private (HealthCheckResult Result, long At)? _last;
     private string? _lastProblem;
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -97,7 +98,9 @@ internal sealed class ReadinessCheck(
         return await WriteProblemAsync(cancellationToken);
     }
 
-    /// <summary>Takes SQLite's write lock and lets it go at once: fails on a held lock or a read-only database.</summary>
+    /// <summary>
+    /// Takes SQLite's write lock and lets it go at once: fails on a held lock or a read-only database.
+    /// </summary>
     private async Task<string?> WriteProblemAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
