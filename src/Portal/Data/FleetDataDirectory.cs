@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Fleet.Portal.Data;
 
 /// <summary>
@@ -8,4 +10,35 @@ namespace Fleet.Portal.Data;
 public sealed record FleetDataDirectory(string Path)
 {
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>
+    /// The 256-bit key in <c>keys/<paramref name="name"/></c>, created (mode 0600) on first use. Backed up with the
+    /// data folder; losing it invalidates what it signed or derived.
+    /// </summary>
+    public byte[] Key(string name)
+    {
+        var path = Combine("keys", name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        if (!File.Exists(path))
+        {
+            try
+            {
+                var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                using var file = OperatingSystem.IsWindows()
+                    ? new FileStream(path, FileMode.CreateNew, FileAccess.Write)
+                    : new FileStream(path, new FileStreamOptions
+                    {
+                        Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = owner,
+                    });
+                file.Write(RandomNumberGenerator.GetBytes(32));
+                file.Flush(flushToDisk: true);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another instance wrote it first; use theirs.
+            }
+        }
+
+        return File.ReadAllBytes(path);
+    }
 }

@@ -1,26 +1,29 @@
 using System.Collections.Concurrent;
+using Fleet.Portal.Features.Enrollment;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Messaging;
 
 /// <summary>
 /// The broker's defences against abuse: a token bucket on enrolment requests per client id and per
-/// address, and a growing lock-out of an address after repeated bad passwords. Everything is in memory
+/// address, and a growing lock-out of a client, or of an address, after repeated bad passwords. Everything is in memory
 /// (lost on restart, which only forgives).
 /// </summary>
 internal sealed class ConnectionGuard
 {
     private readonly MqttOptions _options;
     private readonly TimeProvider _time;
+    private readonly EnrollmentMetrics _metrics;
     private readonly TokenBuckets _perClient;
     private readonly TokenBuckets _perAddress;
     private readonly ConcurrentDictionary<string, Failures> _failures = new(StringComparer.Ordinal);
 
-    public ConnectionGuard(IOptions<MqttOptions> options, TimeProvider time)
+    public ConnectionGuard(IOptions<MqttOptions> options, EnrollmentMetrics metrics, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _time = time;
+        _metrics = metrics;
         var o = _options;
         _perClient = new TokenBuckets(o.EnrollmentBurstPerClient, o.EnrollmentRequestsPerClientPerMinute / 60.0, time);
         _perAddress = new TokenBuckets(o.EnrollmentBurstPerAddress, o.EnrollmentRequestsPerAddressPerSecond, time);
@@ -38,11 +41,9 @@ internal sealed class ConnectionGuard
     }
 
     /// <summary>
-    /// When this address (for this user, or for everyone) is locked out after bad passwords; null if it is not.
-    /// Counting per address and user name first means one device with a stale secret behind a site's NAT
-    /// locks out only itself; a guesser trying many identities from one address trips the per-address limit.
+    /// When this client (at this address), or the whole address, is locked out after bad passwords; null if neither is.
     /// </summary>
-    public DateTimeOffset? LockedUntil(string? address, string? user)
+    public DateTimeOffset? LockedUntil(string? address, string? clientId)
     {
         if (address is null)
         {
@@ -50,30 +51,43 @@ internal sealed class ConnectionGuard
         }
 
         var now = _time.GetUtcNow();
-        var own = _failures.TryGetValue(Key(address, user), out var f) && f.LockedUntil > now ? f.LockedUntil : (DateTimeOffset?)null;
-        var all = _failures.TryGetValue(address, out var a) && a.LockedUntil > now ? a.LockedUntil : (DateTimeOffset?)null;
+        DateTimeOffset? Until(string key) =>
+            _failures.TryGetValue(key, out var f) && f.LockedUntil > now ? f.LockedUntil : null;
+        var own = Until(Key(address, clientId));
+        var all = Until(address);
         return own > all || all is null ? own : all;
     }
 
-    /// <summary>Counts a bad password from <paramref name="address"/> for <paramref name="user"/>; returns the lock-out it earned, if any.</summary>
-    public DateTimeOffset? BadPassword(string? address, string? user)
+    /// <summary>
+    /// Counts a bad password from <paramref name="address"/> for <paramref name="clientId"/>; returns the lock-out it
+    /// earned, if any. A client the portal knows (a device id, an enrolment with a bound key) is counted only as
+    /// itself: one device with a stale or superseded secret behind a site's NAT locks out at most itself, never its
+    /// neighbours. Only identities the portal does not know (guessed device ids, a wrong bootstrap password) count
+    /// towards locking out the whole address.
+    /// </summary>
+    public DateTimeOffset? BadPassword(string? address, string? clientId, bool knownClient)
     {
         if (address is null || _options.BadPasswordsBeforeLockout == 0)
         {
             return null;
         }
 
-        var own = Count(Key(address, user), _options.BadPasswordsBeforeLockout);
-        var all = Count(address, _options.BadPasswordsPerAddressBeforeLockout);
+        var own = Count(Key(address, clientId), _options.BadPasswordsBeforeLockout);
+        var all = knownClient ? null : Count(address, _options.BadPasswordsPerAddressBeforeLockout);
+        if (own is not null || all is not null)
+        {
+            _metrics.Lockout(wholeAddress: all is not null);
+        }
+
         return own > all || all is null ? own : all;
     }
 
-    /// <summary>A good password forgives this user at this address (not the address as a whole).</summary>
-    public void GoodPassword(string? address, string? user)
+    /// <summary>A good password forgives this client at this address (not the address as a whole).</summary>
+    public void GoodPassword(string? address, string? clientId)
     {
         if (address is not null)
         {
-            _failures.TryRemove(Key(address, user), out _);
+            _failures.TryRemove(Key(address, clientId), out _);
         }
     }
 

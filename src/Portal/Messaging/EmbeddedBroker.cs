@@ -242,9 +242,9 @@ internal sealed partial class EmbeddedBroker(
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
     {
         var address = AddressOf(e.RemoteEndPoint);
-        if (guard.LockedUntil(address, e.UserName) is { } until)
+        if (guard.LockedUntil(address, e.ClientId) is { } until)
         {
-            _ = Refuse(e, MqttConnectReasonCode.Banned, $"address locked out after repeated bad passwords until {until:u}");
+            _ = Refuse(e, MqttConnectReasonCode.Banned, $"locked out after repeated bad passwords until {until:u}");
             return;
         }
 
@@ -254,14 +254,20 @@ internal sealed partial class EmbeddedBroker(
             return;
         }
 
-        var identity = await AuthenticateAsync(e);
-        if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword && guard.BadPassword(address, e.UserName) is { } lockedUntil)
+        var (identity, knownClient) = await AuthenticateAsync(e);
+        if (e.ReasonCode == MqttConnectReasonCode.BadUserNameOrPassword
+            && guard.BadPassword(address, e.ClientId, knownClient) is { } lockedUntil)
         {
-            logger.LogWarning("MQTT address {Address} locked out until {Until:u} after repeated bad passwords (last user {User})", address, lockedUntil, Truncate(e.UserName));
+            logger.LogWarning(
+                "MQTT {Scope} locked out until {Until:u} after bad passwords (client id {ClientId}, user {User})",
+                knownClient ? $"client at {address}" : $"address {address}",
+                lockedUntil,
+                Truncate(e.ClientId),
+                Truncate(e.UserName));
         }
         else if (identity is not null)
         {
-            guard.GoodPassword(address, e.UserName);
+            guard.GoodPassword(address, e.ClientId);
         }
 
         if (identity is not null && _listener?.ConnectionOf(e.ChannelAdapter) is { } connection)
@@ -306,58 +312,68 @@ internal sealed partial class EmbeddedBroker(
             : null;
     }
 
-    private async Task<ClientIdentity?> AuthenticateAsync(ValidatingConnectionEventArgs e)
+    /// <summary>
+    /// The identity a CONNECT proves, or null (refused, reason set); <c>KnownClient</c> says whether the client id
+    /// names something the portal knows (a device, an enrolment with a bound key), which is how bad passwords are
+    /// counted (<see cref="ConnectionGuard.BadPassword"/>).
+    /// </summary>
+    private async Task<(ClientIdentity? Identity, bool KnownClient)> AuthenticateAsync(ValidatingConnectionEventArgs e)
     {
         if (e.UserName == Topics.BootstrapUserName)
         {
             if (!EnrollmentClientId().IsMatch(e.ClientId ?? string.Empty))
             {
-                return Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "bootstrap client id must be 'enroll-' and 32 hex digits");
+                const string Format = "bootstrap client id must be 'enroll-' and 32 hex digits";
+                return (Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, Format), false);
             }
 
             var expected = Encoding.UTF8.GetBytes(options.Value.BootstrapPassword);
             if (expected.Length > 0 && !CryptographicOperations.FixedTimeEquals(expected, e.RawPassword ?? []))
             {
-                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong bootstrap password");
+                return (Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong bootstrap password"), false);
             }
 
             var refusal = await Features.Enrollment.BootstrapKeyCheck.RefusalAsync(
                 dbFactory, e.ClientId!, e.UserProperties, e.CancellationToken);
             if (refusal is not null)
             {
-                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, refusal);
+                // Only an enrolment with a bound key is refused here: a known client.
+                return (Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, refusal), true);
             }
 
-            return new ClientIdentity(ClientKind.Bootstrap, e.ClientId!, AddressOf(e.RemoteEndPoint));
+            return (new ClientIdentity(ClientKind.Bootstrap, e.ClientId!, AddressOf(e.RemoteEndPoint)), true);
         }
 
         if (!Guid.TryParseExact(e.UserName, "N", out var deviceId))
         {
-            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "user name is neither 'bootstrap' nor a device id");
+            const string Neither = "user name is neither 'bootstrap' nor a device id";
+            return (Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, Neither), false);
         }
 
         if (e.ClientId != e.UserName)
         {
-            return Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, "a device must use its device id as client id");
+            const string NotItsId = "a device must use its device id as client id";
+            return (Refuse(e, MqttConnectReasonCode.ClientIdentifierNotValid, NotItsId), false);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(e.CancellationToken);
         var device = await CredentialOf(db, deviceId, e.CancellationToken);
         if (device is null)
         {
-            return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "unknown device id");
+            return (Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "unknown device id"), false);
         }
 
         if (device.State != EnrollmentState.Approved)
         {
-            return Refuse(e, MqttConnectReasonCode.NotAuthorized, $"device is {device.State}, not approved");
+            return (Refuse(e, MqttConnectReasonCode.NotAuthorized, $"device is {device.State}, not approved"), true);
         }
 
         if (!DeviceCredentials.Verify(e.Password, device.CredentialHash))
         {
             if (!DeviceCredentials.Verify(e.Password, device.PendingCredentialHash))
             {
-                return Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, "wrong device secret (revoked or re-issued credential?)");
+                const string Wrong = "wrong device secret (revoked or re-issued credential?)";
+                return (Refuse(e, MqttConnectReasonCode.BadUserNameOrPassword, Wrong), true);
             }
 
             // The device confirms a rotation by using the new secret: from now on it is the only one.
@@ -370,7 +386,7 @@ internal sealed partial class EmbeddedBroker(
             logger.LogInformation("Device {DeviceId:N} connected with its rotated credential; the previous one is revoked", deviceId);
         }
 
-        return new ClientIdentity(ClientKind.Device, e.UserName, AddressOf(e.RemoteEndPoint));
+        return (new ClientIdentity(ClientKind.Device, e.UserName, AddressOf(e.RemoteEndPoint)), true);
     }
 
     private ClientIdentity? Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode code, string reason)

@@ -28,22 +28,7 @@ public sealed class IgnitionUrlSigner
         _time = time;
         _urls = urls;
         _options = options;
-        var path = data.Combine("keys", "ignition-url.key");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (!File.Exists(path))
-        {
-            try
-            {
-                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                file.Write(RandomNumberGenerator.GetBytes(32));
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another instance wrote it first; use theirs.
-            }
-        }
-
-        _key = File.ReadAllBytes(path);
+        _key = data.Key("ignition-url.key");
     }
 
     /// <summary>The value of <c>secrets=</c> in a URL that renders no secrets.</summary>

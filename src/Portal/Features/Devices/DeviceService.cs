@@ -16,6 +16,7 @@ public sealed class DeviceService(
     DeviceNotifier notifier,
     ActorAuthorizer authorizer,
     AuditLog audit,
+    DeviceCredentials credentials,
     TimeProvider time,
     ILogger<DeviceService> logger)
 {
@@ -184,7 +185,7 @@ public sealed class DeviceService(
         device.DecidedAt = now;
         device.DecidedBy = actor.Name;
         var response = approve
-            ? DeviceCredentials.Issue(device, now)
+            ? credentials.Issue(device, enrollmentKey: null, now)
             : new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600);
 
         db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor.Name}" });

@@ -18,6 +18,7 @@ internal static class DevicesServiceCollectionExtensions
         builder.Services.TryAddScoped<IUpdatePolicyProvider, DefaultUpdatePolicyProvider>();
         builder.Services.TryAddScoped<IUpdateOutcomeSink, NoUpdateOutcomeSink>();
         builder.Services.AddSingleton<DeviceNotifier>();
+        builder.Services.AddSingleton<DeviceCredentials>();
         builder.Services.AddSingleton<DeviceService>();
         return builder;
     }

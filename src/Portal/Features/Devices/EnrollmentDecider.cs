@@ -23,7 +23,8 @@ internal sealed class EnrollmentDecider(
     IOptions<DeviceOptions> options,
     ILogger<EnrollmentDecider> logger,
     Attestation.EnrollmentIdentity identity,
-    EnrollmentBatch index)
+    EnrollmentBatch index,
+    DeviceCredentials credentials)
 {
     /// <summary>
     /// The reason a flagged device is told. The enrolling client is not yet trusted, so the answer names no other
@@ -142,7 +143,7 @@ internal sealed class EnrollmentDecider(
                 AutoApprove(device, approval, message, batch, now);
             }
 
-            var answer = Answer(device, now);
+            var answer = Answer(device, request.EnrollmentKey, now);
             if (answer.Decision == EnrollmentDecision.Pending && await policy.IssueClaimCodeAsync(device, now, cancellationToken) is { } claim)
             {
                 answer = answer with { ClaimCode = claim.Code, ClaimUrl = claim.Url, ClaimCodeExpiresAt = claim.ExpiresAt };
@@ -195,25 +196,31 @@ internal sealed class EnrollmentDecider(
         logger.LogInformation("Device {DeviceId:N} ({Hostname}) approved by policy: {Detail}", device.Id, device.Hostname, approval.Detail);
     }
 
-    /// <summary>The answer for a device's current state; approval re-issues a fresh credential.</summary>
-    private EnrollmentResponse Answer(Device device, DateTimeOffset now)
+    /// <summary>
+    /// The answer for a device's current state. An approved device gets its credential; asking again, it gets the same
+    /// one (see <see cref="DeviceCredentials.Answer"/>), so retries and lost answers never supersede the secret the
+    /// agent is about to use.
+    /// </summary>
+    private EnrollmentResponse Answer(Device device, string? enrollmentKey, DateTimeOffset now)
     {
         switch (device.State)
         {
+            case EnrollmentState.Approved when string.IsNullOrEmpty(enrollmentKey):
+                // Only a request without a key reaches here (Refused lets none through once the device is approved):
+                // the approval in this batch of an agent that has no key yet.
+                return credentials.Issue(device, enrollmentKey: null, now);
             case EnrollmentState.Approved:
-                if (device.CredentialHash is null)
+                var (response, answer) = credentials.Answer(device, enrollmentKey, now);
+                if (answer == CredentialAnswer.Reissued)
                 {
-                    return DeviceCredentials.Issue(device, now);
+                    logger.LogInformation(
+                        "Credential re-issued to approved device {DeviceId:N} ({Hostname}); "
+                            + "its enrolment key proved possession",
+                        device.Id,
+                        device.Hostname);
                 }
 
-                // The agent asks again only if it did not get (or lost) its credential. The new secret works
-                // beside the old one until the device connects with it (as a rotation does): a request that
-                // crossed the first answer must not kill the credential the agent is about to use.
-                logger.LogInformation("Credential re-issued to approved device {DeviceId:N} ({Hostname}); its enrolment key proved possession", device.Id, device.Hostname);
-                var secret = DeviceCredentials.NewSecret();
-                device.PendingCredentialHash = DeviceCredentials.Hash(secret);
-                device.PendingCredentialIssuedAt = now;
-                return new EnrollmentResponse(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
+                return response;
             case EnrollmentState.Rejected:
                 logger.LogInformation("Rejected device {DeviceId:N} ({Hostname}, {Mac}) asked again; still rejected (by {By} at {At})",
                     device.Id, device.Hostname, device.PrimaryMac, device.DecidedBy, device.DecidedAt);

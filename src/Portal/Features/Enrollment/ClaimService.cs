@@ -23,6 +23,7 @@ public sealed class ClaimService : IDisposable
     private readonly AuditLog _audit;
     private readonly IDevicePublisher _publisher;
     private readonly DeviceNotifier _notifier;
+    private readonly DeviceCredentials _credentials;
     private readonly TimeProvider _time;
     private readonly ILogger<ClaimService> _logger;
     private readonly PartitionedRateLimiter<string> _perUser;
@@ -34,6 +35,7 @@ public sealed class ClaimService : IDisposable
         AuditLog audit,
         IDevicePublisher publisher,
         DeviceNotifier notifier,
+        DeviceCredentials credentials,
         TimeProvider time,
         IOptions<EnrollmentOptions> options,
         ILogger<ClaimService> logger)
@@ -44,6 +46,7 @@ public sealed class ClaimService : IDisposable
         _audit = audit;
         _publisher = publisher;
         _notifier = notifier;
+        _credentials = credentials;
         _time = time;
         _logger = logger;
         var perUser = options.Value.ClaimAttemptsPerUserPerMinute;
@@ -108,7 +111,7 @@ public sealed class ClaimService : IDisposable
         device.DecidedAt = now;
         device.DecidedBy = actor.Name;
         device.ApprovedBy = "claim";
-        var response = DeviceCredentials.Issue(device, now);
+        var response = _credentials.Issue(device, enrollmentKey: null, now);
         db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "decision", Message = $"Claimed (approved) by {actor.Name} with its claim code" });
         _audit.Add(db, actor, "device.claim", "device", device.Id.ToString("N"), before, DeviceService.Summary(device) + ", credential issued");
         await db.SaveChangesAsync(cancellationToken);

@@ -6,6 +6,7 @@ internal static class EnrollmentServiceCollectionExtensions
     public static WebApplicationBuilder AddEnrollment(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<EnrollmentOptions>().BindConfiguration(EnrollmentOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EnrollmentMetrics>();
         builder.Services.AddScoped<EnrollmentPolicy>();
         builder.Services.AddSingleton<EnrollmentService>();
         builder.Services.AddSingleton<ClaimService>();
