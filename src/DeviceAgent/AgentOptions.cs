@@ -42,9 +42,18 @@ public sealed class AgentOptions
     [Range(5, 3_600)]
     public int KeepAliveSeconds { get; set; } = 30;
 
-    /// <summary>How long a connect, publish or subscribe may take before the connection is given up.</summary>
+    /// <summary>How long a connect or subscribe may take before the connection is given up.</summary>
     [Range(1, 300)]
     public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// How long a publish waits for the portal's acknowledgement, which comes only once the message is stored. Longer
+    /// than <see cref="TimeoutSeconds"/>: a busy portal stores slowly, and giving up would reconnect and send again,
+    /// adding to the load that made it slow (a whole fleet doing so never converges). Keep-alive still notices a dead
+    /// connection meanwhile.
+    /// </summary>
+    [Range(1, 3_600)]
+    public int AcknowledgementTimeoutSeconds { get; set; } = 120;
 
     /// <summary>Enrolment token sent with every enrolment request (a valid one lets the portal approve at once).</summary>
     public string? EnrollmentToken { get; set; }

@@ -234,7 +234,11 @@ public sealed partial class DeviceRuntime
     }
 
     private MqttSession NewSession() =>
-        new(_clientFactory(), _time, TimeSpan.FromSeconds(_options.TimeoutSeconds));
+        new(
+            _clientFactory(),
+            _time,
+            TimeSpan.FromSeconds(_options.TimeoutSeconds),
+            TimeSpan.FromSeconds(_options.AcknowledgementTimeoutSeconds));
 
     private MqttClientOptionsBuilder BaseClientOptions() => new MqttClientOptionsBuilder()
         .WithTcpServer(_options.BrokerHost, _options.BrokerPort)

@@ -33,14 +33,18 @@ internal sealed class MqttSession : IDisposable
     private readonly IMqttClient _client;
     private readonly TimeProvider _time;
     private readonly TimeSpan _operationTimeout;
+    private readonly TimeSpan _acknowledgementTimeout;
     private readonly Channel<SessionEvent> _events =
         Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
 
-    public MqttSession(IMqttClient client, TimeProvider time, TimeSpan operationTimeout)
+    /// <param name="acknowledgementTimeout">How long a publish waits for its acknowledgement (AgentOptions).</param>
+    public MqttSession(
+        IMqttClient client, TimeProvider time, TimeSpan operationTimeout, TimeSpan acknowledgementTimeout)
     {
         _client = client;
         _time = time;
         _operationTimeout = operationTimeout;
+        _acknowledgementTimeout = acknowledgementTimeout;
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
     }
@@ -48,7 +52,8 @@ internal sealed class MqttSession : IDisposable
     public bool IsConnected => _client.IsConnected;
 
     public Task<MqttClientConnectResult> ConnectAsync(MqttClientOptions options, CancellationToken cancellationToken) =>
-        WithTimeoutAsync(token => _client.ConnectAsync(options, token), "CONNECT", cancellationToken);
+        WithTimeoutAsync(
+            token => _client.ConnectAsync(options, token), "CONNECT", _operationTimeout, cancellationToken);
 
     /// <summary>Subscribes at QoS 1; returns whether the broker granted it (an ACL refusal returns false).</summary>
     public async Task<bool> SubscribeAsync(string topic, CancellationToken cancellationToken) =>
@@ -65,12 +70,17 @@ internal sealed class MqttSession : IDisposable
         }
 
         var options = builder.Build();
-        var result = await WithTimeoutAsync(token => _client.SubscribeAsync(options, token), "SUBSCRIBE", cancellationToken);
+        var result = await WithTimeoutAsync(
+            token => _client.SubscribeAsync(options, token), "SUBSCRIBE", _operationTimeout, cancellationToken);
         return [.. topics.Select(topic => result.Items.FirstOrDefault(i => i.TopicFilter.Topic == topic) is { } item
             && (int)item.ResultCode <= (int)MqttClientSubscribeResultCode.GrantedQoS2)];
     }
 
-    /// <summary>Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false).</summary>
+    /// <summary>
+    /// Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false). Waits for the
+    /// acknowledgement up to the acknowledgement timeout, not the operation timeout: the portal acknowledges once the
+    /// message is stored.
+    /// </summary>
     public async Task<bool> PublishAsync<T>(string topic, T message, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         var applicationMessage = new MqttApplicationMessageBuilder()
@@ -78,7 +88,11 @@ internal sealed class MqttSession : IDisposable
             .WithPayload(JsonSerializer.SerializeToUtf8Bytes(message, typeInfo))
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
-        var result = await WithTimeoutAsync(token => _client.PublishAsync(applicationMessage, token), "PUBLISH", cancellationToken);
+        var result = await WithTimeoutAsync(
+            token => _client.PublishAsync(applicationMessage, token),
+            "PUBLISH",
+            _acknowledgementTimeout,
+            cancellationToken);
         return result.IsSuccess;
     }
 
@@ -121,7 +135,7 @@ internal sealed class MqttSession : IDisposable
             return;
         }
 
-        using var timeout = StartTimeout(CancellationToken.None);
+        using var timeout = StartTimeout(_operationTimeout, CancellationToken.None);
         try
         {
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
@@ -141,10 +155,10 @@ internal sealed class MqttSession : IDisposable
 
     // Network operations time out on the real clock: they guard real sockets, which a fake clock
     // in a test would otherwise leave hanging for ever.
-    private CancellationTokenSource StartTimeout(CancellationToken cancellationToken)
+    private static CancellationTokenSource StartTimeout(TimeSpan limit, CancellationToken cancellationToken)
     {
         var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        source.CancelAfter(_operationTimeout);
+        source.CancelAfter(limit);
         return source;
     }
 
@@ -153,9 +167,10 @@ internal sealed class MqttSession : IDisposable
     /// so both outcomes are translated here: shutdown becomes OperationCanceledException (the device
     /// loop then goes offline cleanly) and a real timeout becomes TimeoutException (a reconnect).
     /// </summary>
-    private async Task<T> WithTimeoutAsync<T>(Func<CancellationToken, Task<T>> operation, string what, CancellationToken cancellationToken)
+    private static async Task<T> WithTimeoutAsync<T>(
+        Func<CancellationToken, Task<T>> operation, string what, TimeSpan limit, CancellationToken cancellationToken)
     {
-        using var timeout = StartTimeout(cancellationToken);
+        using var timeout = StartTimeout(limit, cancellationToken);
         try
         {
             return await operation(timeout.Token);
@@ -166,7 +181,7 @@ internal sealed class MqttSession : IDisposable
         }
         catch (Exception ex) when (timeout.IsCancellationRequested && ex is OperationCanceledException or MqttCommunicationTimedOutException)
         {
-            throw new TimeoutException($"The broker did not answer {what} within {_operationTimeout.TotalSeconds:0} s.", ex);
+            throw new TimeoutException($"The broker did not answer {what} within {limit.TotalSeconds:0} s.", ex);
         }
     }
 
