@@ -26,11 +26,21 @@ if (args.Contains("--tpm"))
     return 0;
 }
 
-// Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N] [--rate R] [--warmup W] [--rounds K]
+// Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N]
+// [--rate R] [--warmup W] [--rounds K] [--agent-defaults] [--set Fleet:Mqtt:Option=value ...]: --agent-defaults
+// runs the agents with their own keep-alive and timeouts (60 s and 30 s otherwise); --set overrides a portal option.
 if (args.Contains("--token-enrolment"))
 {
     // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
-    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(Arg("--devices", 3000), Arg("--rate", 600), Arg("--warmup", 0), Arg("--rounds", 1));
+    var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length)
+        .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : string.Empty);
+    return await Fleet.Benchmarks.TokenEnrolmentBenchmark.RunAsync(
+        Arg("--devices", 3000),
+        Arg("--rate", 600),
+        Arg("--warmup", 0),
+        Arg("--rounds", 1),
+        settings,
+        args.Contains("--agent-defaults"));
 }
 
 // Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S] (docs/benchmarks.md)

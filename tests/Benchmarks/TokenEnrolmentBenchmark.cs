@@ -29,26 +29,44 @@ namespace Fleet.Benchmarks;
 /// </summary>
 internal static class TokenEnrolmentBenchmark
 {
-    public static async Task<int> RunAsync(int devices, int ratePerSecond, int warmupDevices, int rounds)
+    public static async Task<int> RunAsync(
+        int devices,
+        int ratePerSecond,
+        int warmupDevices,
+        int rounds,
+        Dictionary<string, string> settings,
+        bool agentDefaults)
     {
-        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Warning",
             ["Fleet:Devices:HeartbeatIntervalSeconds"] = "300",
             ["Fleet:Devices:OfflineTimeoutSeconds"] = "3000",
 
-            // Every simulated device comes from 127.0.0.1: the per-address enrolment limit is for real sites.
+            // Every simulated device comes from 127.0.0.1, as a large site behind NAT does: the per-address enrolment
+            // rate is lifted unless --set says otherwise.
             ["Fleet:Mqtt:EnrollmentRequestsPerAddressPerSecond"] = "1000000",
             ["Fleet:Mqtt:EnrollmentBurstPerAddress"] = "1000000",
-        });
+        };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+
+        await using var portal = await PortalInstance.StartAsync(configuration);
+        using var credentials = new CredentialCounts(portal);
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator);
         var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("bench"), TestActors.Operator)).Value!.Value;
         Console.WriteLine($"Token-policy enrolment: {devices} devices started at {ratePerSecond}/s, {Environment.ProcessorCount} cores, devices in a separate load process");
+        var fleetOptions = configuration.Where(kv => kv.Key.StartsWith("Fleet:", StringComparison.Ordinal));
+        Console.WriteLine("Portal options: " + string.Join(", ", fleetOptions.Select(kv => $"{kv.Key}={kv.Value}")));
+        var timeouts = agentDefaults ? "the agent's defaults" : "keep-alive 60 s, others 30 s";
+        Console.WriteLine("Agent timeouts: " + timeouts);
 
         // One load process for every round: its code warms up with the warm-up rounds, as the portal's does (a fresh
         // process per round ran the simulated agents on unoptimised code for most of each round: 15 % more CPU).
-        using var load = LoadProcess.Start(portal.MqttPort, token);
+        using var load = LoadProcess.Start(portal.MqttPort, token, agentDefaults);
 
         // Warm-up rounds of other devices until the portal's code is compiled and optimised (the runtime promotes hot
         // methods only after a lull in new ones). Each round's devices go away afterwards, and their goodbyes are
@@ -57,7 +75,7 @@ internal static class TokenEnrolmentBenchmark
         {
             var count = Math.Min(devices, warmupDevices - done);
             Console.WriteLine($"Warm-up round {round + 1}: {count} other devices at {ratePerSecond}/s (not measured)");
-            await RoundAsync(portal, load, count, ratePerSecond, seed: 101 + round);
+            await RoundAsync(portal, load, credentials, count, ratePerSecond, seed: 101 + round);
             await Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None);
             done += count;
         }
@@ -73,7 +91,7 @@ internal static class TokenEnrolmentBenchmark
             }
 
             Console.WriteLine($"Measured round {round + 1} of {rounds}:");
-            all.AddRange(await RoundAsync(portal, load, devices, ratePerSecond, seed: 23 + round * 1000));
+            all.AddRange(await RoundAsync(portal, load, credentials, devices, ratePerSecond, seed: 23 + round * 1000));
         }
 
         if (rounds > 1)
@@ -91,7 +109,8 @@ internal static class TokenEnrolmentBenchmark
 
     /// <summary>Has the load process start <paramref name="devices"/> agents, waits until all are connected, reports, and lets them leave.</summary>
     /// <returns>Each device's latencies (see <see cref="TokenEnrolmentLoad"/>), empty if the load process failed.</returns>
-    private static async Task<double[][]> RoundAsync(PortalInstance portal, LoadProcess load, int devices, int ratePerSecond, int seed)
+    private static async Task<double[][]> RoundAsync(
+        PortalInstance portal, LoadProcess load, CredentialCounts credentials, int devices, int ratePerSecond, int seed)
     {
         // How busy the portal's single ingest writer was during this round, by stage (Fleet.Ingest meter).
         var stages = new ConcurrentDictionary<string, ConcurrentBag<double>>(StringComparer.Ordinal);
@@ -116,6 +135,7 @@ internal static class TokenEnrolmentBenchmark
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var (pause0, gen0, gen1, gen2) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var before = credentials.Snapshot();
         var clock = Stopwatch.StartNew();
         var result = await load.RoundAsync(devices, ratePerSecond, seed, latencyFile);
         var seconds = clock.Elapsed.TotalSeconds;
@@ -142,6 +162,8 @@ internal static class TokenEnrolmentBenchmark
             var approved = await db.Devices.CountAsync(d => d.State == EnrollmentState.Approved && d.ApprovedBy == "token:bench");
             Console.WriteLine($"- {sorted.Length} of {devices} enrolled and reconnected ({approved} approved by the token policy so far) in {seconds:0.00} s: {sorted.Length / seconds:0} /s");
         }
+
+        Console.WriteLine("  " + credentials.Since(before));
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  latency start → reconnected with its credential: p50 {P(reconnected, 0.50):0} ms, p90 {P(reconnected, 0.90):0} ms, p99 {P(reconnected, 0.99):0} ms, max {P(reconnected, 1):0} ms"));
@@ -183,10 +205,12 @@ internal sealed class LoadProcess : IDisposable
 
     private LoadProcess(Process process) => _process = process;
 
-    public static LoadProcess Start(int port, string token)
+    public static LoadProcess Start(int port, string token, bool agentDefaults)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
-        foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--token", token]))
+        var port1 = port.ToString(CultureInfo.InvariantCulture);
+        string[] flags = agentDefaults ? ["--agent-defaults"] : [];
+        foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", port1, "--token", token, .. flags]))
         {
             start.ArgumentList.Add(arg);
         }
@@ -246,8 +270,9 @@ internal static class TokenEnrolmentLoad
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = int.Parse(Value("--port"), CultureInfo.InvariantCulture),
-            KeepAliveSeconds = 60,
-            TimeoutSeconds = 30,
+            // The agent's own defaults (30 s, 10 s) with --agent-defaults: the storm scenario of docs/benchmarks.md.
+            KeepAliveSeconds = args.Contains("--agent-defaults") ? new AgentOptions().KeepAliveSeconds : 60,
+            TimeoutSeconds = args.Contains("--agent-defaults") ? new AgentOptions().TimeoutSeconds : 30,
             EnrollmentToken = Value("--token"),
             ClaimBanner = false,
             HeartbeatIntervalOverrideSeconds = 300,
@@ -360,4 +385,43 @@ internal static class TokenEnrolmentLoad
             stop.Dispose();
         }
     }
+}
+
+/// <summary>The portal's <c>Fleet.Enrollment</c> counters: credentials answered by kind, lock-outs by scope.</summary>
+internal sealed class CredentialCounts : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+
+    public CredentialCounts(PortalInstance portal)
+    {
+        var meters = portal.Services.GetRequiredService<IMeterFactory>();
+        _listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == EnrollmentMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = $"{instrument.Name}:{(tags.Length > 0 ? tags[0].Value : null)}";
+            _counts.AddOrUpdate(key, value, (_, n) => n + value);
+        });
+        _listener.Start();
+    }
+
+    public Dictionary<string, long> Snapshot() => new(_counts, StringComparer.Ordinal);
+
+    public string Since(Dictionary<string, long> before)
+    {
+        long N(string key) => _counts.GetValueOrDefault(key) - before.GetValueOrDefault(key);
+        var c = EnrollmentMetrics.CredentialsName;
+        var l = EnrollmentMetrics.LockoutsName;
+        return $"credentials: {N($"{c}:issued")} issued, {N($"{c}:reissued")} re-issued, "
+            + $"{N($"{c}:repeated")} repeated; "
+            + $"lock-outs: {N($"{l}:client")} of a client, {N($"{l}:address")} of an address";
+    }
+
+    public void Dispose() => _listener.Dispose();
 }
