@@ -325,9 +325,12 @@ public sealed partial class DeviceRuntime
             return;
         }
 
+        // Stopping waits for the operation timeout, not for a busy portal to store the Offline already sent.
+        using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(_options.TimeoutSeconds));
         try
         {
-            await session.PublishAsync(Topics.Status(deviceId), new DeviceStatus(DeviceState.Offline), FleetJson.Default.DeviceStatus, CancellationToken.None);
+            var offline = new DeviceStatus(DeviceState.Offline);
+            await session.PublishAsync(Topics.Status(deviceId), offline, FleetJson.Default.DeviceStatus, stopping.Token);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -66,6 +66,39 @@ public sealed class DeviceRuntimeTests
     }
 
     [Fact]
+    public async Task RunAsync_AcknowledgementsSlowerThanTimeout_WaitsWithoutReconnectingOrSendingAgain()
+    {
+        // A portal under a mass enrolment acknowledges (stores) the request and Online after the agent's 1 s timeout.
+        await using var portal = await FakePortal.StartAsync(p =>
+        {
+            p.Credentials["dev-3"] = "secret-3";
+            p.AcknowledgementDelay = m => Topics.TryParse(m.Topic, out var topic)
+                && (topic.Kind == TopicKind.EnrollmentRequest
+                    || (topic.Kind == TopicKind.Status && m.Read(FleetJson.Default.DeviceStatus).State == DeviceState.Online))
+                ? TimeSpan.FromSeconds(3)
+                : TimeSpan.Zero;
+            p.Decide = (_, _) => new EnrollmentResponse(EnrollmentDecision.Approved, "dev-3", "secret-3", null, 0);
+        });
+        var store = new InMemoryStateStore();
+        var runtime = CreateRuntime(portal, store, TimeProvider.System, timeoutSeconds: 1);
+        using var stop = new CancellationTokenSource();
+        var run = runtime.RunAsync(stop.Token);
+
+        var online = await portal.WaitForAsync(p => p.Topic == Topics.Status("dev-3"));
+        await runtime.WaitForPhaseAsync(DevicePhase.Connected, TestContext.Current.CancellationToken).Within();
+        await stop.CancelAsync();
+        await run.Within();
+
+        Assert.Single(portal.PublishedTo(Topics.EnrollmentRequest(runtime.EnrollmentId!)));
+        Assert.Single(portal.BootstrapKeys);
+        Assert.Equal(DeviceState.Online, online.Read(FleetJson.Default.DeviceStatus).State);
+        var statuses = portal.PublishedTo(Topics.Status("dev-3")).Select(p => p.Read(FleetJson.Default.DeviceStatus).State);
+        Assert.Equal([DeviceState.Online, DeviceState.Offline], statuses);
+        Assert.Equal(0, runtime.ConnectFailures);
+        Assert.Empty(_logger.Errors);
+    }
+
+    [Fact]
     public async Task RunAsync_SavedCredential_ConnectsWithoutEnrolling()
     {
         await using var portal = await FakePortal.StartAsync(p => p.Credentials["dev-7"] = "secret-7");
@@ -158,7 +191,8 @@ public sealed class DeviceRuntimeTests
         await run.Within();
     }
 
-    private DeviceRuntime CreateRuntime(FakePortal portal, IStateStore store, TimeProvider time, string bootstrapPassword = "")
+    private DeviceRuntime CreateRuntime(
+        FakePortal portal, IStateStore store, TimeProvider time, string bootstrapPassword = "", int timeoutSeconds = 5)
     {
         var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var options = new AgentOptions
@@ -166,7 +200,7 @@ public sealed class DeviceRuntimeTests
             BrokerHost = "127.0.0.1",
             BrokerPort = portal.Port,
             BootstrapPassword = bootstrapPassword,
-            TimeoutSeconds = 5,
+            TimeoutSeconds = timeoutSeconds,
         };
         return new DeviceRuntime(device, device, store, options, new MqttClientFactory().CreateMqttClient, time, _logger, new Random(1));
     }

@@ -53,6 +53,12 @@ internal sealed class FakePortal : IAsyncDisposable
     /// <summary>Answers for the n-th (1-based) enrolment request; null sends nothing.</summary>
     public Func<int, EnrollmentRequest, EnrollmentResponse?> Decide { get; set; } = (_, _) => null;
 
+    /// <summary>
+    /// How long the broker holds the PUBACK of a message, as a busy portal does that stores before acknowledging. The
+    /// broker handles one client's packets in order, so a held message also holds that client's next ones.
+    /// </summary>
+    public Func<Published, TimeSpan> AcknowledgementDelay { get; set; } = _ => TimeSpan.Zero;
+
     /// <summary>Sent to a device when it reports Online, as the portal does.</summary>
     public DeviceSettings? SettingsOnOnline { get; set; }
 
@@ -124,12 +130,12 @@ internal sealed class FakePortal : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private Task OnPublishAsync(InterceptingPublishEventArgs args)
+    private async Task OnPublishAsync(InterceptingPublishEventArgs args)
     {
         // Messages the portal itself injects carry no client id; only record what clients sent.
         if (string.IsNullOrEmpty(args.ClientId))
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var published = new Published(args.ClientId, args.ApplicationMessage.Topic, args.ApplicationMessage.Payload.ToArray());
@@ -140,7 +146,11 @@ internal sealed class FakePortal : IAsyncDisposable
             _ = Task.Run(() => ReactAsync(topic, published));
         }
 
-        return Task.CompletedTask;
+        // The broker sends the PUBACK once this handler returns.
+        if (AcknowledgementDelay(published) is { Ticks: > 0 } delay)
+        {
+            await Task.Delay(delay);
+        }
     }
 
     private async Task ReactAsync(ParsedTopic topic, Published published)
