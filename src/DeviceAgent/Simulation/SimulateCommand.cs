@@ -11,7 +11,7 @@ public static class SimulateCommand
     private static readonly string RuntimeCategory = typeof(DeviceRuntime).FullName!;
 
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled or the process is told to stop.</summary>
-    /// <returns>0 after a run, 2 for a bad flag or an unusable state file (with one line on standard error).</returns>
+    /// <returns>0 after a run; 2 for a bad flag, option or state file (with one line on standard error).</returns>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var parsed = SimulateParseResult.Parse(args);
@@ -52,7 +52,14 @@ public static class SimulateCommand
             builder.Logging.AddFilter(RuntimeCategory, arguments.Count <= 10 ? LogLevel.Information : LogLevel.Error);
         }
 
-        await builder.Build().RunAsync(cancellationToken);
+        using var host = builder.Build();
+        if (host.OptionsProblem() is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"simulate: {problem}");
+            return 2;
+        }
+
+        await host.RunAsync(cancellationToken);
         return 0;
     }
 }
