@@ -90,10 +90,16 @@ internal sealed partial class EmbeddedBroker(
         catch (System.Net.Sockets.SocketException ex)
         {
             // Said with the options that choose the address, so the person starting the portal knows what to change.
-            logger.LogCritical(
-                "The MQTT broker cannot listen on {Address}:{Port} (Fleet:Mqtt:BindAddress, Fleet:Mqtt:Port): {Error}",
-                o.BindAddress, o.Port, ex.Message);
-            throw;
+            throw new StartupRefusedException(ex.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.AddressAlreadyInUse =>
+                    $"Fleet:Mqtt:Port {o.Port} is in use by another process "
+                    + $"(on Fleet:Mqtt:BindAddress {o.BindAddress})",
+                System.Net.Sockets.SocketError.AddressNotAvailable =>
+                    $"Fleet:Mqtt:BindAddress {o.BindAddress} is not an address of this host",
+                _ => $"The MQTT broker cannot listen on Fleet:Mqtt:BindAddress {o.BindAddress}, "
+                    + $"Fleet:Mqtt:Port {o.Port}: {ex.Message}",
+            }, ex);
         }
 
         logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress,
