@@ -43,7 +43,8 @@ finally
     }
 }
 
-// A background service that failed while the host was starting stops it with its report left out above.
+// A background service that failed stopped the host (if it failed while the host was starting, the host's report of
+// it was left out above): exit 1 with the exception.
 static async Task<int> StoppedAsync(WebApplication app)
 {
     var failed = app.Services.GetServices<IHostedService>().OfType<BackgroundService>()
