@@ -24,6 +24,28 @@ public static class AgentHostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Checks the options before anything starts, so a bad one is said in one line (which option, which rule)
+    /// rather than by the host's report of a failed start with its stack trace; null when they are valid.
+    /// </summary>
+    public static string? OptionsProblem(this IHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        try
+        {
+            host.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            return null;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException ex)
+        {
+            return string.Join("; ", ex.Failures);
+        }
+        catch (InvalidOperationException ex) when (ex.Source == "Microsoft.Extensions.Configuration.Binder")
+        {
+            return ex.Message;   // a value of the wrong type; the message names the key and the value
+        }
+    }
+
     /// <summary>The real agent for the Linux host it runs on.</summary>
     public static HostApplicationBuilder AddDeviceAgent(this HostApplicationBuilder builder)
     {

@@ -9,5 +9,12 @@ if (args.Length > 0 && args[0] == SimulateCommand.Name)
 // Content root next to the binary, so appsettings.json is found whatever the working directory.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddDeviceAgent();
-await builder.Build().RunAsync();
+using var host = builder.Build();
+if (host.OptionsProblem() is { } problem)
+{
+    await Console.Error.WriteLineAsync($"fleet-agent: {problem}");
+    return 2;
+}
+
+await host.RunAsync();
 return 0;

@@ -33,6 +33,7 @@ public static class PortalApp
             ApplicationName = typeof(PortalApp).Assembly.GetName().Name,
         });
         configure?.Invoke(builder);
+        StartupErrors.CheckUrls(builder.Configuration);
 
         builder.Services.TryAddSingleton(TimeProvider.System); // tests may register a FakeTimeProvider in configure
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts

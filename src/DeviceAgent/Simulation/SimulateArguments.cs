@@ -12,7 +12,8 @@ public sealed record SimulateArguments(
     int? Seed = null,
     double? HealthIntervalSeconds = null,
     bool PreEnrolled = false,
-    string? Token = null)
+    string? Token = null,
+    string? StatePath = null)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -31,6 +32,10 @@ public sealed record SimulateArguments(
                                     secret and skip enrolment: for broker-only baselines
                                     (e.g. Mosquitto), not for the portal (default false)
           --token T                 enrolment token every simulated device presents
+          --state PATH              file keeping the devices' enrolment keys and credentials
+                                    across runs (default with --seed:
+                                    ~/.local/share/fleet-agent/simulate/seed-<seed>.json;
+                                    without --seed: none, unless given)
           --help                    show this text
         """;
 }
@@ -72,7 +77,8 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return Fail($"--{name} needs a value");
             }
 
-            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed" or "health-interval" or "pre-enrolled" or "token"))
+            if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"
+                or "health-interval" or "pre-enrolled" or "token" or "state"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -161,7 +167,16 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             return Fail("--token must be 1-256 characters without spaces");
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token), null);
+        var state = values.GetValueOrDefault("state");
+        if (state is not null && (string.IsNullOrWhiteSpace(state) || preEnrolled))
+        {
+            return Fail(preEnrolled
+                ? "--state is not used with --pre-enrolled true: those credentials derive from the seed"
+                : "--state needs a file path");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token, state),
+            null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

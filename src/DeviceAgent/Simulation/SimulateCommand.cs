@@ -10,7 +10,9 @@ public static class SimulateCommand
     /// <summary>The log category of every device; overridable as Logging:LogLevel:&lt;this&gt;.</summary>
     private static readonly string RuntimeCategory = typeof(DeviceRuntime).FullName!;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled or the process is told to stop.</summary>
+    /// <returns>0 after a run; 2 for a bad flag, option or state file (with one line on standard error).</returns>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
         var parsed = SimulateParseResult.Parse(args);
         if (parsed.HelpRequested)
@@ -26,10 +28,22 @@ public static class SimulateCommand
             return 2;
         }
 
+        var (state, error) = await SimulationState.OpenAsync(arguments, cancellationToken);
+        error ??= await state!.PrepareAsync(
+            SimulatedFleet.Create(arguments.Count, state.Seed, TimeProvider.System), arguments.PreEnrolled,
+            cancellationToken);
+        if (error is not null)
+        {
+            await Console.Error.WriteLineAsync($"simulate: {error}");
+            return 2;
+        }
+
         // The simulate options are parsed above; configuration comes from appsettings.json and Agent__* variables.
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        var builder = Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.AddAgentCore();
         builder.Services.AddSingleton(arguments);
+        builder.Services.AddSingleton(state!);
         builder.Services.AddHostedService<SimulationService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         if (builder.Configuration[$"Logging:LogLevel:{RuntimeCategory}"] is null)
@@ -38,7 +52,14 @@ public static class SimulateCommand
             builder.Logging.AddFilter(RuntimeCategory, arguments.Count <= 10 ? LogLevel.Information : LogLevel.Error);
         }
 
-        await builder.Build().RunAsync();
+        using var host = builder.Build();
+        if (host.OptionsProblem() is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"simulate: {problem}");
+            return 2;
+        }
+
+        await host.RunAsync(cancellationToken);
         return 0;
     }
 }

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using Fleet.DeviceAgent.Runtime;
-using Fleet.DeviceAgent.State;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 
@@ -9,6 +7,7 @@ namespace Fleet.DeviceAgent.Simulation;
 /// <summary>Starts the simulated devices at the ramp rate, logs a summary every 10 s, and stops them all on shutdown.</summary>
 internal sealed class SimulationService(
     SimulateArguments arguments,
+    SimulationState state,
     IOptions<AgentOptions> options,
     MqttClientFactory clientFactory,
     TimeProvider time,
@@ -21,24 +20,31 @@ internal sealed class SimulationService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var seed = arguments.Seed ?? RandomNumberGenerator.GetInt32(int.MaxValue);
         var deviceOptions = DeviceOptions(options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
-        var runtimes = SimulatedFleet.Create(arguments.Count, seed, time)
-            .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(InitialState(d, seed)), deviceOptions, clientFactory.CreateMqttClient, time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
+        var runtimes = state.Devices
+            .Select(d => new DeviceRuntime(d, d, state.StoreFor(d.Index), deviceOptions, clientFactory.CreateMqttClient,
+                time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
             .ToArray();
         logger.LogInformation(
             "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",
             runtimes.Length,
             deviceOptions.BrokerHost,
             deviceOptions.BrokerPort,
-            seed,
+            state.Seed,
             arguments.RampPerSecond,
             arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal",
             arguments.HealthIntervalSeconds switch { 0 => "off", { } h => $"{h} s fixed", null => "from the portal" });
 
+        if (state.FilePath is not null)
+        {
+            logger.LogInformation("Keys and credentials of the simulated devices are kept in {Path}; "
+                + "{Enrolled} devices come back enrolled", state.FilePath, state.Enrolled);
+        }
+
         using var summaryStop = new CancellationTokenSource();
         var summaries = LogSummariesAsync(runtimes, summaryStop.Token);
+        var writer = state.RunWriterAsync(logger, time, summaryStop.Token);
         var running = new List<Task>(runtimes.Length);
         try
         {
@@ -66,13 +72,9 @@ internal sealed class SimulationService(
         await Task.WhenAll(running);
         await summaryStop.CancelAsync();
         await summaries;
+        await writer;
         LogSummary(runtimes, "stopped");
     }
-
-    /// <summary>Pre-enrolled devices skip enrolment: a broker without the portal (a Mosquitto baseline) never answers it.</summary>
-    private AgentState InitialState(SimulatedDevice device, int seed) => arguments.PreEnrolled
-        ? new AgentState(device.EnrollmentId, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sim-{(uint)seed}-{device.Index + 1}"), device.EnrollmentId)
-        : new AgentState(device.EnrollmentId);
 
     private AgentOptions DeviceOptions(AgentOptions configured) => new()
     {

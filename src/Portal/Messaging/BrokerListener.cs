@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
@@ -20,8 +21,7 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
     private readonly List<Socket> _sockets = [];
 
     // The connection each channel adapter the broker sees belongs to (for the CONNECT check).
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IMqttChannelAdapter,
-        BrokerConnection> _connections = [];
+    private readonly ConditionalWeakTable<IMqttChannelAdapter, BrokerConnection> _connections = [];
     private CancellationTokenSource? _stopping;
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
@@ -32,8 +32,8 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
     /// <summary>
     /// The budget entry of the connection behind <paramref name="adapter"/>; null for one this listener did not accept.
     /// </summary>
-    public BrokerConnection? ConnectionOf(IMqttChannelAdapter adapter) => _connections.TryGetValue(adapter, out var c)
-        ? c : null;
+    public BrokerConnection? ConnectionOf(IMqttChannelAdapter adapter) =>
+        _connections.TryGetValue(adapter, out var connection) ? connection : null;
 
     public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger logger)
     {
@@ -128,7 +128,7 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
             var connection = budget.TryAdmit(client, address);
             if (connection is null)
             {
-                new BrokerConnection(client, address, 0).Close();
+                BrokerConnection.Reset(client);
                 continue;
             }
 

@@ -229,13 +229,11 @@ internal sealed class ConnectionBudget : IDisposable
         List<BrokerConnection>? expired = null;
         lock (_lock)
         {
-            for (var node = _pending.First; node is not null && _time.GetElapsedTime(node.Value.AcceptedAt,
-                now) >= timeout;)
+            // Oldest first: the first one still inside its deadline ends the sweep.
+            while (_pending.First?.Value is { } oldest && _time.GetElapsedTime(oldest.AcceptedAt, now) >= timeout)
             {
-                var next = node.Next;
-                (expired ??= []).Add(node.Value);
-                LeavePending(node.Value);
-                node = next;
+                (expired ??= []).Add(oldest);
+                LeavePending(oldest);
             }
         }
 
@@ -338,8 +336,12 @@ internal sealed class BrokerConnection(Socket socket, string address, long accep
     /// <summary>
     /// Closes the socket at once (a reset, no lingering); the handler's clean-up releases its budget.
     /// </summary>
-    public void Close()
+    public void Close() => Reset(socket);
+
+    /// <summary>Closes <paramref name="socket"/> with a reset, no lingering: also for one refused on accept.</summary>
+    public static void Reset(Socket socket)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         try
         {
             socket.LingerState = new LingerOption(true, 0);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Fleet.Portal.Features.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -15,12 +14,11 @@ internal sealed class DeviceMessageLimiter
 {
     private readonly TokenBuckets _health;
     private readonly TokenBuckets _other;
-    private readonly TimeProvider _time;
     private readonly IngestMetrics _metrics;
     private readonly ILogger<DeviceMessageLimiter> _logger;
 
-    // When each flooding device was last warned about, per kind (only devices that were refused).
-    private readonly ConcurrentDictionary<(string, InboundKind), long> _warnedAt = new();
+    // Flooding devices, per kind (only devices that were refused).
+    private readonly RepeatedLog _refusals;
 
     public DeviceMessageLimiter(
         IOptions<HealthOptions> health,
@@ -33,7 +31,8 @@ internal sealed class DeviceMessageLimiter
         ArgumentNullException.ThrowIfNull(mqtt);
         _health = new TokenBuckets(health.Value.ReportBurst, health.Value.MaxReportsPerMinute / 60.0, time);
         _other = new TokenBuckets(mqtt.Value.DeviceMessageBurst, mqtt.Value.DeviceMessagesPerMinute / 60.0, time);
-        (_time, _metrics, _logger) = (time, metrics, logger);
+        (_metrics, _logger) = (metrics, logger);
+        _refusals = new RepeatedLog(time, TimeSpan.FromMinutes(1));
     }
 
     /// <summary>
@@ -50,16 +49,12 @@ internal sealed class DeviceMessageLimiter
         _metrics.Rejected("rate_limited");
 
         // One log line per device and kind per minute of flooding, however many messages it sends.
-        var now = _time.GetTimestamp();
-        var key = (deviceId, kind);
-        var warned = _warnedAt.TryGetValue(key, out var last);
-        if ((!warned || _time.GetElapsedTime(last, now) >= TimeSpan.FromMinutes(1))
-            && (warned ? _warnedAt.TryUpdate(key, now, last) : _warnedAt.TryAdd(key, now)))
+        if (_refusals.ShouldLog(Key(deviceId, kind), out var earlier))
         {
             _logger.LogWarning(
-                "{Kind} messages from device {DeviceId} refused: over the per-device rate; "
-                + "further refusals this minute are only counted",
-                kind, deviceId);
+                "{Kind} messages from device {DeviceId} refused: over the per-device rate "
+                + "({Earlier} more in the minute before)",
+                kind, deviceId, earlier);
         }
 
         return false;

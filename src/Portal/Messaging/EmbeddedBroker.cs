@@ -36,8 +36,6 @@ internal sealed partial class EmbeddedBroker(
             .Select(d => new DeviceCredentialRow(d.State, d.CredentialHash, d.PendingCredentialHash, d.PendingCredentialIssuedAt))
             .SingleOrDefault());
 
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _throttleLogged = new(StringComparer.Ordinal);
-
     // Retained messages on Fleet topics, by addressee (client id) then topic. Kept here, not in MQTTnet's retained
     // store: MQTTnet copies its whole store for every SUBSCRIBE packet and matches every message against every
     // filter, O(approved devices) per subscribe. Each Fleet topic has one audience, so a subscribe looks at its
@@ -90,10 +88,16 @@ internal sealed partial class EmbeddedBroker(
         catch (System.Net.Sockets.SocketException ex)
         {
             // Said with the options that choose the address, so the person starting the portal knows what to change.
-            logger.LogCritical(
-                "The MQTT broker cannot listen on {Address}:{Port} (Fleet:Mqtt:BindAddress, Fleet:Mqtt:Port): {Error}",
-                o.BindAddress, o.Port, ex.Message);
-            throw;
+            throw new StartupRefusedException(ex.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.AddressAlreadyInUse =>
+                    $"Fleet:Mqtt:Port {o.Port} is in use by another process "
+                    + $"(on Fleet:Mqtt:BindAddress {o.BindAddress})",
+                System.Net.Sockets.SocketError.AddressNotAvailable =>
+                    $"Fleet:Mqtt:BindAddress {o.BindAddress} is not an address of this host",
+                _ => $"The MQTT broker cannot listen on Fleet:Mqtt:BindAddress {o.BindAddress}, "
+                    + $"Fleet:Mqtt:Port {o.Port}: {ex.Message}",
+            }, ex);
         }
 
         logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress,
@@ -510,23 +514,16 @@ internal sealed partial class EmbeddedBroker(
         }
     }
 
-    /// <summary>One warning per client and minute: a flood must not flood the log too.</summary>
+    /// <summary>One warning per client and minute, with a count: a flood must not flood the log too.</summary>
     private void LogThrottled(ClientIdentity identity, string limit)
     {
-        var now = time.GetUtcNow();
-        var key = identity.Id;
-        if (_throttleLogged.TryGetValue(key, out var last) && now - last < TimeSpan.FromMinutes(1))
+        if (_repeated.ShouldLog("enrolment rate " + identity.Id, out var earlier))
         {
-            return;
+            logger.LogWarning(
+                "Enrolment requests from {ClientId} at {Address} rate-limited ({Limit}); refused with QuotaExceeded "
+                + "({Earlier} more in the minute before)",
+                identity.Id, identity.Address, limit, earlier);
         }
-
-        _throttleLogged[key] = now;
-        if (_throttleLogged.Count > 10_000)
-        {
-            _throttleLogged.Clear();
-        }
-
-        logger.LogWarning("Enrolment requests from {ClientId} at {Address} rate-limited ({Limit}); refused with QuotaExceeded", identity.Id, identity.Address, limit);
     }
 
     private Task OnClientDisconnectedAsync(ClientDisconnectedEventArgs e)

@@ -46,6 +46,17 @@ public sealed class SimulateArgumentsTests
     }
 
     [Fact]
+    public void Parse_State_TakesAPathButNotWithPreEnrolled()
+    {
+        Assert.Equal(
+            "/tmp/sim.json",
+            SimulateParseResult.Parse(["--count", "1", "--state", "/tmp/sim.json"]).Arguments?.StatePath);
+        Assert.Equal(
+            "--state is not used with --pre-enrolled true: those credentials derive from the seed",
+            SimulateParseResult.Parse(["--count", "1", "--pre-enrolled", "true", "--state", "/tmp/sim.json"]).Error);
+    }
+
+    [Fact]
     public void Parse_CountOnly_UsesDefaults()
     {
         var arguments = SimulateParseResult.Parse(["--count", "3"]).Arguments;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Fleet.Portal.Data;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
@@ -96,26 +95,10 @@ public sealed class StartupTests
     {
         var data = Directory.CreateTempSubdirectory("fleet-claimed-").FullName;
         await using var running = await PortalInstance.StartAsync(dataDirectory: data);
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Fleet.Portal.dll"),
-            "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["Fleet__Storage__DataDirectory"] = data;
-        start.Environment["Fleet__Mqtt__Port"] = FreePort.Next()
-            .ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["Fleet__Mqtt__BindAddress"] = "127.0.0.1";
+        var (exitCode, _, errors) = await PortalProcess.RunAsync(data, ["--urls", "http://127.0.0.1:0"]);
 
-        using var second = Process.Start(start)!;
-        var stdout = second.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = await second.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await second.WaitForExitAsync(TestContext.Current.CancellationToken);
-        await stdout;
-
-        Assert.Equal(2, second.ExitCode);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith(
             $"Fleet portal refused to start: Another Fleet portal is using the data directory {data}",
             line,

@@ -58,7 +58,12 @@ public sealed class PortalInstance : IAsyncDisposable
             {
                 return await StartOnceAsync(settings, dataDirectory, mqttPort, time, services);
             }
-            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse && mqttPort is null && attempt < 5)
+            catch (Fleet.Portal.Data.StartupRefusedException ex)
+                when (ex.InnerException is System.Net.Sockets.SocketException
+                    {
+                        SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse,
+                    }
+                    && mqttPort is null && attempt < 5)
             {
                 // Taken between the probe and the bind; the next attempt probes another port.
             }

@@ -138,6 +138,10 @@ public sealed class BrokerLimitsTests
             TestContext.Current.CancellationToken));
         await portal.Logs.WaitForAsync(e =>
             e.Message.Contains($"Heartbeat messages from device {flooder} refused", StringComparison.Ordinal));
+
+        // Three refusals, one line: the others are counted for the next line, a minute later.
+        Assert.Single(portal.Logs.Entries, e =>
+            e.Message.Contains($"Heartbeat messages from device {flooder} refused", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -176,6 +180,6 @@ public sealed class BrokerLimitsTests
         return body[1];
     }
 
-    private static Heartbeat Heartbeat(long sequence) => new(sequence, DateTimeOffset.UtcNow, 10 + sequence, 0.1, 0.1,
-        0.1);
+    private static Heartbeat Heartbeat(long sequence) =>
+        new(sequence, DateTimeOffset.UtcNow, 10 + sequence, 0.1, 0.1, 0.1);
 }

@@ -34,19 +34,63 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         var running = runtimes.Select(r => r.RunAsync(stop.Token)).ToList();
 
-        var pending = await _portal.WaitForAsync(async () => await DevicesAsync(d => d.State == EnrollmentState.Pending) is { Count: count } all ? all : null, what: "20 pending");
+        var pending = await AllAsync(count, d => d.State == EnrollmentState.Pending, "20 pending");
         Assert.Equal(count, pending.Select(d => d.MachineId).Distinct().Count());
         Assert.Equal(count, pending.Select(d => d.PrimaryMac).Distinct().Count());
         Assert.All(pending, d => Assert.Null(d.Conflict));
 
         var results = await _portal.Devices.DecideManyAsync(pending.Select(d => d.Id), TestActors.Operator, approve: true);
         Assert.All(results.Values, r => Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, r));
-        await _portal.WaitForAsync(async () => await DevicesAsync(d => d.IsOnline) is { Count: count } all ? all : null, what: "20 online");
+        await AllAsync(count, d => d.IsOnline, "20 online");
 
         await stop.CancelAsync();
         await Task.WhenAll(running);
-        await _portal.WaitForAsync(async () => await DevicesAsync(d => !d.IsOnline && d.State == EnrollmentState.Approved) is { Count: count } all ? all : null, what: "20 offline");
+        await AllAsync(count, d => !d.IsOnline && d.State == EnrollmentState.Approved, "20 offline");
     }
+
+    [Fact]
+    public async Task Simulate_RestartWithTheSameSeed_SameDevicesOnlineWithoutEnrollingAgain()
+    {
+        const int count = 12;
+        var state = Path.Combine(Directory.CreateTempSubdirectory("fleet-sim-state-").FullName, "sim.json");
+        string[] args = ["--count", "12", "--broker", $"127.0.0.1:{_portal.MqttPort}", "--seed", "7", "--state", state];
+
+        using (var firstStop = new CancellationTokenSource())
+        {
+            var first = SimulateCommand.RunAsync(args, firstStop.Token);
+            var pending = await AllAsync(count, d => d.State == EnrollmentState.Pending, "12 pending");
+            await _portal.Devices.DecideManyAsync(pending.Select(d => d.Id), TestActors.Operator, approve: true);
+            await AllAsync(count, d => d.IsOnline, "12 online");
+            await firstStop.CancelAsync();
+            Assert.Equal(0, await first);
+        }
+
+        var before = (await AllAsync(count, d => !d.IsOnline, "12 offline"))
+            .ToDictionary(d => d.Id, d => (Credential: Convert.ToHexString(d.CredentialHash!), d.LastRequestAt));
+
+        using (var secondStop = new CancellationTokenSource())
+        {
+            var second = SimulateCommand.RunAsync(args, secondStop.Token);
+            var online = await AllAsync(count, d => d.IsOnline, "12 online");
+            await secondStop.CancelAsync();
+            Assert.Equal(0, await second);
+
+            // Back with the credential of the first run: no enrolment request, nothing re-issued, nothing refused.
+            Assert.Equal(count, (await DevicesAsync(_ => true)).Count);
+            Assert.All(online, d =>
+            {
+                Assert.Equal(before[d.Id].Credential, Convert.ToHexString(d.CredentialHash!));
+                Assert.Equal(before[d.Id].LastRequestAt, d.LastRequestAt);
+                Assert.Null(d.PendingCredentialHash);
+            });
+        }
+
+        Assert.DoesNotContain(_portal.Logs.Entries, e => e.Message.Contains("does not match", StringComparison.Ordinal)
+            || e.Message.Contains("Credential re-issued", StringComparison.Ordinal));
+    }
+
+    private Task<List<Device>> AllAsync(int count, Func<Device, bool> match, string what) => _portal.WaitForAsync(
+        async () => await DevicesAsync(match) is { } all && all.Count == count ? all : null, what: what);
 
     private async Task<List<Device>> DevicesAsync(Func<Device, bool> match)
     {

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace Fleet.DeviceAgent.Tests;
+
+/// <summary>A bad agent option stops the start with one line naming it, before anything runs.</summary>
+public sealed class AgentOptionsProblemTests
+{
+    [Fact]
+    public void OptionsProblem_BrokerPortOutOfRange_NamesTheOptionAndTheRule()
+    {
+        using var host = Build(new() { ["Agent:BrokerPort"] = "70000" });
+
+        var problem = host.OptionsProblem();
+
+        Assert.NotNull(problem);
+        Assert.Contains("'BrokerPort'", problem, StringComparison.Ordinal);
+        Assert.Contains("must be between 1 and 65535", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OptionsProblem_BrokerPortNotANumber_NamesTheKeyAndTheValue()
+    {
+        using var host = Build(new() { ["Agent:BrokerPort"] = "abc" });
+
+        Assert.Equal(
+            "Failed to convert configuration value 'abc' at 'Agent:BrokerPort' to type 'System.Int32'.",
+            host.OptionsProblem());
+    }
+
+    [Fact]
+    public void OptionsProblem_ValidOptions_None()
+    {
+        using var host = Build(new() { ["Agent:BrokerPort"] = "1884" });
+
+        Assert.Null(host.OptionsProblem());
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddAgentCore();
+        return builder.Build();
+    }
+}
