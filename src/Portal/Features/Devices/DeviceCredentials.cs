@@ -12,7 +12,7 @@ namespace Fleet.Portal.Features.Devices;
 /// HMAC-SHA256 under the portal's <c>keys/credential.key</c> of the device id, the issue time (its generation) and
 /// the enrolment key the agent presented. The portal stores only the hash, yet can answer the same secret again to
 /// the holder of that enrolment key: an approved device whose answer was lost, or whose retry crossed the answer,
-/// gets the credential it was already given instead of a new one that would supersede it (docs/decisions/0013).
+/// gets the credential it was already given instead of a new one that would supersede it (docs/decisions/0014).
 /// The database and the key file together still do not yield a secret: the enrolment key is stored hashed.
 /// </summary>
 public sealed class DeviceCredentials(FleetDataDirectory data, EnrollmentMetrics metrics)
