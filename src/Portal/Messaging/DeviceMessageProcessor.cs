@@ -24,6 +24,9 @@ internal sealed class DeviceMessageProcessor(
 {
     public List<(string Topic, byte[] Payload)> Outbox { get; } = [];
 
+    /// <summary>Devices whose credential this batch revoked: their live MQTT session ends after the commit.</summary>
+    public HashSet<Guid> EndSessions { get; } = [];
+
     /// <summary>Devices whose record changed (enrolment, update events): see <see cref="DeviceNotifier.Notify"/>.</summary>
     public HashSet<Guid> Changed { get; } = [];
 

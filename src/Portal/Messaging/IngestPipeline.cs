@@ -16,6 +16,7 @@ internal sealed class IngestPipeline(
     IngestQueue queue,
     IServiceScopeFactory scopes,
     IDevicePublisher publisher,
+    IDeviceSessions sessions,
     DeviceNotifier notifier,
     IngestMetrics metrics,
     TimeProvider time,
@@ -162,6 +163,13 @@ internal sealed class IngestPipeline(
         foreach (var (topic, payload) in result.Outbox)
         {
             await publisher.PublishAsync(topic, payload, cancellationToken);
+        }
+
+        foreach (var id in result.EndSessions)
+        {
+            var ended = await sessions.DisconnectAsync(id.ToString("N"), cancellationToken);
+            logger.LogInformation(
+                "Credential of device {DeviceId:N} revoked; live session {Session}", id, ended ? "ended" : "none");
         }
 
         notifier.Notify(result.Changed);

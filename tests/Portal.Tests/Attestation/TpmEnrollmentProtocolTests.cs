@@ -163,6 +163,35 @@ public sealed class TpmEnrollmentProtocolTests : IAsyncLifetime
         Assert.Contains("enrolled with a TPM", bare.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SameTpmUnderNewEnrolment_ApprovedDevice_CredentialRevokedAndLiveSessionEnded()
+    {
+        var (client, request, response) = await OpenAsync();
+        await using var _ = client;
+        var activation = await _adapter.ActivateAsync(response.TpmChallenge!, Token);
+        await client.EnrollAsync(request with { TpmActivation = activation });
+        var device = (await _portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
+        await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token);
+        var approved = await client.ReceiveAsync(Fleet.Shared.Messages.FleetJson.Default.EnrollmentResponse);
+        var id = approved.DeviceId!;
+        var (session, code) = await TestMqttClient.ConnectAsync(_portal.MqttPort, id, id, approved.Secret!);
+        await using var __ = session;
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
+
+        // The agent's state is wiped: a new enrolment id proves the same TPM.
+        var (fresh, freshRequest, challenge) = await OpenAsync();
+        await using var ___ = fresh;
+        var answer = await fresh.EnrollAsync(
+            freshRequest with { TpmActivation = await _adapter.ActivateAsync(challenge.TpmChallenge!, Token) });
+
+        Assert.Equal(EnrollmentDecision.Pending, answer.Decision);
+        await Eventually.TrueAsync(() => !session.IsConnected);
+        var (again, againCode) = await TestMqttClient.ConnectAsync(_portal.MqttPort, id, id, approved.Secret!);
+        await using var ____ = again;
+        Assert.NotEqual(MQTTnet.MqttClientConnectResultCode.Success, againCode);
+        await _portal.Logs.WaitForAsync(e => e.Message.Contains("live session ended", StringComparison.Ordinal));
+    }
+
     private async Task<(TestMqttClient Client, EnrollmentRequest Request, EnrollmentResponse Response)> OpenAsync(TpmEvidence? evidence = null)
     {
         var (client, code) = await TestMqttClient.ConnectBootstrapAsync(_portal.MqttPort);

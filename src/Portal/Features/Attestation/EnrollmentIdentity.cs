@@ -12,7 +12,9 @@ namespace Fleet.Portal.Features.Attestation;
 /// <param name="Answer">Send this and stop (bad TPM evidence, refused or missing proof, identity clash).</param>
 /// <param name="Device">The device found by its proven EK, which comes before any other match.</param>
 /// <param name="Proven">The TPM evidence the request proved, if any.</param>
-internal sealed record IdentityStep(EnrollmentResponse? Answer, Device? Device, CheckedEvidence? Proven);
+/// <param name="CredentialRevoked">The proven device's credential was revoked: its live session must end.</param>
+internal sealed record IdentityStep(
+    EnrollmentResponse? Answer, Device? Device, CheckedEvidence? Proven, bool CredentialRevoked = false);
 
 /// <summary>
 /// The enrolment decider's hook for TPM attestation and identities: <see cref="BeforeAsync"/> runs
@@ -81,7 +83,7 @@ internal sealed class EnrollmentIdentity(
             Message = $"Enrolled again with the same TPM (EK {TpmAttestation.Short(device.EkHash)}) and new agent state"
                 + (wasApproved ? Revoked : string.Empty),
         });
-        return new IdentityStep(null, device, step.Proven);
+        return new IdentityStep(null, device, step.Proven, CredentialRevoked: wasApproved);
     }
 
     /// <summary>

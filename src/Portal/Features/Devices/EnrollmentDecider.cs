@@ -62,6 +62,10 @@ internal sealed class EnrollmentDecider(
 
         // TPM proof and EK-first matching (Features/Attestation); may answer at once.
         var identityStep = await identity.BeforeAsync(enrollmentId, request!, now, message.Address, cancellationToken);
+        if (identityStep is { CredentialRevoked: true, Device: { } revoked })
+        {
+            batch.EndSessions.Add(revoked.Id);
+        }
         if (identityStep.Answer is { } identityAnswer)
         {
             batch.Reply(responseTopic, identityAnswer);
