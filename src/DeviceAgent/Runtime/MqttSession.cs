@@ -71,11 +71,18 @@ internal sealed class MqttSession : IDisposable
     }
 
     /// <summary>Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false).</summary>
-    public async Task<bool> PublishAsync<T>(string topic, T message, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    public Task<bool> PublishAsync<T>(
+        string topic, T message, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(message, typeInfo), cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="payload"/> as it is at QoS 1; true when the broker acknowledged success.
+    /// </summary>
+    public async Task<bool> PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
     {
         var applicationMessage = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(JsonSerializer.SerializeToUtf8Bytes(message, typeInfo))
+            .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         var result = await WithTimeoutAsync(token => _client.PublishAsync(applicationMessage, token), "PUBLISH", cancellationToken);

@@ -13,9 +13,6 @@ public sealed class FileStateStore(IOptions<AgentOptions> options, ILogger<FileS
 {
     public const string FileName = "state.json";
 
-    private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode DirectoryMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     private readonly string _directory = options.Value.StateDirectory;
 
     public string FilePath => Path.Combine(_directory, FileName);
@@ -47,37 +44,16 @@ public sealed class FileStateStore(IOptions<AgentOptions> options, ILogger<FileS
         }
     }
 
-    public async Task SaveAsync(AgentState state, CancellationToken cancellationToken)
+    public Task SaveAsync(AgentState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("The agent keeps its credential with Unix file modes.");
-        }
-
+        cancellationToken.ThrowIfCancellationRequested();
         if (!Directory.Exists(_directory))
         {
-            Directory.CreateDirectory(_directory, DirectoryMode700);
+            DurableFile.CreateDirectory(_directory);
         }
 
-        var temporary = FilePath + ".tmp";
-        File.Delete(temporary); // a leftover from a crash may have another mode; CreateNew below sets ours
-        var fileOptions = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = FileMode600,
-        };
-        await using (var stream = new FileStream(temporary, fileOptions))
-        {
-            await JsonSerializer.SerializeAsync(stream, state, AgentStateJson.Default.AgentState, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-        }
-
-        // The umask can narrow UnixCreateMode but never widen it; set it explicitly anyway so an
-        // existing file replaced by rename always ends up 0600.
-        File.SetUnixFileMode(temporary, FileMode600);
-        File.Move(temporary, FilePath, overwrite: true);
+        DurableFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(state, AgentStateJson.Default.AgentState));
+        return Task.CompletedTask;
     }
 }
