@@ -28,8 +28,13 @@ internal sealed class AgentWorker(
     {
         var sampler = healthOptions?.Value.Enabled == false ? null : healthSource;
         var claimDisplay = options.Value.ClaimBanner ? new ConsoleBannerClaimDisplay(options.Value, logger) : null;
+        var outboxDirectory = Path.Combine(options.Value.StateDirectory, HealthOutbox.DirectoryName);
+        var outbox = sampler is null
+            ? null
+            : new HealthOutbox(outboxDirectory, healthOptions?.Value ?? new(), time, logger);
         var runtime = new DeviceRuntime(identity, health, store, options.Value, clientFactory.CreateMqttClient, time, logger,
-            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null, claimDisplay: claimDisplay);
+            updates: updates, healthSource: sampler, config: config, tpm: tpm is { IsEnabled: true } ? tpm : null,
+            claimDisplay: claimDisplay, healthOutbox: outbox);
         return runtime.RunAsync(stoppingToken);
     }
 }

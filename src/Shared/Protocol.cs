@@ -54,6 +54,13 @@ public static class Protocol
     /// <summary>Longest accepted event id (<see cref="Messages.UpdateEvent.Id"/>), in characters.</summary>
     public const int MaxEventIdLength = 64;
 
+    /// <summary>
+    /// Least time between two health reports an agent sends while it drains its store-and-forward queue: at most
+    /// 48 a minute, which with one live report a minute stays under the portal's default per-device limit of 60.
+    /// A health interval under four times this drains at a quarter of the interval instead.
+    /// </summary>
+    public static readonly TimeSpan HealthBacklogSpacing = TimeSpan.FromSeconds(1.25);
+
     /// <summary>Heartbeat interval used until the portal says otherwise, in seconds.</summary>
     public const int DefaultHeartbeatIntervalSeconds = 30;
 }

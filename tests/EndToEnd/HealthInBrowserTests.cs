@@ -70,7 +70,9 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
         await using var _ = client;
         for (var i = 1; i <= 5; i++)
         {
-            await client.PublishAsync(Topics.Health(id), Report(i, 10 * i), FleetJson.Default.HealthReport);
+            // The device's outbox dropped 3 reports while the portal was unreachable.
+            var report = Report(i, 10 * i) with { DroppedReports = i == 5 ? 3 : 0 };
+            await client.PublishAsync(Topics.Health(id), report, FleetJson.Default.HealthReport);
         }
 
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
@@ -87,6 +89,7 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
 
             await Assertions.Expect(page.GetByTestId("health-latest")).ToContainTextAsync("Last health report");
             await Assertions.Expect(page.GetByTestId("health-failed-units")).ToHaveTextAsync("none");
+            await Assertions.Expect(page.GetByTestId("health-dropped")).ToContainTextAsync("3, dropped unsent");
 
             // Live: a new report reaches the open page without a reload.
             await client.PublishAsync(Topics.Health(id), Report(6, 99), FleetJson.Default.HealthReport);

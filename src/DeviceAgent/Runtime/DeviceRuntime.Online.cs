@@ -15,8 +15,28 @@ public sealed partial class DeviceRuntime
     private static readonly byte[] OfflinePayload =
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new DeviceStatus(DeviceState.Offline), FleetJson.Default.DeviceStatus);
 
-    /// <summary>Stays connected (reconnecting with back-off) until the broker refuses the credential, then returns.</summary>
+    /// <summary>
+    /// Stays connected (reconnecting with back-off) until the broker refuses the credential, then returns. Health is
+    /// sampled all that time, so reports made while the portal is unreachable wait in the queue.
+    /// </summary>
     private async Task RunEnrolledAsync(AgentState state, CancellationToken cancellationToken)
+    {
+        using var enrolled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sampling = _healthSource is null
+            ? Task.CompletedTask
+            : Task.Run(() => SampleHealthAsync(enrolled.Token), CancellationToken.None);
+        try
+        {
+            await StayConnectedAsync(state, cancellationToken);
+        }
+        finally
+        {
+            await enrolled.CancelAsync();
+            await sampling;
+        }
+    }
+
+    private async Task StayConnectedAsync(AgentState state, CancellationToken cancellationToken)
     {
         var deviceId = state.DeviceId!;
         var backoff = ReconnectBackoff.Default(_random);
@@ -156,6 +176,7 @@ public sealed partial class DeviceRuntime
             _config.ReportReady += Wake;
         }
 
+        _healthOutbox.Enqueued += Wake;
         try
         {
             return await RunConnectedAsync(session, deviceId, settingsTopic, policyTopic, cancellationToken);
@@ -171,6 +192,8 @@ public sealed partial class DeviceRuntime
             {
                 _config.ReportReady -= Wake;
             }
+
+            _healthOutbox.Enqueued -= Wake;
         }
     }
 
@@ -205,7 +228,7 @@ public sealed partial class DeviceRuntime
                 _logger.LogWarning("The broker refused a deployment report of device {DeviceId}; trying again in {Seconds} s", deviceId, DeploymentReportRetry.TotalSeconds);
             }
 
-            if (await RunHealthAsync(session, deviceId, now, reports, cancellationToken)
+            if (await SendQueuedHealthAsync(session, deviceId, now, reports, cancellationToken)
                 || await SendConfigReportAsync(session, deviceId, now, reports, cancellationToken))
             {
                 continue;
@@ -216,7 +239,7 @@ public sealed partial class DeviceRuntime
                 due = reportsRefusedUntil;
             }
 
-            due = reports.Earliest(due, _healthSource is null ? null : HealthInterval, now);
+            due = reports.Earliest(due, _healthSource is not null && _healthOutbox.Count > 0, now);
 
             switch (await session.WaitAsync(due, cancellationToken))
             {

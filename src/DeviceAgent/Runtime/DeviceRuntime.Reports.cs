@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.State;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Logging;
@@ -15,61 +16,96 @@ public sealed partial class DeviceRuntime
 
     private static readonly TimeSpan ConfigReportRetry = TimeSpan.FromSeconds(60);
 
-    /// <summary>Health reports the broker acknowledged since start; also the last report's sequence number.</summary>
+    // How long a report the broker refused (0x97 over the rate, 0x87 not authorised) waits at the queue head.
+    private static readonly TimeSpan HealthRefusedRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>The sequence number of the last health report the broker acknowledged (0: none since start).</summary>
     public long HealthReportsSent => Interlocked.Read(ref _healthReportsSent);
 
     /// <summary>The health interval in force: the override, the portal's setting, or <see cref="DefaultHealthIntervalSeconds"/>.</summary>
     public TimeSpan HealthInterval
     {
         get => TimeSpan.FromTicks(Interlocked.Read(ref _healthIntervalTicks));
-        private set => Interlocked.Exchange(ref _healthIntervalTicks, value.Ticks);
+        private set
+        {
+            Interlocked.Exchange(ref _healthIntervalTicks, value.Ticks);
+
+            // Wakes the sampling loop, so a changed interval applies at once.
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _healthIntervalChanged, next).TrySetResult();
+        }
     }
 
-    /// <summary>Returns true when it did something, so the loop looks at the clock again.</summary>
-    private async Task<bool> RunHealthAsync(MqttSession session, string deviceId, DateTimeOffset now, SessionReports reports, CancellationToken cancellationToken)
+    /// <summary>
+    /// Samples health every <see cref="HealthInterval"/> from the start of the enrolled life until it ends, connected
+    /// or not, and queues each report; the device loop sends the queue. The schedule is the instant sampling starts,
+    /// which is also the report's <c>sentAt</c>.
+    /// </summary>
+    private async Task SampleHealthAsync(CancellationToken cancellationToken)
     {
-        if (_healthSource is null)
+        var last = DateTimeOffset.MinValue;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var changed = Volatile.Read(ref _healthIntervalChanged).Task;
+            var now = _time.GetUtcNow();
+            var due = last == DateTimeOffset.MinValue ? now : last + HealthInterval;
+            if (now < due)
+            {
+                // Until it is due or the interval changes (then the due time is worked out again).
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(Task.Delay(due - now, _time, wait.Token), changed);
+                await wait.CancelAsync();
+                continue;
+            }
+
+            last = now;
+            try
+            {
+                var report = await StartHealthSample(_healthOutbox.LastSequence + 1, now, cancellationToken);
+                _healthOutbox.Enqueue(report with { DroppedReports = _healthOutbox.Dropped });
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogWarning("Health sampling of device {DeviceId} failed: {Error}",
+                    DeviceId, ex.GetBaseException().Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the oldest queued health report, paced by <see cref="BacklogSpacing"/>; it leaves the queue only when the
+    /// broker acknowledged it, so a report whose PUBACK was lost is sent again, the same bytes, after reconnecting.
+    /// Returns true when it sent one, so the loop looks at the clock again.
+    /// </summary>
+    private async Task<bool> SendQueuedHealthAsync(
+        MqttSession session,
+        string deviceId,
+        DateTimeOffset now,
+        SessionReports reports,
+        CancellationToken cancellationToken)
+    {
+        if (_healthSource is null || now < reports.NextHealthSend || _healthOutbox.Peek() is not { } head)
         {
             return false;
         }
 
-        if (reports.PendingHealth is { IsCompleted: true } done)
+        if (await session.PublishAsync(Topics.Health(deviceId), head.Payload, cancellationToken))
         {
-            reports.PendingHealth = null;
-            if (!done.IsCompletedSuccessfully)
-            {
-                _logger.LogWarning("Health sampling of device {DeviceId} failed: {Error}", deviceId, done.Exception?.GetBaseException().Message ?? "timed out");
-                return true;
-            }
-
-            var report = await done;
-            if (await session.PublishAsync(Topics.Health(deviceId), report, FleetJson.Default.HealthReport, cancellationToken))
-            {
-                Interlocked.Exchange(ref _healthReportsSent, report.Sequence);
-            }
-            else
-            {
-                _logger.LogWarning("The broker refused health report {Sequence} of device {DeviceId}", report.Sequence, deviceId);
-            }
-
+            _healthOutbox.Remove(head);
+            Interlocked.Exchange(ref _healthReportsSent, head.Sequence);
+            reports.NextHealthSend = now + BacklogSpacing(HealthInterval);
             return true;
         }
 
-        if (reports.PendingHealth is not null || now < reports.NextHealth(HealthInterval))
-        {
-            return false;
-        }
-
-        // As for heartbeats, the schedule and the reported time are the same instant; a changed interval applies at once.
-        reports.LastHealth = now;
-        var pending = StartHealthSample(HealthReportsSent + 1, now, cancellationToken);
-        if (!pending.IsCompleted)
-        {
-            _ = pending.ContinueWith(static (_, state) => ((MqttSession)state!).Wake(), session, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-
-        reports.PendingHealth = pending;
-        return true;
+        reports.NextHealthSend = now + HealthRefusedRetry;
+        _logger.LogWarning(
+            "The broker refused health report {Sequence} of device {DeviceId}; kept queued, next try in {Seconds} s",
+            head.Sequence, deviceId, HealthRefusedRetry.TotalSeconds);
+        return false;
     }
 
     private Task<HealthReport> StartHealthSample(long sequence, DateTimeOffset sentAt, CancellationToken cancellationToken)
@@ -84,6 +120,13 @@ public sealed partial class DeviceRuntime
             return Task.FromException<HealthReport>(ex);
         }
     }
+
+    /// <summary>
+    /// Least time between two health reports sent: <see cref="Protocol.HealthBacklogSpacing"/>, or a quarter of a
+    /// shorter interval.
+    /// </summary>
+    internal static TimeSpan BacklogSpacing(TimeSpan healthInterval) =>
+        healthInterval / 4 < Protocol.HealthBacklogSpacing ? healthInterval / 4 : Protocol.HealthBacklogSpacing;
 
     private async Task<bool> SendConfigReportAsync(MqttSession session, string deviceId, DateTimeOffset now, SessionReports reports, CancellationToken cancellationToken)
     {
@@ -145,19 +188,17 @@ public sealed partial class DeviceRuntime
     /// <summary>Per-connection schedule of the reports that are not heartbeats.</summary>
     private sealed class SessionReports
     {
-        /// <summary>When the last health sample started; MinValue: none yet on this connection, so one is due now.</summary>
-        public DateTimeOffset LastHealth { get; set; } = DateTimeOffset.MinValue;
-
-        public Task<HealthReport>? PendingHealth { get; set; }
+        /// <summary>When the next queued health report may be sent; MinValue: at once (on a new connection).</summary>
+        public DateTimeOffset NextHealthSend { get; set; } = DateTimeOffset.MinValue;
 
         public DateTimeOffset ConfigRefusedUntil { get; set; } = DateTimeOffset.MinValue;
 
-        public DateTimeOffset NextHealth(TimeSpan interval) => LastHealth == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : LastHealth + interval;
-
-        /// <summary>The earlier of <paramref name="due"/> and the next health sample (none while one is being taken).</summary>
-        public DateTimeOffset Earliest(DateTimeOffset due, TimeSpan? healthInterval, DateTimeOffset now)
+        /// <summary>
+        /// The earliest of <paramref name="due"/>, the next health send (if any wait) and the config retry.
+        /// </summary>
+        public DateTimeOffset Earliest(DateTimeOffset due, bool healthWaiting, DateTimeOffset now)
         {
-            var next = healthInterval is { } interval && PendingHealth is null ? NextHealth(interval) : DateTimeOffset.MaxValue;
+            var next = healthWaiting && NextHealthSend > now ? NextHealthSend : DateTimeOffset.MaxValue;
             if (ConfigRefusedUntil > now && ConfigRefusedUntil < next)
             {
                 next = ConfigRefusedUntil;

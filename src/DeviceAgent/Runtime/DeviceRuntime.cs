@@ -37,6 +37,7 @@ public sealed partial class DeviceRuntime
     private readonly ReconnectBackoff _revocationBackoff;
     private readonly IDeviceUpdates? _updates;
     private readonly IHealthSource? _healthSource;
+    private readonly HealthOutbox _healthOutbox;
     private readonly IDeviceConfig? _config;
     private readonly Tpm.ITpmAttestor? _tpm;
     private readonly IClaimCodeDisplay? _claimDisplay;
@@ -53,6 +54,7 @@ public sealed partial class DeviceRuntime
     private long _heartbeatIntervalTicks;
     private long _healthReportsSent;
     private long _healthIntervalTicks;
+    private TaskCompletionSource _healthIntervalChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="identity">Who the device is (read anew for every enrolment request).</param>
     /// <param name="health">Uptime and load for heartbeats.</param>
@@ -63,10 +65,15 @@ public sealed partial class DeviceRuntime
     /// <param name="logger">Where state transitions are logged.</param>
     /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
     /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
-    /// <param name="healthSource">Samples health reports sent every <see cref="HealthInterval"/>. Null: no health reports.</param>
+    /// <param name="healthSource">
+    /// Samples health every <see cref="HealthInterval"/>, connected or not. Null: none.
+    /// </param>
     /// <param name="config">The live config side: receives the desired config, supplies config reports. Null: neither.</param>
     /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
     /// <param name="claimDisplay">Where a claim code is shown while pending (console banner and log); null: only logged.</param>
+    /// <param name="healthOutbox">
+    /// Where health reports wait until the broker acknowledges them; null: in memory.
+    /// </param>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -80,7 +87,8 @@ public sealed partial class DeviceRuntime
         IHealthSource? healthSource = null,
         IDeviceConfig? config = null,
         Tpm.ITpmAttestor? tpm = null,
-        IClaimCodeDisplay? claimDisplay = null)
+        IClaimCodeDisplay? claimDisplay = null,
+        HealthOutbox? healthOutbox = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(health);
@@ -99,6 +107,7 @@ public sealed partial class DeviceRuntime
         _random = random ?? Random.Shared;
         _updates = updates;
         _healthSource = healthSource;
+        _healthOutbox = healthOutbox ?? new HealthOutbox(null, new HealthAgentOptions(), time, logger);
         _config = config;
         _tpm = tpm;
         _claimDisplay = claimDisplay;

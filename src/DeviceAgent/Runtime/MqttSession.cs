@@ -76,16 +76,21 @@ internal sealed class MqttSession : IDisposable
             && (int)item.ResultCode <= (int)MqttClientSubscribeResultCode.GrantedQoS2)];
     }
 
+    /// <summary>Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false).</summary>
+    public Task<bool> PublishAsync<T>(
+        string topic, T message, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(message, typeInfo), cancellationToken);
+
     /// <summary>
-    /// Publishes at QoS 1; returns whether the broker accepted it (an ACL refusal returns false). Waits for the
+    /// Publishes <paramref name="payload"/> as it is at QoS 1; true when the broker acknowledged success. Waits for the
     /// acknowledgement up to the acknowledgement timeout, not the operation timeout: the portal acknowledges once the
     /// message is stored.
     /// </summary>
-    public async Task<bool> PublishAsync<T>(string topic, T message, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    public async Task<bool> PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
     {
         var applicationMessage = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(JsonSerializer.SerializeToUtf8Bytes(message, typeInfo))
+            .WithPayload(payload)
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .Build();
         var result = await WithTimeoutAsync(

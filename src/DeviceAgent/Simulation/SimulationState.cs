@@ -10,7 +10,7 @@ namespace Fleet.DeviceAgent.Simulation;
 /// <summary>
 /// What the simulated devices remember across runs: each one's enrolment key and, once approved, its credential, so
 /// that a run with the same seed brings the same devices back without enrolling again. Kept in one file (it holds
-/// credentials: a <see cref="PrivateFile"/>), written before any device sends its key and then whenever a device's
+/// credentials: a <see cref="State.DurableFile"/>), written before any device sends its key and then whenever a device's
 /// state changes, at most once per <see cref="WriteInterval"/>, and once more when the simulation stops. Without a
 /// file (no <c>--seed</c> and no <c>--state</c>, or pre-enrolled devices) the state lives in memory only.
 /// </summary>
@@ -198,11 +198,11 @@ internal sealed class SimulationState
         }
     }
 
-    private async Task WriteAsync(CancellationToken cancellationToken)
+    private Task WriteAsync(CancellationToken cancellationToken)
     {
         if (FilePath is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         Interlocked.Exchange(ref _dirty, 0);
@@ -216,11 +216,9 @@ internal sealed class SimulationState
         }
 
         var file = new StateFile(Seed, _devices.Length, devices);
-        await PrivateFile.WriteAsync(
-            FilePath,
-            (stream, token) =>
-                JsonSerializer.SerializeAsync(stream, file, SimulationStateJson.Default.StateFile, token),
-            cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        DurableFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(file, SimulationStateJson.Default.StateFile));
+        return Task.CompletedTask;
     }
 
     private static async Task<StateFile?> ReadAsync(string path, CancellationToken cancellationToken)

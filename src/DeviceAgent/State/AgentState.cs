@@ -35,4 +35,5 @@ public interface IStateStore
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AgentState))]
+[JsonSerializable(typeof(HealthOutboxCounters))]
 internal sealed partial class AgentStateJson : JsonSerializerContext;

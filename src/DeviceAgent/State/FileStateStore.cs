@@ -6,7 +6,7 @@ namespace Fleet.DeviceAgent.State;
 
 /// <summary>
 /// Keeps the state in <c>state.json</c> in <see cref="AgentOptions.StateDirectory"/>. The file holds the
-/// device's MQTT password, so it is a <see cref="PrivateFile"/>: 0600 in a 0700 directory, replaced atomically.
+/// device's MQTT password, so it is a <see cref="DurableFile"/>: 0600 in a 0700 directory, replaced atomically.
 /// </summary>
 public sealed class FileStateStore(IOptions<AgentOptions> options, ILogger<FileStateStore> logger) : IStateStore
 {
@@ -46,9 +46,8 @@ public sealed class FileStateStore(IOptions<AgentOptions> options, ILogger<FileS
     public Task SaveAsync(AgentState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        return PrivateFile.WriteAsync(
-            FilePath,
-            (stream, token) => JsonSerializer.SerializeAsync(stream, state, AgentStateJson.Default.AgentState, token),
-            cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        DurableFile.Write(FilePath, JsonSerializer.SerializeToUtf8Bytes(state, AgentStateJson.Default.AgentState));
+        return Task.CompletedTask;
     }
 }

@@ -3,9 +3,16 @@ namespace Fleet.Shared.Messages;
 /// <summary>
 /// Agent → portal on <see cref="Topics.Health"/> every <see cref="DeviceSettings.HealthIntervalSeconds"/>:
 /// what the device knows about its own health. A value the device cannot read is absent (null), never zero.
+/// The agent samples on its schedule whether or not it is connected, keeps each report in its
+/// store-and-forward queue until the broker acknowledges it, and sends the queue oldest first; a re-sent
+/// report is the same bytes (same <paramref name="Sequence"/> and <paramref name="SentAt"/>).
 /// </summary>
-/// <param name="Sequence">Increments by one per report since the agent started; a reset means the agent restarted.</param>
-/// <param name="SentAt">When the agent sampled it (agent clock).</param>
+/// <param name="Sequence">
+/// Increments by one per report made, across agent restarts (kept with the queue in the agent's state folder);
+/// a gap means reports the queue dropped (see <paramref name="DroppedReports"/>), a reset means the agent lost its
+/// state folder.
+/// </param>
+/// <param name="SentAt">When the agent sampled it (agent clock); a queued report arrives later than this.</param>
 /// <param name="UptimeSeconds">Seconds since boot (<c>/proc/uptime</c>).</param>
 /// <param name="CpuPercent">Busy share of all CPUs since the previous report, 0-100 (<c>/proc/stat</c>).</param>
 /// <param name="Load">Load averages (<c>/proc/loadavg</c>).</param>
@@ -19,6 +26,10 @@ namespace Fleet.Shared.Messages;
 /// <param name="Containers">Podman container counts, where podman is present.</param>
 /// <param name="TimeSync">Clock synchronisation state (<c>timedatectl</c>), where present.</param>
 /// <param name="CollectorErrors">Collectors that failed this time, as <c>name: reason</c>; the rest of the report is still valid.</param>
+/// <param name="DroppedReports">
+/// Reports the agent's queue dropped unsent (over its size, count or age limit, oldest first) since the queue was
+/// created, counted when this report was made; absent from agents without a queue.
+/// </param>
 public sealed record HealthReport(
     long Sequence,
     DateTimeOffset SentAt,
@@ -34,7 +45,8 @@ public sealed record HealthReport(
     IReadOnlyList<string>? FailedUnits = null,
     ContainerSummary? Containers = null,
     TimeSyncState? TimeSync = null,
-    IReadOnlyList<string>? CollectorErrors = null);
+    IReadOnlyList<string>? CollectorErrors = null,
+    long? DroppedReports = null);
 
 /// <summary>Load averages.</summary>
 /// <param name="One">1-minute load average.</param>

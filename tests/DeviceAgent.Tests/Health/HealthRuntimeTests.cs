@@ -82,6 +82,36 @@ public sealed class HealthRuntimeTests
         Assert.NotNull(third);
     }
 
+    [Fact]
+    public async Task RunAsync_BrokerRefusesAReport_KeptQueuedAndSentAgainUnchangedBeforeTheNext()
+    {
+        var refusals = 0;
+        await using var portal = await FakePortal.StartAsync(p =>
+        {
+            p.Credentials["dev-1"] = "secret-1";
+            p.Refuse = m => m.Topic == Topics.Health("dev-1") && Interlocked.Increment(ref refusals) == 1;
+        });
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var device = SimulatedFleet.Create(1, seed: 11, time)[0];
+        var runtime = CreateRuntime(portal, time, device, healthOverride: 10);
+        using var stop = new CancellationTokenSource();
+        var run = runtime.RunAsync(stop.Token);
+
+        await Eventually.AdvanceUntilAsync(
+            time,
+            Eventually.TrueAsync(() => runtime.HealthReportsSent == 3),
+            TimeSpan.FromSeconds(1));
+        await stop.CancelAsync();
+        await run.Within();
+
+        // Report 1 refused, then (30 s later) sent again byte for byte, ahead of the reports made meanwhile.
+        var sent = portal.PublishedTo(Topics.Health("dev-1")).Take(4).ToList();
+        Assert.Equal([1L, 1L, 2L, 3L], sent.Select(p => p.Read(FleetJson.Default.HealthReport).Sequence));
+        Assert.Equal(sent[0].Payload, sent[1].Payload);
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("refused health report 1", StringComparison.Ordinal));
+        Assert.Empty(_logger.Errors);
+    }
+
     private DeviceRuntime CreateRuntime(FakePortal portal, TimeProvider time, IHealthSource health, double? healthOverride = null)
     {
         var device = SimulatedFleet.Create(1, seed: 11, time)[0];

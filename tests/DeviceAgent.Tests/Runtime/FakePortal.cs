@@ -65,6 +65,9 @@ internal sealed class FakePortal : IAsyncDisposable
     /// <summary>Sent to a device after its settings when it reports Online, as the portal does.</summary>
     public UpdatePolicy? UpdatePolicyOnOnline { get; set; }
 
+    /// <summary>Publishes it matches are refused with PUBACK 0x97 Quota exceeded (and still recorded).</summary>
+    public Func<Published, bool> Refuse { get; set; } = _ => false;
+
     /// <summary>Publishes to a device topic as the portal does (a changed update policy, say).</summary>
     public Task SendAsync<T>(string topic, T message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
         InjectAsync(topic, JsonSerializer.SerializeToUtf8Bytes(message, typeInfo));
@@ -139,6 +142,12 @@ internal sealed class FakePortal : IAsyncDisposable
         }
 
         var published = new Published(args.ClientId, args.ApplicationMessage.Topic, args.ApplicationMessage.Payload.ToArray());
+        if (Refuse(published))
+        {
+            args.ProcessPublish = false;
+            args.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+        }
+
         Record(published);
         if (Topics.TryParse(published.Topic, out var topic))
         {

@@ -18,7 +18,8 @@ public sealed class HealthApiTests(PortalFixture fixture) : IClassFixture<Portal
         var (id, client) = await ApprovedDevice.ConnectAsync(Portal, "api-health");
         await using var device = client;
         await client.PublishAsync(Topics.Health(id), HealthIngestTests.Report(1), FleetJson.Default.HealthReport);
-        await client.PublishAsync(Topics.Health(id), HealthIngestTests.Report(2), FleetJson.Default.HealthReport);
+        var second = HealthIngestTests.Report(2) with { DroppedReports = 4 };
+        await client.PublishAsync(Topics.Health(id), second, FleetJson.Default.HealthReport);
         var token = await ApiTokens.GetTokenAsync(Portal, "HelpDesk");
 
         using var latest = await ApiTokens.GetAsync(Portal, $"/api/v1/devices/{id}/health", token);
@@ -26,6 +27,7 @@ public sealed class HealthApiTests(PortalFixture fixture) : IClassFixture<Portal
         var body = await latest.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, body.GetProperty("sequence").GetInt64());
         Assert.Equal("/sysroot", body.GetProperty("report").GetProperty("filesystems")[0].GetProperty("mountPoint").GetString());
+        Assert.Equal(4, body.GetProperty("report").GetProperty("droppedReports").GetInt64());
 
         using var raw = await ApiTokens.GetAsync(Portal, $"/api/v1/devices/{id}/health/history?resolution=raw", token);
         Assert.Equal(2, (await raw.Content.ReadFromJsonAsync<JsonElement>()).GetArrayLength());

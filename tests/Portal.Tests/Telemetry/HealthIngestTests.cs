@@ -90,6 +90,40 @@ public sealed class HealthIngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Report_QueuedOneArrivesAfterANewer_ChartedAtItsOwnTimeLatestStaysNewest()
+    {
+        var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "backfilling");
+        await using var _ = client;
+        var deviceId = Guid.ParseExact(id, "N");
+        var now = DateTimeOffset.UtcNow;
+
+        // The newest report first (the device's state now), then two it queued while the portal was unreachable.
+        await PublishAsync(client, id, Report(10, now, cpu: 10) with { DroppedReports = 2 });
+        await PublishAsync(client, id, Report(9, now.AddHours(-2), cpu: 90) with { DroppedReports = 2 });
+        await PublishAsync(client, id, Report(8, now.AddDays(-8), cpu: 80) with { DroppedReports = -1 });
+
+        await using var db = await _portal.CreateDbAsync();
+        var samples = await db.HealthSamples.Where(s => s.DeviceId == deviceId).OrderBy(s => s.Sequence).ToListAsync();
+        Assert.Equal([8L, 9L, 10L], samples.Select(s => s.Sequence));
+        Assert.Equal(samples[2].SentAt, samples[2].At);
+        Assert.Equal(now.AddHours(-2), samples[1].At);   // within Fleet:Health:MaxBackfillHours: its own time
+        Assert.Equal(samples[0].ReceivedAt, samples[0].At);   // beyond it: arrival, as for a wrong clock
+        var latest = await db.DeviceHealth.SingleAsync(h => h.DeviceId == deviceId);
+        Assert.Equal((10L, 10.0), (latest.Sequence, latest.CpuPercent));
+        var device = await db.Devices.SingleAsync(d => d.Id == deviceId);
+        Assert.True(device.LastSeenAt >= samples[2].ReceivedAt);
+        var view = await _portal.Services.GetRequiredService<HealthQueryService>().LatestAsync(deviceId);
+        Assert.Equal(2, view!.Report!.DroppedReports);
+        var adjusted = $"Health report 8 from device {id} stored with values adjusted";
+        await _portal.Logs.WaitForAsync(e => e.Message.Contains(adjusted, StringComparison.Ordinal)
+            && e.Message.Contains("droppedReports: -1 is not a count; dropped", StringComparison.Ordinal));
+    }
+
+    private static Task<MqttClientPublishReasonCode> PublishAsync(
+        TestMqttClient client, string id, HealthReport report) =>
+        client.PublishAsync(Topics.Health(id), report, FleetJson.Default.HealthReport);
+
+    [Fact]
     public async Task Report_GarbageAndNegativeSequence_RejectedOthersStillFlow()
     {
         var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "garbage");

@@ -20,6 +20,7 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
     private readonly Dictionary<Guid, DeviceHealth> _latest = [];
     private readonly Dictionary<Guid, DateTimeOffset> _seen = [];
     private readonly Dictionary<int, int?> _intervals = [];
+    private ChartWindow? _window;
 
     public int Count => _samples.Count;
 
@@ -46,7 +47,10 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
             return false;
         }
 
-        var valid = HealthReportValidator.Validate(report, receivedAt, TimeSpan.FromSeconds(options.Value.MaxClockSkewSeconds), out var reason);
+        _window ??= new(
+            TimeSpan.FromHours(options.Value.MaxBackfillHours),
+            TimeSpan.FromSeconds(options.Value.MaxClockSkewSeconds));
+        var valid = HealthReportValidator.Validate(report, receivedAt, _window, out var reason);
         if (valid is null)
         {
             logger.LogWarning("Health report {Sequence} from device {DeviceId:N} dropped: {Reason}", report.Sequence, deviceId, reason);
@@ -83,7 +87,7 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
             FailedUnits = r.FailedUnits?.Count,
         };
         _samples.Add(sample);
-        if (!_latest.TryGetValue(deviceId, out var current) || current.At <= sample.At)
+        if (!_latest.TryGetValue(deviceId, out var current) || IsNewer(sample.Sequence, sample.At, receivedAt, current))
         {
             _latest[deviceId] = new DeviceHealth
             {
@@ -107,6 +111,15 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
 
         return true;
     }
+
+    /// <summary>
+    /// Whether a report (sequence, chart time, arrival) replaces <paramref name="current"/> as the device's latest
+    /// state: the later chart time wins, so a report the agent queued, or a re-delivery, never takes the place of a
+    /// newer one. A report charted at its arrival (its <c>sentAt</c> was not believed) and one charted at its own time
+    /// cannot be compared by time; then the higher sequence wins. <see cref="UpsertLatestSql"/> applies the same rule.
+    /// </summary>
+    internal static bool IsNewer(long sequence, DateTimeOffset at, DateTimeOffset receivedAt, DeviceHealth current) =>
+        (at == receivedAt) != (current.At == current.ReceivedAt) ? sequence >= current.Sequence : at >= current.At;
 
     /// <summary>The health interval to send a device: its group's, else the fleet default.</summary>
     public async Task<int?> IntervalForAsync(FleetDbContext db, Device device, CancellationToken cancellationToken)
@@ -196,11 +209,15 @@ internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics
 
     private static readonly string[] LatestColumns = ["DeviceId", "Sequence", "At", "ReceivedAt", "CpuPercent", "MemoryPercent", "SwapPercent", "DiskPercent", "FullestMount", "TemperatureCelsius", "Load1", "UptimeSeconds", "FailedUnits", "ReportJson", "Worst"];
 
-    // An older report arriving late (a re-delivery after a restart) must not overwrite a newer state.
+    // An older report arriving late (queued by the agent, or a re-delivery after a restart) must not overwrite a
+    // newer state: the rule of IsNewer.
     private static readonly string UpsertLatestSql =
         $"INSERT INTO \"DeviceHealth\" ({string.Join(", ", LatestColumns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", LatestColumns.Select((_, i) => $"@p{i}"))})"
         + $" ON CONFLICT (\"DeviceId\") DO UPDATE SET {string.Join(", ", LatestColumns.Skip(1).Select(c => $"\"{c}\" = excluded.\"{c}\""))}"
-        + " WHERE excluded.\"At\" >= \"DeviceHealth\".\"At\"";
+        + " WHERE CASE WHEN (excluded.\"At\" = excluded.\"ReceivedAt\")"
+        + " <> (\"DeviceHealth\".\"At\" = \"DeviceHealth\".\"ReceivedAt\")"
+        + " THEN excluded.\"Sequence\" >= \"DeviceHealth\".\"Sequence\""
+        + " ELSE excluded.\"At\" >= \"DeviceHealth\".\"At\" END";
 
     // Never moves last-seen backwards (a late re-delivery, or a newer time EF wrote for a tracked device).
     private const string SeenSql = """

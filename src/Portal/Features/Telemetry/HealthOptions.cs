@@ -11,9 +11,18 @@ public sealed class HealthOptions
     [Range(5, 86_400)]
     public int? DefaultIntervalSeconds { get; set; } = 60;
 
-    /// <summary>A report's own timestamp is charted only if it is within this many seconds of its arrival.</summary>
+    /// <summary>
+    /// A report's own timestamp is charted only if it is at most this many seconds after its arrival.
+    /// </summary>
     [Range(1, 86_400)]
     public int MaxClockSkewSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// How many hours before its arrival a report's own timestamp is still charted: reports an agent queued while the
+    /// portal was unreachable arrive late. Matches the agent's default outbox age limit (7 days).
+    /// </summary>
+    [Range(1, 24 * 365)]
+    public int MaxBackfillHours { get; set; } = 24 * 7;
 
     /// <summary>Reports one device may send per minute on average; more are refused at the broker (PUBACK 0x97).</summary>
     [Range(1, 60_000)]

@@ -5,6 +5,12 @@ namespace Fleet.Portal.Features.Telemetry;
 /// <summary>One value the validator dropped or clamped: which field, why (the metric tag) and what it said.</summary>
 public sealed record HealthAdjustment(string Field, string Reason, string Detail);
 
+/// <summary>
+/// How far from its arrival a report's own <c>sentAt</c> is believed: up to <paramref name="Backfill"/> before it (a
+/// report the agent queued while the portal was unreachable) and <paramref name="Skew"/> after it (a fast clock).
+/// </summary>
+public sealed record ChartWindow(TimeSpan Backfill, TimeSpan Skew);
+
 /// <summary>A report fit to store: impossible values removed, out-of-range ones clamped, and the time to chart it at.</summary>
 public sealed record ValidHealthReport(HealthReport Report, DateTimeOffset At, IReadOnlyList<HealthAdjustment> Adjustments);
 
@@ -24,9 +30,11 @@ public static class HealthReportValidator
     public const double MaxCelsius = 150;
 
     /// <summary>Null with a reason when the report as a whole cannot be stored.</summary>
-    public static ValidHealthReport? Validate(HealthReport report, DateTimeOffset receivedAt, TimeSpan maxSkew, out string? rejectReason)
+    public static ValidHealthReport? Validate(
+        HealthReport report, DateTimeOffset receivedAt, ChartWindow window, out string? rejectReason)
     {
         ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(window);
         rejectReason = null;
         if (report.Sequence < 0)
         {
@@ -36,9 +44,18 @@ public static class HealthReportValidator
 
         var adjustments = new List<HealthAdjustment>();
         var at = report.SentAt;
-        if ((report.SentAt - receivedAt).Duration() > maxSkew)
+        if (report.SentAt > receivedAt + window.Skew)
         {
-            adjustments.Add(new("sentAt", "clock_skew", $"{report.SentAt:O} is more than {maxSkew.TotalSeconds:0} s from arrival {receivedAt:O}; charted at arrival"));
+            adjustments.Add(new("sentAt", "clock_skew",
+                $"{report.SentAt:O} is more than {window.Skew.TotalSeconds:0} s after arrival {receivedAt:O}; "
+                + "charted at arrival"));
+            at = receivedAt;
+        }
+        else if (report.SentAt < receivedAt - window.Backfill)
+        {
+            adjustments.Add(new("sentAt", "clock_skew",
+                $"{report.SentAt:O} is more than {window.Backfill.TotalHours:0} h before arrival {receivedAt:O}; "
+                + "charted at arrival"));
             at = receivedAt;
         }
 
@@ -53,6 +70,9 @@ public static class HealthReportValidator
             Interfaces = Filter(report.Interfaces, MaxInterfaces, "interfaces", i => i.RxBytes >= 0 && i.TxBytes >= 0 && i.Name.Length <= MaxNameLength, adjustments),
             FailedUnits = Filter(report.FailedUnits, MaxFailedUnits, "failedUnits", u => u.Length is > 0 and <= MaxNameLength, adjustments),
             Containers = report.Containers is { } c && (c.Running < 0 || c.Exited < 0 || c.Total < 0) ? Drop<ContainerSummary>("containers", "negative", $"{c}", adjustments) : report.Containers,
+            DroppedReports = report.DroppedReports is < 0
+                ? DropCount("droppedReports", report.DroppedReports.Value, adjustments)
+                : report.DroppedReports,
         };
         return new ValidHealthReport(clean, at, adjustments);
     }
@@ -110,6 +130,12 @@ public static class HealthReportValidator
         where T : class
     {
         adjustments.Add(new(field, reason, detail + "; dropped"));
+        return null;
+    }
+
+    private static long? DropCount(string field, long value, List<HealthAdjustment> adjustments)
+    {
+        adjustments.Add(new(field, "negative", $"{value} is not a count; dropped"));
         return null;
     }
 
