@@ -1,18 +1,20 @@
 namespace Fleet.Shared.Ignition;
 
 /// <summary>
-/// Fleet's description of what an Ignition config may contain, written from the Ignition configuration
-/// specification (coreos/ignition docs/configuration-v3_4.md to v3_6.md): every object, its fields and their JSON
-/// kinds, and the required fields. Spec 3.4 is the base; later fields carry the spec that added them. 3.6 changed
-/// no field (it allows setuid/setgid/sticky bits in <c>mode</c>, a value rule in <see cref="SpecFeatures"/>), and
-/// fields older than 3.4 are checked against the declared spec by <see cref="SpecFeatures"/> too.
-/// Shared.Tests compares this with the upstream JSON schemas when the interop reference data is present.
+/// Fleet's description of what an Ignition config may contain, transcribed once from the Ignition configuration
+/// specification (coreos/ignition's configuration-v3_4 to v3_6 documents and schemas): every object, its fields
+/// and their JSON kinds, and the required fields. Spec 3.4 is the base; later fields carry the spec that added
+/// them. 3.6 changed no field (it allows setuid/setgid/sticky bits in <c>mode</c>, a value rule in
+/// <see cref="SpecFeatures"/>), and fields older than 3.4 are checked against the declared spec by
+/// <see cref="SpecFeatures"/> too. Shared.Tests compares this with the upstream JSON schemas when the interop
+/// reference data is present.
 /// </summary>
 internal static class IgnitionSpecShapes
 {
     private static readonly Version V35 = new(3, 5, 0);
 
-    // Optional scalars may be null (Ignition reads null as absent); identifiers a list item needs may not.
+    // Optional scalars may be null (Ignition reads null as absent); ignition.version and the keys that identify a
+    // list entry (name, path, device, partition number, Tang url) may not.
     private static readonly IgnitionShape Text = IgnitionShape.Scalar(JsonKind.String, nullable: false);
     private static readonly IgnitionShape TextOrNull = IgnitionShape.Scalar(JsonKind.String, nullable: true);
     private static readonly IgnitionShape Integer = IgnitionShape.Scalar(JsonKind.Integer, nullable: false);
