@@ -68,7 +68,7 @@ internal sealed partial class ButaneTranslation
         JsonNode? discard = null;
         if (luks is not null)
         {
-            var clevisSchema = schema.Resolve(schema.Definition("#/definitions/storage/definitions/clevis"));
+            var clevisSchema = schema.Definition("clevis");
             foreach (var (k, v) in luks.Children)
             {
                 var key = KeyText(k);
@@ -79,13 +79,13 @@ internal sealed partial class ButaneTranslation
                         AddField(clevis, clevisSchema, k, key, v, "boot_device.luks");
                         break;
                     case "discard":
-                        discard = Convert(v, new JsonObject { ["type"] = "boolean" }, keyPath);
+                        discard = Convert(v, IgnitionShape.Scalar(JsonKind.Boolean, nullable: false), keyPath);
                         break;
                     case "device" when butaneVersion >= Fcos16:
                         luksDevice = Scalar(v, keyPath);
                         break;
                     case "cex" when butaneVersion >= Fcos16 && v is YamlMappingNode c:
-                        cex = (JsonObject?)Convert(c, schema.Definition("#/definitions/storage/definitions/cex"), keyPath);
+                        cex = (JsonObject?)Convert(c, schema.Definition("cex"), keyPath);
                         break;
                     default:
                         Warning($"unknown key \"{key}\" (ignored)", k, keyPath);

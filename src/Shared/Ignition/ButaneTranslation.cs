@@ -6,8 +6,9 @@ using YamlDotNet.RepresentationModel;
 namespace Fleet.Shared.Ignition;
 
 /// <summary>
-/// One Butane translation. Field types and known keys come from the upstream Ignition JSON schema (Butane fields
-/// are Ignition's in snake_case); the sugar keys Butane adds are handled per schema definition.
+/// One Butane translation. Field types and known keys come from Fleet's model of the Ignition spec
+/// (<see cref="IgnitionSpecShapes"/>; Butane fields are Ignition's in snake_case); the sugar keys Butane adds are
+/// handled per named shape.
 /// </summary>
 internal sealed partial class ButaneTranslation(IFilesDirectory? files)
 {
@@ -42,7 +43,7 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
         YamlNode? grub = null;
         try
         {
-            var rootSchema = schema.Resolve(schema.Document);
+            var rootShape = schema.Root;
             foreach (var (keyNode, value) in root.Children)
             {
                 var key = KeyText(keyNode);
@@ -58,7 +59,7 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
                         continue;
                 }
 
-                AddField(config, rootSchema, keyNode, key, value, "");
+                AddField(config, rootShape, keyNode, key, value, "");
             }
 
             AddMountUnits(ref config);
@@ -155,7 +156,8 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
     }
 
     /// <summary>Converts one YAML field into <paramref name="obj"/> using the schema, or warns that it is unknown.</summary>
-    private void AddField(JsonObject obj, ResolvedSchema owner, YamlNode keyNode, string key, YamlNode value, string ownerPath)
+    private void AddField(
+        JsonObject obj, IgnitionShape owner, YamlNode keyNode, string key, YamlNode value, string ownerPath)
     {
         var path = JsonPaths.Join(ownerPath, key);
         var camel = ToCamel(key);
@@ -178,14 +180,13 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
     private static bool IsFiotFiltered(string path) =>
         path is "kernel_arguments" or "storage.disks" or "storage.filesystems" or "storage.luks" or "storage.raid";
 
-    private JsonNode? Convert(YamlNode node, JsonObject schemaNode, string path)
+    private JsonNode? Convert(YamlNode node, IgnitionShape s, string path)
     {
         if (++nodes > MaxNodes)
         {
             throw new TooManyNodesException();
         }
 
-        var s = schema.Resolve(schemaNode);
         if (IsNull(node))
         {
             return null;
@@ -193,7 +194,7 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
 
         var span = Span(node, path);
         JsonNode? result;
-        if (s.Types.Contains("object") || s.Properties.Count > 0)
+        if (s.Kind == JsonKind.Object)
         {
             if (node is not YamlMappingNode mapping)
             {
@@ -221,7 +222,7 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
             return obj;
         }
 
-        if (s.Types.Contains("array"))
+        if (s.Kind == JsonKind.Array)
         {
             if (node is not YamlSequenceNode sequence)
             {
@@ -247,13 +248,13 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
 
         if (node is not YamlScalarNode scalar)
         {
-            Error($"expected a single value ({string.Join(" or ", s.Types.Where(t => t != "null"))})", node, path);
+            Error($"expected a single value ({s.KindName})", node, path);
             return null;
         }
 
         var text = scalar.Value ?? "";
         var plain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
-        if (s.Types.Contains("integer"))
+        if (s.Kind == JsonKind.Integer)
         {
             long number = 0;
             result = plain && TryParseInteger(text, out number) ? JsonValue.Create(number) : null;
@@ -268,7 +269,7 @@ internal sealed partial class ButaneTranslation(IFilesDirectory? files)
                 Warning($"mode {text} is read as decimal (octal {System.Convert.ToString(number, 8)}); write 0{text} for octal", node, path);
             }
         }
-        else if (s.Types.Contains("boolean"))
+        else if (s.Kind == JsonKind.Boolean)
         {
             result = plain && TryParseBoolean(text, out var flag) ? JsonValue.Create(flag) : null;
             if (result is null)

@@ -15,8 +15,7 @@ internal static partial class IgnitionRules
     /// <summary>Runs the schema and every rule over <paramref name="config"/>, declared as spec <paramref name="version"/>.</summary>
     public static void Check(JsonObject config, Version version, DiagnosticBag bag)
     {
-        var schema = IgnitionSchema.For(version);
-        schema.Check(config, schema.Document, null, null, bag);
+        IgnitionSchema.For(version).Check(config, bag);
         SpecFeatures.FindNewer(config, version, (node, key, since, what) =>
             ReportNewer(bag, node, key, $"{what} need Ignition spec {since} or newer; this config is spec {version}"));
         CheckStorage(config["storage"] as JsonObject, bag);

@@ -22,7 +22,7 @@ internal static partial class IgnitionRules
                 CheckOwner(node, "user", bag);
                 CheckOwner(node, "group", bag);
                 if (list == "files" && node["overwrite"] is JsonValue overwrite && overwrite.GetValueKind() == System.Text.Json.JsonValueKind.True
-                    && node["contents"]?["source"] is null)
+                    && (node["contents"] as JsonObject)?["source"] is null)
                 {
                     bag.Error("overwrite must be false when contents has no source (there would be nothing to write)", node, "overwrite");
                 }
@@ -72,7 +72,8 @@ internal static partial class IgnitionRules
                 bag.Error("a LUKS volume needs device", luks);
             }
 
-            foreach (var tang in Objects(luks["clevis"]?["tang"]))
+            // The kind checks report a clevis that is not an object; indexing one would throw.
+            foreach (var tang in Objects((luks["clevis"] as JsonObject)?["tang"]))
             {
                 if (tang["thumbprint"] is null)
                 {

@@ -60,7 +60,8 @@ public sealed class ConfigFetchTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: after Stop, Close removes the prefixes again, which re-binds the port for a moment and throws
+        // "Address already in use" when another test has taken it since.
         _listener.Close();
         await _serving.ContinueWith(_ => { }, TaskScheduler.Default);
     }

@@ -57,7 +57,13 @@ public sealed class MalformedInputTests
         "{\"ignition\":{\"version\":\"3.3.0\"},\"storage\":{\"files\":[{\"path\":\"/a\",\"mode\":1e400}]}}",
         "{\"ignition\":{\"version\":\"3.3.0\",\"config\":{\"replace\":{\"source\":\"not a url\"}}}}",
         "{\"ignition\":{\"version\":\"3.3.0\"}} trailing",
+        Storage("""{"luks":[{"name":"a","clevis":[]}]}"""),
+        Storage("""{"luks":[{"name":"a","clevis":"tpm2"}]}"""),
+        Storage("""{"files":[{"path":"/a","overwrite":true,"contents":5}]}"""),
+        Storage("""{"files":[{"path":"/a","overwrite":true,"contents":[]}]}"""),
         new string('[', 5000));
+
+    private static string Storage(string storage) => $$"""{"ignition":{"version":"3.4.0"},"storage":{{storage}}}""";
 
     [Theory]
     [MemberData(nameof(JsonInputs))]
