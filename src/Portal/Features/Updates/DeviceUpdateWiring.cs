@@ -15,10 +15,10 @@ internal static class DevicePolicies
 {
     public static UpdatePolicy For(Device device, DeviceGroup group, UpdateStream? stream, UpdateSettings settings, Uri portal, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(portal);
         var assigned = UpdatePlanner.AssignedStream(device, group, settings);
         var (pausedBy, _) = UpdatePlanner.PausedBy(device, group, stream, now);
         var (pin, _) = UpdatePlanner.Pin(device, group);
-        ArgumentNullException.ThrowIfNull(portal);
         var root = portal.ToString();   // the portal serves both Cincinnati and FleetLock
         return new UpdatePolicy(assigned, pausedBy is null, root, root, group.Name, pin, device.RollbackCommandId);
     }
