@@ -1,8 +1,41 @@
+using System.Text.RegularExpressions;
+
 namespace Fleet.Shared;
 
-/// <summary>The field rules of the update messages, shared so the portal checks what the agent sends by the same rules the agent applies.</summary>
-public static class UpdateRules
+/// <summary>
+/// The field rules of OS updates: of the update messages, shared so the portal checks what the agent sends by
+/// the same rules the agent applies, and of the names and versions in the portal's release catalogue and in
+/// the Cincinnati and FleetLock requests.
+/// </summary>
+public static partial class UpdateRules
 {
+    /// <summary>
+    /// Whether <paramref name="value"/> is a stream name: 1 to 32 of <c>a–z 0–9 . _ -</c>, alphanumeric first.
+    /// </summary>
+    /// <param name="value">The text to check.</param>
+    /// <returns><see langword="true"/> for a stream name.</returns>
+    public static bool IsStreamName(string? value) => value is not null && StreamNamePattern().IsMatch(value);
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is a group name: FleetLock's <c>^[a-zA-Z0-9.-]+$</c>, 64 at most.
+    /// </summary>
+    /// <param name="value">The text to check.</param>
+    /// <returns><see langword="true"/> for a group name.</returns>
+    public static bool IsGroupName(string? value) => value is not null && GroupNamePattern().IsMatch(value);
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is a release version (41.20250105.3.0, 2025.3-rc1+build.4): 1 to
+    /// <see cref="Protocol.MaxVersionLength"/> of <c>A–Z a–z 0–9 . _ + ~ -</c>, starting alphanumeric.
+    /// </summary>
+    /// <param name="value">The text to check.</param>
+    /// <returns><see langword="true"/> for a release version.</returns>
+    public static bool IsVersion(string? value) => value is not null && VersionPattern().IsMatch(value);
+
+    /// <summary>Whether <paramref name="value"/> is an architecture name (releases.json, Zincati's basearch).</summary>
+    /// <param name="value">The text to check.</param>
+    /// <returns><see langword="true"/> for an architecture name.</returns>
+    public static bool IsArchitecture(string? value) => value is not null && ArchitecturePattern().IsMatch(value);
+
     /// <summary>Whether <paramref name="value"/> is an OSTree checksum: 64 lower-case hex digits.</summary>
     /// <param name="value">The text to check.</param>
     /// <returns><see langword="true"/> for a checksum.</returns>
@@ -81,4 +114,17 @@ public static class UpdateRules
 
     private static bool IsLowerHex(string? value, int length) =>
         value is not null && value.Length == length && value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,31}$")]
+    private static partial Regex StreamNamePattern();
+
+    [GeneratedRegex("^[a-zA-Z0-9.-]{1,64}$")]
+    private static partial Regex GroupNamePattern();
+
+    // {0,127}: Protocol.MaxVersionLength (128) less the first character.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$")]
+    private static partial Regex VersionPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_]{1,32}$")]
+    private static partial Regex ArchitecturePattern();
 }

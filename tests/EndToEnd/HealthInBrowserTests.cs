@@ -36,7 +36,7 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
         try
         {
             await PageActions.SignInAsync(page, "olga", password);
-            await PageActions.GotoInteractiveAsync(page, "/dashboard");
+            await PageActions.GotoInteractiveAsync(page, "/");
             await Assertions.Expect(page.GetByTestId("dash-online")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("dash-open-alerts")).ToHaveTextAsync("0");
             await Assertions.Expect(page.GetByTestId("dash-worst")).ToContainTextAsync("going-away");

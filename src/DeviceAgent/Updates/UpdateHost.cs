@@ -36,11 +36,7 @@ public sealed class LinuxUpdateHost(IOptions<AgentOptions> options) : IUpdateHos
 
     public string? ReadBootId() => ReadFirstLine("proc/sys/kernel/random/boot_id")?.Replace("-", string.Empty, StringComparison.Ordinal);
 
-    public string? ReadNodeUuid()
-    {
-        var machineId = ReadFirstLine("etc/machine-id");
-        return machineId is { Length: 32 } && machineId.All(char.IsAsciiHexDigit) ? Shared.NodeUuid.FromMachineId(machineId) : null;
-    }
+    public string? ReadNodeUuid() => Shared.NodeUuid.FromMachineId(ReadFirstLine("etc/machine-id"));
 
     public bool IsZincatiInstalled()
     {

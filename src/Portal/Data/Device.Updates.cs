@@ -3,8 +3,8 @@ using Fleet.Portal.Features.Updates;
 namespace Fleet.Portal.Data;
 
 /// <summary>
-/// How a device is updated: its group, its own stream, pause and pin (each wins over its group's), and
-/// the node UUID Zincati identifies it by. Kept apart from Device.cs; mapped by DeviceUpdateConfiguration.
+/// How a device is updated: its group, its own stream, pause and pin (each wins over its group's). Kept
+/// apart from Device.cs; mapped by DeviceUpdateConfiguration.
 /// </summary>
 public sealed partial class Device : IPausable
 {
@@ -27,12 +27,6 @@ public sealed partial class Device : IPausable
 
     /// <summary>The rollback an Operator asked for (a fresh id per request); the agent runs each id once and acknowledges it in <see cref="RollbackCommandAck"/>.</summary>
     public string? RollbackCommandId { get; set; }
-
-    /// <summary>
-    /// Zincati's node UUID for this machine (32 lower-case hex digits), derived from the machine-id by
-    /// <see cref="NodeUuid.FromMachineId"/>; set whenever a device is saved (<see cref="NodeUuidStamp"/>).
-    /// </summary>
-    public string? ZincatiNodeUuid { get; set; }
 
     DateTimeOffset? IPausable.PausedAt { get => UpdatesPausedAt; set => UpdatesPausedAt = value; }
 

@@ -87,7 +87,12 @@ public sealed partial class Device
     /// <summary>Zincati, the Fleet agent, or nobody; null until the first report.</summary>
     public Shared.Messages.UpdateAgentKind? UpdateAgent { get; set; }
 
-    /// <summary>The node id the device uses with Cincinnati and FleetLock (32 hex digits), so those requests can be matched to it.</summary>
+    /// <summary>
+    /// The node id the device uses with Cincinnati and FleetLock (32 lower-case hex digits,
+    /// <see cref="Shared.NodeUuid"/>), so those requests can be matched to it with one indexed lookup: computed
+    /// from <see cref="MachineId"/> whenever that is saved (<see cref="Features.Updates.NodeUuidStamp"/>), and as
+    /// the device reports it.
+    /// </summary>
     public string? NodeUuid { get; set; }
 
     /// <summary>The last rollback command id the device acknowledged.</summary>

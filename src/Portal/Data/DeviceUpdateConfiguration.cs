@@ -1,10 +1,14 @@
+using Fleet.Portal.Features.Updates;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Fleet.Portal.Data;
 
-/// <summary>The OS-update columns of <see cref="Device"/>, kept apart from the enrolment mapping.</summary>
+/// <summary>
+/// The OS-update columns of <see cref="Device"/>: what its deployment reports say (Device.cs) and how it is
+/// updated (its group, stream, pause and pin; Device.Updates.cs). Kept apart from the enrolment mapping.
+/// </summary>
 internal sealed class DeviceUpdateConfiguration : IEntityTypeConfiguration<Device>
 {
     public void Configure(EntityTypeBuilder<Device> builder)
@@ -21,5 +25,13 @@ internal sealed class DeviceUpdateConfiguration : IEntityTypeConfiguration<Devic
         builder.Property(x => x.LastUpdateEventId).HasMaxLength(Protocol.MaxEventIdLength);
         builder.HasIndex(x => x.NodeUuid);
         builder.HasIndex(x => x.BootedVersion);
+
+        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(d => d.GroupId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne<UpdateStream>().WithMany().HasForeignKey(d => d.UpdateStreamOverride)
+            .OnDelete(DeleteBehavior.Restrict);
+        builder.Property(d => d.UpdateStreamOverride).HasMaxLength(UpdateStream.MaxNameLength);
+        builder.Property(d => d.UpdatesPauseReason).HasMaxLength(Pause.MaxReasonLength);
+        builder.Property(d => d.UpdatesPausedBy).HasMaxLength(256);
+        builder.Property(d => d.PinnedVersion).HasMaxLength(Protocol.MaxVersionLength);
     }
 }

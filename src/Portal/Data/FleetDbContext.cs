@@ -56,7 +56,6 @@ public sealed partial class FleetDbContext(DbContextOptions<FleetDbContext> opti
             d.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
             d.HasMany(x => x.Macs).WithOne().HasForeignKey(m => m.DeviceId).OnDelete(DeleteBehavior.Cascade);
         });
-        builder.ApplyConfiguration(new DeviceUpdateConfiguration());
 
         builder.Entity<DeviceMac>(m =>
         {

@@ -37,7 +37,7 @@ internal sealed class FakeOs : IDisposable
     /// <summary>The agent's <c>HostRoot</c>.</summary>
     public string Root => Path.Combine(Directory, "root");
 
-    public static string NodeUuid => Shared.NodeUuid.FromMachineId(MachineId);
+    public static string NodeUuid => Shared.NodeUuid.FromMachineId(MachineId)!;
 
     /// <summary>Runs tools with the stand-ins first on the children's PATH.</summary>
     public ProcessRunner Runner => new(Environment);

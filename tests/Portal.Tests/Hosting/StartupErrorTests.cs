@@ -63,6 +63,15 @@ public sealed class StartupErrorTests
         AssertRefused(run, "Fleet:Mqtt:Port 70000: The field Port must be between 1 and 65535.");
     }
 
+    [Fact]
+    public async Task Start_PublicBaseUrlNotHttp_RefusedNamingTheOption()
+    {
+        var run = await PortalProcess.RunAsync(NewDataDirectory(), ["--urls", "http://127.0.0.1:0"],
+            new Dictionary<string, string> { ["Fleet__Updates__PublicBaseUrl"] = "ftp://fleet.example.org/" });
+
+        AssertRefused(run, "Fleet:Updates:PublicBaseUrl must be an absolute http or https URL without query");
+    }
+
     [Theory]
     [InlineData("http://*:8080")]
     [InlineData("http://+:80")]

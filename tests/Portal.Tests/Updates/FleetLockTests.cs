@@ -154,7 +154,7 @@ public sealed class FleetLockTests(FleetLockTests.Fixture fixture) : IClassFixtu
         var released = await locks.ReleaseAsync(id, "dead-node", TestActors.Operator);
         var next = await UpdateTestSupport.FleetLockAsync(Portal, "pre-reboot", UpdateTestSupport.LockBody("next-node", group));
 
-        Assert.Equal(UpdateOutcome.Forbidden, refused.Outcome);
+        Assert.Equal(UpdateChangeOutcome.Forbidden, refused.Outcome);
         Assert.Equal("dead-node", Assert.Single(listed).NodeId);
         Assert.True(released.Succeeded);
         Assert.Equal(HttpStatusCode.OK, next.Status);

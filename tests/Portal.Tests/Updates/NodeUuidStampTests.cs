@@ -1,6 +1,7 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Tests.Updates;
@@ -34,14 +35,14 @@ public sealed class NodeUuidStampTests(PortalFixture fixture) : IClassFixture<Po
         await using (var db = await fixture.Portal.CreateDbAsync())
         {
             var stored = await db.Devices.SingleAsync(d => d.Id == device.Id);
-            Assert.Equal(NodeUuid.FromMachineId(first), stored.ZincatiNodeUuid);
+            Assert.Equal(NodeUuid.FromMachineId(first), stored.NodeUuid);
             stored.MachineId = second;
             await db.SaveChangesAsync();
         }
 
         await using (var db = await fixture.Portal.CreateDbAsync())
         {
-            Assert.Equal(NodeUuid.FromMachineId(second), (await db.Devices.SingleAsync(d => d.Id == device.Id)).ZincatiNodeUuid);
+            Assert.Equal(NodeUuid.FromMachineId(second), (await db.Devices.SingleAsync(d => d.Id == device.Id)).NodeUuid);
         }
     }
 }

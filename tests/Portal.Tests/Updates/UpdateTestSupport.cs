@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Updates.Import;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared;
 
 namespace Fleet.Portal.Tests.Updates;
 

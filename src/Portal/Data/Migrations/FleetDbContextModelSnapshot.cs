@@ -159,7 +159,7 @@ namespace Fleet.Portal.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PinnedVersion")
-                        .HasMaxLength(64)
+                        .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PresentedToken")
@@ -224,10 +224,6 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<double?>("UptimeSeconds")
                         .HasColumnType("REAL");
 
-                    b.Property<string>("ZincatiNodeUuid")
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
                     b.HasKey("Id");
 
                     b.HasIndex("BootedVersion");
@@ -254,8 +250,6 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("SerialNumber");
 
                     b.HasIndex("UpdateStreamOverride");
-
-                    b.HasIndex("ZincatiNodeUuid");
 
                     b.HasIndex("FirstSeenAt", "Id");
 
@@ -1323,7 +1317,7 @@ namespace Fleet.Portal.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PinnedVersion")
-                        .HasMaxLength(64)
+                        .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("StreamOverride")
@@ -1444,7 +1438,7 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("Version")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -1506,7 +1500,7 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("ReleaseVersion")
                         .IsRequired()
-                        .HasMaxLength(64)
+                        .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("Succeeded")

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Devices;
 
 /// <summary>The base URL devices use for the portal's HTTP endpoints; always ends with <c>/</c>.</summary>
-public sealed partial class PortalPublicUrl(IOptions<DeviceUpdateOptions> options, IServer server)
+public sealed partial class PortalPublicUrl(IOptions<Updates.UpdateOptions> options, IServer server)
 {
     private static readonly string[] WildcardHosts = ["0.0.0.0", "[::]", "*", "+"];
 

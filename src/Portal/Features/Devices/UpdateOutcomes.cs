@@ -16,7 +16,8 @@ public enum UpdateOutcome
 /// <summary>
 /// Told about every update outcome once the report carrying it is committed, e.g. to halt a release
 /// that fails on devices. Resolved from a fresh DI scope per ingest batch; an exception is logged and
-/// does not affect ingest (the device's report is already stored and acknowledged).
+/// does not affect ingest (the device's report is already stored and acknowledged). Implemented by the
+/// rollout guard (Features/Updates); an interface so ingest tests can record the outcomes.
 /// </summary>
 public interface IUpdateOutcomeSink
 {
@@ -25,10 +26,4 @@ public interface IUpdateOutcomeSink
     /// <param name="outcome">Succeeded, failed or rolled back.</param>
     /// <param name="cancellationToken">Stops waiting at shutdown.</param>
     Task RecordAsync(Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken);
-}
-
-/// <summary>The default sink: outcomes are only recorded as device events.</summary>
-internal sealed class NoUpdateOutcomeSink : IUpdateOutcomeSink
-{
-    public Task RecordAsync(Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -4,24 +4,27 @@ using Microsoft.EntityFrameworkCore;
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
-/// How many devices run each version of a stream. The rollout view asks this; the device agent's
-/// deployment reports are what can answer it (the booted version of each device).
+/// How many devices run each version of a stream, for the rollout view: the booted version each device
+/// states in its deployment reports.
 /// </summary>
-public interface IDeploymentCounts
+public sealed class DeploymentCounts(IDbContextFactory<FleetDbContext> dbFactory)
 {
-    /// <summary>Devices assigned to <paramref name="stream"/> (<see cref="UpdateAssignments.DevicesOnStream"/>) by the version they run; versions with none may be left out.</summary>
-    Task<IReadOnlyDictionary<string, int>> CountByVersionAsync(string stream, CancellationToken cancellationToken = default);
-}
-
-/// <summary>
-/// Counts nothing: the portal on its own does not know which version a device booted. The device
-/// agent's deployment reports supply the real implementation, registered in place of this one.
-/// </summary>
-internal sealed class NoDeploymentCounts : IDeploymentCounts
-{
-    private static readonly IReadOnlyDictionary<string, int> None = new Dictionary<string, int>();
-
-    public Task<IReadOnlyDictionary<string, int>> CountByVersionAsync(string stream, CancellationToken cancellationToken = default) => Task.FromResult(None);
+    /// <summary>
+    /// Devices assigned to <paramref name="stream"/> (<see cref="UpdateAssignments.DevicesOnStream"/>) by the
+    /// version they booted; versions with none are left out.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountByVersionAsync(
+        string stream,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var defaultStream = await UpdateAssignments.DefaultStreamAsync(db, cancellationToken);
+        return await UpdateAssignments.DevicesOnStream(db, stream, defaultStream)
+            .Where(d => d.BootedVersion != null)
+            .GroupBy(d => d.BootedVersion!)
+            .Select(g => new { Version = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Version, g => g.Count, cancellationToken);
+    }
 }
 
 /// <summary>Queries over who is assigned to what, in SQL, for the rollout view and deployment counts.</summary>
@@ -36,12 +39,15 @@ public static class UpdateAssignments
         ArgumentNullException.ThrowIfNull(db);
         return db.Devices.Where(d => d.State == EnrollmentState.Approved
             && (d.UpdateStreamOverride
-                ?? db.DeviceGroups.Where(g => g.Id == (d.GroupId ?? DeviceGroup.DefaultId)).Select(g => g.StreamOverride).FirstOrDefault()
+                ?? db.DeviceGroups.Where(g => g.Id == (d.GroupId ?? DeviceGroup.DefaultId))
+                    .Select(g => g.StreamOverride).FirstOrDefault()
                 ?? defaultStream) == stream);
     }
 
     /// <summary>The fleet default stream, for <see cref="DevicesOnStream"/>.</summary>
-    public static async Task<string> DefaultStreamAsync(FleetDbContext db, CancellationToken cancellationToken = default)
+    public static async Task<string> DefaultStreamAsync(
+        FleetDbContext db,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(db);
         return await db.UpdateSettings.AsNoTracking().Select(s => s.DefaultStream).SingleAsync(cancellationToken);

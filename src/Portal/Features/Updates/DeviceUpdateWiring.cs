@@ -15,10 +15,12 @@ internal static class DevicePolicies
 {
     public static UpdatePolicy For(Device device, DeviceGroup group, UpdateStream? stream, UpdateSettings settings, Uri portal, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(portal);
         var assigned = UpdatePlanner.AssignedStream(device, group, settings);
         var (pausedBy, _) = UpdatePlanner.PausedBy(device, group, stream, now);
         var (pin, _) = UpdatePlanner.Pin(device, group);
-        return DefaultUpdatePolicyProvider.ForPortal(portal, assigned, group.Name, enabled: pausedBy is null, pinnedVersion: pin, rollbackCommandId: device.RollbackCommandId);
+        var root = portal.ToString();   // the portal serves both Cincinnati and FleetLock
+        return new UpdatePolicy(assigned, pausedBy is null, root, root, group.Name, pin, device.RollbackCommandId);
     }
 }
 
@@ -55,9 +57,9 @@ internal sealed class FleetUpdatePolicyProvider(FleetDbContext db, PortalPublicU
 /// <summary>Feeds update outcomes from deployment reports into the rollout guard, which halts a failing release.</summary>
 internal sealed class RolloutGuardOutcomeSink(RolloutGuard guard) : IUpdateOutcomeSink
 {
-    public async Task RecordAsync(Guid deviceId, string version, Devices.UpdateOutcome outcome, CancellationToken cancellationToken)
+    public async Task RecordAsync(Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken)
     {
-        if (outcome == Devices.UpdateOutcome.Succeeded)
+        if (outcome == UpdateOutcome.Succeeded)
         {
             await guard.RecordSuccessAsync(version, deviceId, cancellationToken);
         }
@@ -65,21 +67,6 @@ internal sealed class RolloutGuardOutcomeSink(RolloutGuard guard) : IUpdateOutco
         {
             await guard.RecordFailureAsync(version, deviceId, cancellationToken);
         }
-    }
-}
-
-/// <summary>Devices on a stream by the version they booted, from their deployment reports.</summary>
-internal sealed class BootedVersionCounts(IDbContextFactory<FleetDbContext> dbFactory) : IDeploymentCounts
-{
-    public async Task<IReadOnlyDictionary<string, int>> CountByVersionAsync(string stream, CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var defaultStream = await UpdateAssignments.DefaultStreamAsync(db, cancellationToken);
-        return await UpdateAssignments.DevicesOnStream(db, stream, defaultStream)
-            .Where(d => d.BootedVersion != null)
-            .GroupBy(d => d.BootedVersion!)
-            .Select(g => new { Version = g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.Version, g => g.Count, cancellationToken);
     }
 }
 

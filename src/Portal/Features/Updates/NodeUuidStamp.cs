@@ -1,11 +1,12 @@
 using Fleet.Portal.Data;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
-/// Keeps <see cref="Device.ZincatiNodeUuid"/> in step with <see cref="Device.MachineId"/> on every
+/// Keeps <see cref="Device.NodeUuid"/> in step with <see cref="Device.MachineId"/> on every
 /// save, wherever the device is written (enrolment, re-enrolment, tests), so the graph endpoint can
 /// find a device by the UUID Zincati sends with one indexed lookup.
 /// </summary>
@@ -36,12 +37,12 @@ internal sealed class NodeUuidStamp : SaveChangesInterceptor
         foreach (var entry in context.ChangeTracker.Entries<Device>())
         {
             if (entry.State == EntityState.Added
-                || (entry.State == EntityState.Modified && (entry.Property(d => d.MachineId).IsModified || entry.Entity.ZincatiNodeUuid is null)))
+                || (entry.State == EntityState.Modified && (entry.Property(d => d.MachineId).IsModified || entry.Entity.NodeUuid is null)))
             {
                 var uuid = NodeUuid.FromMachineId(entry.Entity.MachineId);
-                if (entry.Entity.ZincatiNodeUuid != uuid)
+                if (entry.Entity.NodeUuid != uuid)
                 {
-                    entry.Property(d => d.ZincatiNodeUuid).CurrentValue = uuid;   // marked modified even where changes are not detected again
+                    entry.Property(d => d.NodeUuid).CurrentValue = uuid;   // marked modified even where changes are not detected again
                 }
             }
         }

@@ -190,9 +190,9 @@ internal static class UpdateApiEndpoints
     private static Results<T, ValidationProblem, ProblemHttpResult, ForbidHttpResult> Failure<T>(UpdateChange change)
         where T : IResult => change.Outcome switch
     {
-        UpdateOutcome.Invalid => TypedResults.ValidationProblem(change.ByField()),
-        UpdateOutcome.NotFound => NotFound(change.Message),
-        UpdateOutcome.Conflict => TypedResults.Problem(title: "Conflict", detail: change.Message, statusCode: StatusCodes.Status409Conflict),
+        UpdateChangeOutcome.Invalid => TypedResults.ValidationProblem(change.ByField()),
+        UpdateChangeOutcome.NotFound => NotFound(change.Message),
+        UpdateChangeOutcome.Conflict => TypedResults.Problem(title: "Conflict", detail: change.Message, statusCode: StatusCodes.Status409Conflict),
         _ => TypedResults.Forbid(),
     };
 

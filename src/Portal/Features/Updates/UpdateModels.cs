@@ -1,6 +1,7 @@
 namespace Fleet.Portal.Features.Updates;
 
-public enum UpdateOutcome
+/// <summary>How an <see cref="UpdateChange"/> to streams, groups, releases or settings ended.</summary>
+public enum UpdateChangeOutcome
 {
     Done,
 
@@ -19,21 +20,21 @@ public enum UpdateOutcome
 public sealed record UpdateError(string Field, string Message);
 
 /// <summary>The outcome of a change made through <see cref="UpdateService"/> (or an import or lock release).</summary>
-public sealed record UpdateChange(UpdateOutcome Outcome, IReadOnlyList<UpdateError> Errors)
+public sealed record UpdateChange(UpdateChangeOutcome Outcome, IReadOnlyList<UpdateError> Errors)
 {
-    public static UpdateChange Done { get; } = new(UpdateOutcome.Done, []);
+    public static UpdateChange Done { get; } = new(UpdateChangeOutcome.Done, []);
 
-    public static UpdateChange Forbidden { get; } = new(UpdateOutcome.Forbidden, [new UpdateError("", "Your role may not change update settings.")]);
+    public static UpdateChange Forbidden { get; } = new(UpdateChangeOutcome.Forbidden, [new UpdateError("", "Your role may not change update settings.")]);
 
-    public bool Succeeded => Outcome == UpdateOutcome.Done;
+    public bool Succeeded => Outcome == UpdateChangeOutcome.Done;
 
-    public static UpdateChange NotFound(string message) => new(UpdateOutcome.NotFound, [new UpdateError("", message)]);
+    public static UpdateChange NotFound(string message) => new(UpdateChangeOutcome.NotFound, [new UpdateError("", message)]);
 
-    public static UpdateChange Conflict(string message) => new(UpdateOutcome.Conflict, [new UpdateError("", message)]);
+    public static UpdateChange Conflict(string message) => new(UpdateChangeOutcome.Conflict, [new UpdateError("", message)]);
 
-    public static UpdateChange Invalid(string field, string message) => new(UpdateOutcome.Invalid, [new UpdateError(field, message)]);
+    public static UpdateChange Invalid(string field, string message) => new(UpdateChangeOutcome.Invalid, [new UpdateError(field, message)]);
 
-    public static UpdateChange Invalid(IReadOnlyList<UpdateError> errors) => new(UpdateOutcome.Invalid, errors);
+    public static UpdateChange Invalid(IReadOnlyList<UpdateError> errors) => new(UpdateChangeOutcome.Invalid, errors);
 
     /// <summary>The first message, for a snackbar.</summary>
     public string Message => Errors.Count == 0 ? "Done" : string.Join(" ", Errors.Select(e => e.Message));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Security;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates;
@@ -14,7 +15,7 @@ public sealed partial class UpdateService
         {
             var errors = new List<UpdateError>();
             var name = input?.Name?.Trim() ?? string.Empty;
-            if (!UpdateRules.StreamName().IsMatch(name))
+            if (!UpdateRules.IsStreamName(name))
             {
                 errors.Add(new UpdateError("name", "Use 1 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."));
             }

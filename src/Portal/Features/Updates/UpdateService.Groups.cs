@@ -1,6 +1,7 @@
 using System.Globalization;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Security;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates;
@@ -148,7 +149,7 @@ public sealed partial class UpdateService
 
         var errors = new List<UpdateError>();
         var name = input.Name?.Trim() ?? string.Empty;
-        if (!UpdateRules.GroupName().IsMatch(name))
+        if (!UpdateRules.IsGroupName(name))
         {
             errors.Add(new UpdateError("name", "Use 1 to 64 letters, digits, '.' or '-' (what Zincati accepts as a group)."));
         }

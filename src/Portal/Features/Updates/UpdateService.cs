@@ -16,7 +16,7 @@ namespace Fleet.Portal.Features.Updates;
 public sealed partial class UpdateService(
     IDbContextFactory<FleetDbContext> dbFactory,
     FleetLockService locks,
-    IDeploymentCounts deployments,
+    DeploymentCounts deployments,
     UpdateNotifier notifier,
     ActorAuthorizer authorizer,
     AuditLog audit,
@@ -115,7 +115,7 @@ public sealed partial class UpdateService(
         var now = time.GetUtcNow();
         var (level, pause) = UpdatePlanner.PausedBy(device, group, stream, now);
         var (pinned, pinSource) = UpdatePlanner.Pin(device, group);
-        return new DeviceUpdatePlan(device.Id, device.Hostname, device.ZincatiNodeUuid, group.Id, group.Name, streamName,
+        return new DeviceUpdatePlan(device.Id, device.Hostname, device.NodeUuid, group.Id, group.Name, streamName,
             UpdatePlanner.StreamSource(device, group), device.UpdateStreamOverride, PauseInfo.Of(device, now), level, pause?.PauseReason,
             device.PinnedVersion, pinned, pinSource);
     }

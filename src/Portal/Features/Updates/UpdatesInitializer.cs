@@ -1,10 +1,11 @@
 using Fleet.Portal.Data;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
-/// Gives devices enrolled before node UUIDs were stored their <see cref="Device.ZincatiNodeUuid"/>.
+/// Gives devices enrolled before node UUIDs were stored their <see cref="Device.NodeUuid"/>.
 /// Runs at start-up after the database initializer (hosted services start in registration order).
 /// </summary>
 internal sealed class UpdatesInitializer(IDbContextFactory<FleetDbContext> dbFactory, ILogger<UpdatesInitializer> logger) : IHostedService
@@ -18,7 +19,7 @@ internal sealed class UpdatesInitializer(IDbContextFactory<FleetDbContext> dbFac
         while (true)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var devices = await db.Devices.Where(d => d.ZincatiNodeUuid == null && d.Id.CompareTo(lastId) > 0)
+            var devices = await db.Devices.Where(d => d.NodeUuid == null && d.Id.CompareTo(lastId) > 0)
                 .OrderBy(d => d.Id).Take(Batch).ToListAsync(cancellationToken);
             if (devices.Count == 0)
             {
@@ -27,8 +28,8 @@ internal sealed class UpdatesInitializer(IDbContextFactory<FleetDbContext> dbFac
 
             foreach (var device in devices)
             {
-                device.ZincatiNodeUuid = NodeUuid.FromMachineId(device.MachineId);
-                filled += device.ZincatiNodeUuid is null ? 0 : 1;
+                device.NodeUuid = NodeUuid.FromMachineId(device.MachineId);
+                filled += device.NodeUuid is null ? 0 : 1;
             }
 
             await db.SaveChangesAsync(cancellationToken);

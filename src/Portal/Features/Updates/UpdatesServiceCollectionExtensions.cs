@@ -12,7 +12,11 @@ internal static class UpdatesServiceCollectionExtensions
     /// <summary>Streams, releases, groups, the Cincinnati graph and FleetLock. Call after <c>AddFleetData</c>.</summary>
     public static WebApplicationBuilder AddUpdates(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<UpdateOptions>().BindConfiguration(UpdateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<UpdateOptions>().BindConfiguration(UpdateOptions.Section).ValidateDataAnnotations()
+            .Validate(
+                o => string.IsNullOrWhiteSpace(o.PublicBaseUrl) || Shared.UpdateRules.IsBaseUrl(o.PublicBaseUrl),
+                "Fleet:Updates:PublicBaseUrl must be an absolute http or https URL without query")
+            .ValidateOnStart();
         builder.Services.ConfigureDbContext<FleetDbContext>(o => o.AddInterceptors(new NodeUuidStamp()));
         builder.Services.AddHttpClient(ReleaseImportService.HttpClientName, c =>
         {
@@ -25,12 +29,12 @@ internal static class UpdatesServiceCollectionExtensions
         builder.Services.AddSingleton<FleetLockService>();
         builder.Services.AddSingleton<UpdateGraphService>();
         builder.Services.AddSingleton<RolloutGuard>();
-        // The device-agent side registers the real counts (from booted versions) before or instead of this.
-        // The device agent's deployment reports answer these; the defaults in Devices/ are for a portal without Updates.
-        // Replaces only the defaults, so a test that registered its own probe keeps it.
-        ReplaceDefault<IDeploymentCounts, NoDeploymentCounts, BootedVersionCounts>(builder.Services, ServiceLifetime.Singleton);
-        ReplaceDefault<IUpdatePolicyProvider, DefaultUpdatePolicyProvider, FleetUpdatePolicyProvider>(builder.Services, ServiceLifetime.Scoped);
-        ReplaceDefault<IUpdateOutcomeSink, NoUpdateOutcomeSink, RolloutGuardOutcomeSink>(builder.Services, ServiceLifetime.Scoped);
+        builder.Services.AddSingleton<DeploymentCounts>();
+
+        // Ingest asks for these per batch. TryAdd: a test that registered its own (PortalApp.Build's configure runs
+        // first) keeps it.
+        builder.Services.TryAddScoped<IUpdatePolicyProvider, FleetUpdatePolicyProvider>();
+        builder.Services.TryAddScoped<IUpdateOutcomeSink, RolloutGuardOutcomeSink>();
         builder.Services.AddHostedService<UpdatePolicyPusher>();
         builder.Services.AddHostedService<UpdatesInitializer>();
         return builder;
@@ -42,16 +46,5 @@ internal static class UpdatesServiceCollectionExtensions
         app.MapCincinnatiEndpoints();
         app.MapFleetLockEndpoints();
         return app;
-    }
-
-    private static void ReplaceDefault<TService, TDefault, TImplementation>(IServiceCollection services, ServiceLifetime lifetime)
-        where TService : class
-        where TImplementation : class, TService
-    {
-        var existing = services.LastOrDefault(d => d.ServiceType == typeof(TService));
-        if (existing is null || existing.ImplementationType == typeof(TDefault))
-        {
-            services.Replace(new ServiceDescriptor(typeof(TService), typeof(TImplementation), lifetime));
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Updates.Cincinnati;
 

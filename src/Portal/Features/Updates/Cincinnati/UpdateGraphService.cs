@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates.Cincinnati;
@@ -56,7 +57,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
         var device = nodeUuid is null
             ? null
             : await db.Devices.AsNoTracking()
-                .Where(d => d.ZincatiNodeUuid == nodeUuid && d.State == EnrollmentState.Approved)
+                .Where(d => d.NodeUuid == nodeUuid && d.State == EnrollmentState.Approved)
                 .OrderByDescending(d => d.LastSeenAt)
                 .FirstOrDefaultAsync(cancellationToken);
         var group = device is not null
@@ -104,22 +105,22 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
             }
         }
 
-        if (!UpdateRules.Architecture().IsMatch(query.Basearch!))
+        if (!UpdateRules.IsArchitecture(query.Basearch!))
         {
             return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "basearch is not an architecture name");
         }
 
-        if (!UpdateRules.StreamName().IsMatch(query.Stream!))
+        if (!UpdateRules.IsStreamName(query.Stream!))
         {
             return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "stream is not a stream name");
         }
 
-        if (query.OsVersion is { Length: > 0 } version && !UpdateRules.Version().IsMatch(version))
+        if (query.OsVersion is { Length: > 0 } version && !UpdateRules.IsVersion(version))
         {
             return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidVersion, "os_version is not a release version");
         }
 
-        if (query.Group is { Length: > 0 } group && !UpdateRules.GroupName().IsMatch(group))
+        if (query.Group is { Length: > 0 } group && !UpdateRules.IsGroupName(group))
         {
             return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "group must match ^[a-zA-Z0-9.-]+$ (at most 64 characters)");
         }

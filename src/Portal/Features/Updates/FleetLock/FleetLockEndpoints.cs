@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleet.Portal.Features.Updates.Cincinnati;
+using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Updates.FleetLock;
 
@@ -77,7 +78,7 @@ internal static class FleetLockEndpoints
                 return (null, "empty group");
             }
 
-            if (!UpdateRules.GroupName().IsMatch(group))
+            if (!UpdateRules.IsGroupName(group))
             {
                 return (null, "group must match ^[a-zA-Z0-9.-]+$ (at most 64 characters)");
             }

@@ -2,6 +2,7 @@ using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Features.Updates.Cincinnati;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates.FleetLock;
@@ -129,11 +130,11 @@ public sealed class FleetLockService(
                           where groupId == null || h.GroupId == groupId
                           select new { h, g.Name }).ToListAsync(cancellationToken);
         var ids = rows.Select(r => NodeUuid.Normalize(r.h.NodeId)).OfType<string>().Distinct().ToList();
-        var devices = await db.Devices.AsNoTracking().Where(d => d.ZincatiNodeUuid != null && ids.Contains(d.ZincatiNodeUuid))
-            .Select(d => new { d.Id, d.Hostname, d.ZincatiNodeUuid }).ToListAsync(cancellationToken);
+        var devices = await db.Devices.AsNoTracking().Where(d => d.NodeUuid != null && ids.Contains(d.NodeUuid))
+            .Select(d => new { d.Id, d.Hostname, d.NodeUuid }).ToListAsync(cancellationToken);
         return [.. rows.OrderBy(r => r.h.AcquiredAt).ThenBy(r => r.h.Slot).Select(r =>
         {
-            var device = devices.FirstOrDefault(d => d.ZincatiNodeUuid == NodeUuid.Normalize(r.h.NodeId));
+            var device = devices.FirstOrDefault(d => d.NodeUuid == NodeUuid.Normalize(r.h.NodeId));
             return new LockHolderRow(r.h.GroupId, r.Name, r.h.NodeId, r.h.Slot, r.h.AcquiredAt, device?.Id, device?.Hostname);
         })];
     }
@@ -180,7 +181,7 @@ public sealed class FleetLockService(
             return;
         }
 
-        var deviceIds = await db.Devices.Where(d => d.ZincatiNodeUuid == uuid).Select(d => d.Id).ToListAsync(cancellationToken);
+        var deviceIds = await db.Devices.Where(d => d.NodeUuid == uuid).Select(d => d.Id).ToListAsync(cancellationToken);
         foreach (var id in deviceIds)
         {
             db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "fleetlock", Message = message });

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Updates.Import;
 
@@ -154,7 +155,7 @@ internal static partial class ReleaseImportParser
         foreach (var architecture in architectures.EnumerateObject())
         {
             var path = $"$.architectures.{architecture.Name}";
-            if (!UpdateRules.Architecture().IsMatch(architecture.Name))
+            if (!UpdateRules.IsArchitecture(architecture.Name))
             {
                 error(path, "not an architecture name");
                 continue;
@@ -170,7 +171,7 @@ internal static partial class ReleaseImportParser
             foreach (var platform in artifacts.EnumerateObject())
             {
                 var release = platform.Value.ValueKind == JsonValueKind.Object ? StringProperty(platform.Value, "release") : null;
-                if (release is null || !UpdateRules.Version().IsMatch(release))
+                if (release is null || !UpdateRules.IsVersion(release))
                 {
                     error($"{path}.artifacts.{platform.Name}.release", "missing or not a version");
                     continue;

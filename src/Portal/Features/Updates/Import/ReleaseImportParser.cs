@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Updates.Import;
 
@@ -148,7 +149,7 @@ internal static partial class ReleaseImportParser
         }
 
         var version = value.GetString()!;
-        if (!UpdateRules.Version().IsMatch(version))
+        if (!UpdateRules.IsVersion(version))
         {
             error($"{path}.version", $"'{Shorten(version)}' is not a version (1 to 64 letters, digits and . _ + ~ -)");
             return null;
@@ -161,7 +162,7 @@ internal static partial class ReleaseImportParser
     {
         var architecture = StringProperty(commit, "architecture");
         var checksum = StringProperty(commit, "checksum");
-        if (architecture is null || !UpdateRules.Architecture().IsMatch(architecture))
+        if (architecture is null || !UpdateRules.IsArchitecture(architecture))
         {
             error($"{path}.architecture", "missing or not an architecture name (x86_64, aarch64, …)");
             return;
@@ -179,7 +180,7 @@ internal static partial class ReleaseImportParser
             return;
         }
 
-        if (!UpdateRules.Checksum().IsMatch(checksum))
+        if (!UpdateRules.IsChecksum(checksum))
         {
             error($"{path}.checksum", $"'{Shorten(checksum)}' is not an OSTree commit checksum (64 lower-case hex digits)");
             return;
@@ -195,7 +196,7 @@ internal static partial class ReleaseImportParser
     {
         var architecture = StringProperty(image, "architecture");
         var reference = StringProperty(image, "digest-ref");
-        if (architecture is null || reference is null || !UpdateRules.Architecture().IsMatch(architecture))
+        if (architecture is null || reference is null || !UpdateRules.IsArchitecture(architecture))
         {
             error(path, "expected an architecture name and a digest-ref");
             return;

@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -67,7 +68,7 @@ internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<Device
         builder.Property(g => g.StreamOverride).HasMaxLength(UpdateStream.MaxNameLength);
         builder.Property(g => g.PauseReason).HasMaxLength(Pause.MaxReasonLength);
         builder.Property(g => g.PausedBy).HasMaxLength(256);
-        builder.Property(g => g.PinnedVersion).HasMaxLength(Release.MaxVersionLength);
+        builder.Property(g => g.PinnedVersion).HasMaxLength(Protocol.MaxVersionLength);
         builder.Property(g => g.FleetLockSlots).HasDefaultValue(1);
         builder.Ignore(g => g.Window);
         builder.HasOne<UpdateStream>().WithMany().HasForeignKey(g => g.StreamOverride).OnDelete(DeleteBehavior.Restrict);
@@ -78,21 +79,5 @@ internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<Device
             Description = "Every device not put in another group; Zincati's default group.",
             FleetLockSlots = 1,
         });
-    }
-}
-
-/// <summary>Where a device stands for updates; the columns live on <see cref="Device"/> (Data/Device.Updates.cs).</summary>
-internal sealed class DeviceUpdateConfiguration : IEntityTypeConfiguration<Device>
-{
-    public void Configure(EntityTypeBuilder<Device> builder)
-    {
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(d => d.GroupId).OnDelete(DeleteBehavior.SetNull);
-        builder.HasOne<UpdateStream>().WithMany().HasForeignKey(d => d.UpdateStreamOverride).OnDelete(DeleteBehavior.Restrict);
-        builder.Property(d => d.UpdateStreamOverride).HasMaxLength(UpdateStream.MaxNameLength);
-        builder.Property(d => d.UpdatesPauseReason).HasMaxLength(Pause.MaxReasonLength);
-        builder.Property(d => d.UpdatesPausedBy).HasMaxLength(256);
-        builder.Property(d => d.PinnedVersion).HasMaxLength(Release.MaxVersionLength);
-        builder.Property(d => d.ZincatiNodeUuid).HasMaxLength(32);
-        builder.HasIndex(d => d.ZincatiNodeUuid);
     }
 }

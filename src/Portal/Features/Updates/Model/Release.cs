@@ -1,3 +1,4 @@
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -11,7 +12,6 @@ namespace Fleet.Portal.Features.Updates;
 /// </summary>
 public sealed class Release
 {
-    public const int MaxVersionLength = 64;
     public const int MaxReasonLength = 500;
 
     public int Id { get; set; }
@@ -88,7 +88,7 @@ internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<Release>
         builder.HasIndex(r => new { r.StreamName, r.AgeIndex });
         builder.HasIndex(r => r.Version);
         builder.Property(r => r.StreamName).HasMaxLength(UpdateStream.MaxNameLength);
-        builder.Property(r => r.Version).HasMaxLength(Release.MaxVersionLength);
+        builder.Property(r => r.Version).HasMaxLength(Protocol.MaxVersionLength);
         builder.Property(r => r.BarrierReason).HasMaxLength(Release.MaxReasonLength);
         builder.Property(r => r.DeadEndReason).HasMaxLength(Release.MaxReasonLength);
         builder.Property(r => r.HaltReason).HasMaxLength(Release.MaxReasonLength);

@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -23,7 +24,7 @@ internal sealed class RolloutOutcomeConfiguration : IEntityTypeConfiguration<Rol
     public void Configure(EntityTypeBuilder<RolloutOutcome> builder)
     {
         builder.HasIndex(o => new { o.ReleaseVersion, o.DeviceId }).IsUnique();
-        builder.Property(o => o.ReleaseVersion).HasMaxLength(Release.MaxVersionLength);
+        builder.Property(o => o.ReleaseVersion).HasMaxLength(Protocol.MaxVersionLength);
         builder.HasOne<Device>().WithMany().HasForeignKey(o => o.DeviceId).OnDelete(DeleteBehavior.Cascade);
     }
 }
