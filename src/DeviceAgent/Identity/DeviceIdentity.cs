@@ -23,10 +23,10 @@ public interface IIdentityCollector
 }
 
 /// <summary>Health figures that go into every heartbeat.</summary>
-public readonly record struct HealthSample(double UptimeSeconds, double Load1, double Load5, double Load15);
+public readonly record struct UptimeAndLoad(double UptimeSeconds, double Load1, double Load5, double Load15);
 
 /// <summary>Reads the device's current uptime and load.</summary>
 public interface IHealthReader
 {
-    HealthSample Read();
+    UptimeAndLoad Read();
 }

@@ -8,12 +8,12 @@ public sealed class LinuxHealthReader(IOptions<AgentOptions> options) : IHealthR
 {
     private readonly string _root = options.Value.HostRoot;
 
-    public HealthSample Read()
+    public UptimeAndLoad Read()
     {
         // /proc/uptime: "seconds-since-boot idle-seconds"; /proc/loadavg: "l1 l5 l15 running/total lastpid".
         var uptime = ReadNumbers("proc/uptime", 1);
         var load = ReadNumbers("proc/loadavg", 3);
-        return new HealthSample(uptime[0], load[0], load[1], load[2]);
+        return new UptimeAndLoad(uptime[0], load[0], load[1], load[2]);
     }
 
     private double[] ReadNumbers(string relativePath, int count)

@@ -19,13 +19,13 @@ public sealed class SimulatedDevice(int index, DeviceIdentity identity, string e
 
     public DeviceIdentity Collect() => identity;
 
-    public HealthSample Read()
+    public UptimeAndLoad Read()
     {
         var elapsed = time.GetElapsedTime(_createdAt).TotalSeconds;
 
         // Smooth, phase-shifted waves: plausible graphs in the portal without a random generator per call.
         var wave = Math.Sin((elapsed / 300) + index);
-        return new HealthSample(
+        return new UptimeAndLoad(
             bootUptimeSeconds + elapsed,
             Math.Round(Math.Max(0, baseLoad * (1 + (0.5 * wave))), 2),
             Math.Round(Math.Max(0, baseLoad * (1 + (0.3 * wave))), 2),

@@ -17,7 +17,7 @@ public sealed class LinuxHealthReaderTests : IDisposable
 
         var sample = Reader().Read();
 
-        Assert.Equal(new HealthSample(35026.47, 0.52, 0.58, 0.59), sample);
+        Assert.Equal(new UptimeAndLoad(35026.47, 0.52, 0.58, 0.59), sample);
     }
 
     [Fact]

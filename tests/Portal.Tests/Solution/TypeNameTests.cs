@@ -21,10 +21,6 @@ public sealed class TypeNameTests
         ["CincinnatiGraph"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
         ["CincinnatiNode"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
         ["GraphQuery"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
-
-        // Different concepts under one name: the agent's heartbeat figures (uptime, load averages) and the
-        // portal's stored health-report row. The agent's should be renamed (it is used in DeviceRuntime).
-        ["HealthSample"] = "agent heartbeat figures vs portal health-report row; rename the agent's",
     };
 
     private static readonly Assembly[] Assemblies =
