@@ -51,6 +51,9 @@ internal sealed partial class EmbeddedBroker(
 
     public bool IsRunning => _server?.IsStarted == true;
 
+    /// <summary>The port the broker listens on once started (the system's choice when configured as 0).</summary>
+    public int Port => _listener?.Port ?? 0;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;

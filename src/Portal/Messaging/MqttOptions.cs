@@ -7,8 +7,8 @@ public sealed class MqttOptions
 {
     public const string Section = "Fleet:Mqtt";
 
-    /// <summary>TCP port of the embedded broker.</summary>
-    [Range(1, 65535)]
+    /// <summary>TCP port of the embedded broker; 0 takes a free port at start (logged; what tests use).</summary>
+    [Range(0, 65535)]
     public int Port { get; set; } = 1883;
 
     /// <summary>Address the broker listens on; <c>0.0.0.0</c> for every interface.</summary>

@@ -60,7 +60,7 @@ public sealed class StartupErrorTests
         var run = await PortalProcess.RunAsync(NewDataDirectory(), ["--urls", "http://127.0.0.1:0"],
             new Dictionary<string, string> { ["Fleet__Mqtt__Port"] = "70000" });
 
-        AssertRefused(run, "Fleet:Mqtt:Port 70000: The field Port must be between 1 and 65535.");
+        AssertRefused(run, "Fleet:Mqtt:Port 70000: The field Port must be between 0 and 65535.");
     }
 
     [Fact]

@@ -18,17 +18,17 @@ public sealed class PortalInstance : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private PortalInstance(WebApplication app, string dataDirectory, int mqttPort, RecordingLoggerProvider logs)
+    private PortalInstance(WebApplication app, string dataDirectory, RecordingLoggerProvider logs)
     {
         _app = app;
         DataDirectory = dataDirectory;
-        MqttPort = mqttPort;
         Logs = logs;
     }
 
     public string DataDirectory { get; }
 
-    public int MqttPort { get; }
+    /// <summary>The broker's port, read back once it listens.</summary>
+    public int MqttPort { get; private set; }
 
     public RecordingLoggerProvider Logs { get; }
 
@@ -51,39 +51,14 @@ public sealed class PortalInstance : IAsyncDisposable
         TimeProvider? time = null,
         Action<IServiceCollection>? services = null)
     {
-        // Another test process can take a probed free port before the broker binds it: then try another.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnceAsync(settings, dataDirectory, mqttPort, time, services);
-            }
-            catch (Fleet.Portal.Data.StartupRefusedException ex)
-                when (ex.InnerException is System.Net.Sockets.SocketException
-                    {
-                        SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse,
-                    }
-                    && mqttPort is null && attempt < 5)
-            {
-                // Taken between the probe and the bind; the next attempt probes another port.
-            }
-        }
-    }
-
-    private static async Task<PortalInstance> StartOnceAsync(
-        IDictionary<string, string?>? settings,
-        string? dataDirectory,
-        int? mqttPort,
-        TimeProvider? time,
-        Action<IServiceCollection>? services)
-    {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
-        var port = mqttPort ?? FreePort.Next();
         var logs = new RecordingLoggerProvider();
         var config = new Dictionary<string, string?>
         {
             ["Fleet:Storage:DataDirectory"] = dataDirectory,
-            ["Fleet:Mqtt:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // Port 0: the broker binds a free port and the instance reads it back (a restart passes it again).
+            ["Fleet:Mqtt:Port"] = (mqttPort ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fleet:Mqtt:BindAddress"] = "127.0.0.1",
             ["Fleet:Devices:PresenceSweepSeconds"] = "1",
             ["FLEET_ADMIN_PASSWORD"] = AdminPassword,
@@ -107,7 +82,7 @@ public sealed class PortalInstance : IAsyncDisposable
 
             services?.Invoke(builder.Services);
         });
-        var instance = new PortalInstance(app, dataDirectory, port, logs);
+        var instance = new PortalInstance(app, dataDirectory, logs);
         try
         {
             await app.StartAsync();
@@ -120,6 +95,7 @@ public sealed class PortalInstance : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         instance.BaseAddress = new Uri(address);
+        instance.MqttPort = app.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>().Port;
         return instance;
     }
 
