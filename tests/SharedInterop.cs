@@ -30,6 +30,15 @@ internal static class SharedInterop
     /// <summary>A path inside the folder; skips the calling test when the folder is absent.</summary>
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
 
+    /// <summary>The rendered Butane pairs (<c>butane-pairs/</c>); skips the calling test when the folder is absent.</summary>
+    public static string ButanePairs => PathOf("butane-pairs");
+
+    /// <summary>The path of an upstream document in <c>fixtures/</c>; skips when the folder is absent.</summary>
+    public static string FixturePath(string name) => PathOf("fixtures", name);
+
+    /// <summary>The text of an upstream document in <c>fixtures/</c>; skips when the folder is absent.</summary>
+    public static string Fixture(string name) => File.ReadAllText(FixturePath(name));
+
     private static string? Find()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory);

@@ -1,6 +1,7 @@
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.Playwright;
+using Fleet.Tests;
 
 namespace Fleet.EndToEnd.Tests;
 
@@ -27,7 +28,7 @@ public sealed class UpdatesInBrowserTests(BrowserFixture browser) : IClassFixtur
             try
             {
                 var chooser = await page.RunAndWaitForFileChooserAsync(() => box.GetByRole(AriaRole.Button).ClickAsync(), new() { Timeout = 5_000 });
-                await chooser.SetFilesAsync(Interop.FixturePath(fixture));
+                await chooser.SetFilesAsync(SharedInterop.FixturePath(fixture));
                 await Assertions.Expect(box).ToContainTextAsync(fixture, new() { Timeout = 10_000 });
                 return;
             }

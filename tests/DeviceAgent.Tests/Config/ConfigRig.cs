@@ -76,7 +76,7 @@ internal sealed class ConfigRig : IDisposable
     }
 }
 
-/// <summary>The rendered Butane pairs in <c>../shared/interop/butane-pairs</c>.</summary>
+/// <summary>The rendered Butane pairs of the shared reference data (<see cref="Fleet.Tests.SharedInterop"/>).</summary>
 internal static class ButanePairs
 {
     public static string Expected(string number) => File.ReadAllText(Path.Combine(Directory(), $"{number}-expected.ign.json"));
@@ -110,5 +110,5 @@ internal static class ButanePairs
         return merged.ToJsonString();
     }
 
-    private static string Directory() => Fleet.Tests.SharedInterop.PathOf("butane-pairs");
+    private static string Directory() => Fleet.Tests.SharedInterop.ButanePairs;
 }

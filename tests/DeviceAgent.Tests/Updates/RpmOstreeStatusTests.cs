@@ -7,7 +7,7 @@ public sealed class RpmOstreeStatusTests
     [Fact]
     public void Parse_StagedUpdate_BootedStagedAndRollbackInRpmOstreeOrder()
     {
-        var status = RpmOstreeStatus.Parse(Interop.Sample("staged.json"));
+        var status = RpmOstreeStatus.Parse(RpmOstreeSamples.Read("staged.json"));
 
         Assert.Equal(3, status.Deployments.Count);
         Assert.Equal(("42.20250901.3.0", "8e1c3a5f7b9d0e2f4a6c8b0d2f4e6a8c0b2d4f6e8a0c2b4d6f8e0a2c4b6d8f0e"), (status.Booted!.Version, status.Booted.BaseRevision));
@@ -21,7 +21,7 @@ public sealed class RpmOstreeStatusTests
     [Fact]
     public void Parse_LayeredContainerDeployment_BaseChecksumImageReferencePinAndDriver()
     {
-        var status = RpmOstreeStatus.Parse(Interop.Sample("oci-layered.json"));
+        var status = RpmOstreeStatus.Parse(RpmOstreeSamples.Read("oci-layered.json"));
 
         var booted = status.Booted!;
         Assert.Equal("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90", booted.BaseRevision);

@@ -1,11 +1,12 @@
 using Fleet.DeviceAgent.Updates;
+using Fleet.Tests;
 
 namespace Fleet.DeviceAgent.Tests.Updates;
 
 public sealed class UpdateTargetSelectorTests
 {
     private static CincinnatiGraph Zincati =>
-        CincinnatiGraph.Parse(File.ReadAllText(Interop.Fixture("zincati-cincinnati-response.json")));
+        CincinnatiGraph.Parse(File.ReadAllText(SharedInterop.FixturePath("zincati-cincinnati-response.json")));
 
     [Fact]
     public void Select_ZincatiFixtureFromOldest_EdgeToNewest()

@@ -1,6 +1,7 @@
 using Fleet.DeviceAgent.Updates;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Logging.Abstractions;
+using Fleet.Tests;
 
 namespace Fleet.DeviceAgent.Tests.Updates;
 
@@ -11,7 +12,7 @@ public sealed class ZincatiConfigWriterTests
     [Fact]
     public void Render_EveryKey_IsOneOfZincatisShippedFragments()
     {
-        var shipped = Directory.GetFiles(Path.GetDirectoryName(Interop.Fixture("zincati-10-agent.toml"))!, "zincati-*.toml")
+        var shipped = Directory.GetFiles(Path.GetDirectoryName(SharedInterop.FixturePath("zincati-10-agent.toml"))!, "zincati-*.toml")
             .SelectMany(f => TomlKeys(File.ReadAllText(f), includeCommented: true))
             .ToHashSet();
 
@@ -19,7 +20,7 @@ public sealed class ZincatiConfigWriterTests
 
         Assert.Equal(["cincinnati.base_url", "identity.group", "updates.enabled", "updates.strategy", "updates.fleet_lock.base_url"], written);
         Assert.All(written, key => Assert.Contains(key, shipped));
-        Assert.Contains("#strategy = \"fleet_lock\"", File.ReadAllText(Interop.Fixture("zincati-30-updates-strategy.toml")), StringComparison.Ordinal);
+        Assert.Contains("#strategy = \"fleet_lock\"", File.ReadAllText(SharedInterop.FixturePath("zincati-30-updates-strategy.toml")), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Updates.Import;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Configs;
 
@@ -18,7 +19,7 @@ public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<Porta
     public async Task BootIpxe_ImportedStreamMetadata_BootsLivePxeWithInstallDeviceAndSecretlessSignedUrl()
     {
         var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
-            .ImportAsync("stable", new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json")), TestActors.Operator);
+            .ImportAsync("stable", new ReleaseImportDocuments(null, null, SharedInterop.Fixture("fcos-stream.json")), TestActors.Operator);
         Assert.True(import.Change.Succeeded, import.Change.Message);
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
         var (other, otherMac) = await ConfigTestSupport.AddDeviceAsync(Portal);

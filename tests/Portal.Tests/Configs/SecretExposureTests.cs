@@ -11,6 +11,7 @@ using Fleet.Portal.Features.Updates.Import;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared.Ignition;
 using Microsoft.Extensions.DependencyInjection;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Configs;
 
@@ -26,7 +27,7 @@ public sealed partial class SecretExposureTests(PortalFixture fixture) : IClassF
     [Fact]
     public async Task BootIpxe_AnonymousCallerFollowingEveryPortalUrl_NeverGetsTheSecret()
     {
-        var stream = new ReleaseImportDocuments(null, null, Interop.Fixture("fcos-stream.json"));
+        var stream = new ReleaseImportDocuments(null, null, SharedInterop.Fixture("fcos-stream.json"));
         var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
             .ImportAsync("stable", stream, TestActors.Operator);
         Assert.True(import.Change.Succeeded, import.Change.Message);

@@ -2,6 +2,7 @@ using System.Net;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Updates;
 
@@ -34,7 +35,7 @@ public sealed class CincinnatiEndpointTests(CincinnatiEndpointTests.Fixture fixt
         Assert.Equal(stream, response.Headers.GetValues("Fleet-Update-Stream").Single());
         Assert.Equal(26, graph.GetProperty("nodes").GetArrayLength());
         Assert.Equal(25, graph.GetProperty("edges").GetArrayLength());
-        GraphConformanceTests.AssertSameShape(System.Text.Json.JsonDocument.Parse(Interop.Fixture("zincati-cincinnati-response.json")).RootElement, graph);
+        GraphConformanceTests.AssertSameShape(System.Text.Json.JsonDocument.Parse(SharedInterop.Fixture("zincati-cincinnati-response.json")).RootElement, graph);
         Assert.Contains(("32.20200615.3.0", Barrier3), UpdateTestSupport.Edges(graph));
     }
 

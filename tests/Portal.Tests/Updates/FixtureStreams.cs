@@ -2,17 +2,18 @@ using System.Text.Json.Nodes;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Updates.Import;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Updates;
 
 /// <summary>The real Fedora CoreOS documents of the interop fixtures, as streams and as (edited) JSON.</summary>
 internal static class FixtureStreams
 {
-    public static string Releases => Interop.Fixture("fcos-releases.json");
+    public static string Releases => SharedInterop.Fixture("fcos-releases.json");
 
-    public static string Updates => Interop.Fixture("updates-stable.json");
+    public static string Updates => SharedInterop.Fixture("updates-stable.json");
 
-    public static string StreamMetadata => Interop.Fixture("fcos-stream.json");
+    public static string StreamMetadata => SharedInterop.Fixture("fcos-stream.json");
 
     /// <summary>updates-stable.json with entries added (or replacing the entry of the same version).</summary>
     public static string UpdatesWith(params (string Version, string MetadataJson)[] entries)

@@ -5,6 +5,7 @@ using Fleet.Portal.Features.Updates.FleetLock;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Updates;
 
@@ -48,7 +49,7 @@ public sealed class FleetLockTests(FleetLockTests.Fixture fixture) : IClassFixtu
     [Fact]
     public async Task PreReboot_FixtureBodyInDefaultGroup_LocksAndUnlocks()
     {
-        var body = Interop.Fixture("fleetlock-request-body.json");
+        var body = SharedInterop.Fixture("fleetlock-request-body.json");
 
         var locked = await UpdateTestSupport.FleetLockAsync(Portal, "pre-reboot", body);
         var holders = await HoldersAsync(DeviceGroup.DefaultName);

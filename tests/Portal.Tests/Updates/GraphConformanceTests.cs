@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Updates.Cincinnati;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Updates;
 
@@ -122,7 +123,7 @@ public sealed class GraphConformanceTests
     [Fact]
     public void Wire_SerializedGraph_HasTheShapeZincatiReads()
     {
-        var reference = JsonDocument.Parse(Interop.Fixture("zincati-cincinnati-response.json")).RootElement;
+        var reference = JsonDocument.Parse(SharedInterop.Fixture("zincati-cincinnati-response.json")).RootElement;
         var stream = FixtureStreams.Stable(FixtureStreams.UpdatesWith(("33.20201214.3.1", """{"rollout":{"start_epoch":1591279200,"start_percentage":0.0,"duration_minutes":2880}}""")));
         var wire = CincinnatiMetadata.ToWire(UpdateGraph.Build(stream.Releases, "x86_64"));
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Fleet.Tests;
 
 namespace Fleet.Portal.Tests.Updates;
 
@@ -119,7 +120,7 @@ public sealed class ReleaseImportTests(ReleaseImportTests.Fixture fixture) : ICl
     [Fact]
     public async Task ImportFromUrls_LocalServer_FetchedAndImported()
     {
-        _ = Interop.Root;   // the local server serves the shared fixtures: skipped without them
+        _ = SharedInterop.Root;   // the local server serves the shared fixtures: skipped without them
         var stream = await UpdateTestSupport.CreateStreamAsync(Portal, import: false);
         var urls = new ReleaseImportUrls(fixture.Url("releases.json"), fixture.Url("updates.json"), fixture.Url("stream.json"));
 

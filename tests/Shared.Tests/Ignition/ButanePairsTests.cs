@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Fleet.Shared.Ignition;
+using Fleet.Tests;
 
 namespace Fleet.Shared.Tests.Ignition;
 
@@ -10,7 +11,7 @@ public sealed class ButanePairsTests
 
     // Without the shared data one row stands for all, and skips when it reads the pairs.
     private static IEnumerable<string> PairNames() => Fleet.Tests.SharedInterop.Available
-        ? Directory.GetFiles(Interop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f =>
+        ? Directory.GetFiles(SharedInterop.ButanePairs, "*-input.bu").Order(StringComparer.Ordinal).Select(f =>
             Path.GetFileName(f)[..2])
         : ["(no shared data)"];
 
@@ -18,10 +19,10 @@ public sealed class ButanePairsTests
     [MemberData(nameof(Pairs))]
     public void Translate_UpstreamPair_MatchesExpectedIgnition(string pair)
     {
-        var yaml = File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu"));
-        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-expected.ign.json")));
+        var yaml = File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu"));
+        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-expected.ign.json")));
 
-        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir")));
+        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir")));
 
         Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         Assert.Empty(result.Diagnostics);
@@ -31,11 +32,11 @@ public sealed class ButanePairsTests
     [Fact]
     public void Translate_AllPairs_ThirtyOfThirtyMatch()
     {
-        var files = new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir"));
+        var files = new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir"));
         var matched = PairNames().Count(pair =>
         {
-            var result = ButaneTranslator.Translate(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu")), files);
-            var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-expected.ign.json")));
+            var result = ButaneTranslator.Translate(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu")), files);
+            var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-expected.ign.json")));
             return result.Succeeded && JsonNode.DeepEquals(expected, result.Ignition);
         });
 
@@ -46,9 +47,9 @@ public sealed class ButanePairsTests
     [MemberData(nameof(Pairs))]
     public void Translate_UpstreamPair_PassesRealIgnitionValidate(string pair)
     {
-        var yaml = File.ReadAllText(Path.Combine(Interop.ButanePairs, $"{pair}-input.bu"));
+        var yaml = File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu"));
 
-        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(Interop.ButanePairs, "files-dir")));
+        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir")));
 
         IgnitionValidateTool.AssertValid(result.Ignition!);
     }

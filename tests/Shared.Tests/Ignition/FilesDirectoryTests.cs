@@ -1,10 +1,11 @@
 using Fleet.Shared.Ignition;
+using Fleet.Tests;
 
 namespace Fleet.Shared.Tests.Ignition;
 
 public sealed class FilesDirectoryTests
 {
-    private static string FilesDir => Path.Combine(Interop.ButanePairs, "files-dir");
+    private static string FilesDir => Path.Combine(SharedInterop.ButanePairs, "files-dir");
 
     [Theory]
     [InlineData("")]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Fleet.Shared.Ignition;
+using Fleet.Tests;
 
 namespace Fleet.Shared.Tests.Ignition;
 
@@ -88,7 +89,7 @@ public sealed class IgnitionNegotiationTests
     [Fact]
     public void ConvertTo_UpstreamPair20_RefusedFor33()
     {
-        var pairs = Interop.ButanePairs;
+        var pairs = SharedInterop.ButanePairs;
         var yaml = File.ReadAllText(Path.Combine(pairs, "20-input.bu"));
         var files = new PhysicalFilesDirectory(Path.Combine(pairs, "files-dir"));
         var translated = ButaneTranslator.Translate(yaml, files);
