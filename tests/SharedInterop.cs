@@ -30,8 +30,11 @@ internal static class SharedInterop
     /// <summary>A path inside the folder; skips the calling test when the folder is absent.</summary>
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
 
-    /// <summary>The rendered Butane pairs (<c>butane-pairs/</c>); skips the calling test when the folder is absent.</summary>
+    /// <summary>The rendered Butane pairs (<c>butane-pairs/</c>); skips when the folder is absent.</summary>
     public static string ButanePairs => PathOf("butane-pairs");
+
+    /// <summary>A file of the rendered Butane pairs; skips when the folder is absent.</summary>
+    public static string ButanePair(string file) => PathOf("butane-pairs", file);
 
     /// <summary>The path of an upstream document in <c>fixtures/</c>; skips when the folder is absent.</summary>
     public static string FixturePath(string name) => PathOf("fixtures", name);

@@ -353,7 +353,8 @@ public sealed partial class DeviceRuntime
         try
         {
             var offline = new DeviceStatus(DeviceState.Offline);
-            await session.PublishAsync(Topics.Status(deviceId), offline, FleetJson.Default.DeviceStatus, stopping.Token);
+            await session.PublishAsync(
+                Topics.Status(deviceId), offline, FleetJson.Default.DeviceStatus, stopping.Token);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

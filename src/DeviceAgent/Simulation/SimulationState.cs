@@ -10,9 +10,9 @@ namespace Fleet.DeviceAgent.Simulation;
 /// <summary>
 /// What the simulated devices remember across runs: each one's enrolment key and, once approved, its credential, so
 /// that a run with the same seed brings the same devices back without enrolling again. Kept in one file (it holds
-/// credentials: a <see cref="State.DurableFile"/>), written before any device sends its key and then whenever a device's
-/// state changes, at most once per <see cref="WriteInterval"/>, and once more when the simulation stops. Without a
-/// file (no <c>--seed</c> and no <c>--state</c>, or pre-enrolled devices) the state lives in memory only.
+/// credentials: a <see cref="State.DurableFile"/>), written before any device sends its key and then whenever a
+/// device's state changes, at most once per <see cref="WriteInterval"/>, and once more when the simulation stops.
+/// Without a file (no <c>--seed</c> and no <c>--state</c>, or pre-enrolled devices) the state lives in memory only.
 /// </summary>
 internal sealed class SimulationState
 {

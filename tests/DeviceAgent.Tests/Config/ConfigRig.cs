@@ -79,7 +79,8 @@ internal sealed class ConfigRig : IDisposable
 /// <summary>The rendered Butane pairs of the shared reference data (<see cref="Fleet.Tests.SharedInterop"/>).</summary>
 internal static class ButanePairs
 {
-    public static string Expected(string number) => File.ReadAllText(Path.Combine(Directory(), $"{number}-expected.ign.json"));
+    public static string Expected(string number) =>
+        File.ReadAllText(Fleet.Tests.SharedInterop.ButanePair($"{number}-expected.ign.json"));
 
     /// <summary>Several pairs as one config: their entry arrays concatenated, spec 3.4.0.</summary>
     public static string Merge(params string[] numbers)
@@ -109,6 +110,4 @@ internal static class ButanePairs
 
         return merged.ToJsonString();
     }
-
-    private static string Directory() => Fleet.Tests.SharedInterop.ButanePairs;
 }

@@ -73,8 +73,7 @@ public sealed class DeviceRuntimeTests
         {
             p.Credentials["dev-3"] = "secret-3";
             p.AcknowledgementDelay = m => Topics.TryParse(m.Topic, out var topic)
-                && (topic.Kind == TopicKind.EnrollmentRequest
-                    || (topic.Kind == TopicKind.Status && m.Read(FleetJson.Default.DeviceStatus).State == DeviceState.Online))
+                && (topic.Kind == TopicKind.EnrollmentRequest || (topic.Kind == TopicKind.Status && IsOnline(m)))
                 ? TimeSpan.FromSeconds(3)
                 : TimeSpan.Zero;
             p.Decide = (_, _) => new EnrollmentResponse(EnrollmentDecision.Approved, "dev-3", "secret-3", null, 0);
@@ -92,8 +91,8 @@ public sealed class DeviceRuntimeTests
         Assert.Single(portal.PublishedTo(Topics.EnrollmentRequest(runtime.EnrollmentId!)));
         Assert.Single(portal.BootstrapKeys);
         Assert.Equal(DeviceState.Online, online.Read(FleetJson.Default.DeviceStatus).State);
-        var statuses = portal.PublishedTo(Topics.Status("dev-3")).Select(p => p.Read(FleetJson.Default.DeviceStatus).State);
-        Assert.Equal([DeviceState.Online, DeviceState.Offline], statuses);
+        var statuses = portal.PublishedTo(Topics.Status("dev-3")).Select(p => p.Read(FleetJson.Default.DeviceStatus));
+        Assert.Equal([DeviceState.Online, DeviceState.Offline], statuses.Select(s => s.State));
         Assert.Equal(0, runtime.ConnectFailures);
         Assert.Empty(_logger.Errors);
     }
@@ -190,6 +189,9 @@ public sealed class DeviceRuntimeTests
         await stop.CancelAsync();
         await run.Within();
     }
+
+    private static bool IsOnline(Published message) =>
+        message.Read(FleetJson.Default.DeviceStatus).State == DeviceState.Online;
 
     private DeviceRuntime CreateRuntime(
         FakePortal portal, IStateStore store, TimeProvider time, string bootstrapPassword = "", int timeoutSeconds = 5)

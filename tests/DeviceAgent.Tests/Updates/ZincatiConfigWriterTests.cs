@@ -12,7 +12,8 @@ public sealed class ZincatiConfigWriterTests
     [Fact]
     public void Render_EveryKey_IsOneOfZincatisShippedFragments()
     {
-        var shipped = Directory.GetFiles(Path.GetDirectoryName(SharedInterop.FixturePath("zincati-10-agent.toml"))!, "zincati-*.toml")
+        var fixtures = Path.GetDirectoryName(SharedInterop.FixturePath("zincati-10-agent.toml"))!;
+        var shipped = Directory.GetFiles(fixtures, "zincati-*.toml")
             .SelectMany(f => TomlKeys(File.ReadAllText(f), includeCommented: true))
             .ToHashSet();
 
@@ -20,7 +21,8 @@ public sealed class ZincatiConfigWriterTests
 
         Assert.Equal(["cincinnati.base_url", "identity.group", "updates.enabled", "updates.strategy", "updates.fleet_lock.base_url"], written);
         Assert.All(written, key => Assert.Contains(key, shipped));
-        Assert.Contains("#strategy = \"fleet_lock\"", File.ReadAllText(SharedInterop.FixturePath("zincati-30-updates-strategy.toml")), StringComparison.Ordinal);
+        var strategy = SharedInterop.Fixture("zincati-30-updates-strategy.toml");
+        Assert.Contains("#strategy = \"fleet_lock\"", strategy, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,7 +19,10 @@ public sealed class BootScriptTests(PortalFixture fixture) : IClassFixture<Porta
     public async Task BootIpxe_ImportedStreamMetadata_BootsLivePxeWithInstallDeviceAndSecretlessSignedUrl()
     {
         var import = await Portal.Services.GetRequiredService<ReleaseImportService>()
-            .ImportAsync("stable", new ReleaseImportDocuments(null, null, SharedInterop.Fixture("fcos-stream.json")), TestActors.Operator);
+            .ImportAsync(
+                "stable",
+                new ReleaseImportDocuments(null, null, SharedInterop.Fixture("fcos-stream.json")),
+                TestActors.Operator);
         Assert.True(import.Change.Succeeded, import.Change.Message);
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal);
         var (other, otherMac) = await ConfigTestSupport.AddDeviceAsync(Portal);

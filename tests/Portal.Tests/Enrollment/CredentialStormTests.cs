@@ -26,8 +26,8 @@ public sealed class CredentialStormTests : IAsyncLifetime
             ["Fleet:Mqtt:BadPasswordsPerAddressBeforeLockout"] = "5",
         });
         var meters = _portal.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        _credentials = new MetricCollector<long>(meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.CredentialsName);
-        _lockouts = new MetricCollector<long>(meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.LockoutsName);
+        _credentials = new(meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.CredentialsName);
+        _lockouts = new(meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.LockoutsName);
     }
 
     public async ValueTask DisposeAsync()
@@ -49,8 +49,10 @@ public sealed class CredentialStormTests : IAsyncLifetime
         // Three requests before any answer is read, as an agent whose answers are slow sends them.
         for (var i = 0; i < 3; i++)
         {
-            var payload = JsonSerializer.SerializeToUtf8Bytes(request with { SentAt = request.SentAt.AddSeconds(i) }, FleetJson.Default.EnrollmentRequest);
-            Assert.Equal(MqttClientPublishReasonCode.Success, await client.PublishAsync(Topics.EnrollmentRequest(client.ClientId), payload));
+            var again = request with { SentAt = request.SentAt.AddSeconds(i) };
+            var payload = JsonSerializer.SerializeToUtf8Bytes(again, FleetJson.Default.EnrollmentRequest);
+            var published = await client.PublishAsync(Topics.EnrollmentRequest(client.ClientId), payload);
+            Assert.Equal(MqttClientPublishReasonCode.Success, published);
         }
 
         var answers = new List<EnrollmentResponse>();
@@ -111,7 +113,8 @@ public sealed class CredentialStormTests : IAsyncLifetime
         {
             for (var i = 0; i < 3; i++)
             {
-                Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await ConnectCodeAsync(id, $"stale-{i}"));
+                var code = await ConnectCodeAsync(id, $"stale-{i}");
+                Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, code);
             }
         }
 
@@ -136,7 +139,8 @@ public sealed class CredentialStormTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             var request = TestMqttClient.Request(hostname: $"keyed-{i}");
-            var (client, _) = await TestMqttClient.ConnectBootstrapAsync(_portal.MqttPort, enrollmentKey: request.EnrollmentKey);
+            var (client, _) = await TestMqttClient.ConnectBootstrapAsync(
+                _portal.MqttPort, enrollmentKey: request.EnrollmentKey);
             await using (client)
             {
                 Assert.Equal(EnrollmentDecision.Pending, (await client.EnrollAsync(request)).Decision);
@@ -145,7 +149,8 @@ public sealed class CredentialStormTests : IAsyncLifetime
             // A reinstalled agent with a new key, twice: refused, counted against that enrolment only.
             for (var k = 0; k < 2; k++)
             {
-                var (wrong, code) = await TestMqttClient.ConnectBootstrapAsync(_portal.MqttPort, client.ClientId, enrollmentKey: $"other-{k}");
+                var (wrong, code) = await TestMqttClient.ConnectBootstrapAsync(
+                    _portal.MqttPort, client.ClientId, enrollmentKey: $"other-{k}");
                 await wrong.DisposeAsync();
                 Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, code);
             }
@@ -160,8 +165,9 @@ public sealed class CredentialStormTests : IAsyncLifetime
     private async Task<string> TokenPolicyAsync()
     {
         var enrollment = _portal.Services.GetRequiredService<EnrollmentService>();
-        await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator, TestContext.Current.CancellationToken);
-        var created = await enrollment.CreateTokenAsync(new CreateTokenInput("storm"), TestActors.Operator, TestContext.Current.CancellationToken);
+        var ct = TestContext.Current.CancellationToken;
+        await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator, ct);
+        var created = await enrollment.CreateTokenAsync(new CreateTokenInput("storm"), TestActors.Operator, ct);
         return created.Value!.Value;
     }
 

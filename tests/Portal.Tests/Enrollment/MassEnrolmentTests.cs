@@ -39,11 +39,13 @@ public sealed class MassEnrolmentTests
         var meters = portal.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var credentials = new MetricCollector<long>(
             meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.CredentialsName);
-        using var lockouts = new MetricCollector<long>(meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.LockoutsName);
+        using var lockouts = new MetricCollector<long>(
+            meters, EnrollmentMetrics.MeterName, EnrollmentMetrics.LockoutsName);
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         var ct = TestContext.Current.CancellationToken;
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator, ct);
-        var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("roll-out"), TestActors.Operator, ct)).Value!.Value;
+        var created = await enrollment.CreateTokenAsync(new CreateTokenInput("roll-out"), TestActors.Operator, ct);
+        var token = created.Value!.Value;
 
         var options = new AgentOptions
         {

@@ -47,7 +47,8 @@ public sealed class PreparedWritesTests(PortalFixture fixture) : IClassFixture<P
             Assert.Equal(expected.Keys, actual.Keys);
             foreach (var (column, value) in expected)
             {
-                if (column is "Id" or "DeviceId" or "EntityId" or "EnrollmentId" or "MachineId" or "NodeUuid" or "Value")
+                if (column is "Id" or "DeviceId" or "EntityId" or "EnrollmentId" or "MachineId" or "NodeUuid"
+                    or "Value")
                 {
                     continue;   // differ by design: the two devices' identities
                 }

@@ -42,7 +42,8 @@ public sealed class NodeUuidStampTests(PortalFixture fixture) : IClassFixture<Po
 
         await using (var db = await fixture.Portal.CreateDbAsync())
         {
-            Assert.Equal(NodeUuid.FromMachineId(second), (await db.Devices.SingleAsync(d => d.Id == device.Id)).NodeUuid);
+            var stored = await db.Devices.SingleAsync(d => d.Id == device.Id);
+            Assert.Equal(NodeUuid.FromMachineId(second), stored.NodeUuid);
         }
     }
 }

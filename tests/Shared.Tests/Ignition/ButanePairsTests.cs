@@ -19,24 +19,27 @@ public sealed class ButanePairsTests
     [MemberData(nameof(Pairs))]
     public void Translate_UpstreamPair_MatchesExpectedIgnition(string pair)
     {
-        var yaml = File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu"));
-        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-expected.ign.json")));
+        var yaml = File.ReadAllText(SharedInterop.ButanePair($"{pair}-input.bu"));
+        var expected = JsonNode.Parse(File.ReadAllText(SharedInterop.ButanePair($"{pair}-expected.ign.json")));
 
-        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir")));
+        var result = ButaneTranslator.Translate(yaml, FilesDir);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
         Assert.Empty(result.Diagnostics);
         Assert.True(JsonNode.DeepEquals(expected, result.Ignition), $"expected\n{expected}\nactual\n{result.Ignition}");
     }
 
+    private static PhysicalFilesDirectory FilesDir => new(SharedInterop.ButanePair("files-dir"));
+
     [Fact]
     public void Translate_AllPairs_ThirtyOfThirtyMatch()
     {
-        var files = new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir"));
+        var files = FilesDir;
         var matched = PairNames().Count(pair =>
         {
-            var result = ButaneTranslator.Translate(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu")), files);
-            var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-expected.ign.json")));
+            var yaml = File.ReadAllText(SharedInterop.ButanePair($"{pair}-input.bu"));
+            var result = ButaneTranslator.Translate(yaml, files);
+            var expected = JsonNode.Parse(File.ReadAllText(SharedInterop.ButanePair($"{pair}-expected.ign.json")));
             return result.Succeeded && JsonNode.DeepEquals(expected, result.Ignition);
         });
 
@@ -47,9 +50,9 @@ public sealed class ButanePairsTests
     [MemberData(nameof(Pairs))]
     public void Translate_UpstreamPair_PassesRealIgnitionValidate(string pair)
     {
-        var yaml = File.ReadAllText(Path.Combine(SharedInterop.ButanePairs, $"{pair}-input.bu"));
+        var yaml = File.ReadAllText(SharedInterop.ButanePair($"{pair}-input.bu"));
 
-        var result = ButaneTranslator.Translate(yaml, new PhysicalFilesDirectory(Path.Combine(SharedInterop.ButanePairs, "files-dir")));
+        var result = ButaneTranslator.Translate(yaml, FilesDir);
 
         IgnitionValidateTool.AssertValid(result.Ignition!);
     }

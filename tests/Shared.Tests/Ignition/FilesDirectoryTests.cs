@@ -5,7 +5,7 @@ namespace Fleet.Shared.Tests.Ignition;
 
 public sealed class FilesDirectoryTests
 {
-    private static string FilesDir => Path.Combine(SharedInterop.ButanePairs, "files-dir");
+    private static string FilesDir => SharedInterop.ButanePair("files-dir");
 
     [Theory]
     [InlineData("")]

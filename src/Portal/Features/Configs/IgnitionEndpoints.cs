@@ -163,8 +163,12 @@ internal static class IgnitionEndpoints
         return selector[..selector.IndexOf(':', StringComparison.Ordinal)] switch
         {
             "mac" => await db.DeviceMacs.AsNoTracking().Where(m => m.Mac == value).OrderByDescending(m => m.IsPrimary).Select(m => (Guid?)m.DeviceId).FirstOrDefaultAsync(cancellationToken),
-            "uuid" => await db.Devices.AsNoTracking().Where(d => d.MachineId == value || d.NodeUuid == value || d.EnrollmentId == PendingEnrollmentPrefix + selector)
-                .Select(d => (Guid?)d.Id).FirstOrDefaultAsync(cancellationToken),
+            "uuid" => await db.Devices.AsNoTracking()
+                .Where(d => d.MachineId == value
+                    || d.NodeUuid == value
+                    || d.EnrollmentId == PendingEnrollmentPrefix + selector)
+                .Select(d => (Guid?)d.Id)
+                .FirstOrDefaultAsync(cancellationToken),
             _ => Guid.ParseExact(value, "N") is var id && await db.Devices.AsNoTracking().AnyAsync(d => d.Id == id, cancellationToken) ? id : null,
         };
     }

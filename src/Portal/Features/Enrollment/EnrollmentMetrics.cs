@@ -22,8 +22,8 @@ public sealed class EnrollmentMetrics
         ArgumentNullException.ThrowIfNull(meters);
         var meter = meters.Create(MeterName);
         _credentials = meter.CreateCounter<long>(CredentialsName, "{credential}",
-            "Credentials sent to devices, by answer: issued (on approval), reissued (a new secret for an approved device "
-            + "asking again), repeated (the same secret answered again)");
+            "Credentials sent to devices, by answer: issued (on approval), reissued (a new secret for an approved "
+            + "device asking again), repeated (the same secret answered again)");
         _lockouts = meter.CreateCounter<long>(LockoutsName, "{lockout}",
             "MQTT lock-outs after bad passwords, by scope: client (one client id at one address) or address");
     }
@@ -49,6 +49,7 @@ public enum CredentialAnswer
     /// <summary>A new secret for an approved device that asked again and could not be given its current one.</summary>
     Reissued,
 
-    /// <summary>The secret the device was already given, answered again (its answer was lost or crossed a retry).</summary>
+    /// <summary>The secret the device was already given, answered again (its answer was lost or crossed a
+    /// retry).</summary>
     Repeated,
 }

@@ -57,7 +57,8 @@ internal sealed class FleetUpdatePolicyProvider(FleetDbContext db, PortalPublicU
 /// <summary>Feeds update outcomes from deployment reports into the rollout guard, which halts a failing release.</summary>
 internal sealed class RolloutGuardOutcomeSink(RolloutGuard guard) : IUpdateOutcomeSink
 {
-    public async Task RecordAsync(Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken)
+    public async Task RecordAsync(
+        Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken)
     {
         if (outcome == UpdateOutcome.Succeeded)
         {

@@ -37,12 +37,14 @@ internal sealed class NodeUuidStamp : SaveChangesInterceptor
         foreach (var entry in context.ChangeTracker.Entries<Device>())
         {
             if (entry.State == EntityState.Added
-                || (entry.State == EntityState.Modified && (entry.Property(d => d.MachineId).IsModified || entry.Entity.NodeUuid is null)))
+                || (entry.State == EntityState.Modified
+                    && (entry.Property(d => d.MachineId).IsModified || entry.Entity.NodeUuid is null)))
             {
                 var uuid = NodeUuid.FromMachineId(entry.Entity.MachineId);
                 if (entry.Entity.NodeUuid != uuid)
                 {
-                    entry.Property(d => d.NodeUuid).CurrentValue = uuid;   // marked modified even where changes are not detected again
+                    // Marked modified even where changes are not detected again.
+                    entry.Property(d => d.NodeUuid).CurrentValue = uuid;
                 }
             }
         }

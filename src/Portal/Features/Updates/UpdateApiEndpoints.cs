@@ -192,7 +192,8 @@ internal static class UpdateApiEndpoints
     {
         UpdateChangeOutcome.Invalid => TypedResults.ValidationProblem(change.ByField()),
         UpdateChangeOutcome.NotFound => NotFound(change.Message),
-        UpdateChangeOutcome.Conflict => TypedResults.Problem(title: "Conflict", detail: change.Message, statusCode: StatusCodes.Status409Conflict),
+        UpdateChangeOutcome.Conflict => TypedResults.Problem(
+            title: "Conflict", detail: change.Message, statusCode: StatusCodes.Status409Conflict),
         _ => TypedResults.Forbid(),
     };
 

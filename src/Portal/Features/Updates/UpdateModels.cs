@@ -24,15 +24,19 @@ public sealed record UpdateChange(UpdateChangeOutcome Outcome, IReadOnlyList<Upd
 {
     public static UpdateChange Done { get; } = new(UpdateChangeOutcome.Done, []);
 
-    public static UpdateChange Forbidden { get; } = new(UpdateChangeOutcome.Forbidden, [new UpdateError("", "Your role may not change update settings.")]);
+    public static UpdateChange Forbidden { get; } =
+        new(UpdateChangeOutcome.Forbidden, [new UpdateError("", "Your role may not change update settings.")]);
 
     public bool Succeeded => Outcome == UpdateChangeOutcome.Done;
 
-    public static UpdateChange NotFound(string message) => new(UpdateChangeOutcome.NotFound, [new UpdateError("", message)]);
+    public static UpdateChange NotFound(string message) =>
+        new(UpdateChangeOutcome.NotFound, [new UpdateError("", message)]);
 
-    public static UpdateChange Conflict(string message) => new(UpdateChangeOutcome.Conflict, [new UpdateError("", message)]);
+    public static UpdateChange Conflict(string message) =>
+        new(UpdateChangeOutcome.Conflict, [new UpdateError("", message)]);
 
-    public static UpdateChange Invalid(string field, string message) => new(UpdateChangeOutcome.Invalid, [new UpdateError(field, message)]);
+    public static UpdateChange Invalid(string field, string message) =>
+        new(UpdateChangeOutcome.Invalid, [new UpdateError(field, message)]);
 
     public static UpdateChange Invalid(IReadOnlyList<UpdateError> errors) => new(UpdateChangeOutcome.Invalid, errors);
 

@@ -181,7 +181,10 @@ public sealed class FleetLockService(
             return;
         }
 
-        var deviceIds = await db.Devices.Where(d => d.NodeUuid == uuid).Select(d => d.Id).ToListAsync(cancellationToken);
+        var deviceIds = await db.Devices
+            .Where(d => d.NodeUuid == uuid)
+            .Select(d => d.Id)
+            .ToListAsync(cancellationToken);
         foreach (var id in deviceIds)
         {
             db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "fleetlock", Message = message });
