@@ -13,7 +13,8 @@ internal static class DurableFile
 
     public const string TemporarySuffix = ".tmp";
 
-    /// <summary>Creates <paramref name="directory"/> 0700 (the agent's state is its own) unless it exists.</summary>
+    /// <summary>Creates <paramref name="directory"/> 0700 (the agent's state is its own) unless it exists (its mode is
+    /// then left as it is).</summary>
     public static void CreateDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
@@ -26,17 +27,13 @@ internal static class DurableFile
 
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
+        // Checked here as well: the analyzer follows platform guards within a method only.
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("The agent keeps its state with Unix file modes.");
         }
 
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(directory))
-        {
-            Directory.CreateDirectory(directory, DirectoryMode700);
-        }
-
+        CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + TemporarySuffix;
         File.Delete(temporary); // a leftover from a crash may have another mode; CreateNew below sets ours
         var options = new FileStreamOptions
