@@ -11,7 +11,6 @@ using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
-using Fleet.Portal.Features.Telemetry;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
@@ -50,8 +49,8 @@ public static class PortalApp
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddFleetMessaging();
-        builder.AddTelemetry();
-        builder.AddHealth();
+        builder.AddDeviceHealth();
+        builder.AddProbes();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
@@ -69,7 +68,7 @@ public static class PortalApp
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
-        app.MapHealthEndpoints();
+        app.MapProbeEndpoints();
         app.MapAccountEndpoints();
         app.MapApi();
         app.MapUpdateProtocolEndpoints();

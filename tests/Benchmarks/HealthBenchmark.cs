@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;

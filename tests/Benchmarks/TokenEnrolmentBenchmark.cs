@@ -8,7 +8,7 @@ using Fleet.DeviceAgent.Simulation;
 using Fleet.DeviceAgent.State;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Enrollment;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;

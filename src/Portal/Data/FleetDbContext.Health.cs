@@ -1,10 +1,10 @@
 using Fleet.Portal.Features.Alerts;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Data;
 
-/// <summary>Health telemetry and alerts; their configuration is in Features/Telemetry and Features/Alerts.</summary>
+/// <summary>Health telemetry and alerts; their configuration is in Features/Health and Features/Alerts.</summary>
 public sealed partial class FleetDbContext
 {
     public DbSet<HealthSample> HealthSamples => Set<HealthSample>();

@@ -1,4 +1,4 @@
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Messaging;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;

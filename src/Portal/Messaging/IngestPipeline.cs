@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

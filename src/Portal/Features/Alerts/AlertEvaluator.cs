@@ -1,5 +1,5 @@
 using Fleet.Portal.Data;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 
 namespace Fleet.Portal.Features.Alerts;
 

@@ -50,7 +50,7 @@ internal static class ApiServiceCollectionExtensions
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         api.MapEnrollmentEndpoints();
-        Telemetry.HealthApiEndpoints.MapHealthApiEndpoints(api);
+        Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 

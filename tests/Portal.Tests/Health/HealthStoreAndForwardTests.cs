@@ -4,7 +4,7 @@ using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>
 /// The real agent host against the real portal over TCP, with health reports every second: what it samples while the

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>
 /// The health reports of one ingest batch. <see cref="Add"/> validates and keeps them;

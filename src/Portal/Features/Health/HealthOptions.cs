@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>Section <c>Fleet:Health</c>: health report intake, retention and alert evaluation.</summary>
 public sealed class HealthOptions

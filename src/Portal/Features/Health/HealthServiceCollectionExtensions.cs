@@ -1,11 +1,11 @@
 using Fleet.Portal.Features.Alerts;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
-internal static class TelemetryServiceCollectionExtensions
+internal static class HealthServiceCollectionExtensions
 {
     /// <summary>Health report intake (validation, batch writer), retention, queries, and alerts.</summary>
-    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddDeviceHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMetrics();

@@ -5,7 +5,7 @@ using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>/api/v1 health and alerts over real HTTP with real tokens.</summary>
 public sealed class HealthApiTests(PortalFixture fixture) : IClassFixture<PortalFixture>

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>
 /// A loopback TCP proxy between an MQTT client and the broker that reads the MQTT packets it forwards. Armed with

@@ -4,7 +4,7 @@ using Fleet.Portal.Features.Security;
 using Fleet.Shared.Messages;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>Latest health of a device with the report it came from.</summary>
 public sealed record DeviceHealthDto(Guid DeviceId, long Sequence, DateTimeOffset At, DateTimeOffset ReceivedAt, double? CpuPercent, double? MemoryPercent,

@@ -2,7 +2,7 @@ using Fleet.Portal.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>What one retention run did.</summary>
 public sealed record RetentionResult(int BucketsWritten, int SamplesDeleted, int AggregatesDeleted, int HeartbeatsDeleted);

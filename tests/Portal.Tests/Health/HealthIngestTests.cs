@@ -1,12 +1,12 @@
 using System.Text;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>Health reports over the real broker into the real SQLite file: stored once, cleaned, limited.</summary>
 public sealed class HealthIngestTests : IAsyncLifetime

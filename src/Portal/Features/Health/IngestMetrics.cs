@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>
 /// Meter <c>Fleet.Ingest</c>: what happened to health reports that were not stored as sent, by reason,

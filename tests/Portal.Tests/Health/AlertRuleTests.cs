@@ -5,7 +5,7 @@ using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>
 /// Alert rules against the real portal on a fake clock: fire, no re-fire while active, resolve,

@@ -1,6 +1,6 @@
 using Fleet.Shared.Messages;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>One value the validator dropped or clamped: which field, why (the metric tag) and what it said.</summary>
 public sealed record HealthAdjustment(string Field, string Reason, string Detail);

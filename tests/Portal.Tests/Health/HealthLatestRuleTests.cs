@@ -1,6 +1,6 @@
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>Which report is a device's latest state when reports arrive late or out of order.</summary>
 public sealed class HealthLatestRuleTests

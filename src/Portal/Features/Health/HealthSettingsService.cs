@@ -9,7 +9,7 @@ using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>The per-group health interval: stored on the group and pushed at once to its online devices.</summary>
 public sealed class HealthSettingsService(

@@ -2,7 +2,7 @@ using Fleet.Portal.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 /// <summary>
 /// One accepted health report, reduced to the numbers charts and alerts use. The key is what the

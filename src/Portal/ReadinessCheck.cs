@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Features.Health;
+namespace Fleet.Portal;
 
 /// <summary>
 /// <c>/readyz</c>: whether the portal can do its job now, not only whether it started. Unhealthy while the database is

@@ -1,11 +1,11 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Fleet.Portal.Features.Health;
+namespace Fleet.Portal;
 
-internal static class HealthEndpoints
+internal static class ProbeEndpoints
 {
-    public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddProbes(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ReadinessCheck>();
         builder.Services.AddHealthChecks()
@@ -17,7 +17,7 @@ internal static class HealthEndpoints
     /// <c>/healthz</c>: the process answers. <c>/readyz</c>: the portal can store what devices send (<see
     /// cref="ReadinessCheck"/>).
     /// </summary>
-    public static void MapHealthEndpoints(this WebApplication app)
+    public static void MapProbeEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();

@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 
-namespace Fleet.Portal.Tests.Health;
+namespace Fleet.Portal.Tests.Hosting;
 
 /// <summary>
 /// <c>/readyz</c> says whether the portal can store what devices send: a held write lock, a full disk.

@@ -1,10 +1,10 @@
 using Fleet.Portal.Data;
-using Fleet.Portal.Features.Telemetry;
+using Fleet.Portal.Features.Health;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>Retention on a fake clock: raw samples folded into 5-minute buckets, then aged out; heartbeats pruned.</summary>
 public sealed class HealthRetentionTests : IAsyncLifetime

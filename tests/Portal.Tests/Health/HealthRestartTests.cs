@@ -5,7 +5,7 @@ using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;
 
-namespace Fleet.Portal.Tests.Telemetry;
+namespace Fleet.Portal.Tests.Health;
 
 /// <summary>
 /// Must show #1: many devices send QoS 1 health reports while the portal is stopped and started

@@ -3,7 +3,7 @@ using Fleet.Portal.Data;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 
-namespace Fleet.Portal.Features.Telemetry;
+namespace Fleet.Portal.Features.Health;
 
 public enum HealthResolution
 {
