@@ -1,6 +1,7 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Security;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
@@ -50,7 +51,7 @@ internal sealed class EnrollmentIdentity(
         {
             var reason = $"{IdentityLedger.ConflictPrefix}: enrolment id {enrollmentId} belongs to device {holder.Id:N} but its TPM is that of device {device.Id:N}";
             logger.LogWarning("{Reason}; not merged", reason);
-            return new IdentityStep(Pending(EnrollmentDecider.ConflictReason), null, null);
+            return new IdentityStep(Pending(EnrollmentRequestHandler.ConflictReason), null, null);
         }
 
         // The agent's state was wiped (reinstall, new disk, state.json deleted). The TPM proves the hardware, not
@@ -116,7 +117,7 @@ internal sealed class EnrollmentIdentity(
                 var reason = $"{IdentityLedger.ConflictPrefix}: device proved EK {TpmAttestation.Short(proven.EkHash)} but enrolled with EK {TpmAttestation.Short(device.EkHash)}";
                 logger.LogWarning("Device {DeviceId:N} ({Hostname}): {Reason}; not merged", device.Id, device.Hostname, reason);
                 device.Conflict = reason;
-                return Pending(EnrollmentDecider.ConflictReason);
+                return Pending(EnrollmentRequestHandler.ConflictReason);
             }
 
             device.EkHash = proven.EkHash;
@@ -125,7 +126,7 @@ internal sealed class EnrollmentIdentity(
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
         var response = conflicted && device.State != EnrollmentState.Rejected
-            ? Pending(EnrollmentDecider.ConflictReason)
+            ? Pending(EnrollmentRequestHandler.ConflictReason)
             : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }

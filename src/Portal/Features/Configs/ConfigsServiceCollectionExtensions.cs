@@ -1,3 +1,4 @@
+using Fleet.Portal.Ingest;
 namespace Fleet.Portal.Features.Configs;
 
 internal static class ConfigsServiceCollectionExtensions
@@ -16,6 +17,7 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<AnonymousRequestLimiter>();
         builder.Services.AddSingleton<PendingPlaceholders>();
         builder.Services.AddHostedService<ConfigPusher>();
+        builder.Services.AddInboundHandler<ConfigReportHandler>();
         return builder;
     }
 

@@ -1,14 +1,15 @@
-using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Messaging;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Messaging;
+namespace Fleet.Portal.Features.Devices;
 
 /// <summary>
 /// Marks devices Offline when they have not been heard from within the timeout: the backstop for a
-/// lost will message (broker restart, half-open TCP). The sweep runs through the ingest pipeline so
-/// device state has one writer.
+/// lost will message (broker restart, half-open TCP). The sweep runs through the ingest pipeline
+/// (<see cref="PresenceHandler"/>) so device state has one writer.
 /// </summary>
-internal sealed class PresenceMonitor(IngestQueue queue, TimeProvider time, IOptions<DeviceOptions> options) : BackgroundService
+internal sealed class PresenceMonitor(IngestQueue queue, TimeProvider time, IOptions<DeviceOptions> options)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,7 +18,8 @@ internal sealed class PresenceMonitor(IngestQueue queue, TimeProvider time, IOpt
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                queue.Post(new InboundMessage(InboundKind.PresenceSweep, string.Empty, ReadOnlyMemory<byte>.Empty, time.GetUtcNow()));
+                queue.Post(new InboundMessage(PresenceHandler.Sweep, string.Empty, ReadOnlyMemory<byte>.Empty,
+                    time.GetUtcNow()));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -5,7 +5,7 @@ using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Features.Enrollment;
 
 /// <summary>
 /// What the enrolment requests of one ingest batch refer to, read in three queries for the whole batch, and the
@@ -34,7 +34,7 @@ internal sealed class EnrollmentBatch(FleetDbContext db)
     /// </summary>
     public async Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken)
     {
-        var requests = batch.Where(m => m.Kind == InboundKind.EnrollmentRequest).ToList();
+        var requests = batch.Where(m => m.Kind == InboundKind.Of(TopicKind.EnrollmentRequest)).ToList();
         if (requests.Count < 2)
         {
             return;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using Fleet.Portal.Features.Enrollment;
+using Fleet.Portal.Messaging;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Messaging;
+namespace Fleet.Portal.Features.Enrollment;
 
 /// <summary>
 /// The broker's defences against abuse: a token bucket on enrolment requests per client id and per

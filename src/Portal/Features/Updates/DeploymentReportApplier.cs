@@ -1,7 +1,7 @@
 using Fleet.Portal.Data;
 using Fleet.Shared.Messages;
 
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Features.Updates;
 
 /// <summary>What applying one report changed beyond the device row: timeline entries and at most one update outcome.</summary>
 internal sealed record AppliedReport(IReadOnlyList<string> Events, (string Version, UpdateOutcome Outcome)? Outcome);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Messaging;
+using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 
@@ -21,53 +23,6 @@ internal static class DevicePolicies
         var (pin, _) = UpdatePlanner.Pin(device, group);
         var root = portal.ToString();   // the portal serves both Cincinnati and FleetLock
         return new UpdatePolicy(assigned, pausedBy is null, root, root, group.Name, pin, device.RollbackCommandId);
-    }
-}
-
-/// <summary>The policy sent to a device when it comes online (from the ingest batch's scope, so it sees uncommitted changes).</summary>
-internal sealed class FleetUpdatePolicyProvider(FleetDbContext db, PortalPublicUrl urls, TimeProvider time) : IUpdatePolicyProvider
-{
-    // One provider per ingest batch (scoped): the groups, settings and streams it reads are read once per batch, not once
-    // per device coming online; nothing in a batch changes them (people do, in their own transactions).
-    private readonly Dictionary<int, DeviceGroup> _groups = [];
-    private readonly Dictionary<string, UpdateStream?> _streams = new(StringComparer.Ordinal);
-    private UpdateSettings? _settings;
-
-    public async Task<UpdatePolicy> GetPolicyAsync(Guid deviceId, CancellationToken cancellationToken)
-    {
-        var device = await db.Devices.FindAsync([deviceId], cancellationToken)
-            ?? throw new InvalidOperationException($"device {deviceId:N} vanished while coming online");
-        var groupId = device.GroupId ?? DeviceGroup.DefaultId;
-        if (!_groups.TryGetValue(groupId, out var group))
-        {
-            _groups[groupId] = group = await db.DeviceGroups.AsNoTracking().SingleAsync(g => g.Id == groupId, cancellationToken);
-        }
-
-        var settings = _settings ??= await db.UpdateSettings.AsNoTracking().SingleAsync(cancellationToken);
-        var streamName = UpdatePlanner.AssignedStream(device, group, settings);
-        if (!_streams.TryGetValue(streamName, out var stream))
-        {
-            _streams[streamName] = stream = await db.UpdateStreams.AsNoTracking().SingleOrDefaultAsync(s => s.Name == streamName, cancellationToken);
-        }
-
-        return DevicePolicies.For(device, group, stream, settings, urls.Get(), time.GetUtcNow());
-    }
-}
-
-/// <summary>Feeds update outcomes from deployment reports into the rollout guard, which halts a failing release.</summary>
-internal sealed class RolloutGuardOutcomeSink(RolloutGuard guard) : IUpdateOutcomeSink
-{
-    public async Task RecordAsync(
-        Guid deviceId, string version, UpdateOutcome outcome, CancellationToken cancellationToken)
-    {
-        if (outcome == UpdateOutcome.Succeeded)
-        {
-            await guard.RecordSuccessAsync(version, deviceId, cancellationToken);
-        }
-        else
-        {
-            await guard.RecordFailureAsync(version, deviceId, cancellationToken);
-        }
     }
 }
 
@@ -137,7 +92,8 @@ internal sealed class UpdatePolicyPusher(
                 var policy = DevicePolicies.For(device, group, streams.GetValueOrDefault(UpdatePlanner.AssignedStream(device, group, settings)), settings, urls.Get(), now);
                 if (!_sent.TryGetValue(device.Id, out var last) || last != policy)
                 {
-                    await publisher.PublishUpdatePolicyAsync(device.Id, policy, cancellationToken);
+                    await publisher.PublishAsync(Topics.UpdatePolicy(device.Id.ToString("N")),
+                        JsonSerializer.SerializeToUtf8Bytes(policy, FleetJson.Default.UpdatePolicy), cancellationToken);
                     _sent[device.Id] = policy;
                     pushed++;
                 }

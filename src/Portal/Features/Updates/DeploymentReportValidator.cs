@@ -1,7 +1,7 @@
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Features.Updates;
 
 /// <summary>The rules a <see cref="DeploymentReport"/> must meet before it touches a device; each broken rule is named with its field.</summary>
 internal static class DeploymentReportValidator

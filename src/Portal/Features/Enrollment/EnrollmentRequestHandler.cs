@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
-using Fleet.Portal.Features.Enrollment;
+using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
@@ -9,23 +10,44 @@ using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Features.Enrollment;
 
 /// <summary>
 /// Decides what an enrolment request means: a new device (Pending) or the same enrolment asking
 /// again (answer with its current decision). Collisions with another device's MAC or machine-id are
 /// flagged for a person, never merged; a rejected machine stays rejected under any enrolment id.
 /// </summary>
-internal sealed class EnrollmentDecider(
+internal sealed class EnrollmentRequestHandler(
     FleetDbContext db,
     AuditLog audit,
     EnrollmentPolicy policy,
     IOptions<DeviceOptions> options,
-    ILogger<EnrollmentDecider> logger,
+    ILogger<EnrollmentRequestHandler> logger,
     Attestation.EnrollmentIdentity identity,
     EnrollmentBatch index,
-    DeviceCredentials credentials)
+    DeviceCredentials credentials) : IInboundHandler
 {
+    public IReadOnlyCollection<InboundKind> Kinds { get; } = [InboundKind.Of(TopicKind.EnrollmentRequest)];
+
+    /// <summary>An enrolment request names an enrolment id, not a device id.</summary>
+    public bool LoadsDevice => false;
+
+    public IReadOnlyCollection<Type> BulkInserts { get; } =
+    [
+        typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(AuditEntry), typeof(Attestation.DeviceIdentifier),
+    ];
+
+    public IReadOnlyCollection<Type> BulkUpdates { get; } = [typeof(Device)];
+
+    /// <summary>
+    /// Loads, in three queries for the whole batch, what the per-request checks would otherwise query one
+    /// request at a time (see <see cref="EnrollmentBatch"/>). Enrolment at hundreds a second spent most of its
+    /// batch time in those queries.
+    /// </summary>
+    public Task PreloadAsync(
+        IReadOnlyList<InboundMessage> messages, IngestBatch batch, CancellationToken cancellationToken) =>
+        index.PreloadAsync(messages, cancellationToken);
+
     /// <summary>
     /// The reason a flagged device is told. The enrolling client is not yet trusted, so the answer names no other
     /// device (hostname, id, machine-id, EK): <see cref="Device.Conflict"/> keeps that detail for the portal.
@@ -33,7 +55,7 @@ internal sealed class EnrollmentDecider(
     public const string ConflictReason =
         "waiting for a person: this device's MAC, machine-id or TPM matches another device";
 
-    public async Task HandleAsync(InboundMessage message, DeviceMessageProcessor batch, CancellationToken cancellationToken)
+    public async Task HandleAsync(InboundMessage message, IngestBatch batch, CancellationToken cancellationToken)
     {
         var enrollmentId = message.Id;
         var responseTopic = Topics.EnrollmentResponse(enrollmentId);
@@ -46,7 +68,7 @@ internal sealed class EnrollmentDecider(
         {
             var where = $"{ex.Path ?? "$"} (line {ex.LineNumber}, byte {ex.BytePositionInLine})";
             logger.LogWarning("Enrolment request from {EnrollmentId} refused: malformed JSON at {Where}: {Error}", enrollmentId, where, ex.Message);
-            batch.Reply(responseTopic, Invalid($"malformed JSON at {where}: {ex.Message}"));
+            Reply(batch, responseTopic, Invalid($"malformed JSON at {where}: {ex.Message}"));
             return;
         }
 
@@ -54,7 +76,7 @@ internal sealed class EnrollmentDecider(
         if (errors.Count > 0)
         {
             logger.LogWarning("Enrolment request from {EnrollmentId} refused: {Errors}", enrollmentId, string.Join("; ", errors));
-            batch.Reply(responseTopic, Invalid(string.Join("; ", errors)));
+            Reply(batch, responseTopic, Invalid(string.Join("; ", errors)));
             return;
         }
 
@@ -68,7 +90,7 @@ internal sealed class EnrollmentDecider(
         }
         if (identityStep.Answer is { } identityAnswer)
         {
-            batch.Reply(responseTopic, identityAnswer);
+            Reply(batch, responseTopic, identityAnswer);
             return;
         }
 
@@ -76,7 +98,8 @@ internal sealed class EnrollmentDecider(
         {
             logger.LogWarning("Enrolment {EnrollmentId} ({Hostname}) matches reject rule {Kind} {Value}; rejected",
                 enrollmentId, request!.Hostname, rule.Kind, rule.Value);
-            batch.Reply(responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"on the reject list ({rule.Kind})", RetryAfterSeconds: 3600));
+            Reply(batch, responseTopic, new EnrollmentResponse(
+                EnrollmentDecision.Rejected, Reason: $"on the reject list ({rule.Kind})", RetryAfterSeconds: 3600));
             return;
         }
 
@@ -90,7 +113,7 @@ internal sealed class EnrollmentDecider(
         {
             logger.LogWarning("Enrolment request from {EnrollmentId} (device {DeviceId:N}, from {Address}) refused: {Reason}",
                 enrollmentId, device.Id, message.Address, refusal);
-            batch.Reply(responseTopic, Invalid(refusal));
+            Reply(batch, responseTopic, Invalid(refusal));
             return;
         }
 
@@ -103,7 +126,10 @@ internal sealed class EnrollmentDecider(
             {
                 logger.LogInformation("Enrolment {EnrollmentId} comes from machine-id {MachineId} of rejected device {DeviceId:N} ({Hostname}); still rejected",
                     enrollmentId, request.MachineId, rejected.Id, rejected.Hostname);
-                batch.Reply(responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"this machine was rejected by {rejected.DecidedBy} at {rejected.DecidedAt:u}", RetryAfterSeconds: 600));
+                Reply(batch, responseTopic, new EnrollmentResponse(
+                    EnrollmentDecision.Rejected,
+                    Reason: $"this machine was rejected by {rejected.DecidedBy} at {rejected.DecidedAt:u}",
+                    RetryAfterSeconds: 600));
                 return;
             }
 
@@ -137,7 +163,8 @@ internal sealed class EnrollmentDecider(
         device.LastRequestAt = now;
         device.LastRequestSentAt = request.SentAt;
         batch.Changed.Add(device.Id);
-        batch.Reply(responseTopic, await identity.AfterAsync(device, request, identityStep, now, DecideAsync, cancellationToken));
+        Reply(batch, responseTopic,
+            await identity.AfterAsync(device, request, identityStep, now, DecideAsync, cancellationToken));
 
         // Runs once identities are recorded and a proven EK is on the device, and only without an identity conflict.
         async Task<EnrollmentResponse> DecideAsync()
@@ -186,7 +213,8 @@ internal sealed class EnrollmentDecider(
         return null;
     }
 
-    private void AutoApprove(Device device, AutoApproval approval, InboundMessage message, DeviceMessageProcessor batch, DateTimeOffset now)
+    private void AutoApprove(
+        Device device, AutoApproval approval, InboundMessage message, IngestBatch batch, DateTimeOffset now)
     {
         var before = DeviceService.Summary(device);
         device.State = EnrollmentState.Approved;
@@ -235,12 +263,8 @@ internal sealed class EnrollmentDecider(
         }
     }
 
-    /// <summary>
-    /// Loads, in three queries for the whole batch, what the per-request checks would otherwise query one
-    /// request at a time (see <see cref="EnrollmentBatch"/>). Enrolment at hundreds a second spent most of its
-    /// batch time in those queries.
-    /// </summary>
-    public Task PreloadAsync(IEnumerable<InboundMessage> batch, CancellationToken cancellationToken) => index.PreloadAsync(batch, cancellationToken);
+    private static void Reply(IngestBatch batch, string topic, EnrollmentResponse response) =>
+        batch.Reply(topic, response, FleetJson.Default.EnrollmentResponse);
 
     private void Track(Device device) => index.Track(device);
 
@@ -342,7 +366,13 @@ internal sealed class EnrollmentDecider(
     /// variables kept. An approval given then covered the Ignition config only: a MAC can be forged, so the
     /// credential waits for a person again unless a policy (token, pre-registration) approves it.
     /// </summary>
-    private Device Adopt(Device placeholder, string enrollmentId, EnrollmentRequest request, InboundMessage message, DeviceMessageProcessor batch, DateTimeOffset now)
+    private Device Adopt(
+        Device placeholder,
+        string enrollmentId,
+        EnrollmentRequest request,
+        InboundMessage message,
+        IngestBatch batch,
+        DateTimeOffset now)
     {
         var before = DeviceService.Summary(placeholder);
         var formerId = placeholder.EnrollmentId;
@@ -423,6 +453,3 @@ internal sealed class EnrollmentDecider(
 
     private static EnrollmentResponse Invalid(string reason) => new(EnrollmentDecision.Invalid, null, null, reason, 300);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
-internal sealed partial class OsReleaseJson : System.Text.Json.Serialization.JsonSerializerContext;

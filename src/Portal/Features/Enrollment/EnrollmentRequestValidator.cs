@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Features.Enrollment;
 
 /// <summary>Checks an enrolment request field by field; every problem names the field it is in.</summary>
 internal static partial class EnrollmentRequestValidator

@@ -1,9 +1,8 @@
-using Fleet.Portal.Data;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Fleet.Portal.Features.Updates;
+namespace Fleet.Portal.Data;
 
 /// <summary>
 /// Keeps <see cref="Device.NodeUuid"/> in step with <see cref="Device.MachineId"/> on every

@@ -1,15 +1,14 @@
 using System.Diagnostics;
 using Fleet.Portal.Data;
-using Fleet.Portal.Features.Devices;
-using Fleet.Portal.Features.Health;
-using Microsoft.EntityFrameworkCore;
+using Fleet.Portal.Messaging;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Portal.Messaging;
+namespace Fleet.Portal.Ingest;
 
 /// <summary>
-/// The single writer of device state: drains the <see cref="IngestQueue"/> in batches, applies each
-/// batch in one transaction, then acknowledges the messages, sends the replies and tells open pages.
+/// The single writer of device state: drains the <see cref="IngestQueue"/> in batches, applies each batch through
+/// the handlers of its kinds (<see cref="IInboundHandler"/>) in one transaction, then acknowledges the messages,
+/// sends the replies and tells open pages.
 /// A batch that fails to commit is retried message by message, so one bad message costs only itself.
 /// </summary>
 internal sealed class IngestPipeline(
@@ -67,11 +66,8 @@ internal sealed class IngestPipeline(
     {
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            var (result, committing) = await ApplyAsync(batch, cancellationToken);
-            var finishing = Stopwatch.GetTimestamp();
-            await FinishAsync(batch, result, cancellationToken);
-            metrics.Batch(batch.Count, Stopwatch.GetElapsedTime(started, committing), Stopwatch.GetElapsedTime(committing, finishing), Stopwatch.GetElapsedTime(finishing));
+            var (apply, commit, finish) = await RunAsync(batch, cancellationToken);
+            metrics.Batch(batch.Count, apply, commit, finish);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && batch.Count > 1)
         {
@@ -102,61 +98,135 @@ internal sealed class IngestPipeline(
         }
     }
 
-    /// <returns>The processed batch, and when its commit began (<see cref="Stopwatch.GetTimestamp"/>).</returns>
-    private async Task<(DeviceMessageProcessor, long)> ApplyAsync(IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
+    /// <summary>Applies, commits and finishes one batch, in one DI scope (its handlers, its context).</summary>
+    private async Task<(TimeSpan Apply, TimeSpan Commit, TimeSpan Finish)> RunAsync(
+        IReadOnlyList<InboundMessage> batch, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         await using var scope = scopes.CreateAsyncScope();
-        var processor = ActivatorUtilities.CreateInstance<DeviceMessageProcessor>(scope.ServiceProvider, (ILogger)logger);
         var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        var handlers = scope.ServiceProvider.GetServices<IInboundHandler>().ToList();
+        var ingest = new IngestBatch(db, logger);
 
         // A batch tracks hundreds of entities; letting every query re-scan all of them for changes made
         // enrolment quadratic in the batch size. Changes are detected once, before the commit.
         db.ChangeTracker.AutoDetectChangesEnabled = false;
-        await processor.PreloadAsync(batch, cancellationToken);
+        var byKind = await PreloadAsync(batch, handlers, ingest, cancellationToken);
         foreach (var message in batch)
         {
-            await processor.ProcessAsync(message, cancellationToken);
+            foreach (var handler in byKind.GetValueOrDefault(message.Kind) ?? [])
+            {
+                await handler.HandleAsync(message, ingest, cancellationToken);
+            }
         }
 
-        // One transaction keeps the prepared writes, the tracked changes and the health samples (HealthBatch's own
-        // prepared statements) committed, or retried, together. Once begun it is finished even when the portal is
-        // stopping (a few milliseconds): cancelling it would throw the batch away and log it as a transaction error.
         var committing = Stopwatch.GetTimestamp();
+        await CommitAsync(db, handlers, ingest);
+        var finishing = Stopwatch.GetTimestamp();
+        await FinishAsync(batch, handlers, ingest, cancellationToken);
+        return (Stopwatch.GetElapsedTime(started, committing), Stopwatch.GetElapsedTime(committing, finishing),
+            Stopwatch.GetElapsedTime(finishing));
+    }
+
+    /// <summary>
+    /// The devices the batch names, in one query, then what each handler needs for its messages; returns the
+    /// handlers of each kind, in registration order.
+    /// </summary>
+    private async Task<Dictionary<InboundKind, List<IInboundHandler>>> PreloadAsync(
+        IReadOnlyList<InboundMessage> batch,
+        List<IInboundHandler> handlers,
+        IngestBatch ingest,
+        CancellationToken cancellationToken)
+    {
+        var byKind = new Dictionary<InboundKind, List<IInboundHandler>>();
+        foreach (var handler in handlers)
+        {
+            foreach (var kind in handler.Kinds)
+            {
+                (byKind.TryGetValue(kind, out var list) ? list : byKind[kind] = []).Add(handler);
+            }
+        }
+
+        var devices = new HashSet<Guid>();
+        foreach (var message in batch)
+        {
+            if (byKind.TryGetValue(message.Kind, out var own) && own.Exists(h => h.LoadsDevice)
+                && Guid.TryParseExact(message.Id, "N", out var id))
+            {
+                devices.Add(id);
+            }
+            else if (own is null)
+            {
+                logger.LogError("{Kind} from {Id} has no handler; dropped", message.Kind, message.Id);
+            }
+        }
+
+        await ingest.LoadDevicesAsync(devices, cancellationToken);
+        foreach (var handler in handlers)
+        {
+            var mine = batch.Where(m => handler.Kinds.Contains(m.Kind)).ToList();
+            if (mine.Count > 0)
+            {
+                await handler.PreloadAsync(mine, ingest, cancellationToken);
+            }
+        }
+
+        return byKind;
+    }
+
+    /// <summary>
+    /// One transaction keeps the prepared writes, the tracked changes and the handlers' own writes committed, or
+    /// retried, together. Once begun it is finished even when the portal is stopping (a few milliseconds): cancelling
+    /// it would throw the batch away and log it as a transaction error.
+    /// </summary>
+    private static async Task CommitAsync(FleetDbContext db, List<IInboundHandler> handlers, IngestBatch ingest)
+    {
         var noCancel = CancellationToken.None;
         await using var transaction = await db.Database.BeginTransactionAsync(noCancel);
         db.ChangeTracker.DetectChanges();
-        Features.Updates.NodeUuidStamp.Stamp(db);
+        NodeUuidStamp.Stamp(db);
 
-        // New devices and their rows, and changed devices, through prepared statements (EF Core's SQLite provider
-        // prepares every row anew); SaveChanges writes the rest (tokens, conflicts, challenges, reports) after them.
+        // What handlers add by the hundred goes through prepared statements (EF Core's SQLite provider prepares
+        // every row anew); SaveChanges writes the rest (tokens, conflicts, challenges, reports) after them.
         var prepared = PreparedWrites.Take(db,
-            [typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(Features.Audit.AuditEntry), typeof(Features.Attestation.DeviceIdentifier), typeof(HeartbeatRecord)],
-            [typeof(Device)]);
+            [.. handlers.SelectMany(h => h.BulkInserts).Distinct()],
+            [.. handlers.SelectMany(h => h.BulkUpdates).Distinct()]);
         await prepared.WriteAsync(db, noCancel);
         await db.SaveChangesAsync(noCancel);
-        var health = scope.ServiceProvider.GetRequiredService<HealthBatch>();
-        await health.FlushAsync(db, noCancel);
+        foreach (var handler in handlers)
+        {
+            await handler.SavedAsync(ingest, noCancel);
+        }
+
         await transaction.CommitAsync(noCancel);
-        health.Committed();
-        return (processor, committing);
     }
 
-    private async Task FinishAsync(IReadOnlyList<InboundMessage> batch, DeviceMessageProcessor result, CancellationToken cancellationToken)
+    private async Task FinishAsync(
+        IReadOnlyList<InboundMessage> batch,
+        List<IInboundHandler> handlers,
+        IngestBatch result,
+        CancellationToken cancellationToken)
     {
-        // Outcomes first (rare; the rollout guard may halt a rollout on them): a device whose report was
-        // acknowledged can count on its outcome having been seen.
-        if (result.Outcomes.Count > 0)
+        foreach (var handler in handlers)
         {
-            await ReportOutcomesAsync(result.Outcomes, cancellationToken);
+            try
+            {
+                await handler.CommittedAsync(result, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Stored is stored: the messages are acknowledged whatever a consequence of them does.
+                logger.LogError(ex, "{Handler} failed after its batch was committed", handler.GetType().Name);
+            }
         }
 
         var now = time.GetUtcNow();
         foreach (var message in batch)
         {
             message.Completion.TrySetResult();
-            if (message.Kind is not (InboundKind.Health or InboundKind.PresenceSweep or InboundKind.ConnectionLost))
+            if (message.Kind.FromDevice)
             {
-                metrics.MessageCommitted(message.Kind.ToString(), now - message.ReceivedAt);
+                metrics.MessageCommitted(message.Kind.Name, now - message.ReceivedAt);
             }
         }
 
@@ -175,23 +245,5 @@ internal sealed class IngestPipeline(
         notifier.Notify(result.Changed);
         result.Reported.ExceptWith(result.Changed);
         notifier.NotifyTelemetry(result.Reported);
-    }
-
-    /// <summary>After the commit: the reports are stored whatever the sink does with their outcomes.</summary>
-    private async Task ReportOutcomesAsync(IReadOnlyList<(Guid DeviceId, string Version, UpdateOutcome Outcome)> outcomes, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var sink = scope.ServiceProvider.GetRequiredService<IUpdateOutcomeSink>();
-        foreach (var (deviceId, version, outcome) in outcomes)
-        {
-            try
-            {
-                await sink.RecordAsync(deviceId, version, outcome, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogError(ex, "Update outcome {Outcome} of {Version} on device {DeviceId:N} could not be recorded", outcome, version, deviceId);
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-namespace Fleet.Portal.Features.Devices;
+namespace Fleet.Portal.Data;
 
 /// <summary>
 /// Tells open pages and background services which devices changed, once per committed batch, so they
