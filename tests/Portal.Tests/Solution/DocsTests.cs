@@ -44,6 +44,83 @@ public sealed partial class DocsTests
         Assert.DoesNotMatch(History(), "stops 3 devices");
     }
 
+    [Fact]
+    public void Links_IntoDocs_ResolveToFilesAndHeadings()
+    {
+        var root = DocsFiles.RepositoryRoot();
+        var pages = Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories)
+            .Append(Path.Combine(root, "README.md"))
+            .ToList();
+        var broken = new List<string>();
+        foreach (var page in pages)
+        {
+            foreach (Match link in Link().Matches(string.Join("\n", Prose(File.ReadLines(page)))))
+            {
+                var target = link.Groups["path"].Value;
+                var anchor = link.Groups["anchor"].Value;
+                if (target.Contains("://", StringComparison.Ordinal)
+                    || target.StartsWith("mailto:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var file = target.Length == 0
+                    ? page
+                    : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(page)!, target));
+                var where = $"{Path.GetRelativePath(root, page)}: ({target}#{anchor})";
+                if (!File.Exists(file) && !Directory.Exists(file))
+                {
+                    broken.Add(where + ": no such file");
+                }
+                else if (anchor.Length > 0
+                    && (!file.EndsWith(".md", StringComparison.Ordinal) || !Anchors(file).Contains(anchor)))
+                {
+                    broken.Add(where + ": no such heading");
+                }
+            }
+        }
+
+        Assert.True(broken.Count == 0, "Broken links:\n" + string.Join("\n", broken));
+    }
+
+    /// <summary>GitHub's anchors of a Markdown file: lower case, punctuation dropped, spaces to dashes.</summary>
+    private static HashSet<string> Anchors(string file)
+    {
+        var anchors = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in Prose(File.ReadLines(file)))
+        {
+            if (Heading().Match(line) is { Success: true } heading)
+            {
+                var text = heading.Groups[1].Value.Trim().ToLowerInvariant();
+                var slug = Slug().Replace(text, string.Empty).Replace(' ', '-');
+                var unique = slug;
+                for (var n = 1; !anchors.Add(unique); n++)
+                {
+                    unique = $"{slug}-{n}";
+                }
+            }
+        }
+
+        return anchors;
+    }
+
+    /// <summary>The lines outside fenced code blocks.</summary>
+    private static IEnumerable<string> Prose(IEnumerable<string> lines)
+    {
+        var fenced = false;
+        foreach (var line in lines)
+        {
+            if (line.TrimStart().StartsWith("```", StringComparison.Ordinal))
+            {
+                fenced = !fenced;
+            }
+            else if (!fenced)
+            {
+                yield return line;
+            }
+        }
+    }
+
     /// <summary>The <c>Features/X</c> names in the code block under "## Folders".</summary>
     private static HashSet<string> FolderMapFeatures()
     {
@@ -58,6 +135,15 @@ public sealed partial class DocsTests
 
     [GeneratedRegex(@"\b[Ss]top \d+\b|\b[Ii]ssue \d+\b")]
     private static partial Regex History();
+
+    [GeneratedRegex(@"\]\((?<path>[^)#\s]*)(?:#(?<anchor>[^)\s]*))?\)")]
+    private static partial Regex Link();
+
+    [GeneratedRegex(@"^#{1,6} (.+)$")]
+    private static partial Regex Heading();
+
+    [GeneratedRegex(@"[^\p{L}\p{Nd} _-]")]
+    private static partial Regex Slug();
 
     [GeneratedRegex(@"^\s*Features/([A-Za-z]+)", RegexOptions.Multiline)]
     private static partial Regex Feature();
