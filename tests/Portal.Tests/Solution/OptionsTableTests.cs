@@ -40,6 +40,23 @@ public sealed partial class OptionsTableTests
     }
 
     [Fact]
+    public void OptionsClasses_EveryBoundClass_InATable()
+    {
+        var tabled = OptionsTypes(typeof(Fleet.Portal.PortalApp).Assembly, "Section", "Fleet:")
+            .Concat(OptionsTypes(typeof(Fleet.DeviceAgent.AgentOptions).Assembly, "SectionName", "Agent"))
+            .Select(t => t.Type.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        var bound = Directory.EnumerateFiles(DocsFiles.InRepository("src"), "*.cs", SearchOption.AllDirectories)
+            .SelectMany(file => Bound().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value.Split('.')[^1]))
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.NotEmpty(bound);
+        var missing = bound.Except(tabled).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, "Options classes bound with BindConfiguration but without a Fleet:* Section or "
+            + "Agent* SectionName constant, so missing from the docs tables: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void Table_KnownOption_RowAsExpected()
     {
         var table = Table(typeof(Fleet.Portal.PortalApp).Assembly, "Section", "Fleet:");
@@ -216,6 +233,9 @@ public sealed partial class OptionsTableTests
         Assert.Fail($"The '{name}' table in docs/operations.md differs from the options classes "
             + $"(run the tests with {WriteVariable}=1 to rewrite it):\n" + string.Join("\n", diff));
     }
+
+    [GeneratedRegex(@"AddOptions<([\w.]+)>\(\)\s*\.BindConfiguration")]
+    private static partial Regex Bound();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
