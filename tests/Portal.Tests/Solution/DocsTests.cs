@@ -1,10 +1,12 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 
 namespace Fleet.Portal.Tests.Solution;
 
 /// <summary>
-/// The documentation describes what is: its folder map names exactly the portal's feature folders, and no page
-/// tells the project's history by work item ("stop 12", "issue 15"), which git keeps.
+/// The documentation describes what is: its folder map names exactly the portal's feature folders, protocol.md has
+/// one templated section per topic, every link into the docs resolves, and no page tells the project's history by
+/// work item ("stop 12", "issue 15"), which git keeps.
 /// </summary>
 public sealed partial class DocsTests
 {
@@ -34,6 +36,35 @@ public sealed partial class DocsTests
             .ToList();
 
         Assert.True(hits.Count == 0, "Docs describe what is; history stays in git:\n" + string.Join("\n", hits));
+    }
+
+    [Fact]
+    public void Protocol_EveryTopic_HasOneTemplatedSection()
+    {
+        string[] parts = ["**Fields**", "**Refusals", "**Agent behaviour", "**Portal behaviour", "**Example"];
+        var text = File.ReadAllText(DocsFiles.InRepository("docs", "protocol.md")).ReplaceLineEndings("\n");
+        // Level-3 sections only: the overview table under "## MQTT topics" names every topic too.
+        var sections = text.Split("\n## ").SelectMany(chapter => chapter.Split("\n### ").Skip(1)).ToList();
+        var topics = typeof(Fleet.Shared.Topics).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Where(m => m.ReturnType == typeof(string) && m.GetParameters().Length == 1 && m.Name != "DevicePrefix")
+            .Select(m => (string)m.Invoke(null, ["{" + m.GetParameters()[0].Name + "}"])!)
+            .ToList();
+
+        Assert.Equal(Enum.GetValues<Fleet.Shared.TopicKind>().Length - 1, topics.Count);
+        var problems = topics.Select(topic =>
+            {
+                var owning = sections.Where(s => s.Contains($"| `{topic}` |", StringComparison.Ordinal)).ToList();
+                var missing = owning.Count == 1
+                    ? parts.Where(p => !owning[0].Contains(p, StringComparison.Ordinal))
+                    : parts;
+                return owning.Count != 1
+                    ? $"{topic}: {owning.Count} sections name it in a table, want 1"
+                    : missing.Any() ? $"{topic}: section lacks {string.Join(", ", missing)}" : null;
+            })
+            .OfType<string>()
+            .ToList();
+
+        Assert.True(problems.Count == 0, "docs/protocol.md:\n" + string.Join("\n", problems));
     }
 
     [Fact]
