@@ -105,6 +105,11 @@ internal sealed class EnrollmentIdentity(
     }
 
     /// <param name="answer">The enrolment rules' answer; called only when identity does not override it (it may issue a credential).</param>
+    /// <param name="device">The device the enrolment rules found or created.</param>
+    /// <param name="request">The enrolment request being decided.</param>
+    /// <param name="step">What the identity check before the lookup proved (the EK hash, if any).</param>
+    /// <param name="now">The batch's clock.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     public async Task<EnrollmentResponse> AfterAsync(Device device, EnrollmentRequest request, IdentityStep step, DateTimeOffset now, Func<Task<EnrollmentResponse>> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
