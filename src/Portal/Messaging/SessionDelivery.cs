@@ -9,7 +9,7 @@ namespace Fleet.Portal.Messaging;
 
 /// <summary>
 /// Portal → device delivery: each Fleet topic has one audience, the client named in it, so a message goes straight
-/// to that client's session, and retained messages are kept per addressee. Also keeps each client's
+/// to that client's session, and retained messages are kept per addressee (decision 0016). Also keeps each client's
 /// granted subscriptions: a client subscribes only inside its own topics, and only so many filters.
 /// </summary>
 internal sealed class SessionDelivery(IOptions<MqttOptions> options, ILogger<SessionDelivery> logger)

@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 
+using Fleet.Portal.Tests.Infrastructure;
+
 namespace Fleet.Portal.Tests.Solution;
 
 /// <summary>
@@ -14,7 +16,7 @@ public sealed partial class DocsTests
     public void ArchitectureFolders_FeatureFolders_MatchSource()
     {
         var listed = FolderMapFeatures();
-        var actual = Directory.GetDirectories(DocsFiles.InRepository("src", "Portal", "Features"))
+        var actual = Directory.GetDirectories(Repository.PathOf("src", "Portal", "Features"))
             .Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
         var missing = actual.Except(listed).Order(StringComparer.Ordinal).ToList();
@@ -27,7 +29,7 @@ public sealed partial class DocsTests
     [Fact]
     public void Docs_NoPage_TellsHistoryByWorkItem()
     {
-        var root = DocsFiles.RepositoryRoot();
+        var root = Repository.Root;
         var hits = Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories)
             .Append(Path.Combine(root, "README.md"))
             .SelectMany(path => File.ReadLines(path).Select((line, index) => (path, line, index)))
@@ -42,7 +44,7 @@ public sealed partial class DocsTests
     public void Protocol_EveryTopic_HasOneTemplatedSection()
     {
         string[] parts = ["**Fields**", "**Refusals", "**Agent behaviour", "**Portal behaviour", "**Example"];
-        var text = File.ReadAllText(DocsFiles.InRepository("docs", "protocol.md")).ReplaceLineEndings("\n");
+        var text = File.ReadAllText(Repository.PathOf("docs", "protocol.md")).ReplaceLineEndings("\n");
         // Level-3 sections only: the overview table under "## MQTT topics" names every topic too.
         var sections = text.Split("\n## ").SelectMany(chapter => chapter.Split("\n### ").Skip(1)).ToList();
         var topics = typeof(Fleet.Shared.Topics).GetMethods(BindingFlags.Public | BindingFlags.Static)
@@ -78,7 +80,7 @@ public sealed partial class DocsTests
     [Fact]
     public void Links_IntoDocs_ResolveToFilesAndHeadings()
     {
-        var root = DocsFiles.RepositoryRoot();
+        var root = Repository.Root;
         var pages = Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories)
             .Append(Path.Combine(root, "README.md"))
             .ToList();
@@ -155,7 +157,7 @@ public sealed partial class DocsTests
     /// <summary>The <c>Features/X</c> names in the code block under "## Folders".</summary>
     private static HashSet<string> FolderMapFeatures()
     {
-        var text = File.ReadAllText(DocsFiles.InRepository("docs", "architecture.md")).ReplaceLineEndings("\n");
+        var text = File.ReadAllText(Repository.PathOf("docs", "architecture.md")).ReplaceLineEndings("\n");
         var start = text.IndexOf("\n## Folders\n", StringComparison.Ordinal);
         Assert.True(start >= 0, "docs/architecture.md has no '## Folders' section.");
         var next = text.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
