@@ -83,11 +83,14 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
         await Portal.WaitForAsync(() => Task.FromResult(broker.RetainedFor(deviceId) == 1 ? "pushed" : null), what: "the config pushed");
 
-        // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic.
-        await Task.Delay(300, TestContext.Current.CancellationToken);
-        while (client.TryReceive(out var early))
+        // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic. A message on a
+        // topic it is subscribed to, published after the config, arrives after anything the config push sent it.
+        await client.SubscribeAsync(Topics.Settings(deviceId));
+        await broker.PublishAsync(Topics.Settings(deviceId), "{}"u8.ToArray(), TestContext.Current.CancellationToken);
+        for (var early = await client.ReceiveAsync(); early.Topic != Topics.Settings(deviceId);
+            early = await client.ReceiveAsync())
         {
-            Assert.NotEqual(Topics.Config(deviceId), early!.Topic);
+            Assert.NotEqual(Topics.Config(deviceId), early.Topic);
         }
 
         await client.SubscribeAsync(Topics.Config(deviceId));

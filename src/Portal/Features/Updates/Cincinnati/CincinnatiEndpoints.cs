@@ -22,7 +22,7 @@ internal static class CincinnatiEndpoints
         var query = http.Request.Query;
         string? Param(string name) => query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
         var answer = await graphs.GetGraphAsync(
-            new GraphQuery(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
+            new GraphRequest(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
                 Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness"), Param("oci")),
             http.RequestAborted);
         if (answer.Error is { } error)
@@ -32,6 +32,6 @@ internal static class CincinnatiEndpoints
 
         http.Response.Headers[StreamHeader] = answer.Stream;
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Json(answer.Graph, CincinnatiJsonContext.Default.CincinnatiGraph);
+        return Results.Json(answer.Graph, CincinnatiJsonContext.Default.GraphDocument);
     }
 }

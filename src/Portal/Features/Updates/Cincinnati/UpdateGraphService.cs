@@ -4,8 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates.Cincinnati;
 
-/// <summary>The query parameters Zincati sends to <c>/v1/graph</c>, as received.</summary>
-public sealed record GraphQuery(
+/// <summary>
+/// The query parameters Zincati sends to <c>/v1/graph</c>, as received (any may be missing); the agent's side,
+/// which sends them, is <c>Fleet.DeviceAgent.Updates.GraphQuery</c>.
+/// </summary>
+public sealed record GraphRequest(
     string? Basearch,
     string? Stream,
     string? OsVersion = null,
@@ -17,7 +20,8 @@ public sealed record GraphQuery(
     string? Oci = null);
 
 /// <summary>A graph (status 200) or a protocol error, and the stream that was answered.</summary>
-public sealed record GraphAnswer(int Status, CincinnatiGraph? Graph, ProtocolError? Error, string? Stream = null, Guid? DeviceId = null)
+public sealed record GraphAnswer(
+    int Status, GraphDocument? Graph, ProtocolError? Error, string? Stream = null, Guid? DeviceId = null)
 {
     public static GraphAnswer Fail(int status, string kind, string value) => new(status, null, new ProtocolError(kind, value));
 }
@@ -43,7 +47,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
     /// answer and stays put rather than following a stream it was moved off. Any other client gets the
     /// stream it asked for, with the policy of the group named by its <c>group</c> parameter, if there is one.
     /// </summary>
-    public async Task<GraphAnswer> GetGraphAsync(GraphQuery query, CancellationToken cancellationToken = default)
+    public async Task<GraphAnswer> GetGraphAsync(GraphRequest query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (Validate(query) is { } invalid)
@@ -95,7 +99,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
     internal static bool? ParseOci(string? value) =>
         string.IsNullOrEmpty(value) ? false : bool.TryParse(value, out var oci) ? oci : null;
 
-    private static GraphAnswer? Validate(GraphQuery query)
+    private static GraphAnswer? Validate(GraphRequest query)
     {
         foreach (var (name, value) in new[] { ("basearch", query.Basearch), ("stream", query.Stream) })
         {

@@ -3,6 +3,10 @@ using System.Net.Sockets;
 
 namespace Fleet.Portal.Tests.Infrastructure;
 
+/// <remarks>
+/// Only for processes that cannot bind port 0 and report the port back (mosquitto in HealthBenchmark).
+/// Tests bind port 0 and read the port back instead.
+/// </remarks>
 public static class FreePort
 {
     /// <summary>
