@@ -1,9 +1,12 @@
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
+using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Tpm;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using MQTTnet;
 
 namespace Fleet.DeviceAgent;
@@ -46,25 +49,75 @@ public static class AgentHostingExtensions
         }
     }
 
-    /// <summary>The real agent for the Linux host it runs on.</summary>
+    /// <summary>
+    /// The real agent for the Linux host it runs on: the connection loop with enrolment (and the TPM when there is
+    /// one), then its modules in order: heartbeats, credential rotation, OS updates, health reports, live config.
+    /// </summary>
     public static HostApplicationBuilder AddDeviceAgent(this HostApplicationBuilder builder)
     {
         builder.AddAgentCore();
-        builder.Services.AddSingleton<IIdentityCollector, LinuxIdentityCollector>();
-        builder.Services.AddSingleton<IHealthReader, LinuxHealthReader>();
-        builder.Services.AddSingleton<IStateStore, FileStateStore>();
+        var services = builder.Services;
+        services.AddSingleton<IIdentityCollector, LinuxIdentityCollector>();
+        services.AddSingleton<IHealthReader, LinuxHealthReader>();
+        services.AddSingleton<IStateStore, FileStateStore>();
+        services.AddSingleton(sp => new BrokerAccess(
+            Options(sp),
+            sp.GetRequiredService<MqttClientFactory>().CreateMqttClient,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IClaimCodeDisplay>(sp => Options(sp).ClaimBanner
+            ? new ConsoleBannerClaimDisplay(Options(sp), RuntimeLogger(sp))
+            : new LoggedClaimCode(RuntimeLogger(sp)));
+        services.AddSingleton(sp => new DeviceEnrollment(
+            sp.GetRequiredService<BrokerAccess>(),
+            sp.GetRequiredService<IIdentityCollector>(),
+            sp.GetRequiredService<IStateStore>(),
+            sp.GetRequiredService<IClaimCodeDisplay>(),
+            sp.GetServices<IEnrollmentAttestation>(),
+            RuntimeLogger(sp)));
+        services.AddSingleton<IDeviceModule>(sp =>
+            new HeartbeatModule(sp.GetRequiredService<IHealthReader>(), Options(sp), RuntimeLogger(sp)));
+        services.AddSingleton<IDeviceModule>(sp =>
+            new CredentialRotationModule(sp.GetRequiredService<IStateStore>(), RuntimeLogger(sp)));
         builder.AddOsUpdates();
         builder.AddHealthReports();
         builder.AddLiveConfig();
-        builder.Services.AddOptions<Tpm.TpmOptions>().BindConfiguration(Tpm.TpmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.TryAddSingleton<Tpm.Tpm2Tools>();
-        builder.Services.AddHostedService<AgentWorker>();
+        builder.AddTpmAttestation();
+        services.AddSingleton(sp => new DeviceRuntime(
+            sp.GetRequiredService<BrokerAccess>(),
+            sp.GetRequiredService<DeviceEnrollment>(),
+            sp.GetServices<IDeviceModule>(),
+            sp.GetRequiredService<IStateStore>(),
+            RuntimeLogger(sp)));
+        services.AddHostedService<AgentWorker>();
         return builder;
+    }
+
+    /// <summary>The log category of the device loop and its modules, as the simulator's devices have it.</summary>
+    internal static ILogger RuntimeLogger(IServiceProvider services) =>
+        services.GetRequiredService<ILogger<DeviceRuntime>>();
+
+    internal static AgentOptions Options(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<AgentOptions>>().Value;
+
+    /// <summary>TPM attestation in enrolment, when <c>Agent:Tpm:Enabled</c> says so or the host has a TPM.</summary>
+    private static void AddTpmAttestation(this HostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<TpmOptions>()
+            .BindConfiguration(TpmOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<Tpm2Tools>();
+        if (Tpm2Tools.IsWanted(builder.Configuration.GetSection(TpmOptions.SectionName).Get<TpmOptions>() ?? new()))
+        {
+            services.AddSingleton<IEnrollmentAttestation>(sp =>
+                new TpmEnrollmentAttestation(sp.GetRequiredService<Tpm2Tools>(), RuntimeLogger(sp)));
+        }
     }
 
     /// <summary>
     /// OS update management: adapters for rpm-ostree, systemctl and greenboot (real binaries from PATH),
-    /// Zincati's drop-in, the Cincinnati/FleetLock driver and the coordinator the device loop talks to.
+    /// Zincati's drop-in, the Cincinnati/FleetLock driver, the coordinator and its device module.
     /// Registered with TryAdd so a test host can put its own process runner (a PATH with stand-ins) first.
     /// </summary>
     public static HostApplicationBuilder AddOsUpdates(this HostApplicationBuilder builder)
@@ -90,6 +143,8 @@ public static class AgentHostingExtensions
         services.TryAddSingleton<UpdateDriver>();
         services.TryAddSingleton<UpdateCoordinator>();
         services.TryAddSingleton<IDeviceUpdates>(sp => sp.GetRequiredService<UpdateCoordinator>());
+        services.AddSingleton<IDeviceModule>(sp =>
+            new UpdatesModule(sp.GetRequiredService<IDeviceUpdates>(), RuntimeLogger(sp)));
         services.AddHostedService<UpdateWorker>();
         return builder;
     }

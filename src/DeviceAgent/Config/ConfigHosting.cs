@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ public static class ConfigHosting
 {
     /// <summary>
     /// Live config: the applier writing under <see cref="AgentOptions.HostRoot"/>, systemctl from PATH, the
-    /// ledger in the state directory, and the coordinator the device loop talks to. Not registered when
+    /// ledger in the state directory, the coordinator and its device module. Not registered when
     /// <c>Agent:Config:Enabled</c> is false.
     /// </summary>
     public static HostApplicationBuilder AddLiveConfig(this HostApplicationBuilder builder)
@@ -40,6 +41,8 @@ public static class ConfigHosting
             sp.GetRequiredService<IConfigLedger>()));
         services.TryAddSingleton<ConfigCoordinator>();
         services.TryAddSingleton<IDeviceConfig>(sp => sp.GetRequiredService<ConfigCoordinator>());
+        services.AddSingleton<IDeviceModule>(sp =>
+            new ConfigModule(sp.GetRequiredService<IDeviceConfig>(), AgentHostingExtensions.RuntimeLogger(sp)));
         services.AddHostedService<ConfigWorker>();
         return builder;
     }

@@ -1,79 +1,67 @@
-using System.Reflection;
-using Fleet.DeviceAgent.Config;
-using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
-using Fleet.DeviceAgent.Updates;
-using Fleet.Shared;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
-using MQTTnet.Formatter;
 
 namespace Fleet.DeviceAgent.Runtime;
 
 /// <summary>
-/// The whole life of one device: enrol with the bootstrap identity until approved, then stay connected
-/// with the device's own credential and send heartbeats; enrol again if the credential is revoked.
-/// The real agent runs one; the simulator runs thousands in one process.
+/// The connection loop of one device: enrol with the bootstrap identity until approved (<see
+/// cref="DeviceEnrollment"/>),
+/// then stay connected with the device's own credential, running its modules; enrol again if the credential is
+/// revoked. The real agent runs one; the simulator runs thousands in one process.
 /// </summary>
 /// <remarks>
 /// Start it with <see cref="RunAsync"/>; cancel the token to stop it. On cancellation it publishes
 /// Offline, disconnects cleanly and returns (it does not throw). Watch it through <see cref="Phase"/>,
 /// <see cref="PhaseChanged"/> or <see cref="WaitForPhaseAsync"/>.
 /// </remarks>
-public sealed partial class DeviceRuntime
+public sealed class DeviceRuntime
 {
-    private static readonly string AgentVersion = TruncateVersion(
-        typeof(DeviceRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0");
-
-    private readonly IIdentityCollector _identity;
-    private readonly IHealthReader _health;
+    private readonly BrokerAccess _broker;
+    private readonly DeviceEnrollment _enrollment;
+    private readonly IDeviceModule[] _modules;
     private readonly IStateStore _store;
-    private readonly AgentOptions _options;
-    private readonly Func<IMqttClient> _clientFactory;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Random _random;
     private readonly ReconnectBackoff _revocationBackoff;
-    private readonly IDeviceUpdates? _updates;
-    private readonly IHealthSource? _healthSource;
-    private readonly HealthOutbox _healthOutbox;
-    private readonly IDeviceConfig? _config;
-    private readonly Tpm.ITpmAttestor? _tpm;
-    private readonly IClaimCodeDisplay? _claimDisplay;
-    private readonly string? _enrollmentToken;
-    private AgentState? _rotated;
-    private AgentState? _enrolledState;
+    private readonly OnlineLoop _online;
 
     private int _phase = (int)DevicePhase.Disconnected;
     private int _started;
     private string? _deviceId;
     private string? _enrollmentId;
-    private long _heartbeatsSent;
     private long _connectFailures;
-    private long _heartbeatIntervalTicks;
-    private long _healthReportsSent;
-    private long _healthIntervalTicks;
-    private TaskCompletionSource _healthIntervalChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <param name="identity">Who the device is (read anew for every enrolment request).</param>
-    /// <param name="health">Uptime and load for heartbeats.</param>
+    /// <param name="broker">How to reach the broker.</param>
+    /// <param name="enrollment">The phase before online: asks the portal until it approves.</param>
+    /// <param name="modules">The concerns of the enrolled device, in the order they subscribe and publish.</param>
     /// <param name="store">Where the enrolment id and credential are kept.</param>
-    /// <param name="options">Broker address, bootstrap password, timeouts; HostRoot and StateDirectory are not used here.</param>
-    /// <param name="clientFactory">Creates a fresh MQTT client per connection attempt, e.g. <c>new MqttClientFactory().CreateMqttClient</c>.</param>
-    /// <param name="time">Clock for heartbeats, retries and back-off.</param>
     /// <param name="logger">Where state transitions are logged.</param>
-    /// <param name="random">Jitter source for back-off; <see cref="Random.Shared"/> when null.</param>
-    /// <param name="updates">The OS update side: receives the update policy, supplies deployment reports. Null (simulated devices): neither.</param>
-    /// <param name="healthSource">
-    /// Samples health every <see cref="HealthInterval"/>, connected or not. Null: none.
-    /// </param>
-    /// <param name="config">The live config side: receives the desired config, supplies config reports. Null: neither.</param>
-    /// <param name="tpm">The TPM that proves the device's identity in enrolment; null: enrol without one.</param>
-    /// <param name="claimDisplay">Where a claim code is shown while pending (console banner and log); null: only logged.</param>
-    /// <param name="healthOutbox">
-    /// Where health reports wait until the broker acknowledges them; null: in memory.
-    /// </param>
+    public DeviceRuntime(
+        BrokerAccess broker,
+        DeviceEnrollment enrollment,
+        IEnumerable<IDeviceModule> modules,
+        IStateStore store,
+        ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        ArgumentNullException.ThrowIfNull(enrollment);
+        ArgumentNullException.ThrowIfNull(modules);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(logger);
+        _broker = broker;
+        _enrollment = enrollment;
+        _modules = [.. modules];
+        _store = store;
+        _logger = logger;
+        _revocationBackoff = broker.NewBackoff();
+        _online = new OnlineLoop(this, broker, _modules, logger);
+    }
+
+    /// <summary>
+    /// A device that enrols with <paramref name="identity"/>, sends heartbeats and accepts credential rotations:
+    /// what a simulated device without health reports runs.
+    /// </summary>
     public DeviceRuntime(
         IIdentityCollector identity,
         IHealthReader health,
@@ -81,43 +69,33 @@ public sealed partial class DeviceRuntime
         AgentOptions options,
         Func<IMqttClient> clientFactory,
         TimeProvider time,
-        ILogger logger,
-        Random? random = null,
-        IDeviceUpdates? updates = null,
-        IHealthSource? healthSource = null,
-        IDeviceConfig? config = null,
-        Tpm.ITpmAttestor? tpm = null,
-        IClaimCodeDisplay? claimDisplay = null,
-        HealthOutbox? healthOutbox = null)
+        ILogger logger)
+        : this(new BrokerAccess(options, clientFactory, time), identity, health, store, logger, [])
     {
-        ArgumentNullException.ThrowIfNull(identity);
-        ArgumentNullException.ThrowIfNull(health);
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(clientFactory);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(logger);
-        _identity = identity;
-        _health = health;
-        _store = store;
-        _options = options;
-        _clientFactory = clientFactory;
-        _time = time;
-        _logger = logger;
-        _random = random ?? Random.Shared;
-        _updates = updates;
-        _healthSource = healthSource;
-        _healthOutbox = healthOutbox ?? new HealthOutbox(null, new HealthAgentOptions(), time, logger);
-        _config = config;
-        _tpm = tpm;
-        _claimDisplay = claimDisplay;
-        _enrollmentToken = EnrollmentTokenSource.Resolve(options, logger);
-        _revocationBackoff = ReconnectBackoff.Default(_random);
-        HeartbeatInterval = TimeSpan.FromSeconds(options.HeartbeatIntervalOverrideSeconds ?? Protocol.DefaultHeartbeatIntervalSeconds);
-        HealthInterval = TimeSpan.FromSeconds(options.HealthIntervalOverrideSeconds ?? DefaultHealthIntervalSeconds);
     }
 
-    /// <summary>Raised on the device loop whenever <see cref="Phase"/> changes; handlers must be quick and must not throw.</summary>
+    /// <summary>
+    /// Enrols with <paramref name="identity"/>; heartbeats, credential rotation, then <paramref name="more"/>.
+    /// </summary>
+    internal DeviceRuntime(
+        BrokerAccess broker,
+        IIdentityCollector identity,
+        IHealthReader health,
+        IStateStore store,
+        ILogger logger,
+        IEnumerable<IDeviceModule> more)
+        : this(
+            broker,
+            new DeviceEnrollment(broker, identity, store, new LoggedClaimCode(logger), [], logger),
+            [new HeartbeatModule(health, broker.Options, logger), new CredentialRotationModule(store, logger), .. more],
+            store,
+            logger)
+    {
+    }
+
+    /// <summary>
+    /// Raised on the device loop whenever <see cref="Phase"/> changes; handlers must be quick and must not throw.
+    /// </summary>
     public event EventHandler<DevicePhase>? PhaseChanged;
 
     public DevicePhase Phase => (DevicePhase)Volatile.Read(ref _phase);
@@ -128,20 +106,33 @@ public sealed partial class DeviceRuntime
     /// <summary>The enrolment id (bootstrap client id) once the state is loaded.</summary>
     public string? EnrollmentId => Volatile.Read(ref _enrollmentId);
 
-    /// <summary>Heartbeats the broker acknowledged since start; also the last heartbeat's sequence number.</summary>
-    public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
-
-    /// <summary>Connections that could not be made or broke with an error (unreachable broker, refused connect, timeouts) since start.</summary>
+    /// <summary>
+    /// Connections that could not be made or broke with an error (unreachable broker, refused connect, timeouts) since
+    /// start.
+    /// </summary>
     public long ConnectFailures => Interlocked.Read(ref _connectFailures);
 
-    /// <summary>The heartbeat interval in force: the override, the portal's setting, or the protocol default.</summary>
-    public TimeSpan HeartbeatInterval
+    /// <summary>The modules of the enrolled device, in order.</summary>
+    public IReadOnlyList<IDeviceModule> Modules => _modules;
+
+    /// <summary>The module of type <typeparamref name="T"/>, or null when it is not registered.</summary>
+    public T? Module<T>()
+        where T : class, IDeviceModule
     {
-        get => TimeSpan.FromTicks(Interlocked.Read(ref _heartbeatIntervalTicks));
-        private set => Interlocked.Exchange(ref _heartbeatIntervalTicks, value.Ticks);
+        foreach (var module in _modules)
+        {
+            if (module is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
-    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled, then goes offline cleanly and returns. Call once.</summary>
+    /// <summary>
+    /// Runs until <paramref name="cancellationToken"/> is cancelled, then goes offline cleanly and returns. Call once.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -151,19 +142,22 @@ public sealed partial class DeviceRuntime
 
         try
         {
-            var state = await LoadOrCreateStateAsync(cancellationToken);
+            var state = await _enrollment.LoadOrCreateStateAsync(cancellationToken);
+            Volatile.Write(ref _enrollmentId, state.EnrollmentId);
+            Volatile.Write(ref _deviceId, state.IsEnrolled ? state.DeviceId : null);
             while (true)
             {
                 if (!state.IsEnrolled)
                 {
-                    state = await EnrollAsync(state, cancellationToken);
+                    state = await _enrollment.EnrollAsync(state, this, cancellationToken);
                 }
 
                 await RunEnrolledAsync(state, cancellationToken);
 
                 // RunEnrolledAsync returns only when the broker refused the credential.
                 _logger.LogWarning(
-                    "The broker refused the credential of device {DeviceId}: it was revoked or re-issued by the portal. Deleting it and asking to be enrolled again as {EnrollmentId}",
+                    "The broker refused the credential of device {DeviceId}: it was revoked or re-issued by the "
+                    + "portal. Deleting it and asking to be enrolled again as {EnrollmentId}",
                     state.DeviceId,
                     state.EnrollmentId);
                 state = state.WithoutCredential();
@@ -172,7 +166,7 @@ public sealed partial class DeviceRuntime
                 SetPhase(DevicePhase.Disconnected);
 
                 // Grows if the portal keeps approving a credential the broker then refuses.
-                await Task.Delay(_revocationBackoff.Next(), _time, cancellationToken);
+                await Task.Delay(_revocationBackoff.Next(), _broker.Time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -185,7 +179,9 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    /// <summary>Completes when <see cref="Phase"/> is <paramref name="phase"/> (immediately if it already is).</summary>
+    /// <summary>
+    /// Completes when <see cref="Phase"/> is <paramref name="phase"/> (immediately if it already is).
+    /// </summary>
     public async Task WaitForPhaseAsync(DevicePhase phase, CancellationToken cancellationToken)
     {
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,56 +209,14 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    private async Task<AgentState> LoadOrCreateStateAsync(CancellationToken cancellationToken)
-    {
-        var state = await _store.LoadAsync(cancellationToken);
-        if (state is null || !EnrollmentIds.IsValid(state.EnrollmentId))
-        {
-            state = new AgentState(EnrollmentIds.NewRandom(), EnrollmentKey: EnrollmentIds.NewKey());
-            await _store.SaveAsync(state, cancellationToken);
-        }
-        else if (string.IsNullOrEmpty(state.EnrollmentKey))
-        {
-            // State from an agent that predates enrolment keys: the portal binds the first key it sees.
-            state = state with { EnrollmentKey = EnrollmentIds.NewKey() };
-            await _store.SaveAsync(state, cancellationToken);
-        }
+    /// <summary>A device connection succeeded: the next revocation starts the back-off afresh.</summary>
+    internal void Connected() => _revocationBackoff.Reset();
 
-        Volatile.Write(ref _enrollmentId, state.EnrollmentId);
-        Volatile.Write(ref _deviceId, state.IsEnrolled ? state.DeviceId : null);
-        if (state.IsEnrolled)
-        {
-            _logger.LogInformation("Enrolled as device {DeviceId} (enrolment id {EnrollmentId})", state.DeviceId, state.EnrollmentId);
-        }
-        else
-        {
-            _logger.LogInformation("Not enrolled yet; enrolment id {EnrollmentId}", state.EnrollmentId);
-        }
+    internal void RecordConnectFailure() => Interlocked.Increment(ref _connectFailures);
 
-        return state;
-    }
+    internal void Approved(string deviceId) => Volatile.Write(ref _deviceId, deviceId);
 
-    private MqttSession NewSession() =>
-        new(
-            _clientFactory(),
-            _time,
-            TimeSpan.FromSeconds(_options.TimeoutSeconds),
-            TimeSpan.FromSeconds(_options.AcknowledgementTimeoutSeconds));
-
-    private MqttClientOptionsBuilder BaseClientOptions() => new MqttClientOptionsBuilder()
-        .WithTcpServer(_options.BrokerHost, _options.BrokerPort)
-        .WithProtocolVersion(MqttProtocolVersion.V500)
-        .WithKeepAlivePeriod(TimeSpan.FromSeconds(_options.KeepAliveSeconds))
-        .WithTimeout(TimeSpan.FromSeconds(_options.TimeoutSeconds))
-        .WithCleanStart(true);
-
-    /// <summary>MQTTnet wraps socket errors; the inner message ("Connection refused") is the useful part.</summary>
-    private static string Describe(Exception exception) =>
-        exception.InnerException is null ? exception.Message : $"{exception.Message} ({exception.GetBaseException().Message})";
-
-    private void RecordConnectFailure() => Interlocked.Increment(ref _connectFailures);
-
-    private void SetPhase(DevicePhase phase)
+    internal void SetPhase(DevicePhase phase)
     {
         var previous = (DevicePhase)Interlocked.Exchange(ref _phase, (int)phase);
         if (previous != phase)
@@ -272,6 +226,97 @@ public sealed partial class DeviceRuntime
         }
     }
 
-    private static string TruncateVersion(string version) =>
-        version.Length <= Protocol.MaxAgentVersionLength ? version : version[..Protocol.MaxAgentVersionLength];
+    /// <summary>
+    /// Stays connected (reconnecting with back-off) until the broker refuses the credential, then returns. The
+    /// modules' enrolled work (health sampling) runs all that time, so reports made while the portal is unreachable
+    /// wait in their queue.
+    /// </summary>
+    private async Task RunEnrolledAsync(AgentState state, CancellationToken cancellationToken)
+    {
+        using var enrolled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        List<Task>? running = null;
+        foreach (var module in _modules)
+        {
+            var work = module.RunWhileEnrolledAsync(state.DeviceId!, enrolled.Token);
+            if (!work.IsCompleted)
+            {
+                (running ??= []).Add(work);
+            }
+        }
+
+        try
+        {
+            await StayConnectedAsync(state, cancellationToken);
+        }
+        finally
+        {
+            await enrolled.CancelAsync();
+            if (running is not null)
+            {
+                await Task.WhenAll(running);
+            }
+        }
+    }
+
+    private async Task StayConnectedAsync(AgentState state, CancellationToken cancellationToken)
+    {
+        var deviceId = state.DeviceId!;
+        var backoff = _broker.NewBackoff();
+        while (true)
+        {
+            string? error = null;
+            using (var session = new DeviceSession(
+                _broker.NewSession(), state, TimeSpan.FromSeconds(_broker.Options.TimeoutSeconds), _logger))
+            {
+                try
+                {
+                    if (await _online.RunAsync(session, backoff, cancellationToken))
+                    {
+                        return;
+                    }
+
+                    if (session.ReconnectState is { } rotated)
+                    {
+                        // Reconnect at once with the new secret: that connection is what makes it the only one.
+                        state = rotated;
+                        continue;
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    await session.GoOfflineAsync();
+                    throw;
+                }
+                catch (Exception ex)
+                    when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    if (Phase != DevicePhase.Connected)
+                    {
+                        RecordConnectFailure();
+                    }
+
+                    error = BrokerAccess.Describe(ex);
+                }
+            }
+
+            SetPhase(DevicePhase.Disconnected);
+            var delay = backoff.Next();
+            if (error is not null)
+            {
+                _logger.LogWarning(
+                    "Connection of device {DeviceId} to {Host}:{Port} failed: {Error}. Retrying in {Delay:0.0} s",
+                    deviceId,
+                    _broker.Options.BrokerHost,
+                    _broker.Options.BrokerPort,
+                    error,
+                    delay.TotalSeconds);
+            }
+            else
+            {
+                _logger.LogInformation("Device {DeviceId} reconnects in {Delay:0.0} s", deviceId, delay.TotalSeconds);
+            }
+
+            await Task.Delay(delay, _broker.Time, cancellationToken);
+        }
+    }
 }

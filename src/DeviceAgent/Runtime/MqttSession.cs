@@ -104,12 +104,21 @@ internal sealed class MqttSession : IDisposable
         return result.IsSuccess;
     }
 
-    /// <summary>The next event, or <see langword="null"/> when <paramref name="deadline"/> passes first.</summary>
+    /// <summary>
+    /// The next event, or <see langword="null"/> when <paramref name="deadline"/> passes first (never for
+    /// <see cref="DateTimeOffset.MaxValue"/>).
+    /// </summary>
     public async Task<SessionEvent?> WaitAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         if (_events.Reader.TryRead(out var ready))
         {
             return ready;
+        }
+
+        if (deadline == DateTimeOffset.MaxValue)
+        {
+            // Nothing is due: only an event ends the wait.
+            return await _events.Reader.ReadAsync(cancellationToken);
         }
 
         // Deadlines are absolute so that a clock that jumps (or a test advancing a fake one) is never missed.

@@ -1,4 +1,6 @@
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
+using Fleet.DeviceAgent.State;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 
@@ -22,9 +24,21 @@ internal sealed class SimulationService(
     {
         var deviceOptions = DeviceOptions(options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
+        var broker = new BrokerAccess(deviceOptions, clientFactory.CreateMqttClient, time);
+        var healthLimits = new HealthAgentOptions();
+
+        // Enrolment, heartbeats and credential rotation, and health reports unless they are off: no update, config
+        // or TPM side. A simulated device's health outbox is in memory.
         var runtimes = state.Devices
-            .Select(d => new DeviceRuntime(d, d, state.StoreFor(d.Index), deviceOptions, clientFactory.CreateMqttClient,
-                time, runtimeLogger, healthSource: arguments.HealthIntervalSeconds == 0 ? null : d))
+            .Select(d => new DeviceRuntime(broker, d, d, state.StoreFor(d.Index), runtimeLogger,
+                arguments.HealthIntervalSeconds == 0
+                    ? []
+                    : [new HealthModule(
+                        d,
+                        new HealthOutbox(null, healthLimits, time, runtimeLogger),
+                        deviceOptions,
+                        time,
+                        runtimeLogger)]))
             .ToArray();
         logger.LogInformation(
             "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",

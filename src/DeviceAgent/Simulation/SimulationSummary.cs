@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
 
 namespace Fleet.DeviceAgent.Simulation;
@@ -13,9 +14,22 @@ internal sealed record SimulationSummary(int Total, int Started, IReadOnlyDictio
         foreach (var runtime in runtimes)
         {
             phases[runtime.Phase]++;
-            heartbeats += runtime.HeartbeatsSent;
             failures += runtime.ConnectFailures;
-            health += runtime.HealthReportsSent;
+            var modules = runtime.Modules;
+            for (var i = 0; i < modules.Count; i++)
+            {
+                switch (modules[i])
+                {
+                    case HeartbeatModule heartbeat:
+                        heartbeats += heartbeat.Sent;
+                        break;
+                    case HealthModule reports:
+                        health += reports.Sent;
+                        break;
+                    default:
+                        break;
+                }
+            }
         }
 
         // Devices not started yet sit in Disconnected; report them separately so a ramp does not look like an outage.

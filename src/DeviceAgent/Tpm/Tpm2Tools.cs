@@ -37,12 +37,17 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         _timeout = TimeSpan.FromSeconds(options.Value.ToolTimeoutSeconds);
         var tcti = options.Value.Tcti ?? Environment.GetEnvironmentVariable("TPM2TOOLS_TCTI") ?? "device:/dev/tpmrm0";
         _environment = new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = tcti };
-        IsEnabled = options.Value.Enabled ?? File.Exists("/dev/tpmrm0");
+        IsEnabled = IsWanted(options.Value);
         Tcti = tcti;
     }
 
     /// <summary>Whether enrolment should use the TPM (configured, or auto-detected from <c>/dev/tpmrm0</c>).</summary>
     public bool IsEnabled { get; }
+
+    /// <summary>
+    /// Whether <paramref name="options"/> ask for the TPM: configured, or auto-detected from <c>/dev/tpmrm0</c>.
+    /// </summary>
+    public static bool IsWanted(TpmOptions options) => options?.Enabled ?? File.Exists("/dev/tpmrm0");
 
     public string Tcti { get; }
 

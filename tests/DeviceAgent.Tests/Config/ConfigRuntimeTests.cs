@@ -1,12 +1,11 @@
 using System.Text.Json;
+using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Runtime;
-using Fleet.DeviceAgent.Simulation;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Tests.Runtime;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Time.Testing;
-using MQTTnet;
 
 namespace Fleet.DeviceAgent.Tests.Config;
 
@@ -19,10 +18,9 @@ public sealed class ConfigRuntimeTests
         using var rig = new ConfigRig();
         var logger = new RecordingLogger();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, TimeoutSeconds = 5 };
         var store = new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", "dev-1", "secret-1"));
-        var runtime = new DeviceRuntime(device, device, store, options, new MqttClientFactory().CreateMqttClient, time, logger, new Random(1), config: rig.Coordinator);
+        var runtime = TestRuntime.Create(options, store, time, logger, [new ConfigModule(rig.Coordinator, logger)]);
         using var stop = new CancellationTokenSource();
         var coordinator = rig.Coordinator.RunAsync(stop.Token);
         var run = runtime.RunAsync(stop.Token);

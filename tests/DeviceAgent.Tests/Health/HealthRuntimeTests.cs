@@ -6,7 +6,6 @@ using Fleet.DeviceAgent.Tests.Runtime;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Time.Testing;
-using MQTTnet;
 
 namespace Fleet.DeviceAgent.Tests.Health;
 
@@ -34,12 +33,12 @@ public sealed class HealthRuntimeTests
         var run = runtime.RunAsync(stop.Token);
 
         var first = (await portal.WaitForAsync(p => p.Topic == Topics.Health("dev-1"))).Read(FleetJson.Default.HealthReport);
-        await Eventually.TrueAsync(() => runtime.HealthInterval == TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => runtime.Module<HealthModule>()!.Interval == TimeSpan.FromSeconds(20));
         var second = (await Eventually.AdvanceUntilAsync(
             time,
             portal.WaitForAsync(p => p.Topic == Topics.Health("dev-1") && p.Read(FleetJson.Default.HealthReport).Sequence == 2),
             TimeSpan.FromSeconds(1))).Read(FleetJson.Default.HealthReport);
-        await Eventually.TrueAsync(() => runtime.HealthReportsSent == 2);
+        await Eventually.TrueAsync(() => runtime.Module<HealthModule>()!.Sent == 2);
         await stop.CancelAsync();
         await run.Within();
 
@@ -75,7 +74,7 @@ public sealed class HealthRuntimeTests
         await stop.CancelAsync();
         await run.Within();
 
-        Assert.Equal(TimeSpan.FromSeconds(0.5), runtime.HealthInterval);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), runtime.Module<HealthModule>()!.Interval);
         var reports = portal.PublishedTo(Topics.Health("dev-1")).Select(p => p.Read(FleetJson.Default.HealthReport)).Take(3).ToList();
         Assert.Equal([1L, 2L, 3L], reports.Select(r => r.Sequence));
         Assert.InRange(reports[2].SentAt - reports[0].SentAt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
@@ -99,7 +98,7 @@ public sealed class HealthRuntimeTests
 
         await Eventually.AdvanceUntilAsync(
             time,
-            Eventually.TrueAsync(() => runtime.HealthReportsSent == 3),
+            Eventually.TrueAsync(() => runtime.Module<HealthModule>()!.Sent == 3),
             TimeSpan.FromSeconds(1));
         await stop.CancelAsync();
         await run.Within();
@@ -114,7 +113,6 @@ public sealed class HealthRuntimeTests
 
     private DeviceRuntime CreateRuntime(FakePortal portal, TimeProvider time, IHealthSource health, double? healthOverride = null)
     {
-        var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var options = new AgentOptions
         {
             BrokerHost = "127.0.0.1",
@@ -123,7 +121,9 @@ public sealed class HealthRuntimeTests
             HealthIntervalOverrideSeconds = healthOverride,
         };
         var store = new InMemoryStateStore(new AgentState(EnrollmentId, "dev-1", "secret-1"));
-        return new DeviceRuntime(device, device, store, options, new MqttClientFactory().CreateMqttClient, time, _logger, new Random(1), healthSource: health);
+        var outbox = new HealthOutbox(null, new HealthAgentOptions(), time, _logger);
+        return TestRuntime.Create(
+            options, store, time, _logger, [new HealthModule(health, outbox, options, time, _logger)]);
     }
 
     private sealed class BrokenCollector : IHealthCollector

@@ -1,10 +1,8 @@
 using Fleet.DeviceAgent.Runtime;
-using Fleet.DeviceAgent.Simulation;
 using Fleet.DeviceAgent.State;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Time.Testing;
-using MQTTnet;
 
 namespace Fleet.DeviceAgent.Tests.Runtime;
 
@@ -50,7 +48,7 @@ public sealed class DeviceRuntimeTests
         Assert.Equal(DeviceState.Online, online.Read(FleetJson.Default.DeviceStatus).State);
         var first = (await portal.WaitForAsync(p => p.Topic == Topics.Heartbeat("dev-1"))).Read(FleetJson.Default.Heartbeat);
         Assert.Equal(1, first.Sequence);
-        await Eventually.TrueAsync(() => runtime.HeartbeatInterval == TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => runtime.Module<HeartbeatModule>()!.Interval == TimeSpan.FromSeconds(10));
 
         var second = (await Eventually.AdvanceUntilAsync(time, portal.WaitForAsync(p => p.Topic == Topics.Heartbeat("dev-1") && p.Read(FleetJson.Default.Heartbeat).Sequence == 2), TimeSpan.FromSeconds(1)))
             .Read(FleetJson.Default.Heartbeat);
@@ -196,7 +194,6 @@ public sealed class DeviceRuntimeTests
     private DeviceRuntime CreateRuntime(
         FakePortal portal, IStateStore store, TimeProvider time, string bootstrapPassword = "", int timeoutSeconds = 5)
     {
-        var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var options = new AgentOptions
         {
             BrokerHost = "127.0.0.1",
@@ -204,6 +201,6 @@ public sealed class DeviceRuntimeTests
             BootstrapPassword = bootstrapPassword,
             TimeoutSeconds = timeoutSeconds,
         };
-        return new DeviceRuntime(device, device, store, options, new MqttClientFactory().CreateMqttClient, time, _logger, new Random(1));
+        return TestRuntime.Create(options, store, time, _logger);
     }
 }

@@ -1,11 +1,9 @@
 using Fleet.DeviceAgent.Runtime;
-using Fleet.DeviceAgent.Simulation;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Tpm;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.Extensions.Time.Testing;
-using MQTTnet;
 
 namespace Fleet.DeviceAgent.Tests.Runtime;
 
@@ -84,10 +82,10 @@ public sealed class DeviceRuntimeTpmTests
 
     private DeviceRuntime CreateRuntime(FakePortal portal, TimeProvider time, ITpmAttestor tpm)
     {
-        var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, TimeoutSeconds = 5 };
-        return new DeviceRuntime(device, device, new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeef0")), options,
-            new MqttClientFactory().CreateMqttClient, time, _logger, new Random(1), tpm: tpm);
+        var store = new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeef0"));
+        return TestRuntime.Create(
+            options, store, time, _logger, attestation: [new TpmEnrollmentAttestation(tpm, _logger)]);
     }
 
     private sealed class StandInTpm : ITpmAttestor

@@ -38,6 +38,11 @@ internal sealed class FakePortal : IAsyncDisposable
         _server = new MqttServerFactory().CreateMqttServer(options);
         _server.ValidatingConnectionAsync += ValidateAsync;
         _server.InterceptingPublishAsync += OnPublishAsync;
+        _server.InterceptingSubscriptionAsync += args =>
+        {
+            Subscriptions.Enqueue(args.TopicFilter.Topic);
+            return Task.CompletedTask;
+        };
     }
 
     public int Port { get; }
@@ -46,6 +51,9 @@ internal sealed class FakePortal : IAsyncDisposable
 
     /// <summary>The keys bootstrap CONNECTs presented (<see cref="Topics.EnrollmentKeyProperty"/>), in order.</summary>
     public ConcurrentQueue<string?> BootstrapKeys { get; } = new();
+
+    /// <summary>Every topic filter clients subscribed to, in the order the broker received them.</summary>
+    public ConcurrentQueue<string> Subscriptions { get; } = new();
 
     /// <summary>Device id → secret the broker accepts.</summary>
     public ConcurrentDictionary<string, string> Credentials { get; } = new(StringComparer.Ordinal);

@@ -1,5 +1,5 @@
 using Fleet.DeviceAgent.Runtime;
-using Fleet.DeviceAgent.Simulation;
+using Fleet.DeviceAgent.Updates;
 using Fleet.DeviceAgent.State;
 using Fleet.DeviceAgent.Tests.Runtime;
 using Fleet.Shared;
@@ -26,16 +26,13 @@ public sealed class UpdateScenarioTests
             p.UpdatePolicyOnOnline = rig.Policy();
         });
         var logger = new RecordingLogger();
-        var device = SimulatedFleet.Create(1, seed: 5, rig.Time)[0];
-        var runtime = new DeviceRuntime(
-            device,
-            device,
-            new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", DeviceId, "secret")),
+        var runtime = TestRuntime.Create(
             new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, TimeoutSeconds = 5 },
-            new MQTTnet.MqttClientFactory().CreateMqttClient,
+            new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", DeviceId, "secret")),
             rig.Time,
             logger,
-            updates: rig.Coordinator);
+            [new UpdatesModule(rig.Coordinator, logger)],
+            seed: 5);
         using var stop = new CancellationTokenSource();
         var running = Task.WhenAll(runtime.RunAsync(stop.Token), rig.Coordinator.RunAsync(stop.Token));
         var step = TimeSpan.FromMinutes(1);
