@@ -15,6 +15,7 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<IgnitionUrlSigner>();
         builder.Services.AddSingleton<AnonymousRequestLimiter>();
         builder.Services.AddSingleton<PendingPlaceholders>();
+        builder.Services.AddSingleton<IgnitionService>();
         builder.Services.AddHostedService<ConfigPusher>();
         return builder;
     }

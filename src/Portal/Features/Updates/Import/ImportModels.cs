@@ -24,7 +24,7 @@ public sealed record ReleaseImportUrls(string? ReleasesUrl, string? UpdatesUrl, 
 /// <summary>What an import did, or why it did nothing.</summary>
 /// <param name="Notes">Things worth knowing that are not errors (policy entries for versions the stream does not have).</param>
 public sealed record ImportReport(
-    UpdateChange Change,
+    Outcome Change,
     int Added,
     int Updated,
     int Unchanged,
@@ -32,7 +32,7 @@ public sealed record ImportReport(
     int PoliciesApplied,
     IReadOnlyList<string> Notes)
 {
-    public static ImportReport Failed(UpdateChange change) => new(change, 0, 0, 0, 0, 0, []);
+    public static ImportReport Failed(Outcome change) => new(change, 0, 0, 0, 0, 0, []);
 
     public bool Succeeded => Change.Succeeded;
 
@@ -60,4 +60,4 @@ internal sealed record ParsedImport(
     IReadOnlyList<ParsedRelease>? Releases,
     IReadOnlyList<ParsedPolicy>? Policies,
     ParsedStreamMetadata? StreamMetadata,
-    IReadOnlyList<UpdateError> Errors);
+    IReadOnlyList<OutcomeError> Errors);
