@@ -7,9 +7,11 @@ public sealed class AgentOptions
 {
     public const string SectionName = "Agent";
 
+    /// <summary>Host name or address of the portal's MQTT broker.</summary>
     [Required]
     public string BrokerHost { get; set; } = "localhost";
 
+    /// <summary>TCP port of the portal's MQTT broker (the portal's Fleet:Mqtt:Port).</summary>
     [Range(1, 65535)]
     public int BrokerPort { get; set; } = 1883;
 
@@ -17,6 +19,10 @@ public sealed class AgentOptions
     [Required(AllowEmptyStrings = true)]
     public string BootstrapPassword { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Folder for the agent's state: its enrolment id and key, credential, update state, health outbox and config
+    /// ledger. Only root should read it.
+    /// </summary>
     [Required]
     public string StateDirectory { get; set; } = "/var/lib/fleet-agent";
 

@@ -9,6 +9,7 @@ using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Features.Updates;
@@ -49,6 +50,7 @@ public static class PortalApp
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddFleetMessaging();
+        builder.AddIngest();
         builder.AddDeviceHealth();
         builder.AddProbes();
         builder.AddApi();

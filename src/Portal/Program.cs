@@ -22,7 +22,7 @@ try
 }
 catch (Exception ex)
 {
-    var refused = ex as Fleet.Portal.Data.StartupRefusedException
+    var refused = ex as Fleet.Portal.StartupRefusedException
         ?? (app is null ? null : StartupErrors.Explain(ex, app.Configuration));
     if (app is not null && starting)
     {

@@ -155,3 +155,6 @@ internal static partial class StartupErrors
     [GeneratedRegex(@"address (?<address>\S+): address already in use", RegexOptions.IgnoreCase)]
     private static partial Regex BindFailure();
 }
+
+/// <summary>The portal refuses to start, for a reason a person can act on; the message says what and where.</summary>
+public sealed class StartupRefusedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MQTTnet;

@@ -9,6 +9,7 @@ using Fleet.DeviceAgent.State;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;

@@ -20,8 +20,6 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
     public async Task ExternalUser_SignsInThroughProvider_CreatedWithMappedRoleAndAudited()
     {
         await using var provider = await PortalInstance.StartAsync();
-        var fleetPort = FreePort.Next();
-        await RegisterClientAsync(provider, fleetPort);
         var alice = await provider.Users.CreateAsync(new NewUser("sso-alice", null, "Operator", "alice-password-123"), TestActors.Admin);
         Assert.Equal(OutcomeKind.Done, alice.Kind);
         var takeover = await provider.Users.CreateAsync(new NewUser("admin2", null, "HelpDesk", "admin2-password-123"), TestActors.Admin);
@@ -29,7 +27,6 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
 
         await using var fleet = await PortalInstance.StartAsync(new Dictionary<string, string?>
         {
-            ["urls"] = $"http://127.0.0.1:{fleetPort}",
             // Another host name than the portal's (127.0.0.1): cookies ignore ports, and two apps on one
             // host would overwrite each other's; a real provider is on its own host anyway.
             ["Fleet:ExternalSignIn:Authority"] = ProviderUrl(provider),
@@ -43,6 +40,9 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
             ["Fleet:ExternalSignIn:RoleMapping:Admin"] = "Admin",
             ["Fleet:ExternalSignIn:DefaultRole"] = "HelpDesk",
         });
+        // The portal binds port 0; its callback is registered once the port is known, before anyone signs in.
+        await RegisterClientAsync(provider, fleet.BaseAddress.Port);
+
         // A local account whose name an external user also has: it must not be handed over.
         var admin2 = await fleet.Users.CreateAsync(
             new NewUser("admin2", null, "Admin", "local-admin2-password"), TestActors.Admin);

@@ -38,6 +38,9 @@ internal sealed class MqttSession : IDisposable
         Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <param name="acknowledgementTimeout">How long a publish waits for its acknowledgement (AgentOptions).</param>
+    /// <param name="client">The MQTTnet client the session drives.</param>
+    /// <param name="time">The clock for timeouts.</param>
+    /// <param name="operationTimeout">How long a connect or subscribe may take (AgentOptions).</param>
     public MqttSession(
         IMqttClient client, TimeProvider time, TimeSpan operationTimeout, TimeSpan acknowledgementTimeout)
     {

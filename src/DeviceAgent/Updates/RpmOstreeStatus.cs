@@ -7,6 +7,13 @@ namespace Fleet.DeviceAgent.Updates;
 /// <summary>One entry of <c>rpm-ostree status --json</c> <c>deployments</c> (the fields the agent uses).</summary>
 /// <param name="Checksum">The deployment's commit (with layered packages, a local commit).</param>
 /// <param name="BaseChecksum">The base commit under layered packages (<c>base-checksum</c>); absent without layering.</param>
+/// <param name="Version">The release version, if the commit names one.</param>
+/// <param name="Origin">The origin refspec, if any.</param>
+/// <param name="ContainerImageReference">The container image the deployment came from, if any.</param>
+/// <param name="Booted">Whether it is the booted deployment.</param>
+/// <param name="Staged">Whether it is staged for the next boot.</param>
+/// <param name="Pinned">Whether it is pinned (ostree admin pin).</param>
+/// <param name="Timestamp">The commit's time.</param>
 public sealed record OstreeDeployment(
     string Checksum,
     string? BaseChecksum,

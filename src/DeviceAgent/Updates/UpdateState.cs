@@ -73,6 +73,13 @@ public enum PendingPhase
 /// <param name="TargetVersion">The release being installed; for a rollback, the version rolled back to.</param>
 /// <param name="TargetChecksum">Its commit; null for a rollback.</param>
 /// <param name="FromChecksum">The commit booted when it started.</param>
+/// <param name="Kind">An update or a rollback.</param>
+/// <param name="FromVersion">The version booted when it started, if known.</param>
+/// <param name="Phase">Where it stands: staged, or rebooting.</param>
+/// <param name="StartedAt">When the agent started it.</param>
+/// <param name="RebootBootId">The boot id in which the reboot was requested.</param>
+/// <param name="RebootRequestedAt">When the reboot was requested.</param>
+/// <param name="NewBootSeenAt">When the agent first saw the new boot (greenboot's verdict counts from then).</param>
 public sealed record PendingUpdate(
     PendingKind Kind,
     string? TargetVersion,

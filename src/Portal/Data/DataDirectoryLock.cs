@@ -39,6 +39,3 @@ public sealed class DataDirectoryLock(FleetDataDirectory directory) : IDisposabl
         _held = null;
     }
 }
-
-/// <summary>The portal refuses to start, for a reason a person can act on; the message says what and where.</summary>
-public sealed class StartupRefusedException(string message, Exception? inner = null) : Exception(message, inner);

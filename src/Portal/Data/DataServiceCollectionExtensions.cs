@@ -30,7 +30,9 @@ internal static class DataServiceCollectionExtensions
         // Pooled: a context is reset and reused instead of building EF Core's internal services for every instance (the
         // broker opens one per device connection, the ingest writer one per batch; without the pool that setup was an
         // eighth of the portal's allocations during enrolment).
-        builder.Services.AddPooledDbContextFactory<FleetDbContext>(o => o.UseSqlite(connectionString));
+        builder.Services.AddPooledDbContextFactory<FleetDbContext>(o => o
+            .UseSqlite(connectionString)
+            .AddInterceptors(new NodeUuidStamp()));   // NodeUuid follows MachineId on every save
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<FleetDbContext>>().CreateDbContext());
         builder.Services.AddDataProtection()
             .SetApplicationName("Fleet")

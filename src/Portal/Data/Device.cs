@@ -90,7 +90,7 @@ public sealed partial class Device
     /// <summary>
     /// The node id the device uses with Cincinnati and FleetLock (32 lower-case hex digits,
     /// <see cref="Shared.NodeUuid"/>), so those requests can be matched to it with one indexed lookup: computed
-    /// from <see cref="MachineId"/> whenever that is saved (<see cref="Features.Updates.NodeUuidStamp"/>), and as
+    /// from <see cref="MachineId"/> whenever that is saved (<see cref="NodeUuidStamp"/>), and as
     /// the device reports it.
     /// </summary>
     public string? NodeUuid { get; set; }

@@ -24,9 +24,9 @@ internal sealed class PreparedWrites
     public int Count => _inserts.Sum(i => i.Rows.Count) + _updates.Sum(u => u.Rows.Count);
 
     /// <summary>
-    /// Takes the Added entities of <paramref name="inserts"/> (principals first: rows are inserted in this order) and the
-    /// Modified ones of <paramref name="updates"/>. Call after <c>DetectChanges</c>; then <see cref="WriteAsync"/>, then
-    /// <c>SaveChanges</c>, in one transaction.
+    /// Takes the Added entities of <paramref name="inserts"/> (in any order: principals are inserted before the rows
+    /// that refer to them, as the model's foreign keys say) and the Modified ones of <paramref name="updates"/>. Call
+    /// after <c>DetectChanges</c>; then <see cref="WriteAsync"/>, then <c>SaveChanges</c>, in one transaction.
     /// </summary>
     public static PreparedWrites Take(DbContext db, IReadOnlyList<Type> inserts, IReadOnlyList<Type> updates)
     {
@@ -37,9 +37,9 @@ internal sealed class PreparedWrites
         var entries = db.ChangeTracker.Entries().ToList();
         // Everything is captured before any state changes: detaching a principal lets EF cascade to its dependents.
         var taken = new List<(IEntityType Type, bool StoreKey, List<EntityEntry> Added)>();
-        foreach (var type in inserts)
+        foreach (var entityType in PrincipalsFirst([.. inserts.Select(t => Model(db, t))]))
         {
-            var entityType = Model(db, type);
+            var type = entityType.ClrType;
             var added = entries.Where(e => e.State == EntityState.Added && e.Metadata == entityType).ToList();
             if (added.Count == 0)
             {
@@ -114,6 +114,36 @@ internal sealed class PreparedWrites
 
     private static IEntityType Model(DbContext db, Type type) =>
         db.Model.FindEntityType(type) ?? throw new InvalidOperationException($"{type.Name} is not in the model");
+
+    /// <summary>
+    /// The types ordered so that each comes after the types its foreign keys refer to; otherwise as given.
+    /// </summary>
+    private static List<IEntityType> PrincipalsFirst(IReadOnlyList<IEntityType> types)
+    {
+        var ordered = new List<IEntityType>(types.Count);
+        var visiting = new HashSet<IEntityType>();
+        void Visit(IEntityType type)
+        {
+            if (ordered.Contains(type) || !visiting.Add(type))
+            {
+                return;   // placed already, or a cycle (a self-reference): keep the given order
+            }
+
+            foreach (var principal in type.GetForeignKeys().Select(k => k.PrincipalEntityType).Where(types.Contains))
+            {
+                Visit(principal);
+            }
+
+            ordered.Add(type);
+        }
+
+        foreach (var type in types)
+        {
+            Visit(type);
+        }
+
+        return ordered;
+    }
 
     /// <summary>Writes what was taken, in the context's connection and current transaction.</summary>
     public async Task WriteAsync(DbContext db, CancellationToken cancellationToken)

@@ -9,6 +9,10 @@ internal sealed record ClientIdentity(ClientKind Kind, string Id, string? Addres
 
     public static readonly ClientIdentity Portal = new(ClientKind.Portal, "fleet-portal");
 
+    /// <summary>The identity the broker stored in a session's items when it connected.</summary>
+    public static ClientIdentity? Of(System.Collections.IDictionary? sessionItems) =>
+        sessionItems?[SessionKey] as ClientIdentity;
+
     /// <summary>Whether this client may publish to <paramref name="topic"/>.</summary>
     public bool MayPublish(string topic) => Kind switch
     {

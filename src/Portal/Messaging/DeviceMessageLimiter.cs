@@ -1,37 +1,51 @@
-using Fleet.Portal.Features.Health;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Messaging;
 
+/// <summary>A device's allowance for one kind of message: a burst, then so many a minute on average.</summary>
+internal sealed record MessageRate(InboundKind Kind, int Burst, double PerMinute);
+
 /// <summary>
 /// A token bucket per device and message kind, checked by the broker before a message is queued. A device over its
 /// rate gets PUBACK "quota exceeded" instead of success: the message is refused, not acknowledged-and-lost, and it
-/// costs the database nothing. Health reports have their own limit (<see cref="HealthOptions"/>); heartbeats, status,
-/// deployment and config reports share <see cref="MqttOptions.DeviceMessagesPerMinute"/>, each kind in its own bucket
-/// so that a chatty kind cannot starve another.
+/// costs the database nothing. A feature may register a <see cref="MessageRate"/> for its kind; every other kind has
+/// <see cref="MqttOptions.DeviceMessagesPerMinute"/>, each kind in its own bucket so that a chatty kind cannot starve
+/// another. Refusals are counted in <c>fleet.mqtt.rate_limited{kind}</c> (meter <c>Fleet.Mqtt</c>).
 /// </summary>
 internal sealed class DeviceMessageLimiter
 {
-    private readonly TokenBuckets _health;
+    public const string MeterName = "Fleet.Mqtt";
+
+    public const string RateLimitedName = "fleet.mqtt.rate_limited";
+
+    private readonly Dictionary<InboundKind, TokenBuckets> _own = [];
     private readonly TokenBuckets _other;
-    private readonly IngestMetrics _metrics;
+    private readonly Counter<long> _refused;
     private readonly ILogger<DeviceMessageLimiter> _logger;
 
     // Flooding devices, per kind (only devices that were refused).
     private readonly RepeatedLog _refusals;
 
     public DeviceMessageLimiter(
-        IOptions<HealthOptions> health,
+        IEnumerable<MessageRate> rates,
         IOptions<MqttOptions> mqtt,
         TimeProvider time,
-        IngestMetrics metrics,
+        IMeterFactory meters,
         ILogger<DeviceMessageLimiter> logger)
     {
-        ArgumentNullException.ThrowIfNull(health);
+        ArgumentNullException.ThrowIfNull(rates);
         ArgumentNullException.ThrowIfNull(mqtt);
-        _health = new TokenBuckets(health.Value.ReportBurst, health.Value.MaxReportsPerMinute / 60.0, time);
+        ArgumentNullException.ThrowIfNull(meters);
+        foreach (var rate in rates)
+        {
+            _own[rate.Kind] = new TokenBuckets(rate.Burst, rate.PerMinute / 60.0, time);
+        }
+
         _other = new TokenBuckets(mqtt.Value.DeviceMessageBurst, mqtt.Value.DeviceMessagesPerMinute / 60.0, time);
-        (_metrics, _logger) = (metrics, logger);
+        _refused = meters.Create(MeterName).CreateCounter<long>(
+            RateLimitedName, "{message}", "Device messages refused at the broker for their per-device rate, by kind");
+        _logger = logger;
         _refusals = new RepeatedLog(time, TimeSpan.FromMinutes(1));
     }
 
@@ -40,13 +54,13 @@ internal sealed class DeviceMessageLimiter
     /// </summary>
     public bool TryAcquire(string deviceId, InboundKind kind)
     {
-        var taken = kind == InboundKind.Health ? _health.TryTake(deviceId) : _other.TryTake(Key(deviceId, kind));
+        var taken = _own.TryGetValue(kind, out var own) ? own.TryTake(deviceId) : _other.TryTake(Key(deviceId, kind));
         if (taken)
         {
             return true;
         }
 
-        _metrics.Rejected("rate_limited");
+        _refused.Add(1, new KeyValuePair<string, object?>("kind", kind.Name));
 
         // One log line per device and kind per minute of flooding, however many messages it sends.
         if (_refusals.ShouldLog(Key(deviceId, kind), out var earlier))
@@ -60,12 +74,5 @@ internal sealed class DeviceMessageLimiter
         return false;
     }
 
-    private static string Key(string deviceId, InboundKind kind) => kind switch
-    {
-        InboundKind.Heartbeat => deviceId + "/h",
-        InboundKind.Status => deviceId + "/s",
-        InboundKind.Deployments => deviceId + "/d",
-        InboundKind.ConfigReport => deviceId + "/c",
-        _ => deviceId + "/" + kind,
-    };
+    private static string Key(string deviceId, InboundKind kind) => deviceId + "/" + kind.Name;
 }

@@ -1,16 +1,24 @@
+using Fleet.Shared;
+
 namespace Fleet.Portal.Messaging;
 
-/// <summary>What reaches the ingest pipeline: a device message, or an event the broker or a timer raised.</summary>
-internal enum InboundKind
+/// <summary>
+/// What a message in the ingest queue is: a device topic (<see cref="Of"/>), or an event the broker or a timer raised
+/// (<see cref="ConnectionLost"/>, or one a feature defines). Handlers register for kinds, so a new kind needs no
+/// change here.
+/// </summary>
+internal readonly record struct InboundKind(string Name, bool FromDevice)
 {
-    EnrollmentRequest,
-    Heartbeat,
-    Status,
-    Deployments,
-    Health,
-    ConfigReport,
-    ConnectionLost,
-    PresenceSweep,
+    private static readonly InboundKind[] ByTopic =
+        [.. Enum.GetValues<TopicKind>().Select(k => new InboundKind(k.ToString(), FromDevice: true))];
+
+    /// <summary>The broker saw a device's connection end (not a takeover by its own reconnect).</summary>
+    public static readonly InboundKind ConnectionLost = new(nameof(ConnectionLost), FromDevice: false);
+
+    /// <summary>Messages a device publishes on its <paramref name="topic"/> kind.</summary>
+    public static InboundKind Of(TopicKind topic) => ByTopic[(int)topic];
+
+    public override string ToString() => Name;
 }
 
 /// <summary>
@@ -23,7 +31,7 @@ internal sealed class InboundMessage(InboundKind kind, string id, ReadOnlyMemory
 {
     public InboundKind Kind { get; } = kind;
 
-    /// <summary>Enrolment id (enrolment requests) or device id (everything else); empty for a sweep.</summary>
+    /// <summary>Enrolment id (enrolment requests) or device id (everything else); empty for a timer's event.</summary>
     public string Id { get; } = id;
 
     public ReadOnlyMemory<byte> Payload { get; } = payload;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Messaging;
 
 /// <summary>
-/// The bounded hand-off between the broker and the <see cref="IngestPipeline"/>. Full means
+/// The bounded hand-off between the broker and the ingest pipeline. Full means
 /// publishers wait (back-pressure), never that messages are dropped.
 /// </summary>
 internal sealed class IngestQueue(IOptions<MqttOptions> options, ILogger<IngestQueue> logger)

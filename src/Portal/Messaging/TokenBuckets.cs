@@ -21,6 +21,7 @@ internal sealed class TokenBuckets
 
     /// <param name="burst">Tokens a full bucket holds (and a new key starts with).</param>
     /// <param name="perSecond">Tokens added a second.</param>
+    /// <param name="time">The clock buckets refill by.</param>
     public TokenBuckets(double burst, double perSecond, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);

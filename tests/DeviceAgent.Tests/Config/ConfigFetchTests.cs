@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Fleet.Shared.Messages;
@@ -9,22 +7,16 @@ namespace Fleet.DeviceAgent.Tests.Config;
 /// <summary>Configs and file contents fetched over HTTP from a real listener on loopback.</summary>
 public sealed class ConfigFetchTests : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly Dictionary<string, byte[]> _files = new(StringComparer.Ordinal);
-    private readonly Task _serving;
+    private readonly LoopbackHttpServer _server;
     private readonly string _base;
 
     public ConfigFetchTests()
     {
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            _base = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}/";
-        }
-
-        _listener.Prefixes.Add(_base);
-        _listener.Start();
-        _serving = ServeAsync();
+        _server = new LoopbackHttpServer(request => _files.TryGetValue(request.Path, out var body)
+            ? new LoopbackResponse(200, body, "application/octet-stream")
+            : new LoopbackResponse(404, []));
+        _base = _server.BaseUrl;
     }
 
     [Fact]
@@ -58,39 +50,5 @@ public sealed class ConfigFetchTests : IAsyncDisposable
         Assert.Contains("answered 404", report.Error, StringComparison.Ordinal);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        // Close alone: after Stop, Close removes the prefixes again, which re-binds the port for a moment and throws
-        // "Address already in use" when another test has taken it since.
-        _listener.Close();
-        await _serving.ContinueWith(_ => { }, TaskScheduler.Default);
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            if (_files.TryGetValue(context.Request.Url!.AbsolutePath, out var body))
-            {
-                context.Response.ContentLength64 = body.Length;
-                await context.Response.OutputStream.WriteAsync(body);
-            }
-            else
-            {
-                context.Response.StatusCode = 404;
-            }
-
-            context.Response.Close();
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -1,49 +1,25 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
 namespace Fleet.DeviceAgent.Tests.Updates;
 
 /// <summary>
-/// The portal's update endpoints as the agent sees them, on <see cref="HttpListener"/>: Cincinnati
+/// The portal's update endpoints as the agent sees them, on a <see cref="LoopbackHttpServer"/>: Cincinnati
 /// <c>GET /v1/graph</c> serving a graph shaped like <c>zincati-cincinnati-response.json</c>, and
 /// FleetLock <c>POST /v1/pre-reboot</c> / <c>/v1/steady-state</c>. Records every request.
 /// </summary>
 /// <remarks>Also compiled into the portal tests (linked), so keep it to the BCL.</remarks>
 internal sealed class FakeUpdateServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener;
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
     private readonly Lock _gate = new();
     private List<FakeOs.Release> _releases = [];
     private List<(int From, int To)> _edges = [];
 
-    public FakeUpdateServer()
-    {
-        // A free port can be taken by a parallel test between probing and binding: try another one.
-        for (var attempt = 1; ; attempt++)
-        {
-            var listener = new HttpListener();
-            var url = $"http://127.0.0.1:{FreePort()}/";
-            listener.Prefixes.Add(url);
-            try
-            {
-                listener.Start();
-                (_listener, BaseUrl) = (listener, url);
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
+    public FakeUpdateServer() => _server = new LoopbackHttpServer(Handle);
 
-        _loop = Task.Run(ServeAsync);
-    }
-
-    public string BaseUrl { get; }
+    public string BaseUrl => _server.BaseUrl;
 
     /// <summary>Whether pre-reboot grants the lock (409 with a FleetLock error otherwise).</summary>
     public bool LockAvailable { get; set; } = true;
@@ -112,57 +88,17 @@ internal sealed class FakeUpdateServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private LoopbackResponse Handle(LoopbackRequest request)
     {
-        try
+        var (status, body) = (request.Method, request.Path) switch
         {
-            _listener.Stop();
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // The managed listener can fail to unregister its prefix on close ("address already in use"
-            // seen under a busy parallel run); the socket is closed either way.
-        }
-
-        try
-        {
-            await _loop;
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var request = context.Request;
-            var path = request.Url!.AbsolutePath;
-            var (status, body) = (request.HttpMethod, path) switch
-            {
-                ("GET", "/v1/graph") => Graph(request.Url.Query),
-                ("POST", "/v1/pre-reboot" or "/v1/steady-state") => Lock(path, request),
-                _ => (404, "{\"kind\":\"not_found\",\"value\":\"no such endpoint\"}"),
-            };
-            var bytes = Encoding.UTF8.GetBytes(body);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
+            ("GET", "/v1/graph") => Graph(request.Query),
+            ("POST", "/v1/pre-reboot" or "/v1/steady-state") => Lock(request),
+            _ => (404, "{\"kind\":\"not_found\",\"value\":\"no such endpoint\"}"),
+        };
+        return LoopbackResponse.Json(status, body);
     }
 
     private (int, string) Graph(string query)
@@ -171,19 +107,12 @@ internal sealed class FakeUpdateServer : IAsyncDisposable
         return (200, GraphJson());
     }
 
-    private (int, string) Lock(string path, HttpListenerRequest request)
+    private (int, string) Lock(LoopbackRequest request)
     {
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
-        LockRequests.Enqueue((path, request.Headers["fleet-lock-protocol"], reader.ReadToEnd()));
-        return path == "/v1/pre-reboot" && !LockAvailable
+        var body = Encoding.UTF8.GetString(request.Body);
+        LockRequests.Enqueue((request.Path, request.Header("fleet-lock-protocol"), body));
+        return request.Path == "/v1/pre-reboot" && !LockAvailable
             ? (409, "{\"kind\":\"failed_lock\",\"value\":\"all 1 slots of group 'default' are taken\"}")
             : (200, "{}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -211,7 +211,7 @@ public sealed class IgnitionServingTests(IgnitionServingTests.Fixture fixture) :
         var (device, mac) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "before");
         await Assign(await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/hostname", "{{device.hostname}}")), ConfigScope.Device, null, device);
         var cache = Portal.Services.GetRequiredService<IgnitionCache>();
-        var notifier = Portal.Services.GetRequiredService<Fleet.Portal.Features.Devices.DeviceNotifier>();
+        var notifier = Portal.Services.GetRequiredService<Fleet.Portal.Data.DeviceNotifier>();
 
         // A heartbeat or health report: the device changed, but nothing a render reads. Background services of
         // the shared portal may change the device at the same moment (then a render is right), so a few tries.

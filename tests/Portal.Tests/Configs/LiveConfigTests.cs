@@ -44,7 +44,9 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         }, what: "the config report stored");
 
         Assert.Equal(desired.Version, stored.Version);
-        Assert.Equal([ConfigEntryOutcome.Applied, ConfigEntryOutcome.NeedsReinstall], ConfigReports.Entries(stored).Select(e => e.Outcome));
+        Assert.Equal(
+            [ConfigEntryOutcome.Applied, ConfigEntryOutcome.NeedsReinstall],
+            ConfigReportHandler.Entries(stored).Select(e => e.Outcome));
     }
 
     [Fact]
@@ -64,7 +66,7 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         var again = await ReceiveConfigAsync(client, deviceId, "/etc/retained");
         Assert.True(again.Retain);
 
-        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>();
+        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.SessionDelivery>();
         Assert.Equal(1, broker.RetainedFor(deviceId));
         Assert.True((await Portal.Services.GetRequiredService<Fleet.Portal.Features.Enrollment.CredentialService>().DecommissionAsync(device, TestActors.Operator)).Succeeded);
         Assert.Equal(0, broker.RetainedFor(deviceId));
@@ -76,16 +78,19 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         var (deviceId, client) = await ApprovedDevice.ConnectAsync(Portal, "unsubscribed-config");
         await using var _ = client;
         var device = Guid.ParseExact(deviceId, "N");
-        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>();
+        var broker = Portal.Services.GetRequiredService<Fleet.Portal.Messaging.SessionDelivery>();
         var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/later", "later"));
         Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
         await Portal.WaitForAsync(() => Task.FromResult(broker.RetainedFor(deviceId) == 1 ? "pushed" : null), what: "the config pushed");
 
-        // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic.
-        await Task.Delay(300, TestContext.Current.CancellationToken);
-        while (client.TryReceive(out var early))
+        // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic. A message on a
+        // topic it is subscribed to, published after the config, arrives after anything the config push sent it.
+        await client.SubscribeAsync(Topics.Settings(deviceId));
+        await broker.PublishAsync(Topics.Settings(deviceId), "{}"u8.ToArray(), TestContext.Current.CancellationToken);
+        for (var early = await client.ReceiveAsync(); early.Topic != Topics.Settings(deviceId);
+            early = await client.ReceiveAsync())
         {
-            Assert.NotEqual(Topics.Config(deviceId), early!.Topic);
+            Assert.NotEqual(Topics.Config(deviceId), early.Topic);
         }
 
         await client.SubscribeAsync(Topics.Config(deviceId));

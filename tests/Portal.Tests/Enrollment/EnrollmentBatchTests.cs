@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Messaging;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +21,8 @@ public sealed class EnrollmentBatchTests(PortalFixture fixture) : IClassFixture<
         var (a, b, c) = (TestMqttClient.NewEnrollmentId(), TestMqttClient.NewEnrollmentId(), TestMqttClient.NewEnrollmentId());
         var requestA = TestMqttClient.Request(machineId, "batch-a", mac);
         InboundMessage Message(string id, EnrollmentRequest request) =>
-            new(InboundKind.EnrollmentRequest, id, JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.EnrollmentRequest), DateTimeOffset.UtcNow);
+            new(InboundKind.Of(TopicKind.EnrollmentRequest), id,
+                JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.EnrollmentRequest), DateTimeOffset.UtcNow);
 
         await pipeline.ProcessBatchAsync(
             [

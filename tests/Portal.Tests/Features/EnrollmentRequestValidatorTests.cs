@@ -1,4 +1,4 @@
-using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;

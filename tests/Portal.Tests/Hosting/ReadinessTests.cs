@@ -18,6 +18,8 @@ public sealed class ReadinessTests
     public async Task Readyz_WriteLockHeldElsewhere_UnhealthyThenHealthyWhenReleased()
     {
         await using var portal = await PortalInstance.StartAsync();
+        // The health check service logs each Unhealthy result as an Error; the held lock is the fault provoked.
+        portal.ExpectErrors("database is locked");
         using var http = new HttpClient { BaseAddress = portal.BaseAddress };
         await WaitForReadyzAsync(http, HttpStatusCode.OK);
 
@@ -50,6 +52,13 @@ public sealed class ReadinessTests
         {
             await using var portal = await PortalInstance.StartAsync(
                 new Dictionary<string, string?> { ["Fleet:Storage:MinFreeDiskMegabytes"] = "8" }, dataDirectory: data);
+
+            // The full disk is the fault provoked: the readiness check, EF's failed commits (each an Error) and the
+            // ingest pipeline's bounded "could not be stored" report it.
+            portal.ExpectErrors("MiB free on the data directory");
+            portal.ExpectErrors("database or disk is full");
+            // EF's "An error occurred using a transaction." carries no exception to match on.
+            portal.ExpectErrors(e => e.Category == "Microsoft.EntityFrameworkCore.Database.Transaction");
             using var http = new HttpClient { BaseAddress = portal.BaseAddress };
             var (id, client) = await ApprovedDevice.ConnectAsync(portal, "on-a-full-disk");
             await using var _ = client;

@@ -36,7 +36,7 @@ public sealed class ApiExampleScriptTests(PortalFixture fixture) : IClassFixture
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "scripts", "api-example.sh"));
+        start.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "api-example.sh"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -48,18 +48,5 @@ public sealed class ApiExampleScriptTests(PortalFixture fixture) : IClassFixture
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Fleet.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Fleet.sln not found above " + AppContext.BaseDirectory);
     }
 }

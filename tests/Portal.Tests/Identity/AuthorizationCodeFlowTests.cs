@@ -23,7 +23,7 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     {
         using var browser = BrowserSession.Anonymous(Portal);
         var pkce = Pkce.Create();
-        var redirectUri = $"http://127.0.0.1:{FreePort.Next()}/callback";
+        var redirectUri = $"http://127.0.0.1:{CliPort()}/callback";
 
         // Not signed in: off to the login page, which comes back to the same authorize request.
         using var first = await browser.Http.GetAsync(AuthorizeUrl(redirectUri, pkce, "openid profile roles offline_access fleet.admin"));
@@ -63,7 +63,7 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     {
         using var browser = await BrowserSession.SignInAsync(Portal);
         var pkce = Pkce.Create();
-        var redirectUri = $"http://127.0.0.1:{FreePort.Next()}/callback";
+        var redirectUri = $"http://127.0.0.1:{CliPort()}/callback";
 
         var callback = await RedirectAsync(browser, AuthorizeUrl(redirectUri, pkce, "openid fleet.read"));
         var tokens = await RedeemAsync(QueryHelpers.ParseQuery(callback.Query)["code"]!, redirectUri, pkce.Verifier);
@@ -79,7 +79,7 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     {
         using var browser = await BrowserSession.SignInAsync(Portal);
         var pkce = Pkce.Create();
-        var redirectUri = $"http://127.0.0.1:{FreePort.Next()}/callback";
+        var redirectUri = $"http://127.0.0.1:{CliPort()}/callback";
         var callback = await RedirectAsync(browser, AuthorizeUrl(redirectUri, pkce, "openid fleet.read"));
 
         var tokens = await RedeemAsync(QueryHelpers.ParseQuery(callback.Query)["code"]!, redirectUri, Pkce.Create().Verifier);
@@ -93,7 +93,7 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     {
         using var browser = await BrowserSession.SignInAsync(Portal);
         var url = $"/connect/authorize?client_id={OidcSeeder.CliClientId}&response_type=code&scope=openid"
-            + $"&redirect_uri={Uri.EscapeDataString($"http://127.0.0.1:{FreePort.Next()}/callback")}";
+            + $"&redirect_uri={Uri.EscapeDataString($"http://127.0.0.1:{CliPort()}/callback")}";
 
         using var response = await browser.Http.GetAsync(new Uri(url, UriKind.Relative));
 
@@ -116,7 +116,7 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     public async Task Authorize_PromptNoneWhileSignedOut_LoginRequiredToTheClient()
     {
         using var browser = BrowserSession.Anonymous(Portal);
-        var redirectUri = $"http://127.0.0.1:{FreePort.Next()}/callback";
+        var redirectUri = $"http://127.0.0.1:{CliPort()}/callback";
 
         var callback = await RedirectAsync(browser, new Uri(AuthorizeUrl(redirectUri, Pkce.Create(), "openid") + "&prompt=none", UriKind.Relative));
 
@@ -124,6 +124,12 @@ public sealed class AuthorizationCodeFlowTests(PortalFixture fixture) : IClassFi
     }
 
     private static string PathOf(Uri uri) => uri.IsAbsoluteUri ? uri.PathAndQuery : uri.OriginalString;
+
+    /// <summary>
+    /// The loopback port a CLI would listen on for its callback (RFC 8252: any port). Nothing listens here: the
+    /// tests read the redirect, so any port will do, and a different one per test shows none is special.
+    /// </summary>
+    private static int CliPort() => Random.Shared.Next(1024, 65536);
 
     private static Uri AuthorizeUrl(string redirectUri, Pkce pkce, string scope) => new(
         $"/connect/authorize?client_id={OidcSeeder.CliClientId}&response_type=code&state=xyz"

@@ -28,17 +28,3 @@ public static class ApprovedDevice
         return (id, client);
     }
 }
-
-/// <summary>Keeps every outcome the portal hands to <c>IUpdateOutcomeSink</c>.</summary>
-public sealed class RecordingOutcomeSink : Fleet.Portal.Features.Devices.IUpdateOutcomeSink
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<(Guid DeviceId, string Version, Fleet.Portal.Features.Devices.UpdateOutcome Outcome)> _outcomes = new();
-
-    public IReadOnlyCollection<(Guid DeviceId, string Version, Fleet.Portal.Features.Devices.UpdateOutcome Outcome)> Outcomes => _outcomes;
-
-    public Task RecordAsync(Guid deviceId, string version, Fleet.Portal.Features.Devices.UpdateOutcome outcome, CancellationToken cancellationToken)
-    {
-        _outcomes.Enqueue((deviceId, version, outcome));
-        return Task.CompletedTask;
-    }
-}

@@ -99,6 +99,15 @@ public sealed class PortalInstance : IAsyncDisposable
         return instance;
     }
 
+    /// <summary>
+    /// Declares Error entries containing <paramref name="fragment"/> (message or exception) as provoked by the
+    /// test; any other Error or Critical entry fails the test when the portal is disposed.
+    /// </summary>
+    public void ExpectErrors(string fragment) => Logs.ExpectErrors(fragment);
+
+    /// <inheritdoc cref="RecordingLoggerProvider.ExpectErrors(Func{LogEntry, bool})"/>
+    public void ExpectErrors(Func<LogEntry, bool> match) => Logs.ExpectErrors(match);
+
     public async Task<FleetDbContext> CreateDbAsync() =>
         await Services.GetRequiredService<IDbContextFactory<FleetDbContext>>().CreateDbContextAsync();
 
@@ -145,10 +154,15 @@ public sealed class PortalInstance : IAsyncDisposable
         return (await db.Devices.AsNoTracking().Include(d => d.Macs).ToListAsync()).FirstOrDefault(match);
     }
 
+    /// <summary>
+    /// Stops the portal, then fails (<see cref="UnexpectedErrorLogException"/>) if it logged an Error or Critical
+    /// entry, stopping included, that the test did not declare with <see cref="ExpectErrors(string)"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Logs.ThrowIfUnexpectedErrors();
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Fleet.Portal.Tests.Infrastructure;
 
@@ -20,7 +19,7 @@ public static class PortalProcess
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["Fleet__Storage__DataDirectory"] = dataDirectory;
-        start.Environment["Fleet__Mqtt__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        start.Environment["Fleet__Mqtt__Port"] = "0"; // the broker binds a free port; these runs never connect
         start.Environment["Fleet__Mqtt__BindAddress"] = "127.0.0.1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {

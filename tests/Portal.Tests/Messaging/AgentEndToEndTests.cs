@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Messaging;
 using Fleet.Portal.Tests.Infrastructure;
 
@@ -60,7 +61,7 @@ public sealed class AgentEndToEndTests : IAsyncLifetime
         // The sweep a timer would run 31 s from now: the device has not been heard from for longer than the timeout.
         var queue = _portal.Services.GetRequiredService<IngestQueue>();
         var later = DateTimeOffset.UtcNow.AddSeconds(31);
-        var sweep = new InboundMessage(InboundKind.PresenceSweep, string.Empty, ReadOnlyMemory<byte>.Empty, later);
+        var sweep = new InboundMessage(PresenceHandler.Sweep, string.Empty, ReadOnlyMemory<byte>.Empty, later);
         await queue.EnqueueAndWaitAsync(sweep, TestContext.Current.CancellationToken);
 
         // The agent is still alive, so its next heartbeat (1 s) brings it back: assert on the recorded transition.

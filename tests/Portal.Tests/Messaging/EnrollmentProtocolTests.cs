@@ -190,7 +190,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
     /// <summary>The conflict answer goes to a client nobody vouched for: what kind of clash, not with whom.</summary>
     private static void AssertNamesNoOtherDevice(EnrollmentResponse response, Device other)
     {
-        Assert.Equal(Fleet.Portal.Features.Devices.EnrollmentDecider.ConflictReason, response.Reason);
+        Assert.Equal(Fleet.Portal.Features.Enrollment.EnrollmentRequestHandler.ConflictReason, response.Reason);
         Assert.DoesNotContain(other.Hostname, response.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(other.Id.ToString("N"), response.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(other.MachineId, response.Reason, StringComparison.Ordinal);

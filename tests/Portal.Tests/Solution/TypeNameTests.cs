@@ -12,17 +12,6 @@ namespace Fleet.Portal.Tests.Solution;
 /// </summary>
 public sealed class TypeNameTests
 {
-    /// <summary>Names that still appear more than once, each with the reason; remove an entry once fixed.</summary>
-    private static readonly Dictionary<string, string> Allowed = new(StringComparer.Ordinal)
-    {
-        // The two sides of the Cincinnati protocol: the portal's records are what it serialises (edges as int[2]),
-        // the agent's a tolerant parse with helpers (age index, payload scheme) and a required-field query.
-        // One wire record in Fleet.Shared would serve both; until then they keep the protocol's names.
-        ["CincinnatiGraph"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
-        ["CincinnatiNode"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
-        ["GraphQuery"] = "server (Fleet.Portal) and client (Fleet.DeviceAgent) side of /v1/graph",
-    };
-
     private static readonly Assembly[] Assemblies =
     [
         typeof(Fleet.Shared.Protocol).Assembly,
@@ -37,21 +26,12 @@ public sealed class TypeNameTests
             .SelectMany(a => a.GetTypes())
             .Where(IsWrittenByHand)
             .GroupBy(t => t.Name, StringComparer.Ordinal)
-            .Where(g => g.Count() > 1 && !Allowed.ContainsKey(g.Key))
+            .Where(g => g.Count() > 1)
             .Select(g => $"{g.Key}: {string.Join(", ", g.Select(t => $"{t.FullName} ({t.Assembly.GetName().Name})"))}")
             .Order(StringComparer.Ordinal)
             .ToList();
 
         Assert.True(duplicates.Count == 0, "Types sharing a simple name:\n" + string.Join("\n", duplicates));
-    }
-
-    [Fact]
-    public void Allowed_EveryException_StillNeeded()
-    {
-        var names = Assemblies.SelectMany(a => a.GetTypes()).Where(IsWrittenByHand)
-            .GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
-
-        Assert.All(Allowed.Keys, name => Assert.Contains(name, names));
     }
 
     [Fact]

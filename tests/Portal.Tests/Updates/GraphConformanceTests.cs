@@ -127,7 +127,8 @@ public sealed class GraphConformanceTests
         var stream = FixtureStreams.Stable(FixtureStreams.UpdatesWith(("33.20201214.3.1", """{"rollout":{"start_epoch":1591279200,"start_percentage":0.0,"duration_minutes":2880}}""")));
         var wire = CincinnatiMetadata.ToWire(UpdateGraph.Build(stream.Releases, "x86_64"));
 
-        var ours = JsonDocument.Parse(JsonSerializer.Serialize(wire, CincinnatiJsonContext.Default.CincinnatiGraph)).RootElement;
+        var ours = JsonDocument.Parse(JsonSerializer.Serialize(wire, CincinnatiJsonContext.Default.GraphDocument))
+            .RootElement;
 
         AssertSameShape(reference, ours);
     }

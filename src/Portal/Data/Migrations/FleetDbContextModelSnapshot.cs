@@ -1107,7 +1107,7 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("RejectRules");
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.DeviceHealth", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.DeviceHealth", b =>
                 {
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
@@ -1163,7 +1163,7 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("DeviceHealth", (string)null);
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthAggregate", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.HealthAggregate", b =>
                 {
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
@@ -1217,7 +1217,7 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("HealthAggregates", (string)null);
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthSample", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.HealthSample", b =>
                 {
                     b.Property<Guid>("DeviceId")
                         .HasColumnType("TEXT");
@@ -2189,16 +2189,16 @@ namespace Fleet.Portal.Data.Migrations
                         .OnDelete(DeleteBehavior.SetNull);
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.DeviceHealth", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.DeviceHealth", b =>
                 {
                     b.HasOne("Fleet.Portal.Data.Device", null)
                         .WithOne()
-                        .HasForeignKey("Fleet.Portal.Features.Telemetry.DeviceHealth", "DeviceId")
+                        .HasForeignKey("Fleet.Portal.Features.Health.DeviceHealth", "DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthAggregate", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.HealthAggregate", b =>
                 {
                     b.HasOne("Fleet.Portal.Data.Device", null)
                         .WithMany()
@@ -2207,7 +2207,7 @@ namespace Fleet.Portal.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Fleet.Portal.Features.Telemetry.HealthSample", b =>
+            modelBuilder.Entity("Fleet.Portal.Features.Health.HealthSample", b =>
                 {
                     b.HasOne("Fleet.Portal.Data.Device", null)
                         .WithMany()

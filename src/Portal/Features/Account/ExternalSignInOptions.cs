@@ -15,8 +15,10 @@ public sealed class ExternalSignInOptions
     /// <summary>The provider's issuer URL (its discovery document is at <c>.well-known/openid-configuration</c> below it).</summary>
     public string? Authority { get; set; }
 
+    /// <summary>The client id the portal is registered under at the provider.</summary>
     public string? ClientId { get; set; }
 
+    /// <summary>The client secret the provider issued for that client id; keep it out of files others read.</summary>
     public string? ClientSecret { get; set; }
 
     /// <summary>The button text: "Sign in with {DisplayName}".</summary>

@@ -1,7 +1,3 @@
-using Fleet.Portal.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Alerts;
 
 /// <summary>What a rule watches; <see cref="AlertRule.Threshold"/> means minutes, percent or °C accordingly.</summary>
@@ -89,32 +85,4 @@ public sealed class AlertInstance
 
     /// <summary>Open means unresolved; a plain column so the "one open per rule and device" index can filter on it.</summary>
     public bool IsOpen { get; set; } = true;
-}
-
-internal sealed class AlertRuleConfiguration : IEntityTypeConfiguration<AlertRule>
-{
-    public void Configure(EntityTypeBuilder<AlertRule> builder)
-    {
-        builder.Property(x => x.Name).HasMaxLength(AlertRule.MaxNameLength);
-        builder.Property(x => x.Kind).HasConversion<string>().HasMaxLength(32);
-        builder.Property(x => x.Severity).HasConversion<string>().HasMaxLength(16);
-        builder.HasOne<Updates.DeviceGroup>().WithMany().HasForeignKey(x => x.GroupId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class AlertInstanceConfiguration : IEntityTypeConfiguration<AlertInstance>
-{
-    public void Configure(EntityTypeBuilder<AlertInstance> builder)
-    {
-        builder.ToTable("Alerts");
-        builder.Property(x => x.Message).HasMaxLength(512);
-        builder.Property(x => x.Severity).HasConversion<string>().HasMaxLength(16);
-        builder.Property(x => x.AcknowledgedBy).HasMaxLength(256);
-        builder.Property(x => x.ResolvedBy).HasMaxLength(256);
-        builder.HasIndex(x => new { x.RuleId, x.DeviceId }).IsUnique().HasFilter("\"IsOpen\"");
-        builder.HasIndex(x => new { x.IsOpen, x.FiredAt });
-        builder.HasIndex(x => new { x.DeviceId, x.FiredAt });
-        builder.HasOne<AlertRule>().WithMany().HasForeignKey(x => x.RuleId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
 }

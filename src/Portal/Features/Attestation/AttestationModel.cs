@@ -1,7 +1,3 @@
-using Fleet.Portal.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Attestation;
 
 /// <summary>Kinds of identity a device presents.</summary>
@@ -78,54 +74,4 @@ public sealed class TpmChallengeRecord
 
     /// <summary>Set when answered correctly; a second answer is a replay.</summary>
     public DateTimeOffset? UsedAt { get; set; }
-}
-
-internal sealed class DeviceIdentifierConfiguration : IEntityTypeConfiguration<DeviceIdentifier>
-{
-    public void Configure(EntityTypeBuilder<DeviceIdentifier> builder)
-    {
-        builder.HasIndex(x => new { x.Kind, x.Value });
-        builder.HasIndex(x => new { x.DeviceId, x.Kind, x.Value }).IsUnique();
-        builder.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
-        builder.Property(x => x.Value).HasMaxLength(64);
-        builder.HasOne<Device>().WithMany(d => d.Identifiers).HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class IdentityConflictConfiguration : IEntityTypeConfiguration<IdentityConflict>
-{
-    public void Configure(EntityTypeBuilder<IdentityConflict> builder)
-    {
-        builder.HasIndex(x => new { x.DeviceId, x.ResolvedAt });
-        builder.HasIndex(x => x.ResolvedAt);
-        builder.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
-        builder.Property(x => x.Value).HasMaxLength(64);
-        builder.Property(x => x.Detail).HasMaxLength(1024);
-        builder.Property(x => x.ResolvedBy).HasMaxLength(256);
-        builder.Property(x => x.Resolution).HasMaxLength(1024);
-        builder.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class TpmChallengeConfiguration : IEntityTypeConfiguration<TpmChallengeRecord>
-{
-    public void Configure(EntityTypeBuilder<TpmChallengeRecord> builder)
-    {
-        builder.ToTable("TpmChallenges");
-        builder.Property(x => x.Id).HasMaxLength(32);
-        builder.Property(x => x.EnrollmentId).HasMaxLength(64);
-        builder.Property(x => x.EkHash).HasMaxLength(64);
-        builder.Property(x => x.AkName).HasMaxLength(68);
-        builder.HasIndex(x => x.EnrollmentId);
-        builder.HasIndex(x => x.ExpiresAt);
-    }
-}
-
-internal sealed class DeviceAttestationConfiguration : IEntityTypeConfiguration<Device>
-{
-    public void Configure(EntityTypeBuilder<Device> builder)
-    {
-        builder.Property(x => x.EkHash).HasMaxLength(64);
-        builder.HasIndex(x => x.EkHash);
-    }
 }

@@ -1,6 +1,7 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Security;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
@@ -50,7 +51,7 @@ internal sealed class EnrollmentIdentity(
         {
             var reason = $"{IdentityLedger.ConflictPrefix}: enrolment id {enrollmentId} belongs to device {holder.Id:N} but its TPM is that of device {device.Id:N}";
             logger.LogWarning("{Reason}; not merged", reason);
-            return new IdentityStep(Pending(EnrollmentDecider.ConflictReason), null, null);
+            return new IdentityStep(Pending(EnrollmentRequestHandler.ConflictReason), null, null);
         }
 
         // The agent's state was wiped (reinstall, new disk, state.json deleted). The TPM proves the hardware, not
@@ -104,6 +105,11 @@ internal sealed class EnrollmentIdentity(
     }
 
     /// <param name="answer">The enrolment rules' answer; called only when identity does not override it (it may issue a credential).</param>
+    /// <param name="device">The device the enrolment rules found or created.</param>
+    /// <param name="request">The enrolment request being decided.</param>
+    /// <param name="step">What the identity check before the lookup proved (the EK hash, if any).</param>
+    /// <param name="now">The batch's clock.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     public async Task<EnrollmentResponse> AfterAsync(Device device, EnrollmentRequest request, IdentityStep step, DateTimeOffset now, Func<Task<EnrollmentResponse>> answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -116,7 +122,7 @@ internal sealed class EnrollmentIdentity(
                 var reason = $"{IdentityLedger.ConflictPrefix}: device proved EK {TpmAttestation.Short(proven.EkHash)} but enrolled with EK {TpmAttestation.Short(device.EkHash)}";
                 logger.LogWarning("Device {DeviceId:N} ({Hostname}): {Reason}; not merged", device.Id, device.Hostname, reason);
                 device.Conflict = reason;
-                return Pending(EnrollmentDecider.ConflictReason);
+                return Pending(EnrollmentRequestHandler.ConflictReason);
             }
 
             device.EkHash = proven.EkHash;
@@ -125,7 +131,7 @@ internal sealed class EnrollmentIdentity(
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
         var response = conflicted && device.State != EnrollmentState.Rejected
-            ? Pending(EnrollmentDecider.ConflictReason)
+            ? Pending(EnrollmentRequestHandler.ConflictReason)
             : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }

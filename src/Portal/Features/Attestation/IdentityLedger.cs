@@ -10,7 +10,8 @@ namespace Fleet.Portal.Features.Attestation;
 /// machine-id and EK hash a device presents, and flags — never merges — a MAC that another device
 /// holds with a different EK or machine-id.
 /// </summary>
-internal sealed class IdentityLedger(FleetDbContext db, Devices.EnrollmentBatch batch, ILogger<IdentityLedger> logger)
+internal sealed class IdentityLedger(
+    FleetDbContext db, Enrollment.EnrollmentBatch batch, ILogger<IdentityLedger> logger)
 {
     /// <summary>Prefix of <see cref="Device.Conflict"/> for conflicts this ledger raised (and may clear on resolution).</summary>
     public const string ConflictPrefix = "identity conflict";

@@ -23,7 +23,12 @@ internal sealed record TpmStep(EnrollmentResponse? Answer, CheckedEvidence? Prov
 /// secret back. Challenges are single use, expire, and are bound to the enrolment id, the EK and the AK;
 /// nothing about a device is recorded until it has proven its EK.
 /// </summary>
-internal sealed class TpmAttestation(FleetDbContext db, AuditLog audit, Devices.EnrollmentBatch batch, IOptions<AttestationOptions> options, ILogger<TpmAttestation> logger)
+internal sealed class TpmAttestation(
+    FleetDbContext db,
+    AuditLog audit,
+    Enrollment.EnrollmentBatch batch,
+    IOptions<AttestationOptions> options,
+    ILogger<TpmAttestation> logger)
 {
     private const int RefusedRetrySeconds = 300;
 

@@ -13,6 +13,8 @@ namespace Fleet.Portal.Features.Audit;
 /// <param name="EntityType">Exactly this entity type: "device", "user".</param>
 /// <param name="From">At or after this instant.</param>
 /// <param name="To">Before this instant.</param>
+/// <param name="Source">Exactly this source (page, API, device, system).</param>
+/// <param name="Outcome">Exactly this outcome.</param>
 public sealed record AuditFilter(
     string? Text = null,
     string? Actor = null,

@@ -1,3 +1,4 @@
+using Fleet.Portal.Ingest;
 namespace Fleet.Portal.Features.Configs;
 
 internal static class ConfigsServiceCollectionExtensions
@@ -17,6 +18,7 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<PendingPlaceholders>();
         builder.Services.AddSingleton<IgnitionService>();
         builder.Services.AddHostedService<ConfigPusher>();
+        builder.Services.AddInboundHandler<ConfigReportHandler>();
         return builder;
     }
 

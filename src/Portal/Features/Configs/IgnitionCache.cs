@@ -1,3 +1,4 @@
+using Fleet.Portal.Data;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;

@@ -44,6 +44,8 @@ public sealed class PendingPlaceholders(
     private readonly Dictionary<string, DateTimeOffset> _refused = new(StringComparer.Ordinal);
 
     /// <param name="selector"><c>mac:…</c> or <c>uuid:…</c>, normalised.</param>
+    /// <param name="address">The client address (audit bursts, refusals); null when unknown.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     public async Task<PlaceholderOutcome> RecordAsync(
         string selector, IPAddress? address, CancellationToken cancellationToken)
     {

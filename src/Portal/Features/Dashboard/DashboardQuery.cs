@@ -32,6 +32,7 @@ public sealed class DashboardQuery(IDbContextFactory<FleetDbContext> dbFactory, 
     private DashboardSnapshot? _last;
 
     /// <param name="fresh">Ignore the cache (a page's first load after an alert change).</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
     public async Task<DashboardSnapshot> GetAsync(bool fresh = false, CancellationToken cancellationToken = default)
     {
         if (!fresh && _last is { } cached && time.GetUtcNow() - cached.At < MaxAge)

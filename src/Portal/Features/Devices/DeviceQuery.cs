@@ -15,6 +15,11 @@ public enum DeviceStatusFilter
 /// <summary>One page request of the device list.</summary>
 /// <param name="Search">Matched against MAC (any notation), hostname, machine-id and OS.</param>
 /// <param name="SortBy">hostname, mac, arch, os, status, lastSeen, firstSeen.</param>
+/// <param name="Status">Only devices with this status.</param>
+/// <param name="Architecture">Only devices of this architecture; null for all.</param>
+/// <param name="Descending">Sort from the largest value down.</param>
+/// <param name="Skip">Rows to skip (paging).</param>
+/// <param name="Take">Most rows to return.</param>
 public sealed record DeviceQuery(
     string? Search = null,
     DeviceStatusFilter Status = DeviceStatusFilter.Any,

@@ -232,3 +232,6 @@ public sealed record DeviceDetails(
     IReadOnlyDictionary<string, string> OsRelease,
     IReadOnlyList<HeartbeatRecord> Heartbeats,
     IReadOnlyList<DeviceEvent> Events);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+internal sealed partial class OsReleaseJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,3 +1,5 @@
+using Fleet.Portal.Data;
+using Fleet.Portal.Ingest;
 namespace Fleet.Portal.Features.Devices;
 
 internal static class DevicesServiceCollectionExtensions
@@ -13,6 +15,10 @@ internal static class DevicesServiceCollectionExtensions
         builder.Services.AddSingleton<DeviceNotifier>();
         builder.Services.AddSingleton<DeviceCredentials>();
         builder.Services.AddSingleton<DeviceService>();
+        builder.Services.AddInboundHandler<HeartbeatHandler>();
+        builder.Services.AddInboundHandler<StatusHandler>();
+        builder.Services.AddInboundHandler<PresenceHandler>();
+        builder.Services.AddHostedService<PresenceMonitor>();
         return builder;
     }
 }

@@ -1,3 +1,4 @@
+using Fleet.Portal.Data;
 namespace Fleet.Portal.Features.Devices;
 
 /// <summary>

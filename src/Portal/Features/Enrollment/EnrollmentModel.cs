@@ -1,8 +1,3 @@
-using Fleet.Portal.Data;
-using Fleet.Portal.Features.Updates;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Enrollment;
 
 /// <summary>The enrolment policy (one row): which unknown devices are approved without a person.</summary>
@@ -132,74 +127,4 @@ public sealed class ClaimCode
     public DateTimeOffset? UsedAt { get; set; }
 
     public string? UsedBy { get; set; }
-}
-
-internal sealed class EnrollmentModelConfiguration :
-    IEntityTypeConfiguration<EnrollmentSettings>,
-    IEntityTypeConfiguration<EnrollmentToken>,
-    IEntityTypeConfiguration<PreRegistration>,
-    IEntityTypeConfiguration<RejectRule>,
-    IEntityTypeConfiguration<ClaimCode>
-{
-    public void Configure(EntityTypeBuilder<EnrollmentSettings> builder)
-    {
-        builder.Property(s => s.Id).ValueGeneratedNever();
-        builder.Property(s => s.ChangedBy).HasMaxLength(256);
-        builder.HasData(new EnrollmentSettings { Id = EnrollmentSettings.SingletonId });
-    }
-
-    public void Configure(EntityTypeBuilder<EnrollmentToken> builder)
-    {
-        builder.HasIndex(t => t.TokenHash).IsUnique();
-        builder.HasIndex(t => t.Name).IsUnique();
-        builder.Property(t => t.Name).HasMaxLength(EnrollmentToken.MaxNameLength);
-        builder.Property(t => t.TokenHash).HasMaxLength(32);
-        builder.Property(t => t.Prefix).HasMaxLength(16);
-        builder.Property(t => t.CreatedBy).HasMaxLength(256);
-        builder.Property(t => t.RevokedBy).HasMaxLength(256);
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(t => t.GroupId).OnDelete(DeleteBehavior.SetNull);
-    }
-
-    public void Configure(EntityTypeBuilder<PreRegistration> builder)
-    {
-        builder.HasIndex(p => p.Mac).IsUnique();
-        builder.HasIndex(p => p.EkHash).IsUnique();
-        builder.Property(p => p.Mac).HasMaxLength(17);
-        builder.Property(p => p.EkHash).HasMaxLength(64);
-        builder.Property(p => p.Hostname).HasMaxLength(256);
-        builder.Property(p => p.Labels).HasMaxLength(1024);
-        builder.Property(p => p.CreatedBy).HasMaxLength(256);
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(p => p.GroupId).OnDelete(DeleteBehavior.SetNull);
-        builder.HasOne<Device>().WithMany().HasForeignKey(p => p.DeviceId).OnDelete(DeleteBehavior.SetNull);
-    }
-
-    public void Configure(EntityTypeBuilder<RejectRule> builder)
-    {
-        builder.HasIndex(r => new { r.Kind, r.Value }).IsUnique();
-        builder.Property(r => r.Kind).HasConversion<string>().HasMaxLength(16);
-        builder.Property(r => r.Value).HasMaxLength(64);
-        builder.Property(r => r.Reason).HasMaxLength(500);
-        builder.Property(r => r.CreatedBy).HasMaxLength(256);
-    }
-
-    public void Configure(EntityTypeBuilder<ClaimCode> builder)
-    {
-        builder.HasIndex(c => c.CodeHash).IsUnique();
-        builder.HasIndex(c => c.DeviceId);
-        builder.Property(c => c.CodeHash).HasMaxLength(32);
-        builder.Property(c => c.UsedBy).HasMaxLength(256);
-        builder.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-/// <summary>The enrolment columns on <see cref="Device"/> (Data/Device.Enrollment.cs).</summary>
-internal sealed class DeviceEnrollmentConfiguration : IEntityTypeConfiguration<Device>
-{
-    public void Configure(EntityTypeBuilder<Device> builder)
-    {
-        builder.Property(d => d.EnrollmentKeyHash).HasMaxLength(32);
-        builder.Property(d => d.PendingCredentialHash).HasMaxLength(32);
-        builder.Property(d => d.ApprovedBy).HasMaxLength(128);
-        builder.Property(d => d.PresentedToken).HasMaxLength(128);
-    }
 }

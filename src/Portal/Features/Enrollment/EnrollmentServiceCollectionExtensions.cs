@@ -1,3 +1,5 @@
+using Fleet.Portal.Ingest;
+using Fleet.Portal.Messaging;
 namespace Fleet.Portal.Features.Enrollment;
 
 internal static class EnrollmentServiceCollectionExtensions
@@ -12,6 +14,10 @@ internal static class EnrollmentServiceCollectionExtensions
         builder.Services.AddSingleton<ClaimService>();
         builder.Services.AddSingleton<CredentialService>();
         builder.Services.AddHostedService<CredentialRotationScheduler>();
+        builder.Services.AddSingleton<ConnectionGuard>();
+        builder.Services.AddSingleton<IClientAuthenticator, MqttAuthenticator>();
+        builder.Services.AddScoped<EnrollmentBatch>();
+        builder.Services.AddInboundHandler<EnrollmentRequestHandler>();
         return builder;
     }
 }

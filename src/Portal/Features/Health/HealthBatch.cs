@@ -14,7 +14,8 @@ namespace Fleet.Portal.Features.Health;
 /// <see cref="FlushAsync"/> writes them in the pipeline's transaction: the samples (a re-delivered report
 /// hits the key and is skipped), the per-device latest state (upserted) and each reporting device's last-seen time.
 /// </summary>
-internal sealed class HealthBatch(IOptions<HealthOptions> options, IngestMetrics metrics, TimeProvider time, ILogger<HealthBatch> logger)
+internal sealed class HealthBatch(
+    IOptions<HealthOptions> options, HealthMetrics metrics, TimeProvider time, ILogger<HealthBatch> logger)
 {
     private readonly List<HealthSample> _samples = [];
     private readonly Dictionary<Guid, DeviceHealth> _latest = [];

@@ -1,7 +1,3 @@
-using Fleet.Portal.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Health;
 
 /// <summary>
@@ -110,39 +106,4 @@ public sealed class DeviceHealth
 
     /// <summary>The worst of CPU, memory and disk use: how the dashboard ranks devices.</summary>
     public double? Worst { get; set; }
-}
-
-internal sealed class HealthSampleConfiguration : IEntityTypeConfiguration<HealthSample>
-{
-    public void Configure(EntityTypeBuilder<HealthSample> builder)
-    {
-        builder.ToTable("HealthSamples");
-        builder.HasKey(x => new { x.DeviceId, x.Sequence, x.SentAt });
-        builder.HasIndex(x => new { x.DeviceId, x.At });
-        builder.HasIndex(x => x.At);
-        builder.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class HealthAggregateConfiguration : IEntityTypeConfiguration<HealthAggregate>
-{
-    public void Configure(EntityTypeBuilder<HealthAggregate> builder)
-    {
-        builder.ToTable("HealthAggregates");
-        builder.HasKey(x => new { x.DeviceId, x.BucketStart });
-        builder.HasIndex(x => x.BucketStart);
-        builder.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class DeviceHealthConfiguration : IEntityTypeConfiguration<DeviceHealth>
-{
-    public void Configure(EntityTypeBuilder<DeviceHealth> builder)
-    {
-        builder.ToTable("DeviceHealth");
-        builder.HasKey(x => x.DeviceId);
-        builder.HasIndex(x => x.Worst);
-        builder.Property(x => x.FullestMount).HasMaxLength(512);
-        builder.HasOne<Device>().WithOne().HasForeignKey<DeviceHealth>(x => x.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
 }

@@ -1,3 +1,7 @@
+using Fleet.Portal.Ingest;
+using Fleet.Portal.Messaging;
+using Fleet.Shared;
+using Microsoft.Extensions.Options;
 using Fleet.Portal.Features.Alerts;
 
 namespace Fleet.Portal.Features.Health;
@@ -9,8 +13,14 @@ internal static class HealthServiceCollectionExtensions
     {
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddMetrics();
-        builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<HealthMetrics>();
         builder.Services.AddScoped<HealthBatch>();
+        builder.Services.AddInboundHandler<HealthReportHandler>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<HealthOptions>>().Value;
+            return new MessageRate(InboundKind.Of(TopicKind.Health), o.ReportBurst, o.MaxReportsPerMinute);
+        });
         builder.Services.AddSingleton<HealthRetention>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthRetention>());
         builder.Services.AddSingleton<HealthQueryService>();

@@ -7,6 +7,10 @@ namespace Fleet.Portal.Features.Updates;
 
 /// <summary>Where a release's rollout stands after a report.</summary>
 /// <param name="HaltedNow">This report tipped it over the threshold.</param>
+/// <param name="Version">The release the report was about.</param>
+/// <param name="Failures">Devices that reported it failing or rolling back.</param>
+/// <param name="Successes">Devices that reported booting it.</param>
+/// <param name="Halted">Whether the release is halted now.</param>
 public sealed record RolloutVerdict(string Version, int Failures, int Successes, bool Halted, bool HaltedNow)
 {
     public int Reports => Failures + Successes;

@@ -13,6 +13,7 @@ public sealed record SettingsDto(string DefaultStream, int FailureThresholdPerce
 }
 
 /// <param name="Until">When the pause ends by itself; null: when lifted.</param>
+/// <param name="Reason">Why updates are paused; shown to operators.</param>
 public sealed record PauseDto(string? Reason, DateTimeOffset? Until);
 
 public sealed record ReasonDto(string? Reason);
@@ -44,6 +45,8 @@ public sealed record ImportReportDto(int Added, int Updated, int Unchanged, int 
 
 /// <param name="Days">Day names (Monday … Sunday).</param>
 /// <param name="StartUtc">"HH:mm", UTC.</param>
+/// <param name="DurationMinutes">Length of the window.</param>
+/// <param name="Open">Whether the window is open now (responses only).</param>
 public sealed record WindowDto(IReadOnlyList<string>? Days, string? StartUtc, int? DurationMinutes, bool? Open = null)
 {
     public static WindowDto? From(MaintenanceWindow? window, bool open) => window is null ? null : new(

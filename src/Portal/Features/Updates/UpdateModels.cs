@@ -41,6 +41,11 @@ public sealed record SettingsInput(string DefaultStream, int FailureThresholdPer
 
 /// <param name="StreamOverride">Null: the fleet default stream.</param>
 /// <param name="MaintenanceDays">None: no window, reboots any time.</param>
+/// <param name="Name">The group's name (also the FleetLock and Zincati group).</param>
+/// <param name="Description">Free text for people.</param>
+/// <param name="FleetLockSlots">Devices of the group that may reboot for an update at once.</param>
+/// <param name="MaintenanceStartUtc">Start of the maintenance window, UTC.</param>
+/// <param name="MaintenanceDurationMinutes">Length of the maintenance window.</param>
 public sealed record GroupInput(
     string Name,
     string? Description,
@@ -63,6 +68,24 @@ public sealed record StreamRow(
     bool IsFleetDefault);
 
 /// <param name="RolloutNow">Share of devices offered the release now (1 when it is not rolling out).</param>
+/// <param name="Id">The release's row id.</param>
+/// <param name="Stream">The stream it belongs to.</param>
+/// <param name="Version">The release version.</param>
+/// <param name="AgeIndex">Its position in the stream's releases.json (older first).</param>
+/// <param name="PublishedAt">When it was published, if known.</param>
+/// <param name="Architectures">Architectures it has a payload for.</param>
+/// <param name="HasRollout">Whether updates.json gives it a rollout.</param>
+/// <param name="RolloutStartEpoch">Rollout start, Unix seconds.</param>
+/// <param name="RolloutStartPercentage">Share offered at the start (0 to 1).</param>
+/// <param name="RolloutDurationMinutes">How long the rollout takes to reach everyone.</param>
+/// <param name="IsBarrier">Whether every update must pass through it.</param>
+/// <param name="BarrierReason">Why it is a barrier.</param>
+/// <param name="IsDeadEnd">Whether no update leaves it.</param>
+/// <param name="DeadEndReason">Why it is a dead end.</param>
+/// <param name="IsHalted">Whether it is halted (no device is sent to it).</param>
+/// <param name="HaltedAt">When it was halted.</param>
+/// <param name="HaltReason">Why it was halted.</param>
+/// <param name="HaltedBy">Who halted it (a user, or the rollout guard).</param>
 public sealed record ReleaseRow(
     int Id,
     string Stream,
@@ -129,8 +152,18 @@ public sealed record GroupCount(int GroupId, string GroupName, int Devices);
 
 /// <param name="Succeeded">Devices that reported booting this release (their latest report about it, since its last resume).</param>
 /// <param name="Failed">Devices that reported it failing or rolling back: what the rollout guard counts.</param>
+/// <param name="Version">The release version.</param>
+/// <param name="AgeIndex">Its position in the stream (older first).</param>
+/// <param name="RolloutNow">Share of devices offered it now (1 when it is not rolling out).</param>
+/// <param name="IsHalted">Whether it is halted.</param>
+/// <param name="Devices">Devices booted into it.</param>
 public sealed record VersionCount(string Version, int AgeIndex, double RolloutNow, bool IsHalted, int Devices, int Succeeded = 0, int Failed = 0);
 
 /// <summary>The rollout of a stream: who is assigned to it and, where devices report it, on which version they are.</summary>
 /// <param name="ByStatus">Devices on the stream by update status from their deployment reports ("not reported" for devices that sent none).</param>
+/// <param name="Stream">The stream.</param>
+/// <param name="AssignedDevices">Devices assigned to the stream.</param>
+/// <param name="ByGroup">Those devices by group.</param>
+/// <param name="ByVersion">Those devices by booted version, for the stream's releases.</param>
+/// <param name="OnOtherVersions">Devices booted into a version the stream does not have.</param>
 public sealed record RolloutView(string Stream, int AssignedDevices, IReadOnlyList<GroupCount> ByGroup, IReadOnlyList<VersionCount> ByVersion, int OnOtherVersions, IReadOnlyDictionary<string, int>? ByStatus = null);

@@ -1,9 +1,8 @@
-using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Updates.Cincinnati;
 using Fleet.Portal.Features.Updates.FleetLock;
 using Fleet.Portal.Features.Updates.Import;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Fleet.Portal.Features.Updates;
 
@@ -17,7 +16,6 @@ internal static class UpdatesServiceCollectionExtensions
                 o => string.IsNullOrWhiteSpace(o.PublicBaseUrl) || Shared.UpdateRules.IsBaseUrl(o.PublicBaseUrl),
                 "Fleet:Updates:PublicBaseUrl must be an absolute http or https URL without query")
             .ValidateOnStart();
-        builder.Services.ConfigureDbContext<FleetDbContext>(o => o.AddInterceptors(new NodeUuidStamp()));
         builder.Services.AddHttpClient(ReleaseImportService.HttpClientName, c =>
         {
             c.Timeout = Timeout.InfiniteTimeSpan;   // the import's own timeout covers all documents together
@@ -31,10 +29,8 @@ internal static class UpdatesServiceCollectionExtensions
         builder.Services.AddSingleton<RolloutGuard>();
         builder.Services.AddSingleton<DeploymentCounts>();
 
-        // Ingest asks for these per batch. TryAdd: a test that registered its own (PortalApp.Build's configure runs
-        // first) keeps it.
-        builder.Services.TryAddScoped<IUpdatePolicyProvider, FleetUpdatePolicyProvider>();
-        builder.Services.TryAddScoped<IUpdateOutcomeSink, RolloutGuardOutcomeSink>();
+        builder.Services.AddInboundHandler<DeploymentReportHandler>();
+        builder.Services.AddInboundHandler<UpdatePolicyHandler>();
         builder.Services.AddHostedService<UpdatePolicyPusher>();
         builder.Services.AddHostedService<UpdatesInitializer>();
         return builder;

@@ -1,7 +1,4 @@
-using Fleet.Portal.Data;
 using Fleet.Portal.Features.Updates;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Fleet.Portal.Features.Configs;
 
@@ -152,64 +149,4 @@ public sealed class DeviceConfigReport
     public required string EntriesJson { get; set; }
 
     public string? Error { get; set; }
-}
-
-internal sealed class ConfigModelConfiguration :
-    IEntityTypeConfiguration<ConfigDefinition>, IEntityTypeConfiguration<ConfigVersion>, IEntityTypeConfiguration<ConfigAssignment>,
-    IEntityTypeConfiguration<DeviceVariable>, IEntityTypeConfiguration<SshKey>, IEntityTypeConfiguration<DeviceConfigReport>
-{
-    public void Configure(EntityTypeBuilder<ConfigDefinition> builder)
-    {
-        builder.ToTable("Configs");
-        builder.HasIndex(c => c.Name).IsUnique();
-        builder.Property(c => c.Name).HasMaxLength(ConfigDefinition.MaxNameLength);
-        builder.Property(c => c.Description).HasMaxLength(500);
-        builder.Property(c => c.CreatedBy).HasMaxLength(256);
-        builder.Property(c => c.Language).HasConversion<string>().HasMaxLength(16);
-    }
-
-    public void Configure(EntityTypeBuilder<ConfigVersion> builder)
-    {
-        builder.HasIndex(v => new { v.ConfigId, v.Number }).IsUnique();
-        builder.Property(v => v.Author).HasMaxLength(256);
-        builder.Property(v => v.Message).HasMaxLength(1000);
-        builder.HasOne<ConfigDefinition>().WithMany().HasForeignKey(v => v.ConfigId).OnDelete(DeleteBehavior.Cascade);
-    }
-
-    public void Configure(EntityTypeBuilder<ConfigAssignment> builder)
-    {
-        builder.HasIndex(a => a.TargetKey).IsUnique();
-        builder.HasIndex(a => a.ConfigId);
-        builder.Property(a => a.TargetKey).HasMaxLength(64);
-        builder.Property(a => a.AssignedBy).HasMaxLength(256);
-        builder.Property(a => a.Scope).HasConversion<string>().HasMaxLength(16);
-        builder.HasOne<ConfigDefinition>().WithMany().HasForeignKey(a => a.ConfigId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(a => a.GroupId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasOne<Device>().WithMany().HasForeignKey(a => a.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-
-    public void Configure(EntityTypeBuilder<DeviceVariable> builder)
-    {
-        builder.HasIndex(v => new { v.DeviceId, v.Name }).IsUnique();
-        builder.Property(v => v.Name).HasMaxLength(DeviceVariable.MaxNameLength);
-        builder.HasOne<Device>().WithMany().HasForeignKey(v => v.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
-
-    public void Configure(EntityTypeBuilder<SshKey> builder)
-    {
-        builder.HasIndex(k => k.UserName);
-        builder.HasIndex(k => k.GroupId);
-        builder.Property(k => k.UserName).HasMaxLength(256);
-        builder.Property(k => k.Fingerprint).HasMaxLength(128);
-        builder.Property(k => k.CreatedBy).HasMaxLength(256);
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(k => k.GroupId).OnDelete(DeleteBehavior.Cascade);
-    }
-
-    public void Configure(EntityTypeBuilder<DeviceConfigReport> builder)
-    {
-        builder.HasKey(r => r.DeviceId);
-        builder.Property(r => r.Version).HasMaxLength(128);
-        builder.Property(r => r.Error).HasMaxLength(2000);
-        builder.HasOne<Device>().WithOne().HasForeignKey<DeviceConfigReport>(r => r.DeviceId).OnDelete(DeleteBehavior.Cascade);
-    }
 }

@@ -27,13 +27,13 @@ internal static class CincinnatiEndpoints
     /// Parse, ask the service, map: failures answer Cincinnati's own error body (<c>{"kind","value"}</c>),
     /// not ProblemDetails, since Zincati reads that one.
     /// </summary>
-    private static async Task<Results<JsonHttpResult<CincinnatiGraph>, JsonHttpResult<ProtocolError>>> GetGraphAsync(
+    private static async Task<Results<JsonHttpResult<GraphDocument>, JsonHttpResult<ProtocolError>>> GetGraphAsync(
         HttpContext http, UpdateGraphService graphs)
     {
         var query = http.Request.Query;
         string? Param(string name) => query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
         var served = await graphs.GetGraphAsync(
-            new GraphQuery(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
+            new GraphRequest(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
                 Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness"), Param("oci")),
             http.RequestAborted);
         if (!served.Succeeded)
@@ -43,6 +43,6 @@ internal static class CincinnatiEndpoints
 
         http.Response.Headers[StreamHeader] = served.Value!.Stream;
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Json(served.Value.Graph, CincinnatiJsonContext.Default.CincinnatiGraph);
+        return TypedResults.Json(served.Value.Graph, CincinnatiJsonContext.Default.GraphDocument);
     }
 }

@@ -3,15 +3,22 @@ using System.Text.Json.Serialization;
 
 namespace Fleet.Portal.Features.Updates.Cincinnati;
 
-/// <summary>A node as Zincati reads it (coreos/zincati docs/development/cincinnati/protocol.md).</summary>
-public sealed record CincinnatiNode(
+/// <summary>
+/// A node of the <c>/v1/graph</c> document the portal writes, as Zincati reads it
+/// (coreos/zincati docs/development/cincinnati/protocol.md). The agent's parse of it is
+/// <c>Fleet.DeviceAgent.Updates.CincinnatiNode</c>.
+/// </summary>
+public sealed record GraphDocumentNode(
     [property: JsonPropertyName("version")] string Version,
     [property: JsonPropertyName("metadata")] IReadOnlyDictionary<string, string> Metadata,
     [property: JsonPropertyName("payload")] string Payload);
 
-/// <summary>The <c>/v1/graph</c> answer: nodes and <c>[from, to]</c> index pairs.</summary>
-public sealed record CincinnatiGraph(
-    [property: JsonPropertyName("nodes")] IReadOnlyList<CincinnatiNode> Nodes,
+/// <summary>
+/// The <c>/v1/graph</c> document the portal writes: nodes and <c>[from, to]</c> index pairs. The agent's parse
+/// of it is <c>Fleet.DeviceAgent.Updates.CincinnatiGraph</c>.
+/// </summary>
+public sealed record GraphDocument(
+    [property: JsonPropertyName("nodes")] IReadOnlyList<GraphDocumentNode> Nodes,
     [property: JsonPropertyName("edges")] IReadOnlyList<int[]> Edges);
 
 /// <summary>An error as both Cincinnati and FleetLock clients read it: a short fixed kind and a sentence.</summary>
@@ -19,7 +26,7 @@ public sealed record ProtocolError(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("value")] string Value);
 
-[JsonSerializable(typeof(CincinnatiGraph))]
+[JsonSerializable(typeof(GraphDocument))]
 [JsonSerializable(typeof(ProtocolError))]
 internal sealed partial class CincinnatiJsonContext : JsonSerializerContext;
 
@@ -48,12 +55,13 @@ public static class CincinnatiMetadata
     /// and scheme always; barrier/dead-end as "true" with a reason ("generic" when none was given);
     /// rollout as "true" with whichever of start epoch, start value and duration are set.
     /// </summary>
-    public static CincinnatiGraph ToWire(UpdateGraph graph)
+    public static GraphDocument ToWire(UpdateGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var scheme = graph.Oci ? OciScheme : ChecksumScheme;
-        var nodes = graph.Nodes.Select(n => new CincinnatiNode(n.Version, For(n.Release, scheme), n.Payload)).ToList();
-        return new CincinnatiGraph(nodes, [.. graph.Edges.Select(e => new[] { e.From, e.To })]);
+        var nodes = graph.Nodes.Select(n => new GraphDocumentNode(n.Version, For(n.Release, scheme), n.Payload))
+            .ToList();
+        return new GraphDocument(nodes, [.. graph.Edges.Select(e => new[] { e.From, e.To })]);
     }
 
     public static Dictionary<string, string> For(Release release, string scheme = ChecksumScheme)

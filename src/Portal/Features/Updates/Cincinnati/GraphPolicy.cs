@@ -4,6 +4,7 @@ namespace Fleet.Portal.Features.Updates.Cincinnati;
 /// <param name="Wariness">The client's rollout wariness (0 eager … 1 cautious).</param>
 /// <param name="PausedBy">"device", "group" or "stream" when updates are paused; null otherwise.</param>
 /// <param name="PinnedVersion">The only version the client may be sent to, when pinned.</param>
+/// <param name="Now">The instant the graph is computed for (rollout throttles).</param>
 public sealed record GraphPolicyInput(double Wariness, DateTimeOffset Now, string? PausedBy, string? PinnedVersion);
 
 /// <summary>

@@ -4,8 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates.Cincinnati;
 
-/// <summary>The query parameters Zincati sends to <c>/v1/graph</c>, as received.</summary>
-public sealed record GraphQuery(
+/// <summary>
+/// The query parameters Zincati sends to <c>/v1/graph</c>, as received (any may be missing); the agent's side,
+/// which sends them, is <c>Fleet.DeviceAgent.Updates.GraphQuery</c>.
+/// </summary>
+public sealed record GraphRequest(
     string? Basearch,
     string? Stream,
     string? OsVersion = null,
@@ -18,7 +21,7 @@ public sealed record GraphQuery(
 
 /// <summary>A graph, the stream that was answered (it can differ from the one asked for) and the device asking.
 /// </summary>
-public sealed record ServedGraph(CincinnatiGraph Graph, string Stream, Guid? DeviceId);
+public sealed record ServedGraph(GraphDocument Graph, string Stream, Guid? DeviceId);
 
 /// <summary>
 /// Answers Zincati's graph requests: the stream's graph as the Fedora CoreOS Cincinnati service builds it
@@ -42,7 +45,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
     /// stream it asked for, with the policy of the group named by its <c>group</c> parameter, if there is one.
     /// </summary>
     public async Task<Outcome<ServedGraph>> GetGraphAsync(
-        GraphQuery query, CancellationToken cancellationToken = default)
+        GraphRequest query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (Validate(query) is { } invalid)
@@ -96,7 +99,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
 
     private static Outcome Invalid(string code, string message) => Outcome.Invalid("", message) with { Code = code };
 
-    private static Outcome? Validate(GraphQuery query)
+    private static Outcome? Validate(GraphRequest query)
     {
         foreach (var (name, value) in new[] { ("basearch", query.Basearch), ("stream", query.Stream) })
         {

@@ -23,6 +23,12 @@ public sealed record ReleaseImportUrls(string? ReleasesUrl, string? UpdatesUrl, 
 
 /// <summary>What an import did, or why it did nothing.</summary>
 /// <param name="Notes">Things worth knowing that are not errors (policy entries for versions the stream does not have).</param>
+/// <param name="Change">Whether the import changed anything, or why it did nothing.</param>
+/// <param name="Added">Releases added.</param>
+/// <param name="Updated">Releases whose data changed.</param>
+/// <param name="Unchanged">Releases already as imported.</param>
+/// <param name="Removed">Releases no longer in the document, removed.</param>
+/// <param name="PoliciesApplied">Rollout, barrier and dead-end entries applied.</param>
 public sealed record ImportReport(
     Outcome Change,
     int Added,

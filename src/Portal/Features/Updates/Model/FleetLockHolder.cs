@@ -1,6 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
@@ -22,15 +19,4 @@ public sealed class FleetLockHolder
     public int Slot { get; set; }
 
     public DateTimeOffset AcquiredAt { get; set; }
-}
-
-internal sealed class FleetLockHolderConfiguration : IEntityTypeConfiguration<FleetLockHolder>
-{
-    public void Configure(EntityTypeBuilder<FleetLockHolder> builder)
-    {
-        builder.HasIndex(h => new { h.GroupId, h.NodeId }).IsUnique();
-        builder.HasIndex(h => new { h.GroupId, h.Slot }).IsUnique();
-        builder.Property(h => h.NodeId).HasMaxLength(FleetLockHolder.MaxNodeIdLength);
-        builder.HasOne<DeviceGroup>().WithMany().HasForeignKey(h => h.GroupId).OnDelete(DeleteBehavior.Cascade);
-    }
 }

@@ -1,7 +1,3 @@
-using Fleet.Shared;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
@@ -77,35 +73,4 @@ public sealed class ReleaseArchitecture
 
     /// <summary>Pull spec by digest (<c>quay.io/fedora/fedora-coreos@sha256:…</c>), where the index has one.</summary>
     public string? OciImage { get; set; }
-}
-
-internal sealed class ReleaseConfiguration : IEntityTypeConfiguration<Release>
-{
-    public void Configure(EntityTypeBuilder<Release> builder)
-    {
-        builder.HasIndex(r => new { r.StreamName, r.Version }).IsUnique();
-        // Not unique: a re-import renumbers releases in one SaveChanges, and SQLite checks per statement.
-        builder.HasIndex(r => new { r.StreamName, r.AgeIndex });
-        builder.HasIndex(r => r.Version);
-        builder.Property(r => r.StreamName).HasMaxLength(UpdateStream.MaxNameLength);
-        builder.Property(r => r.Version).HasMaxLength(Protocol.MaxVersionLength);
-        builder.Property(r => r.BarrierReason).HasMaxLength(Release.MaxReasonLength);
-        builder.Property(r => r.DeadEndReason).HasMaxLength(Release.MaxReasonLength);
-        builder.Property(r => r.HaltReason).HasMaxLength(Release.MaxReasonLength);
-        builder.Property(r => r.HaltedBy).HasMaxLength(256);
-        builder.Ignore(r => r.IsHalted);
-        builder.HasMany(r => r.Architectures).WithOne().HasForeignKey(a => a.ReleaseId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class ReleaseArchitectureConfiguration : IEntityTypeConfiguration<ReleaseArchitecture>
-{
-    public void Configure(EntityTypeBuilder<ReleaseArchitecture> builder)
-    {
-        builder.HasIndex(a => new { a.ReleaseId, a.Architecture }).IsUnique();
-        builder.HasIndex(a => a.Checksum);
-        builder.Property(a => a.Architecture).HasMaxLength(32);
-        builder.Property(a => a.Checksum).HasMaxLength(64);
-        builder.Property(a => a.OciImage).HasMaxLength(512);
-    }
 }

@@ -1,6 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-
 namespace Fleet.Portal.Features.Updates;
 
 /// <summary>
@@ -26,17 +23,4 @@ public sealed class UpdateSettings
     public DateTimeOffset? UpdatedAt { get; set; }
 
     public string? UpdatedBy { get; set; }
-}
-
-internal sealed class UpdateSettingsConfiguration : IEntityTypeConfiguration<UpdateSettings>
-{
-    public void Configure(EntityTypeBuilder<UpdateSettings> builder)
-    {
-        builder.ToTable("UpdateSettings");
-        builder.Property(s => s.Id).ValueGeneratedNever();
-        builder.Property(s => s.DefaultStream).HasMaxLength(UpdateStream.MaxNameLength);
-        builder.Property(s => s.UpdatedBy).HasMaxLength(256);
-        builder.HasOne<UpdateStream>().WithMany().HasForeignKey(s => s.DefaultStream).OnDelete(DeleteBehavior.Restrict);
-        builder.HasData(new UpdateSettings());
-    }
 }
