@@ -30,8 +30,12 @@ internal static class IgnitionBenchmark
 
         var macs = await SeedAsync(portal, devices);
         var configs = portal.Services.GetRequiredService<ConfigService>();
-        var fleet = (await configs.CreateAsync(new ConfigInput("bench-fleet", ConfigSourceLanguage.Butane, null, Butane("/etc/motd", "fleet {{device.hostname}}"), "bench"), TestActors.Operator)).ConfigId!.Value;
-        var group = (await configs.CreateAsync(new ConfigInput("bench-group", ConfigSourceLanguage.Butane, null, Butane("/etc/site", "site {{vars.site}} in {{device.group}}"), "bench"), TestActors.Operator)).ConfigId!.Value;
+        var fleetInput = new ConfigInput("bench-fleet", ConfigSourceLanguage.Butane, null,
+            Butane("/etc/motd", "fleet {{device.hostname}}"), "bench");
+        var fleet = (await configs.CreateAsync(fleetInput, TestActors.Operator)).Value!.ConfigId;
+        var groupInput = new ConfigInput("bench-group", ConfigSourceLanguage.Butane, null,
+            Butane("/etc/site", "site {{vars.site}} in {{device.group}}"), "bench");
+        var group = (await configs.CreateAsync(groupInput, TestActors.Operator)).Value!.ConfigId;
         await configs.AssignAsync(fleet, ConfigScope.Fleet, null, null, TestActors.Operator);
         await configs.AssignAsync(group, ConfigScope.Group, Fleet.Portal.Features.Updates.DeviceGroup.DefaultId, null, TestActors.Operator);
 

@@ -20,12 +20,16 @@ public sealed class ConfigsInBrowserTests(BrowserFixture browser) : IClassFixtur
     {
         await using var portal = await PortalInstance.StartAsync();
         const string password = "config-test-password-1";
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Result);
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("hazel", null, "HelpDesk", password), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Kind);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("hazel", null, "HelpDesk", password), TestActors.Admin)).Kind);
         var configs = portal.Services.GetRequiredService<ConfigService>();
         var created = await configs.CreateAsync(new ConfigInput("web", ConfigSourceLanguage.Butane, "web servers", Butane("welcome"), "first"), TestActors.Operator);
         Assert.True(created.Succeeded, created.Message);
-        var configId = created.ConfigId!.Value;
+        var configId = created.Value!.ConfigId;
         var deviceId = await AddDeviceAsync(portal);
         Assert.True((await configs.SetVariableAsync(deviceId, "token", Secret, secret: true, TestActors.Operator)).Succeeded);
         Assert.True((await configs.AssignAsync(configId, ConfigScope.Device, null, deviceId, TestActors.Operator)).Succeeded);

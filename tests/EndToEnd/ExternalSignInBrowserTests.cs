@@ -21,9 +21,9 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
     {
         await using var provider = await PortalInstance.StartAsync();
         var alice = await provider.Users.CreateAsync(new NewUser("sso-alice", null, "Operator", "alice-password-123"), TestActors.Admin);
-        Assert.Equal(UserResult.Done, alice.Result);
+        Assert.Equal(OutcomeKind.Done, alice.Kind);
         var takeover = await provider.Users.CreateAsync(new NewUser("admin2", null, "HelpDesk", "admin2-password-123"), TestActors.Admin);
-        Assert.Equal(UserResult.Done, takeover.Result);
+        Assert.Equal(OutcomeKind.Done, takeover.Kind);
 
         await using var fleet = await PortalInstance.StartAsync(new Dictionary<string, string?>
         {
@@ -44,7 +44,9 @@ public sealed class ExternalSignInBrowserTests(BrowserFixture browser) : IClassF
         await RegisterClientAsync(provider, fleet.BaseAddress.Port);
 
         // A local account whose name an external user also has: it must not be handed over.
-        Assert.Equal(UserResult.Done, (await fleet.Users.CreateAsync(new NewUser("admin2", null, "Admin", "local-admin2-password"), TestActors.Admin)).Result);
+        var admin2 = await fleet.Users.CreateAsync(
+            new NewUser("admin2", null, "Admin", "local-admin2-password"), TestActors.Admin);
+        Assert.Equal(OutcomeKind.Done, admin2.Kind);
 
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fleet.BaseAddress.ToString() });
         var page = await context.NewPageAsync();

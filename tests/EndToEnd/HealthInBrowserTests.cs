@@ -25,9 +25,12 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
     {
         await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Health:AlertSweepSeconds"] = "1" });
         const string password = "operator-password-1";
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Kind);
         var alerts = portal.Services.GetRequiredService<AlertService>();
-        Assert.Equal(AlertOutcome.Done, (await alerts.CreateRuleAsync(new AlertRuleInput("Device offline", AlertKind.Offline, 0, AlertSeverity.Critical, null), TestActors.Operator)).Outcome);
+        var offline = new AlertRuleInput("Device offline", AlertKind.Offline, 0, AlertSeverity.Critical, null);
+        Assert.Equal(OutcomeKind.Done, (await alerts.CreateRuleAsync(offline, TestActors.Operator)).Kind);
         var (id, client) = await ApprovedDevice.ConnectAsync(portal, "going-away");
         await client.PublishAsync(Topics.Health(id), Report(1, 20), FleetJson.Default.HealthReport);
 
@@ -65,7 +68,9 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
     {
         await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?> { ["Fleet:Health:MaxReportsPerMinute"] = "6000" });
         const string password = "help-desk-password-2";
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("hank", null, "HelpDesk", password), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("hank", null, "HelpDesk", password), TestActors.Admin)).Kind);
         var (id, client) = await ApprovedDevice.ConnectAsync(portal, "charted");
         await using var _ = client;
         for (var i = 1; i <= 5; i++)

@@ -20,7 +20,7 @@ public sealed class HelpDeskInBrowserTests(BrowserFixture browser) : IClassFixtu
         });
         const string password = "help-desk-password-1";
         var created = await portal.Users.CreateAsync(new NewUser("hazel", null, "HelpDesk", password), TestActors.Admin);
-        Assert.Equal(UserResult.Done, created.Result);
+        Assert.Equal(OutcomeKind.Done, created.Kind);
 
         // One approved, online device (the real agent on this machine) and one still pending.
         await using var agent = await AgentHost.StartAsync(portal.MqttPort);

@@ -43,8 +43,12 @@ public sealed class UpdatesInBrowserTests(BrowserFixture browser) : IClassFixtur
     {
         await using var portal = await PortalInstance.StartAsync();
         const string password = "update-operator-pw1";
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Result);
-        Assert.Equal(UserResult.Done, (await portal.Users.CreateAsync(new NewUser("hank", null, "HelpDesk", password), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password), TestActors.Admin)).Kind);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await portal.Users.CreateAsync(new NewUser("hank", null, "HelpDesk", password), TestActors.Admin)).Kind);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(portal.MqttPort);
         await using (client)
         {

@@ -132,7 +132,10 @@ public sealed class DeviceApiTests(PortalFixture fixture) : IClassFixture<Portal
         Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
         Assert.Equal("Offline", (await approved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal("Device is not pending", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        var conflict = await again.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Conflict", conflict.GetProperty("title").GetString());
+        Assert.Contains(
+            "already approved or rejected", conflict.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
         await using var db = await Portal.CreateDbAsync();

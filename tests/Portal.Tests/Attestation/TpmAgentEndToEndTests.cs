@@ -67,7 +67,7 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
             }
 
             var approval = await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token);
-            Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, approval);
+            Assert.Equal(OutcomeKind.Done, approval.Kind);
             await _portal.WaitForAsync(
                 () => _portal.FindDeviceAsync(d => d.Id == device.Id && d.IsOnline),
                 what: "online again once a person approved it");
@@ -100,8 +100,12 @@ public sealed class TpmAgentEndToEndTests : IAsyncLifetime
 
             // An Operator resolves it (audited); the flag goes, no device was merged.
             var identities = _portal.Services.GetRequiredService<DeviceIdentityService>();
-            Assert.Equal(ConflictResolveResult.Forbidden, await identities.ResolveAsync(conflict.Id, "checked", TestActors.HelpDesk, Token));
-            Assert.Equal(ConflictResolveResult.Done, await identities.ResolveAsync(conflict.Id, "NIC moved to the clone; different hardware", TestActors.Operator, Token));
+            Assert.Equal(
+                OutcomeKind.Forbidden,
+                (await identities.ResolveAsync(conflict.Id, "checked", TestActors.HelpDesk, Token)).Kind);
+            var resolved = await identities.ResolveAsync(
+                conflict.Id, "NIC moved to the clone; different hardware", TestActors.Operator, Token);
+            Assert.Equal(OutcomeKind.Done, resolved.Kind);
         }
 
         await using var after = await _portal.CreateDbAsync();

@@ -135,7 +135,7 @@ public sealed class AuditExportHttpTests(SessionCheckedPortalFixture fixture) : 
     {
         var name = Unique("sess");
         Assert.True((await Portal.Users.CreateAsync(new NewUser(name, null, Roles.Operator, SessionCheckedPortalFixture.Password), TestActors.Admin)).Succeeded);
-        var id = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Users, u => u.UserName == name).Id;
+        var id = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Value!, u => u.UserName == name).Id;
         using var client = await CookieClient.SignInAsync(Portal.BaseAddress, name, SessionCheckedPortalFixture.Password);
         using (var before = await client.GetAsync(new Uri("/audit/export.csv?actor=nobody", UriKind.Relative)))
         {

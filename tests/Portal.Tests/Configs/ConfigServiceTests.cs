@@ -19,8 +19,8 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
 
         var result = await Service.CreateAsync(new ConfigInput(name, ConfigSourceLanguage.Ignition, null, "{\n  \"ignition\": {\"version\": \"3.3.0\"},\n  \"storage\": [\n", "m"), TestActors.Operator);
 
-        Assert.Equal(ConfigOutcome.Invalid, result.Outcome);
-        var error = Assert.Single(result.Problems);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        var error = Assert.Single(result.Errors);
         Assert.NotNull(error.Line);
         Assert.True(error.Line >= 3, error.ToString());
         Assert.DoesNotContain(await Service.ListAsync(), c => c.Name == name);
@@ -43,14 +43,14 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
         var result = await Service.SaveVersionAsync(id, source, "dup", TestActors.Operator);
         var badVersion = await Service.SaveVersionAsync(id, """{"ignition":{"version":"2.2.0"}}""", "old", TestActors.Operator);
 
-        Assert.Equal(ConfigOutcome.Invalid, result.Outcome);
-        var error = Assert.Single(result.Problems, p => p.Severity == ProblemSeverity.Error);
-        Assert.StartsWith("storage.links", error.Path, StringComparison.Ordinal);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("storage.links", error.Field, StringComparison.Ordinal);
         Assert.Equal(5, error.Line);
         Assert.Contains("/etc/motd", error.Message, StringComparison.Ordinal);
         Assert.Contains("duplicate", error.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(ConfigOutcome.Invalid, badVersion.Outcome);
-        Assert.Contains(badVersion.Problems, p => p.Path?.StartsWith("ignition", StringComparison.Ordinal) == true);
+        Assert.Equal(OutcomeKind.Invalid, badVersion.Kind);
+        Assert.Contains(badVersion.Errors, p => p.Field?.StartsWith("ignition", StringComparison.Ordinal) == true);
         Assert.Equal(1, (await Service.GetAsync(id))!.Config.LatestVersion);
     }
 
@@ -69,10 +69,13 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
 
         var result = await Service.SaveVersionAsync(id, source, "secrets", TestActors.Operator);
 
-        Assert.Equal(ConfigOutcome.Invalid, result.Outcome);
-        Assert.Contains(result.Problems, p => p.Line == 4 && p.Message.Contains("{{device.nickname}}", StringComparison.Ordinal));
-        Assert.Contains(result.Problems, p => p.Line == 3 && p.Message.Contains("store it as a secret variable", StringComparison.Ordinal));
-        Assert.Contains(result.Problems, p => p.Line == 5 && p.Message.Contains("private key", StringComparison.Ordinal));
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        Assert.Contains(
+            result.Errors, p => p.Line == 4 && p.Message.Contains("{{device.nickname}}", StringComparison.Ordinal));
+        Assert.Contains(
+            result.Errors,
+            p => p.Line == 3 && p.Message.Contains("store it as a secret variable", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, p => p.Line == 5 && p.Message.Contains("private key", StringComparison.Ordinal));
         Assert.Equal(1, (await Service.GetAsync(id))!.Config.LatestVersion);
     }
 
@@ -83,7 +86,7 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
 
         var result = await Service.SaveVersionAsync(id, new string(' ', 10 * 1024 * 1024), "huge", TestActors.Operator);
 
-        Assert.Equal(ConfigOutcome.Invalid, result.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
         Assert.Contains("1 MiB", result.Message, StringComparison.Ordinal);
         Assert.Equal(1, (await Service.GetAsync(id))!.Config.LatestVersion);
     }
@@ -101,8 +104,8 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
         var diff = LineDiff.Compute((await Service.GetVersionAsync(id, 1))!.Source, (await Service.GetVersionAsync(id, 2))!.Source);
 
         Assert.True(saved.Succeeded, saved.Message);
-        Assert.Equal(ConfigOutcome.Conflict, stale.Outcome);
-        Assert.Equal(3, rolled.Version);
+        Assert.Equal(OutcomeKind.Conflict, stale.Kind);
+        Assert.Equal(3, rolled.Value!.Version);
         Assert.Equal([3, 2, 1], details!.Versions.Select(v => v.Number));
         Assert.Equal(v1, details.Latest.Source);
         Assert.Equal("roll back to version 1", details.Latest.Message);
@@ -124,7 +127,7 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
         var assign = await Service.AssignAsync(id, ConfigScope.Fleet, null, null, TestActors.HelpDesk);
         var variable = await Service.SetVariableAsync(device, "token", "t", secret: true, TestActors.HelpDesk);
 
-        Assert.All([save, assign, variable], r => Assert.Equal(ConfigOutcome.Forbidden, r.Outcome));
+        Assert.All([save.Kind, assign.Kind, variable.Kind], k => Assert.Equal(OutcomeKind.Forbidden, k));
         await using var db = await Portal.CreateDbAsync();
         Assert.Equal(3, await db.AuditEntries.CountAsync(a => a.Actor == TestActors.HelpDesk.Name && a.Outcome == AuditOutcome.Denied && (a.Action.StartsWith("config.") || a.Action == "device.variable")));
     }
@@ -153,7 +156,7 @@ public sealed class ConfigServiceTests(PortalFixture fixture) : IClassFixture<Po
     {
         var result = await Service.AddSshKeyAsync("alice", null, "-----BEGIN OPENSSH PRIVATE KEY-----", TestActors.Operator);
 
-        Assert.Equal(ConfigOutcome.Invalid, result.Outcome);
-        Assert.Equal("publicKey", result.Problems[0].Path);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        Assert.Equal("publicKey", result.Errors[0].Field);
     }
 }

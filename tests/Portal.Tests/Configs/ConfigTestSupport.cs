@@ -45,7 +45,7 @@ internal static class ConfigTestSupport
     {
         var result = await portal.Configs().CreateAsync(new ConfigInput(name ?? "cfg-" + Guid.NewGuid().ToString("N")[..10], language, null, source, "first"), TestActors.Operator);
         Assert.True(result.Succeeded, result.Message);
-        return result.ConfigId!.Value;
+        return result.Value!.ConfigId;
     }
 
     /// <summary>An Ignition 3.3.0 config with one file (inline, percent-encoded like Butane writes it) and one unit.</summary>

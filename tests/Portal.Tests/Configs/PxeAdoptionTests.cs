@@ -24,7 +24,7 @@ public sealed class PxeAdoptionTests(PortalFixture fixture) : IClassFixture<Port
         }
 
         var placeholder = await Portal.WaitForAsync(() => Portal.FindDeviceAsync(d => d.PrimaryMac == mac), what: "the Pending record from /ignition");
-        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(placeholder.Id, TestActors.Operator));
+        Assert.Equal(OutcomeKind.Done, (await Portal.Devices.ApproveAsync(placeholder.Id, TestActors.Operator)).Kind);
 
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var _ = client;

@@ -44,7 +44,7 @@ public sealed class BootstrapTakeoverTests(PortalFixture fixture) : IClassFixtur
             && e.Message.Contains("does not match the key", StringComparison.Ordinal));
 
         // The real session was not taken over: the approval reaches it, and only it.
-        Assert.Equal(DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator));
+        Assert.Equal(OutcomeKind.Done, (await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator)).Kind);
         var approved = await agent.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
         Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
         Assert.Equal(device.Id.ToString("N"), approved.DeviceId);

@@ -29,7 +29,7 @@ public sealed class CredentialLifecycleTests(PortalFixture fixture) : IClassFixt
             var result = await Credentials.RotateAsync(Guid.Parse(id), TestActors.Operator, TestContext.Current.CancellationToken);
             var rotation = await ReceiveOnAsync(client, Topics.Credential(id), FleetJson.Default.CredentialRotation);
 
-            Assert.True(result.Succeeded, result.Error);
+            Assert.True(result.Succeeded, result.Message);
             var (renewed, renewedCode) = await TestMqttClient.ConnectAsync(Portal.MqttPort, id, id, rotation.Secret);
             await using var _ = renewed;
             Assert.Equal(MqttClientConnectResultCode.Success, renewedCode);

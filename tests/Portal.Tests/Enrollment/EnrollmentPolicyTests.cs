@@ -94,7 +94,7 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
         await SetPolicyAsync(preRegistered: true);
         var mac = TestMqttClient.RandomMac();
         var added = await fixture.Enrollment.AddPreRegistrationAsync(new PreRegistrationInput(mac, Hostname: "registered-name"), TestActors.Operator, TestContext.Current.CancellationToken);
-        Assert.True(added.Succeeded, added.Error);
+        Assert.True(added.Succeeded, added.Message);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var _ = client;
 
@@ -111,7 +111,7 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
     {
         var mac = TestMqttClient.RandomMac();
         var added = await fixture.Enrollment.AddRejectRuleAsync(new RejectRuleInput(RejectKind.Mac, mac.ToUpperInvariant(), "stolen"), TestActors.Operator, TestContext.Current.CancellationToken);
-        Assert.True(added.Succeeded, added.Error);
+        Assert.True(added.Succeeded, added.Message);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var _ = client;
 
@@ -163,10 +163,10 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
         var pushed = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
         var again = await fixture.Claims.ClaimAsync(answer.ClaimCode, claimer, TestContext.Current.CancellationToken);
 
-        Assert.True(claimed.Succeeded, claimed.Error);
+        Assert.True(claimed.Succeeded, claimed.Message);
         Assert.Equal("claim-me", claimed.Value!.Hostname);
         Assert.Equal(EnrollmentDecision.Approved, pushed.Decision);
-        Assert.Equal(EnrollmentOutcome.Invalid, again.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, again.Kind);
         await using var db = await Portal.CreateDbAsync();
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "device.claim" && a.Actor == "claimer" && a.Outcome == AuditOutcome.Failed, TestContext.Current.CancellationToken));
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "device.claim" && a.Actor == "claimer" && a.Outcome == AuditOutcome.Succeeded, TestContext.Current.CancellationToken));
@@ -183,7 +183,7 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
 
         var result = await fixture.Claims.ClaimAsync(answer.ClaimCode!, TestActors.User("late-claimer", Fleet.Portal.Features.Security.Roles.Operator), TestContext.Current.CancellationToken);
 
-        Assert.Equal(EnrollmentOutcome.Invalid, result.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
         Assert.Equal(EnrollmentState.Pending, (await DeviceAsync(client.ClientId)).State);
     }
 
@@ -191,16 +191,17 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
     public async Task ClaimCode_GuessingFast_RateLimitedPerUser()
     {
         var guesser = TestActors.User("guesser", Fleet.Portal.Features.Security.Roles.Operator);
-        var outcomes = new List<EnrollmentOutcome>();
+        var outcomes = new List<OutcomeKind>();
         for (var i = 0; i < 7; i++)
         {
-            outcomes.Add((await fixture.Claims.ClaimAsync("2222-2222-22", guesser, TestContext.Current.CancellationToken)).Outcome);
+            outcomes.Add((await fixture.Claims.ClaimAsync(
+                "2222-2222-22", guesser, TestContext.Current.CancellationToken)).Kind);
         }
 
-        Assert.Equal(5, outcomes.Count(o => o == EnrollmentOutcome.Invalid));
-        Assert.Equal(2, outcomes.Count(o => o == EnrollmentOutcome.RateLimited));
+        Assert.Equal(5, outcomes.Count(o => o == OutcomeKind.Invalid));
+        Assert.Equal(2, outcomes.Count(o => o == OutcomeKind.TooManyRequests));
         var other = await fixture.Claims.ClaimAsync("2222-2222-22", TestActors.User("someone-else", Fleet.Portal.Features.Security.Roles.Operator), TestContext.Current.CancellationToken);
-        Assert.Equal(EnrollmentOutcome.Invalid, other.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, other.Kind);
     }
 
     private async Task SetPolicyAsync(bool preRegistered = false, bool tokens = false) =>
@@ -209,7 +210,7 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
     private async Task<CreatedToken> CreateTokenAsync(string name, int? maxUses = null, int? lifetimeDays = null)
     {
         var created = await fixture.Enrollment.CreateTokenAsync(new CreateTokenInput(name, null, lifetimeDays, maxUses), TestActors.Operator, TestContext.Current.CancellationToken);
-        Assert.True(created.Succeeded, created.Error);
+        Assert.True(created.Succeeded, created.Message);
         return created.Value!;
     }
 

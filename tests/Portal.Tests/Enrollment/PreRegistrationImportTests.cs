@@ -60,7 +60,7 @@ public sealed class PreRegistrationImportTests(PortalFixture fixture) : IClassFi
     {
         var result = await Enrollment.ImportPreRegistrationsAsync("mac\n52:54:00:bb:00:01\n", TestActors.HelpDesk, TestContext.Current.CancellationToken);
 
-        Assert.Equal(EnrollmentOutcome.Forbidden, result.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, result.Kind);
         await using var db = await fixture.Portal.CreateDbAsync();
         Assert.False(await db.PreRegistrations.AnyAsync(p => p.Mac == "52:54:00:bb:00:01", TestContext.Current.CancellationToken));
     }

@@ -18,7 +18,7 @@ public sealed class DeviceDecisionAuditTests(PortalFixture fixture) : IClassFixt
 
         var result = await Portal.Devices.ApproveAsync(id, TestActors.HelpDesk);
 
-        Assert.Equal(DecisionResult.Forbidden, result);
+        Assert.Equal(OutcomeKind.Forbidden, result.Kind);
         Assert.Equal(EnrollmentState.Pending, (await Portal.FindDeviceAsync(d => d.Id == id))!.State);
         await using var db = await Portal.CreateDbAsync();
         var denied = await db.AuditEntries.SingleAsync(a => a.EntityId == id.ToString("N") && a.Action == "device.approve");
@@ -33,7 +33,7 @@ public sealed class DeviceDecisionAuditTests(PortalFixture fixture) : IClassFixt
     {
         var id = await EnrolAsync();
 
-        Assert.Equal(DecisionResult.Done, await Portal.Devices.ApproveAsync(id, TestActors.Operator));
+        Assert.Equal(OutcomeKind.Done, (await Portal.Devices.ApproveAsync(id, TestActors.Operator)).Kind);
 
         await using var db = await Portal.CreateDbAsync();
         var entries = await db.AuditEntries.Where(a => a.EntityId == id.ToString("N")).OrderBy(a => a.Id).ToListAsync();

@@ -90,10 +90,10 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await SendAsync(client, id, 1, celsius: 91);
         var alert = Assert.Single(await AlertsAsync(Guid.ParseExact(id, "N")));
 
-        Assert.Equal(AlertOutcome.Forbidden, (await Alerts.AcknowledgeAsync(alert.Id, TestActors.HelpDesk)).Outcome);
-        Assert.Equal(AlertOutcome.Forbidden, (await Alerts.ResolveAsync(alert.Id, TestActors.HelpDesk)).Outcome);
-        Assert.Equal(AlertOutcome.Done, (await Alerts.AcknowledgeAsync(alert.Id, TestActors.Operator)).Outcome);
-        Assert.Equal(AlertOutcome.Done, (await Alerts.ResolveAsync(alert.Id, TestActors.Operator)).Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, (await Alerts.AcknowledgeAsync(alert.Id, TestActors.HelpDesk)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden, (await Alerts.ResolveAsync(alert.Id, TestActors.HelpDesk)).Kind);
+        Assert.Equal(OutcomeKind.Done, (await Alerts.AcknowledgeAsync(alert.Id, TestActors.Operator)).Kind);
+        Assert.Equal(OutcomeKind.Done, (await Alerts.ResolveAsync(alert.Id, TestActors.Operator)).Kind);
 
         var after = Assert.Single(await AlertsAsync(Guid.ParseExact(id, "N")));
         Assert.Equal(("tester", "tester", false), (after.AcknowledgedBy, after.ResolvedBy, after.IsOpen));
@@ -105,15 +105,15 @@ public sealed class AlertRuleTests : IAsyncLifetime
     {
         var result = await Alerts.CreateRuleAsync(new AlertRuleInput("", AlertKind.DiskAbove, 150, AlertSeverity.Info, 999), TestActors.Operator);
 
-        Assert.Equal(AlertOutcome.Invalid, result.Outcome);
-        Assert.Equal(["groupId", "name", "threshold"], result.Errors.Keys.Order());
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        Assert.Equal(["groupId", "name", "threshold"], result.Result.ByLocation().Keys.Order());
     }
 
     private async Task<int> CreateRuleAsync(AlertRuleInput input)
     {
         var result = await Alerts.CreateRuleAsync(input, TestActors.Operator);
-        Assert.Equal(AlertOutcome.Done, result.Outcome);
-        return result.Id!.Value;
+        Assert.Equal(OutcomeKind.Done, result.Kind);
+        return result.Value;
     }
 
     /// <summary>Publishes a report (acknowledged = committed) and evaluates the device's rules.</summary>

@@ -51,7 +51,7 @@ public sealed class HealthApiTests(PortalFixture fixture) : IClassFixture<Portal
 
         using var operatorClient = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, "Operator"));
         using var created = await operatorClient.PostAsJsonAsync("/api/v1/alert-rules", rule);
-        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         using var invalid = await operatorClient.PostAsJsonAsync("/api/v1/alert-rules", rule with { threshold = 500 });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
 

@@ -18,8 +18,8 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     {
         var result = await Clients.CreateAsync("  inventory sync  ", [FleetScopes.Write, FleetScopes.Read], TestActors.Admin);
 
-        Assert.Equal(ApiClientOutcome.Done, result.Outcome);
-        var client = result.Client!;
+        Assert.Equal(OutcomeKind.Done, result.Kind);
+        var client = result.Value!;
         Assert.True(client.ClientSecret.Length >= 40);
         var row = Assert.Single(await Clients.ListAsync(), r => r.ClientId == client.ClientId);
         Assert.Equal("inventory sync", row.DisplayName);
@@ -42,12 +42,12 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     [Fact]
     public async Task Revoke_AsAdmin_GoneAndAudited()
     {
-        var client = (await Clients.CreateAsync("to revoke", [FleetScopes.Read], TestActors.Admin)).Client!;
+        var client = (await Clients.CreateAsync("to revoke", [FleetScopes.Read], TestActors.Admin)).Value!;
 
-        Assert.Equal(ApiClientOutcome.Done, await Clients.RevokeAsync(client.ClientId, TestActors.Admin));
+        Assert.Equal(OutcomeKind.Done, (await Clients.RevokeAsync(client.ClientId, TestActors.Admin)).Kind);
 
         Assert.DoesNotContain(await Clients.ListAsync(), r => r.ClientId == client.ClientId);
-        Assert.Equal(ApiClientOutcome.NotFound, await Clients.RevokeAsync(client.ClientId, TestActors.Admin));
+        Assert.Equal(OutcomeKind.NotFound, (await Clients.RevokeAsync(client.ClientId, TestActors.Admin)).Kind);
         await using var db = await Portal.CreateDbAsync();
         var entry = await db.AuditEntries.SingleAsync(a => a.EntityId == client.ClientId && a.Action == "apiclient.revoke");
         Assert.Contains("to revoke", entry.Before, StringComparison.Ordinal);
@@ -56,14 +56,14 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     [Fact]
     public async Task CreateAndRevoke_AsOperator_ForbiddenAndDenialAudited()
     {
-        var existing = (await Clients.CreateAsync("operator target", [FleetScopes.Read], TestActors.Admin)).Client!;
+        var existing = (await Clients.CreateAsync("operator target", [FleetScopes.Read], TestActors.Admin)).Value!;
 
         var created = await Clients.CreateAsync("operator's client", [FleetScopes.Admin], TestActors.Operator);
         var revoked = await Clients.RevokeAsync(existing.ClientId, TestActors.Operator);
 
-        Assert.Equal(ApiClientOutcome.Forbidden, created.Outcome);
-        Assert.Null(created.Client);
-        Assert.Equal(ApiClientOutcome.Forbidden, revoked);
+        Assert.Equal(OutcomeKind.Forbidden, created.Kind);
+        Assert.Null(created.Value);
+        Assert.Equal(OutcomeKind.Forbidden, revoked.Kind);
         Assert.Contains(await Clients.ListAsync(), r => r.ClientId == existing.ClientId);
         Assert.DoesNotContain(await Clients.ListAsync(), r => r.DisplayName == "operator's client");
         await using var db = await Portal.CreateDbAsync();
@@ -76,7 +76,7 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     [Fact]
     public async Task Revoke_BuiltInCliClient_Refused()
     {
-        Assert.Equal(ApiClientOutcome.BuiltIn, await Clients.RevokeAsync(OidcSeeder.CliClientId, TestActors.Admin));
+        Assert.Equal(OutcomeKind.Conflict, (await Clients.RevokeAsync(OidcSeeder.CliClientId, TestActors.Admin)).Kind);
 
         Assert.Contains(await Clients.ListAsync(), r => r.ClientId == OidcSeeder.CliClientId && r.IsBuiltIn && !r.IsConfidential);
     }
@@ -91,9 +91,9 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     {
         var result = await Clients.CreateAsync(name, scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), TestActors.Admin);
 
-        Assert.Equal(ApiClientOutcome.Invalid, result.Outcome);
-        Assert.Null(result.Client);
-        Assert.NotEmpty(Assert.Contains(field, result.Errors!)[0]);
+        Assert.Equal(OutcomeKind.Invalid, result.Kind);
+        Assert.Null(result.Value);
+        Assert.NotEmpty(Assert.Contains(field, result.Result.ByLocation())[0]);
     }
 
     [Fact]
@@ -101,7 +101,8 @@ public sealed class ApiClientServiceTests(PortalFixture fixture) : IClassFixture
     {
         var longest = new string('n', ApiClientService.MaxNameLength);
 
-        Assert.Equal(ApiClientOutcome.Done, (await Clients.CreateAsync(longest, [FleetScopes.Read], TestActors.Admin)).Outcome);
-        Assert.Equal(ApiClientOutcome.Invalid, (await Clients.CreateAsync(longest + "n", [FleetScopes.Read], TestActors.Admin)).Outcome);
+        Assert.Equal(OutcomeKind.Done, (await Clients.CreateAsync(longest, [FleetScopes.Read], TestActors.Admin)).Kind);
+        Assert.Equal(
+            OutcomeKind.Invalid, (await Clients.CreateAsync(longest + "n", [FleetScopes.Read], TestActors.Admin)).Kind);
     }
 }

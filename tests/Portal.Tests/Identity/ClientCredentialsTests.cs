@@ -101,7 +101,9 @@ public sealed class ClientCredentialsTests(PortalFixture fixture) : IClassFixtur
         var token = await ApiTokens.RequestTokenAsync(Portal, client.ClientId, client.ClientSecret, FleetScopes.Read);
         await ApiTokens.MeAsync(Portal, token);
 
-        Assert.Equal(ApiClientOutcome.Done, await Portal.Services.GetRequiredService<ApiClientService>().RevokeAsync(client.ClientId, TestActors.Admin));
+        var clients = Portal.Services.GetRequiredService<ApiClientService>();
+        var revoked = await clients.RevokeAsync(client.ClientId, TestActors.Admin);
+        Assert.Equal(OutcomeKind.Done, revoked.Kind);
 
         using var me = await ApiTokens.GetAsync(Portal, "/api/v1/me", token);
         Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);

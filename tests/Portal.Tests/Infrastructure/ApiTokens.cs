@@ -27,7 +27,7 @@ public static class ApiTokens
         ArgumentNullException.ThrowIfNull(portal);
         var result = await portal.Services.GetRequiredService<ApiClientService>()
             .CreateAsync($"test client {string.Join(' ', scopes)}", scopes, TestActors.Admin);
-        return result.Client ?? throw new InvalidOperationException($"Creating the client failed: {result.Outcome}");
+        return result.Value ?? throw new InvalidOperationException($"Creating the client failed: {result.Message}");
     }
 
     /// <summary>The raw token endpoint answer, for tests of refusals.</summary>

@@ -92,7 +92,7 @@ public sealed class EnrollmentProtocolTests(PortalFixture fixture) : IClassFixtu
         Assert.Equal(EnrollmentDecision.Pending, (await client.EnrollAsync(request)).Decision);
         var device = (await Portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
 
-        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator));
+        Assert.Equal(OutcomeKind.Done, (await Portal.Devices.ApproveAsync(device.Id, TestActors.Operator)).Kind);
         var pushed = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
 
         Assert.Equal(EnrollmentDecision.Approved, pushed.Decision);

@@ -40,7 +40,7 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
         Assert.All(pending, d => Assert.Null(d.Conflict));
 
         var results = await _portal.Devices.DecideManyAsync(pending.Select(d => d.Id), TestActors.Operator, approve: true);
-        Assert.All(results.Values, r => Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, r));
+        Assert.All(results.Values, r => Assert.Equal(OutcomeKind.Done, r.Kind));
         await AllAsync(count, d => d.IsOnline, "20 online");
 
         await stop.CancelAsync();

@@ -53,7 +53,7 @@ public sealed partial class SignInAnswerTests(PortalFixture fixture) : IClassFix
     public async Task SignIn_DisabledUserWithRightPassword_SameAnswerAsUnknownUser()
     {
         var name = await CreateUserAsync("disabled");
-        var id = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Users, u => u.UserName == name).Id;
+        var id = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Value!, u => u.UserName == name).Id;
         Assert.True((await Portal.Users.DisableAsync(id, TestActors.Admin)).Succeeded);
 
         Assert.Equal(PasswordSignIn.FailedMessage, await FailedSignInAsync(name, Password));

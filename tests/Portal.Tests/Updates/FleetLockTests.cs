@@ -155,7 +155,7 @@ public sealed class FleetLockTests(FleetLockTests.Fixture fixture) : IClassFixtu
         var released = await locks.ReleaseAsync(id, "dead-node", TestActors.Operator);
         var next = await UpdateTestSupport.FleetLockAsync(Portal, "pre-reboot", UpdateTestSupport.LockBody("next-node", group));
 
-        Assert.Equal(UpdateChangeOutcome.Forbidden, refused.Outcome);
+        Assert.Equal(OutcomeKind.Forbidden, refused.Kind);
         Assert.Equal("dead-node", Assert.Single(listed).NodeId);
         Assert.True(released.Succeeded);
         Assert.Equal(HttpStatusCode.OK, next.Status);

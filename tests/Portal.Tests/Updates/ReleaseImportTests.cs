@@ -63,7 +63,7 @@ public sealed class ReleaseImportTests(ReleaseImportTests.Fixture fixture) : ICl
 
         var report = await Import(stream, releases.ToJsonString(), updates, null);
 
-        Assert.Equal(UpdateChangeOutcome.Invalid, report.Change.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, report.Change.Kind);
         Assert.Contains("$.releases[3].commits[0].checksum", report.Change.ErrorFor(ReleaseImportParser.ReleasesField), StringComparison.Ordinal);
         Assert.Contains("$.releases[7].version", report.Change.ErrorFor(ReleaseImportParser.ReleasesField), StringComparison.Ordinal);
         Assert.Contains(".metadata.rollout.start_percentage", report.Change.ErrorFor(ReleaseImportParser.UpdatesField), StringComparison.Ordinal);
@@ -146,7 +146,7 @@ public sealed class ReleaseImportTests(ReleaseImportTests.Fixture fixture) : ICl
 
         var report = await Portal.Imports().ImportFromUrlsAsync(stream, new ReleaseImportUrls(fixture.Url($"releases.json?stream={stream}"), fixture.Url(path), null), TestActors.Operator);
 
-        Assert.Equal(UpdateChangeOutcome.Invalid, report.Change.Outcome);
+        Assert.Equal(OutcomeKind.Invalid, report.Change.Kind);
         Assert.Contains(message, report.Change.ErrorFor(ReleaseImportParser.UpdatesField), StringComparison.Ordinal);
         Assert.Empty((await Portal.Updates().GetStreamAsync(stream))!.Releases);
     }

@@ -63,7 +63,7 @@ internal static class UpdateTestSupport
 
         var device = (await portal.FindDeviceAsync(d => d.MachineId == machineId))!;
         var decision = await portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
-        Assert.Equal(Fleet.Portal.Features.Devices.DecisionResult.Done, decision);
+        Assert.Equal(OutcomeKind.Done, decision.Kind);
         return (device.Id, NodeUuid.FromMachineId(machineId)!);
     }
 

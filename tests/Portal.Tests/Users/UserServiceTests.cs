@@ -23,8 +23,8 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
 
         var change = await Portal.Users.CreateAsync(new NewUser(name, $"{name}@example.org", Roles.Operator, Password), TestActors.Admin);
 
-        Assert.Equal(UserResult.Done, change.Result);
-        Assert.Null(change.GeneratedPassword);
+        Assert.Equal(OutcomeKind.Done, change.Kind);
+        Assert.Null(change.Value);
         await using (var scope = Portal.Services.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
@@ -51,25 +51,27 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
 
         var change = await Portal.Users.CreateAsync(new NewUser(name, null, null, null), TestActors.Admin);
 
-        Assert.Equal(UserResult.Done, change.Result);
-        Assert.NotNull(change.GeneratedPassword);
-        Assert.True(await CheckPasswordAsync(name, change.GeneratedPassword));
-        var row = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Users, u => u.UserName == name);
+        Assert.Equal(OutcomeKind.Done, change.Kind);
+        Assert.NotNull(change.Value);
+        Assert.True(await CheckPasswordAsync(name, change.Value));
+        var row = Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Value!, u => u.UserName == name);
         Assert.Null(row.Role);
         Assert.False(row.Disabled);
         var entry = await SingleEntryAsync("user.create", name);
-        Assert.DoesNotContain(change.GeneratedPassword, $"{entry.Before}{entry.After}{entry.Detail}", StringComparison.Ordinal);
+        Assert.DoesNotContain(change.Value, $"{entry.Before}{entry.After}{entry.Detail}", StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Create_DuplicateNameAndShortPassword_BothErrorsLocatedAndFailureAudited()
     {
         var name = Unique("dup");
-        Assert.Equal(UserResult.Done, (await Portal.Users.CreateAsync(new NewUser(name, null, Roles.HelpDesk, Password), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await Portal.Users.CreateAsync(new NewUser(name, null, Roles.HelpDesk, Password), TestActors.Admin)).Kind);
 
         var change = await Portal.Users.CreateAsync(new NewUser(name, "not-an-address", Roles.HelpDesk, "short"), TestActors.Admin);
 
-        Assert.Equal(UserResult.Invalid, change.Result);
+        Assert.Equal(OutcomeKind.Invalid, change.Kind);
         Assert.Contains("already taken", change.ErrorFor(UserFields.UserName), StringComparison.Ordinal);
         Assert.Contains("12", change.ErrorFor(UserFields.Password), StringComparison.Ordinal);
         Assert.NotNull(change.ErrorFor(UserFields.Email));
@@ -84,7 +86,7 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var change = await Portal.Users.CreateAsync(
             new NewUser(new string('n', UserService.MaxUserNameLength + 1), new string('e', 250) + "@example.org", "Superuser", Password), TestActors.Admin);
 
-        Assert.Equal(UserResult.Invalid, change.Result);
+        Assert.Equal(OutcomeKind.Invalid, change.Kind);
         Assert.Contains("64", change.ErrorFor(UserFields.UserName), StringComparison.Ordinal);
         Assert.Contains("256", change.ErrorFor(UserFields.Email), StringComparison.Ordinal);
         Assert.NotNull(change.ErrorFor(UserFields.Role));
@@ -101,13 +103,16 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var actor = TestActors.User(Unique("someone"), role);
         var stampBefore = await StampAsync(name);
 
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.ListAsync(actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.CreateAsync(new NewUser(name + "x", null, Roles.Admin, Password), actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.SetRoleAsync(id, Roles.Admin, actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.DisableAsync(id, actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.EnableAsync(id, actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.ResetPasswordAsync(id, "another-long-password", actor)).Result);
-        Assert.Equal(UserResult.Forbidden, (await Portal.Users.ForceSignOutAsync(id, actor)).Result);
+        Assert.Equal(OutcomeKind.Forbidden, (await Portal.Users.ListAsync(actor)).Kind);
+        Assert.Equal(
+            OutcomeKind.Forbidden,
+            (await Portal.Users.CreateAsync(new NewUser(name + "x", null, Roles.Admin, Password), actor)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden, (await Portal.Users.SetRoleAsync(id, Roles.Admin, actor)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden, (await Portal.Users.DisableAsync(id, actor)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden, (await Portal.Users.EnableAsync(id, actor)).Kind);
+        Assert.Equal(
+            OutcomeKind.Forbidden, (await Portal.Users.ResetPasswordAsync(id, "another-long-password", actor)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden, (await Portal.Users.ForceSignOutAsync(id, actor)).Kind);
 
         Assert.Equal(stampBefore, await StampAsync(name));
         Assert.True(await CheckPasswordAsync(name, Password));
@@ -130,16 +135,16 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var principal = await PrincipalAsync(name);
         Assert.True(await IsCircuitCurrentAsync(principal));
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.DisableAsync(id, TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Done, (await Portal.Users.DisableAsync(id, TestActors.Admin)).Kind);
 
         Assert.False(await IsCircuitCurrentAsync(principal));
         Assert.True((await SignInCheckAsync(name, Password)).IsLockedOut);
-        Assert.True(Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Users, u => u.Id == id).Disabled);
+        Assert.True(Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Value!, u => u.Id == id).Disabled);
         var entry = await SingleEntryAsync("user.disable", name);
         Assert.Equal($"{name}: Operator, enabled", entry.Before);
         Assert.Equal($"{name}: Operator, disabled", entry.After);
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.EnableAsync(id, TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Done, (await Portal.Users.EnableAsync(id, TestActors.Admin)).Kind);
 
         Assert.True((await SignInCheckAsync(name, Password)).Succeeded);
         Assert.Equal($"{name}: Operator, enabled", (await SingleEntryAsync("user.enable", name)).After);
@@ -152,7 +157,7 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var id = await CreateAsync(name, Roles.HelpDesk);
         var principal = await PrincipalAsync(name);
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.ForceSignOutAsync(id, TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Done, (await Portal.Users.ForceSignOutAsync(id, TestActors.Admin)).Kind);
 
         Assert.False(await IsCircuitCurrentAsync(principal));
         Assert.True((await SignInCheckAsync(name, Password)).Succeeded);
@@ -166,13 +171,13 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var id = await CreateAsync(name, Roles.HelpDesk);
         var principal = await PrincipalAsync(name);
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.SetRoleAsync(id, Roles.Operator, TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Done, (await Portal.Users.SetRoleAsync(id, Roles.Operator, TestActors.Admin)).Kind);
         Assert.Equal(Roles.Operator, (await RowAsync(id)).Role);
         Assert.False(await IsCircuitCurrentAsync(principal));
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.SetRoleAsync(id, null, TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Done, (await Portal.Users.SetRoleAsync(id, null, TestActors.Admin)).Kind);
         Assert.Null((await RowAsync(id)).Role);
-        Assert.Equal(UserResult.Invalid, (await Portal.Users.SetRoleAsync(id, "Root", TestActors.Admin)).Result);
+        Assert.Equal(OutcomeKind.Invalid, (await Portal.Users.SetRoleAsync(id, "Root", TestActors.Admin)).Kind);
 
         await using var db = await Portal.CreateDbAsync();
         var entries = await db.AuditEntries.Where(a => a.EntityId == name && a.Action == "user.roles").OrderBy(a => a.Id).ToListAsync();
@@ -188,22 +193,27 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         var id = await CreateAsync(name, Roles.Operator);
 
         var generated = await Portal.Users.ResetPasswordAsync(id, null, TestActors.Admin);
-        Assert.Equal(UserResult.Done, generated.Result);
-        Assert.NotNull(generated.GeneratedPassword);
-        Assert.True(await CheckPasswordAsync(name, generated.GeneratedPassword));
+        Assert.Equal(OutcomeKind.Done, generated.Kind);
+        Assert.NotNull(generated.Value);
+        Assert.True(await CheckPasswordAsync(name, generated.Value));
         Assert.False(await CheckPasswordAsync(name, Password));
 
         var tooShort = await Portal.Users.ResetPasswordAsync(id, "short", TestActors.Admin);
-        Assert.Equal(UserResult.Invalid, tooShort.Result);
+        Assert.Equal(OutcomeKind.Invalid, tooShort.Kind);
         Assert.NotNull(tooShort.ErrorFor(UserFields.Password));
 
-        Assert.Equal(UserResult.Done, (await Portal.Users.ResetPasswordAsync(id, "chosen-by-the-admin", TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.Done,
+            (await Portal.Users.ResetPasswordAsync(id, "chosen-by-the-admin", TestActors.Admin)).Kind);
         Assert.True(await CheckPasswordAsync(name, "chosen-by-the-admin"));
         await using var db = await Portal.CreateDbAsync();
         var details = await db.AuditEntries.Where(a => a.EntityId == name && a.Action == "user.password-reset").OrderBy(a => a.Id).Select(a => a.Detail).ToListAsync();
         Assert.Equal("password generated", details[0]);
         Assert.Equal("password set by an admin", details[^1]);
-        Assert.DoesNotContain(details, d => d!.Contains(generated.GeneratedPassword, StringComparison.Ordinal) || d.Contains("chosen-by", StringComparison.Ordinal));
+        Assert.DoesNotContain(
+            details,
+            d => d!.Contains(generated.Value, StringComparison.Ordinal)
+                || d.Contains("chosen-by", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -221,7 +231,8 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
     [Fact]
     public async Task UnknownUser_NotFound()
     {
-        Assert.Equal(UserResult.NotFound, (await Portal.Users.DisableAsync(Guid.NewGuid().ToString(), TestActors.Admin)).Result);
+        Assert.Equal(
+            OutcomeKind.NotFound, (await Portal.Users.DisableAsync(Guid.NewGuid().ToString(), TestActors.Admin)).Kind);
     }
 
     private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -239,7 +250,8 @@ public sealed class UserServiceTests(PortalFixture fixture) : IClassFixture<Port
         return await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByNameAsync(name);
     }
 
-    private async Task<UserRow> RowAsync(string id) => Assert.Single((await Portal.Users.ListAsync(TestActors.Admin)).Users, u => u.Id == id);
+    private async Task<UserRow> RowAsync(string id) => Assert.Single(
+        (await Portal.Users.ListAsync(TestActors.Admin)).Value!, u => u.Id == id);
 
     private async Task<string?> StampAsync(string name) => (await FindAsync(name))?.SecurityStamp;
 

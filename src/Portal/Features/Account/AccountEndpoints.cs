@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Api;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Authentication;
@@ -64,16 +65,20 @@ internal static class AccountEndpoints
 
         // Minimal APIs reject a bad antiforgery token only when they bind a form; sign-out binds nothing, so
         // it checks the token itself, or any site could sign a user out with a cross-site POST.
-        app.MapPost("/account/logout", async Task<Results<RedirectHttpResult, BadRequest<string>>> (HttpContext http, IAntiforgery antiforgery, SignInManager<IdentityUser> signIn) =>
-        {
-            if (!await antiforgery.IsRequestValidAsync(http))
-            {
-                return TypedResults.BadRequest("Sign-out must come from the portal's own page (antiforgery token missing or invalid).");
-            }
+        app.MapPost("/account/logout", LogoutAsync);
+    }
 
-            await signIn.SignOutAsync();
-            return TypedResults.LocalRedirect("/account/login");
-        });
+    private static async Task<Results<RedirectHttpResult, OutcomeProblem>> LogoutAsync(
+        HttpContext http, IAntiforgery antiforgery, SignInManager<IdentityUser> signIn)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Outcome.Invalid("", "Sign-out must come from the portal's own page "
+                + "(antiforgery token missing or invalid).").ToProblem();
+        }
+
+        await signIn.SignOutAsync();
+        return TypedResults.LocalRedirect("/account/login");
     }
 
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)

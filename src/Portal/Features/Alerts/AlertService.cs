@@ -5,25 +5,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Alerts;
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertOutcome>))]
-public enum AlertOutcome
-{
-    Done,
-    Invalid,
-    NotFound,
-    Forbidden,
-}
-
-/// <summary>What an alert change came to; <see cref="Errors"/> by field when the input was at fault.</summary>
-public sealed record AlertResult(AlertOutcome Outcome, IReadOnlyDictionary<string, string[]> Errors, int? Id = null)
-{
-    public static AlertResult Forbidden { get; } = new(AlertOutcome.Forbidden, new Dictionary<string, string[]> { [""] = ["Your role may not change alerts."] });
-
-    public static AlertResult NotFound { get; } = new(AlertOutcome.NotFound, new Dictionary<string, string[]> { [""] = ["No such alert or rule."] });
-
-    public string Message => string.Join(" ", Errors.SelectMany(e => e.Value));
-}
-
 /// <summary>A rule as entered in the UI or the API.</summary>
 public sealed record AlertRuleInput(string Name, AlertKind Kind, double Threshold, AlertSeverity Severity, int? GroupId, bool Enabled = true);
 
@@ -63,7 +44,8 @@ public sealed class AlertService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<AlertResult> AcknowledgeAsync(long alertId, Actor actor, CancellationToken cancellationToken = default) =>
+    public async Task<Outcome> AcknowledgeAsync(
+        long alertId, Actor actor, CancellationToken cancellationToken = default) =>
         await ChangeAlertAsync(alertId, actor, "alert.acknowledge", (a, now) =>
         {
             a.AcknowledgedAt ??= now;
@@ -72,7 +54,7 @@ public sealed class AlertService(
 
     /// <summary>Closes an alert by hand. If its condition still holds it fires again at the next evaluation: resolve means "fixed".</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<AlertResult> ResolveAsync(long alertId, Actor actor, CancellationToken cancellationToken = default) =>
+    public async Task<Outcome> ResolveAsync(long alertId, Actor actor, CancellationToken cancellationToken = default) =>
         await ChangeAlertAsync(alertId, actor, "alert.resolve", (a, now) =>
         {
             if (a.IsOpen)
@@ -84,12 +66,13 @@ public sealed class AlertService(
         }, cancellationToken);
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<AlertResult> CreateRuleAsync(AlertRuleInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<int>> CreateRuleAsync(
+        AlertRuleInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "alert-rule.create", "alert-rule", null, cancellationToken))
         {
-            return AlertResult.Forbidden;
+            return Outcome.Forbidden("Your role may not change alerts.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -104,23 +87,24 @@ public sealed class AlertService(
         await db.SaveChangesAsync(cancellationToken);
         audit.Add(db, actor, "alert-rule.create", "alert-rule", rule.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), null, Summary(rule));
         await db.SaveChangesAsync(cancellationToken);
-        return new AlertResult(AlertOutcome.Done, new Dictionary<string, string[]>(), rule.Id);
+        return Outcome.Of(rule.Id);
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<AlertResult> UpdateRuleAsync(int ruleId, AlertRuleInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> UpdateRuleAsync(
+        int ruleId, AlertRuleInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var key = ruleId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "alert-rule.update", "alert-rule", key, cancellationToken))
         {
-            return AlertResult.Forbidden;
+            return Outcome.Forbidden("Your role may not change alerts.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.AlertRules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken) is not { } rule)
         {
-            return AlertResult.NotFound;
+            return Outcome.NotFound("No such alert or rule.");
         }
 
         if (await ValidateAsync(db, input, cancellationToken) is { } invalid)
@@ -134,45 +118,47 @@ public sealed class AlertService(
         audit.Add(db, actor, "alert-rule.update", "alert-rule", key, before, Summary(rule));
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
-        return new AlertResult(AlertOutcome.Done, new Dictionary<string, string[]>(), rule.Id);
+        return Outcome.Done;
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<AlertResult> DeleteRuleAsync(int ruleId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> DeleteRuleAsync(int ruleId, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var key = ruleId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "alert-rule.delete", "alert-rule", key, cancellationToken))
         {
-            return AlertResult.Forbidden;
+            return Outcome.Forbidden("Your role may not change alerts.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.AlertRules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken) is not { } rule)
         {
-            return AlertResult.NotFound;
+            return Outcome.NotFound("No such alert or rule.");
         }
 
         db.AlertRules.Remove(rule); // its alerts (history included) go with it
         audit.Add(db, actor, "alert-rule.delete", "alert-rule", key, Summary(rule), null);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
-        return new AlertResult(AlertOutcome.Done, new Dictionary<string, string[]>());
+        return Outcome.Done;
     }
 
-    private async Task<AlertResult> ChangeAlertAsync(long alertId, Actor actor, string action, Action<AlertInstance, DateTimeOffset> change, CancellationToken cancellationToken)
+    private async Task<Outcome> ChangeAlertAsync(
+        long alertId, Actor actor, string action, Action<AlertInstance, DateTimeOffset> change,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var key = alertId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "alert", key, cancellationToken))
         {
-            return AlertResult.Forbidden;
+            return Outcome.Forbidden("Your role may not change alerts.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.Alerts.SingleOrDefaultAsync(a => a.Id == alertId, cancellationToken) is not { } alert)
         {
-            return AlertResult.NotFound;
+            return Outcome.NotFound("No such alert or rule.");
         }
 
         var before = State(alert);
@@ -180,7 +166,7 @@ public sealed class AlertService(
         audit.Add(db, actor, action, "alert", key, before, State(alert), detail: alert.Message);
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
-        return new AlertResult(AlertOutcome.Done, new Dictionary<string, string[]>());
+        return Outcome.Done;
     }
 
     private async Task CloseOpenAsync(FleetDbContext db, int ruleId, Actor actor, CancellationToken cancellationToken)
@@ -194,12 +180,13 @@ public sealed class AlertService(
         }
     }
 
-    private static async Task<AlertResult?> ValidateAsync(FleetDbContext db, AlertRuleInput? input, CancellationToken cancellationToken)
+    private static async Task<Outcome?> ValidateAsync(
+        FleetDbContext db, AlertRuleInput? input, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (input is null)
         {
-            return new AlertResult(AlertOutcome.Invalid, new Dictionary<string, string[]> { [""] = ["A rule is required."] });
+            return Outcome.Invalid("", "A rule is required.");
         }
 
         if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Trim().Length > AlertRule.MaxNameLength)
@@ -234,7 +221,7 @@ public sealed class AlertService(
             errors["groupId"] = [$"There is no group {g}."];
         }
 
-        return errors.Count == 0 ? null : new AlertResult(AlertOutcome.Invalid, errors);
+        return errors.Count == 0 ? null : Outcome.Invalid(errors);
     }
 
     private static void Apply(AlertRule rule, AlertRuleInput input)

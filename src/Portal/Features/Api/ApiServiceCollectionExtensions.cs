@@ -51,10 +51,17 @@ internal static class ApiServiceCollectionExtensions
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         api.MapEnrollmentEndpoints();
         Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
-        api.MapGet("/me", MeEndpoint.Get).RequireAuthorization(Policies.ViewFleet).WithName("me").WithTags("Identity")
+        api.MapGet("/me", MeEndpoint.Get)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("me")
+            .WithTags("Identity")
             .WithSummary("Who the bearer token says the caller is: the quickest check that a token works");
 
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.MapScalarApiReference("/api/reference", o => o.WithTitle("Fleet API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json")
+            .AllowAnonymous();
+        app.MapScalarApiReference("/api/reference", o => o
+                .WithTitle("Fleet API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json"))
+            .AllowAnonymous();
     }
 }

@@ -12,19 +12,26 @@ internal static class DeviceEndpoints
     public static RouteGroupBuilder MapDeviceEndpoints(this RouteGroupBuilder api)
     {
         var devices = api.MapGroup("/devices").WithTags("Devices");
-        devices.MapGet("/", ListAsync).RequireAuthorization(Policies.ViewFleet).WithName("devices.list");
-        devices.MapGet("/counts", CountAsync).RequireAuthorization(Policies.ViewFleet).WithName("devices.counts");
-        devices.MapGet("/{id:guid}", GetAsync).RequireAuthorization(Policies.ViewFleet).WithName("device.get")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        devices.MapPost("/{id:guid}/approve", ApproveAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.approve")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        devices.MapPost("/{id:guid}/reject", RejectAsync).RequireAuthorization(Policies.ManageDevices).WithName("device.reject")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapGet("/", ListAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("devices.list");
+        devices.MapGet("/counts", CountAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("devices.counts");
+        devices.MapGet("/{id:guid}", GetAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("device.get");
+        devices.MapPost("/{id:guid}/approve", ApproveAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("device.approve");
+        devices.MapPost("/{id:guid}/reject", RejectAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("device.reject");
         return api;
     }
 
     [EndpointSummary("List devices, newest first, a page at a time")]
-    private static async Task<Results<Ok<PageDto<DeviceDto>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<PageDto<DeviceDto>>, OutcomeProblem>> ListAsync(
         DeviceService service,
         [Description("Text matched against MAC (any notation), hostname, machine-id, serial, OS and last IP address")] string? search = null,
         [Description("Any, Pending, Rejected, Online or Offline")] string? status = null,
@@ -65,11 +72,12 @@ internal static class DeviceEndpoints
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Outcome.Invalid(errors).ToProblem();
         }
 
-        var (rows, next) = await service.ListAfterAsync(new DeviceQuery(search, statusFilter, architecture), after, limit, cancellationToken);
-        return TypedResults.Ok(new PageDto<DeviceDto>(rows.Select(DeviceDto.From).ToList(), next?.Encode()));
+        var (rows, next) = await service.ListAfterAsync(
+            new DeviceQuery(search, statusFilter, architecture), after, limit, cancellationToken);
+        return Outcome.Of(new PageDto<DeviceDto>([.. rows.Select(DeviceDto.From)], next?.Encode())).ToHttp();
     }
 
     [EndpointSummary("How many devices are pending, online, offline and rejected")]
@@ -77,53 +85,43 @@ internal static class DeviceEndpoints
         TypedResults.Ok(await service.CountAsync(cancellationToken));
 
     [EndpointSummary("One device: identity, every MAC seen, status and recent events")]
-    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult>> GetAsync(
+    private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> GetAsync(
         Guid id,
         DeviceService service,
         IAuthorizationService authorization,
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        if (await service.GetAsync(id, cancellationToken) is not { } details)
-        {
-            return NotFound(id);
-        }
-
         var mayManage = (await authorization.AuthorizeAsync(http.User, Policies.ManageDevices)).Succeeded;
-        return TypedResults.Ok(DeviceDetailDto.From(details, mayManage));
+        return (await DetailAsync(id, service, mayManage, cancellationToken)).ToHttp();
     }
 
     [EndpointSummary("Approve a pending device: it receives its own credential")]
-    private static Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> ApproveAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
-        DecideAsync(id, service, http, approve: true, cancellationToken);
-
-    [EndpointSummary("Reject a pending device: it is told so and never gets a credential")]
-    private static Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> RejectAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
-        DecideAsync(id, service, http, approve: false, cancellationToken);
-
-    private static async Task<Results<Ok<DeviceDetailDto>, ProblemHttpResult, ForbidHttpResult>> DecideAsync(
-        Guid id, DeviceService service, HttpContext http, bool approve, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> ApproveAsync(
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
     {
-        var actor = Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString());
-        var result = approve ? await service.ApproveAsync(id, actor, cancellationToken) : await service.RejectAsync(id, actor, cancellationToken);
-        return result switch
-        {
-            DecisionResult.Done => TypedResults.Ok(
-                DeviceDetailDto.From((await service.GetAsync(id, cancellationToken))!, mayManage: true)),
-            DecisionResult.NotFound => NotFound(id),
-            DecisionResult.NotPending => TypedResults.Problem(
-                title: "Device is not pending",
-                detail: $"Device {id:N} was already approved or rejected; decisions are made once.",
-                statusCode: StatusCodes.Status409Conflict),
-            _ => TypedResults.Forbid(),
-        };
+        var decided = await service.ApproveAsync(id, ActorOf(http), cancellationToken);
+        return (decided.Succeeded ? await DetailAsync(
+            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
     }
 
-    // TypedResults.Problem, not NotFound(ProblemDetails): only the former answers application/problem+json.
-    private static ProblemHttpResult NotFound(Guid id) =>
-        TypedResults.Problem(title: "No such device", detail: $"There is no device with id {id:N}.", statusCode: StatusCodes.Status404NotFound);
+    [EndpointSummary("Reject a pending device: it is told so and never gets a credential")]
+    private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> RejectAsync(
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
+    {
+        var decided = await service.RejectAsync(id, ActorOf(http), cancellationToken);
+        return (decided.Succeeded ? await DetailAsync(
+            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
+    }
+
+    private static async Task<Outcome<DeviceDetailDto>> DetailAsync(
+        Guid id, DeviceService service, bool mayManage, CancellationToken cancellationToken) =>
+        await service.GetAsync(id, cancellationToken) is { } details
+            ? DeviceDetailDto.From(details, mayManage)
+            : Outcome.NotFound($"There is no device with id {id:N}.");
+
+    private static Actor ActorOf(HttpContext http) =>
+        Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString());
 
     private static string Shorten(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
 }

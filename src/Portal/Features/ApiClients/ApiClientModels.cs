@@ -12,21 +12,3 @@ public sealed record ApiClientRow(
 
 /// <summary>A client just created: the only time its secret exists outside the caller's hands.</summary>
 public sealed record NewApiClient(string ClientId, string ClientSecret);
-
-public sealed record CreateApiClientResult(
-    ApiClientOutcome Outcome,
-    NewApiClient? Client = null,
-    IReadOnlyDictionary<string, string[]>? Errors = null);
-
-public enum ApiClientOutcome
-{
-    Done,
-    Forbidden,
-
-    /// <summary>Bad input; <see cref="CreateApiClientResult.Errors"/> says what, by field.</summary>
-    Invalid,
-    NotFound,
-
-    /// <summary>The built-in CLI client, which the portal recreates on every start anyway.</summary>
-    BuiltIn,
-}

@@ -24,6 +24,7 @@ public sealed class ApiClientService(
     public const int MaxNameLength = 100;
     private const string CreatedAtProperty = "fleet_created_at";
     private const string CreatedByProperty = "fleet_created_by";
+    private const string ForbiddenMessage = "Your role may not manage API clients.";
 
     public async Task<IReadOnlyList<ApiClientRow>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -39,17 +40,21 @@ public sealed class ApiClientService(
     }
 
     [RequiresPolicy(Policies.ManageUsers)]
-    public async Task<CreateApiClientResult> CreateAsync(string? displayName, IReadOnlyCollection<string>? scopesGranted, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<NewApiClient>> CreateAsync(
+        string? displayName,
+        IReadOnlyCollection<string>? scopesGranted,
+        Actor actor,
+        CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageUsers, "apiclient.create", "apiclient", null, cancellationToken))
         {
-            return new CreateApiClientResult(ApiClientOutcome.Forbidden);
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         var errors = Validate(displayName, scopesGranted);
         if (errors.Count > 0)
         {
-            return new CreateApiClientResult(ApiClientOutcome.Invalid, Errors: errors);
+            return Outcome.Invalid(errors);
         }
 
         var name = displayName!.Trim();
@@ -79,22 +84,22 @@ public sealed class ApiClientService(
         audit.Add(db, actor, "apiclient.create", "apiclient", client.ClientId, after: Summary(name, client.ClientId, granted));
         await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(descriptor, cancellationToken);
         logger.LogInformation("API client {ClientId} ({Name}, {Scopes}) created by {Actor}", client.ClientId, name, string.Join(' ', granted), actor.Name);
-        return new CreateApiClientResult(ApiClientOutcome.Done, client);
+        return Outcome.Of(client);
     }
 
     /// <summary>Deletes the client with its tokens and authorizations: tokens already issued stop working at once.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public async Task<ApiClientOutcome> RevokeAsync(string clientId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> RevokeAsync(string clientId, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clientId);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageUsers, "apiclient.revoke", "apiclient", clientId, cancellationToken))
         {
-            return ApiClientOutcome.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         if (clientId == OidcSeeder.CliClientId)
         {
-            return ApiClientOutcome.BuiltIn;
+            return Outcome.Conflict("The built-in client cannot be revoked: the portal recreates it on every start.");
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -102,7 +107,7 @@ public sealed class ApiClientService(
         var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return ApiClientOutcome.NotFound;
+            return Outcome.NotFound($"{clientId} was already revoked, or never existed.");
         }
 
         var row = await RowAsync(applications, application, cancellationToken);
@@ -110,7 +115,7 @@ public sealed class ApiClientService(
         audit.Add(db, actor, "apiclient.revoke", "apiclient", clientId, before: Summary(row.DisplayName, clientId, row.Scopes), after: "deleted, tokens revoked");
         await applications.DeleteAsync(application, cancellationToken);
         logger.LogInformation("API client {ClientId} ({Name}) revoked by {Actor}", clientId, row.DisplayName, actor.Name);
-        return ApiClientOutcome.Done;
+        return Outcome.Done;
     }
 
     /// <summary>Errors by field ("name", "scopes"); empty when the input is acceptable.</summary>

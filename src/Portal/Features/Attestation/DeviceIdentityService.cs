@@ -24,16 +24,6 @@ public sealed record ConflictRow(
     string? ResolvedBy,
     string? Resolution);
 
-/// <summary>Outcome of resolving a conflict.</summary>
-public enum ConflictResolveResult
-{
-    Done,
-    NotFound,
-    AlreadyResolved,
-    Forbidden,
-    Invalid,
-}
-
 /// <summary>Reads device identities and identity conflicts; an Operator resolves a conflict (audited).</summary>
 public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFactory, ActorAuthorizer authorizer, AuditLog audit, DeviceNotifier notifier, TimeProvider time, ILogger<DeviceIdentityService> logger)
 {
@@ -71,29 +61,30 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
     /// conflict, the device's conflict flag is cleared.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConflictResolveResult> ResolveAsync(long conflictId, string resolution, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> ResolveAsync(
+        long conflictId, string resolution, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.conflict-resolve", "identity-conflict", conflictId.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken))
         {
-            return ConflictResolveResult.Forbidden;
+            return Outcome.Forbidden("Your role may not resolve identity conflicts.");
         }
 
         if (string.IsNullOrWhiteSpace(resolution) || resolution.Length > MaxResolutionLength)
         {
-            return ConflictResolveResult.Invalid;
+            return Outcome.Invalid("resolution", $"must be 1-{MaxResolutionLength} characters");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var conflict = await db.IdentityConflicts.FirstOrDefaultAsync(c => c.Id == conflictId, cancellationToken);
         if (conflict is null)
         {
-            return ConflictResolveResult.NotFound;
+            return Outcome.NotFound($"There is no identity conflict {conflictId}.");
         }
 
         if (conflict.ResolvedAt is not null)
         {
-            return ConflictResolveResult.AlreadyResolved;
+            return Outcome.Conflict($"Identity conflict {conflictId} was already resolved.");
         }
 
         var now = time.GetUtcNow();
@@ -113,7 +104,7 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Identity conflict {ConflictId} of device {DeviceId:N} resolved by {Actor}", conflict.Id, device.Id, actor.Name);
         notifier.Notify([device.Id]);
-        return ConflictResolveResult.Done;
+        return Outcome.Done;
     }
 
     private static async Task<List<ConflictRow>> RowsAsync(FleetDbContext db, IQueryable<IdentityConflict> conflicts, CancellationToken cancellationToken)

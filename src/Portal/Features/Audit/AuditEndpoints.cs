@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -22,7 +23,7 @@ internal static class AuditEndpoints
     }
 
     /// <summary>The audit entries matching the query string's filters (names as in <see cref="AuditFilter.ToQueryString"/>), newest first.</summary>
-    private static async Task<Results<PushStreamHttpResult, ForbidHttpResult>> ExportAsync(
+    private static async Task<Results<PushStreamHttpResult, OutcomeProblem>> ExportAsync(
         [AsParameters] AuditFilter filter, HttpContext http, AuditQueryService audit, TimeProvider time)
     {
         var actor = Actor.FromUser(http.User, http.Connection.RemoteIpAddress?.ToString());
@@ -30,7 +31,7 @@ internal static class AuditEndpoints
         var entries = await audit.ExportAsync(filter, actor, cancellationToken);
         if (entries is null)
         {
-            return TypedResults.Forbid();
+            return Outcome.Forbidden("Your role may not read the audit log.").ToProblem();
         }
 
         var fileName = $"fleet-audit-{time.GetUtcNow():yyyyMMdd-HHmmss}.csv";

@@ -20,7 +20,9 @@ internal static class BootScriptEndpoints
 {
     public static IEndpointRouteBuilder MapBootScriptEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/boot.ipxe", ServeAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/boot.ipxe", ServeAsync)
+            .AllowAnonymous()
+            .ExcludeFromDescription();
         return app;
     }
 

@@ -1,45 +1,7 @@
 namespace Fleet.Portal.Features.Configs;
 
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ConfigOutcome>))]
-public enum ConfigOutcome
-{
-    Done,
-
-    /// <summary>Bad input; see <see cref="ConfigResult.Problems"/>, located by line/column or field.</summary>
-    Invalid,
-
-    NotFound,
-
-    Conflict,
-
-    Forbidden,
-}
-
-/// <summary>The outcome of a change made through <see cref="ConfigService"/>. Warnings may accompany a success.</summary>
-public sealed record ConfigResult(ConfigOutcome Outcome, IReadOnlyList<ConfigProblem> Problems, int? ConfigId = null, int? Version = null)
-{
-    public static ConfigResult Done { get; } = new(ConfigOutcome.Done, []);
-
-    public static ConfigResult Forbidden { get; } = new(ConfigOutcome.Forbidden, [new ConfigProblem(ProblemSeverity.Error, "Your role may not change configs.")]);
-
-    public bool Succeeded => Outcome == ConfigOutcome.Done;
-
-    public static ConfigResult NotFound(string message) => new(ConfigOutcome.NotFound, [new ConfigProblem(ProblemSeverity.Error, message)]);
-
-    public static ConfigResult Conflict(string message) => new(ConfigOutcome.Conflict, [new ConfigProblem(ProblemSeverity.Error, message)]);
-
-    public static ConfigResult Invalid(string field, string message) => new(ConfigOutcome.Invalid, [new ConfigProblem(ProblemSeverity.Error, message, field)]);
-
-    public static ConfigResult Invalid(IReadOnlyList<ConfigProblem> problems) => new(ConfigOutcome.Invalid, problems);
-
-    public string Message => Problems.Count == 0 ? "Done" : string.Join(" ", Problems.Where(p => p.Severity == ProblemSeverity.Error).Select(p => p.ToString()));
-
-    /// <summary>Errors by field (or "line N"), as a ValidationProblem wants them.</summary>
-    public IDictionary<string, string[]> ByField() =>
-        Problems.Where(p => p.Severity == ProblemSeverity.Error)
-            .GroupBy(p => p.Path ?? (p.Line is { } l ? $"line {l}" : "source"))
-            .ToDictionary(g => g.Key, g => g.Select(p => p.ToString()).ToArray());
-}
+/// <summary>A config version just saved: its config, its number, and the compiler's warnings about it.</summary>
+public sealed record ConfigSaved(int ConfigId, int Version, IReadOnlyList<ConfigProblem> Warnings);
 
 public sealed record ConfigInput(string Name, ConfigSourceLanguage Language, string? Description, string Source, string? Message);
 

@@ -29,32 +29,36 @@ public sealed partial class ConfigService
 
     /// <summary>Assigns a config to a target, replacing what that target had.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> AssignAsync(int configId, ConfigScope scope, int? groupId, Guid? deviceId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> AssignAsync(
+        int configId, ConfigScope scope, int? groupId, Guid? deviceId, Actor actor,
+        CancellationToken cancellationToken = default)
     {
         var key = ConfigAssignment.KeyOf(scope, groupId, deviceId);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.assign", "config", configId.ToString(CultureInfo.InvariantCulture), cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var config = await db.Configs.AsNoTracking().SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
         if (config is null)
         {
-            return ConfigResult.NotFound("There is no such config.");
+            return Outcome.NotFound("There is no such config.");
         }
 
         var target = await TargetNameAsync(db, scope, groupId, deviceId, cancellationToken);
         if (target is null)
         {
-            return ConfigResult.Invalid(scope == ConfigScope.Group ? "groupId" : "deviceId", scope == ConfigScope.Group ? "There is no such group." : "There is no such device.");
+            return Outcome.Invalid(
+                scope == ConfigScope.Group ? "groupId" : "deviceId",
+                scope == ConfigScope.Group ? "There is no such group." : "There is no such device.");
         }
 
         var assignment = await db.ConfigAssignments.SingleOrDefaultAsync(a => a.TargetKey == key, cancellationToken);
         var before = assignment is null ? null : $"{target}: config {assignment.ConfigId}";
         if (assignment?.ConfigId == configId)
         {
-            return new ConfigResult(ConfigOutcome.Done, [], configId);
+            return Outcome.Done;
         }
 
         if (assignment is null)
@@ -76,30 +80,31 @@ public sealed partial class ConfigService
         audit.Add(db, actor, "config.assign", "config", configId.ToString(CultureInfo.InvariantCulture), before, $"{target}: config {config.Name}");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return new ConfigResult(ConfigOutcome.Done, [], configId);
+        return Outcome.Done;
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> UnassignAsync(ConfigScope scope, int? groupId, Guid? deviceId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> UnassignAsync(
+        ConfigScope scope, int? groupId, Guid? deviceId, Actor actor, CancellationToken cancellationToken = default)
     {
         var key = ConfigAssignment.KeyOf(scope, groupId, deviceId);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.unassign", "config", key, cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var assignment = await db.ConfigAssignments.SingleOrDefaultAsync(a => a.TargetKey == key, cancellationToken);
         if (assignment is null)
         {
-            return ConfigResult.NotFound("Nothing is assigned there.");
+            return Outcome.NotFound("Nothing is assigned there.");
         }
 
         db.ConfigAssignments.Remove(assignment);
         audit.Add(db, actor, "config.unassign", "config", assignment.ConfigId.ToString(CultureInfo.InvariantCulture), $"{key}: config {assignment.ConfigId}", $"{key}: none");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
     private static async Task<string?> TargetNameAsync(Data.FleetDbContext db, ConfigScope scope, int? groupId, Guid? deviceId, CancellationToken cancellationToken) => scope switch

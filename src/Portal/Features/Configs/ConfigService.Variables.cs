@@ -32,29 +32,32 @@ public sealed partial class ConfigService
 
     /// <summary>Sets (or replaces) a device variable; a secret's value is stored encrypted and never audited.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> SetVariableAsync(Guid deviceId, string name, string value, bool secret, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> SetVariableAsync(
+        Guid deviceId, string name, string value, bool secret, Actor actor,
+        CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.variable", "device", deviceId.ToString("N"), cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         name = name?.Trim() ?? string.Empty;
         if (!Templating.VariableName().IsMatch(name))
         {
-            return ConfigResult.Invalid("name", "Use a letter or '_' then up to 55 letters, digits, '_' or '-' (labels: 'labels.NAME').");
+            return Outcome.Invalid(
+                "name", "Use a letter or '_' then up to 55 letters, digits, '_' or '-' (labels: 'labels.NAME').");
         }
 
         if (value is null || value.Length > DeviceVariable.MaxValueLength)
         {
-            return ConfigResult.Invalid("value", $"A value of at most {DeviceVariable.MaxValueLength:N0} characters.");
+            return Outcome.Invalid("value", $"A value of at most {DeviceVariable.MaxValueLength:N0} characters.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => d.Hostname).SingleOrDefaultAsync(cancellationToken);
         if (device is null)
         {
-            return ConfigResult.NotFound("There is no such device.");
+            return Outcome.NotFound("There is no such device.");
         }
 
         var row = await db.DeviceVariables.SingleOrDefaultAsync(v => v.DeviceId == deviceId && v.Name == name, cancellationToken);
@@ -71,29 +74,30 @@ public sealed partial class ConfigService
         audit.Add(db, actor, "device.variable", "device", deviceId.ToString("N"), before, $"{device}: {Shown(name, value, secret)}");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> DeleteVariableAsync(Guid deviceId, string name, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> DeleteVariableAsync(
+        Guid deviceId, string name, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.variable.delete", "device", deviceId.ToString("N"), cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.DeviceVariables.SingleOrDefaultAsync(v => v.DeviceId == deviceId && v.Name == name, cancellationToken);
         if (row is null)
         {
-            return ConfigResult.NotFound($"The device has no variable '{name}'.");
+            return Outcome.NotFound($"The device has no variable '{name}'.");
         }
 
         db.DeviceVariables.Remove(row);
         audit.Add(db, actor, "device.variable.delete", "device", deviceId.ToString("N"), Shown(row.Name, row.Value, row.IsSecret), "deleted");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
     public async Task<IReadOnlyList<SshKeyRow>> ListSshKeysAsync(CancellationToken cancellationToken = default)
@@ -106,33 +110,34 @@ public sealed partial class ConfigService
 
     /// <summary>Adds an SSH public key for a portal user (every device) or for a device group (its devices).</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> AddSshKeyAsync(string? userName, int? groupId, string publicKey, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> AddSshKeyAsync(
+        string? userName, int? groupId, string publicKey, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "sshkey.add", "sshkey", userName ?? $"group:{groupId}", cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         userName = string.IsNullOrWhiteSpace(userName) ? null : userName.Trim();
         if ((userName is null) == (groupId is null))
         {
-            return ConfigResult.Invalid("owner", "A key belongs to either a user or a group.");
+            return Outcome.Invalid("owner", "A key belongs to either a user or a group.");
         }
 
         if (!TryParseKey(publicKey, out var key, out var fingerprint, out var error))
         {
-            return ConfigResult.Invalid("publicKey", error);
+            return Outcome.Invalid("publicKey", error);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (groupId is not null && !await db.DeviceGroups.AnyAsync(g => g.Id == groupId, cancellationToken))
         {
-            return ConfigResult.Invalid("groupId", "There is no such group.");
+            return Outcome.Invalid("groupId", "There is no such group.");
         }
 
         if (await db.SshKeys.AnyAsync(k => k.Fingerprint == fingerprint && k.UserName == userName && k.GroupId == groupId, cancellationToken))
         {
-            return ConfigResult.Invalid("publicKey", "This key is already there.");
+            return Outcome.Invalid("publicKey", "This key is already there.");
         }
 
         var row = new SshKey { UserName = userName, GroupId = groupId, PublicKey = key, Fingerprint = fingerprint, CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name };
@@ -140,29 +145,29 @@ public sealed partial class ConfigService
         audit.Add(db, actor, "sshkey.add", "sshkey", fingerprint, null, $"{(userName is null ? $"group {groupId}" : $"user {userName}")}: {fingerprint}");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> DeleteSshKeyAsync(int id, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> DeleteSshKeyAsync(int id, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "sshkey.delete", "sshkey", id.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.SshKeys.SingleOrDefaultAsync(k => k.Id == id, cancellationToken);
         if (row is null)
         {
-            return ConfigResult.NotFound("There is no such key.");
+            return Outcome.NotFound("There is no such key.");
         }
 
         db.SshKeys.Remove(row);
         audit.Add(db, actor, "sshkey.delete", "sshkey", row.Fingerprint, $"{(row.UserName is null ? $"group {row.GroupId}" : $"user {row.UserName}")}: {row.Fingerprint}", "deleted");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
     /// <summary>Accepts one OpenSSH public key line (<c>type base64 [comment]</c>); the fingerprint is OpenSSH's SHA256 one.</summary>

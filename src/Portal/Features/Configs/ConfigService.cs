@@ -28,6 +28,8 @@ public sealed partial class ConfigService(
 {
     public const int MaxSourceBytes = 1024 * 1024;
 
+    private const string ForbiddenMessage = "Your role may not change configs.";
+
     public async Task<IReadOnlyList<ConfigRow>> ListAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -101,35 +103,36 @@ public sealed partial class ConfigService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> CreateAsync(ConfigInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ConfigSaved>> CreateAsync(
+        ConfigInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.create", "config", input.Name, cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         var name = input.Name?.Trim() ?? string.Empty;
         if (!ConfigRules.Name().IsMatch(name))
         {
-            return ConfigResult.Invalid("name", "Use 1 to 64 letters, digits, '.', '_' or '-'.");
+            return Outcome.Invalid("name", "Use 1 to 64 letters, digits, '.', '_' or '-'.");
         }
 
         if (input.Description?.Length > 500)
         {
-            return ConfigResult.Invalid("description", "At most 500 characters.");
+            return Outcome.Invalid("description", "At most 500 characters.");
         }
 
         var compiled = Validate(input.Language, input.Source);
         if (!compiled.Succeeded)
         {
-            return ConfigResult.Invalid(compiled.Problems);
+            return Outcome.Invalid(ConfigProblem.Errors(compiled.Problems));
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.Configs.AnyAsync(c => c.Name == name, cancellationToken))
         {
-            return ConfigResult.Invalid("name", $"There is already a config '{name}'.");
+            return Outcome.Invalid("name", $"There is already a config '{name}'.");
         }
 
         var now = time.GetUtcNow();
@@ -146,35 +149,38 @@ public sealed partial class ConfigService(
 
         logger.LogInformation("Config {Name} ({Id}) created by {Actor}", name, config.Id, actor.Name);
         notifier.Notify();
-        return new ConfigResult(ConfigOutcome.Done, [.. compiled.Warnings], config.Id, 1);
+        return Outcome.Of(new ConfigSaved(config.Id, 1, [.. compiled.Warnings]));
     }
 
     /// <summary>Saves a new version; <paramref name="basedOn"/> (the version the editor started from) refuses a save over someone else's newer one.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> SaveVersionAsync(int configId, string source, string? message, Actor actor, int? basedOn = null, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ConfigSaved>> SaveVersionAsync(
+        int configId, string source, string? message, Actor actor, int? basedOn = null,
+        CancellationToken cancellationToken = default)
     {
         var id = configId.ToString(CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.save", "config", id, cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var config = await db.Configs.SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
         if (config is null)
         {
-            return ConfigResult.NotFound("There is no such config.");
+            return Outcome.NotFound("There is no such config.");
         }
 
         if (basedOn is { } b && b != config.LatestVersion)
         {
-            return ConfigResult.Conflict($"Version {config.LatestVersion} was saved since you opened version {b}; reload to see it.");
+            return Outcome.Conflict(
+                $"Version {config.LatestVersion} was saved since you opened version {b}; reload to see it.");
         }
 
         var compiled = Validate(config.Language, source);
         if (!compiled.Succeeded)
         {
-            return ConfigResult.Invalid(compiled.Problems);
+            return Outcome.Invalid(ConfigProblem.Errors(compiled.Problems));
         }
 
         return await AddVersionAsync(db, config, source, compiled, message ?? string.Empty, "config.save", actor, cancellationToken);
@@ -182,12 +188,13 @@ public sealed partial class ConfigService(
 
     /// <summary>Rolls back: a new version with the content of an old one (history stays immutable).</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> RollbackAsync(int configId, int toVersion, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ConfigSaved>> RollbackAsync(
+        int configId, int toVersion, Actor actor, CancellationToken cancellationToken = default)
     {
         var id = configId.ToString(CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.rollback", "config", id, cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -195,7 +202,7 @@ public sealed partial class ConfigService(
         var old = await db.ConfigVersions.AsNoTracking().SingleOrDefaultAsync(v => v.ConfigId == configId && v.Number == toVersion, cancellationToken);
         if (config is null || old is null)
         {
-            return ConfigResult.NotFound("There is no such config version.");
+            return Outcome.NotFound("There is no such config version.");
         }
 
         var compiled = new CompileOutcome(JsonSerializer.Deserialize<System.Text.Json.Nodes.JsonObject>(old.CompiledJson), []);
@@ -203,19 +210,19 @@ public sealed partial class ConfigService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<ConfigResult> DeleteAsync(int configId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> DeleteAsync(int configId, Actor actor, CancellationToken cancellationToken = default)
     {
         var id = configId.ToString(CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "config.delete", "config", id, cancellationToken))
         {
-            return ConfigResult.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var config = await db.Configs.SingleOrDefaultAsync(c => c.Id == configId, cancellationToken);
         if (config is null)
         {
-            return ConfigResult.NotFound("There is no such config.");
+            return Outcome.NotFound("There is no such config.");
         }
 
         var assigned = await db.ConfigAssignments.CountAsync(a => a.ConfigId == configId, cancellationToken);
@@ -223,14 +230,16 @@ public sealed partial class ConfigService(
         audit.Add(db, actor, "config.delete", "config", id, $"{config.Name} v{config.LatestVersion}", $"deleted with {assigned} assignment(s)");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return ConfigResult.Done;
+        return Outcome.Done;
     }
 
-    private async Task<ConfigResult> AddVersionAsync(FleetDbContext db, ConfigDefinition config, string source, CompileOutcome compiled, string message, string action, Actor actor, CancellationToken cancellationToken)
+    private async Task<Outcome<ConfigSaved>> AddVersionAsync(
+        FleetDbContext db, ConfigDefinition config, string source, CompileOutcome compiled, string message,
+        string action, Actor actor, CancellationToken cancellationToken)
     {
         if (message.Length > 1000)
         {
-            return ConfigResult.Invalid("message", "At most 1000 characters.");
+            return Outcome.Invalid("message", "At most 1000 characters.");
         }
 
         var number = config.LatestVersion + 1;
@@ -246,12 +255,12 @@ public sealed partial class ConfigService(
         {
             // Two saves raced for the same number: the unique index keeps history linear.
             logger.LogWarning(ex, "Saving config {Name} v{Number} lost a race", config.Name, number);
-            return ConfigResult.Conflict("Someone saved this config at the same moment; reload and save again.");
+            return Outcome.Conflict("Someone saved this config at the same moment; reload and save again.");
         }
 
         logger.LogInformation("Config {Name} v{Number} saved by {Actor}", config.Name, number, actor.Name);
         notifier.Notify();
-        return new ConfigResult(ConfigOutcome.Done, [.. compiled.Warnings], config.Id, number);
+        return Outcome.Of(new ConfigSaved(config.Id, number, [.. compiled.Warnings]));
     }
 
     private static ConfigVersion NewVersion(int configId, int number, string source, CompileOutcome compiled, Actor actor, string message, DateTimeOffset now) => new()

@@ -16,6 +16,7 @@ internal static class ConfigsServiceCollectionExtensions
         builder.Services.AddSingleton<IgnitionUrlSigner>();
         builder.Services.AddSingleton<AnonymousRequestLimiter>();
         builder.Services.AddSingleton<PendingPlaceholders>();
+        builder.Services.AddSingleton<IgnitionService>();
         builder.Services.AddHostedService<ConfigPusher>();
         builder.Services.AddInboundHandler<ConfigReportHandler>();
         return builder;

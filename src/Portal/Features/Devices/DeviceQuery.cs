@@ -50,15 +50,6 @@ public sealed record DevicePage(IReadOnlyList<DeviceRow> Rows, int Total);
 /// <summary>Counts for the page header.</summary>
 public sealed record FleetCounts(int Total, int Pending, int Online, int Offline, int Rejected);
 
-/// <summary>Result of a decision a person made.</summary>
-public enum DecisionResult
-{
-    Done,
-    NotFound,
-    NotPending,
-    Forbidden,
-}
-
 /// <summary>Where a keyset page of the device list ends: the last row's first-seen time and id.</summary>
 public readonly record struct DeviceCursor(DateTimeOffset FirstSeenAt, Guid Id)
 {

@@ -138,19 +138,20 @@ public sealed class DeviceService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<DecisionResult> ApproveAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> ApproveAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: true, cancellationToken);
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<DecisionResult> RejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> RejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         DecideAsync(id, actor, approve: false, cancellationToken);
 
     /// <summary>Decides several devices; each is decided on its own, so one already decided does not stop the rest.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<IReadOnlyDictionary<Guid, DecisionResult>> DecideManyAsync(IEnumerable<Guid> ids, Actor actor, bool approve, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<Guid, Outcome>> DecideManyAsync(
+        IEnumerable<Guid> ids, Actor actor, bool approve, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var results = new Dictionary<Guid, DecisionResult>();
+        var results = new Dictionary<Guid, Outcome>();
         foreach (var id in ids.Distinct())
         {
             results[id] = await DecideAsync(id, actor, approve, cancellationToken);
@@ -159,24 +160,24 @@ public sealed class DeviceService(
         return results;
     }
 
-    private async Task<DecisionResult> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken)
+    private async Task<Outcome> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken)
     {
         var action = approve ? "device.approve" : "device.reject";
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
         {
-            return DecisionResult.Forbidden;
+            return Outcome.Forbidden("Your role may not approve or reject devices.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
         {
-            return DecisionResult.NotFound;
+            return Outcome.NotFound($"There is no device with id {id:N}.");
         }
 
         if (device.State != EnrollmentState.Pending)
         {
-            return DecisionResult.NotPending;
+            return Outcome.Conflict($"Device {id:N} was already approved or rejected; decisions are made once.");
         }
 
         var now = time.GetUtcNow();
@@ -199,7 +200,7 @@ public sealed class DeviceService(
             JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse),
             cancellationToken);
         notifier.Notify([id]);
-        return DecisionResult.Done;
+        return Outcome.Done;
     }
 
     /// <summary>What the audit log keeps of a device: enough to recognise it, never its credential.</summary>

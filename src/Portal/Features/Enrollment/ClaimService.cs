@@ -65,12 +65,13 @@ public sealed class ClaimService : IDisposable
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<ClaimedDevice>> ClaimAsync(string code, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ClaimedDevice>> ClaimAsync(
+        string code, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!await _authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.claim", "device", null, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not claim devices.");
         }
 
         using var userLease = _perUser.AttemptAcquire(actor.Name);
@@ -79,7 +80,7 @@ public sealed class ClaimService : IDisposable
         {
             await _audit.RecordAsync(actor, "device.claim", "device", null, AuditOutcome.Failed, userLease.IsAcquired ? "rate limited (portal-wide)" : "rate limited (per user)", cancellationToken);
             _logger.LogWarning("Claim attempt by {Actor} from {Address} refused: rate limited", actor.Name, actor.RemoteAddress);
-            return new(EnrollmentOutcome.RateLimited, Field: "code", Error: "too many attempts; wait a minute");
+            return Outcome.TooManyRequests("too many attempts; wait a minute");
         }
 
         var normalized = EnrollmentSecrets.NormalizeClaimCode(code);
@@ -120,7 +121,7 @@ public sealed class ClaimService : IDisposable
         await _publisher.PublishAsync(Topics.EnrollmentResponse(device.EnrollmentId),
             JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse), cancellationToken);
         _notifier.Notify([device.Id]);
-        return new(EnrollmentOutcome.Done, new ClaimedDevice(device.Id, device.Hostname));
+        return Outcome.Of(new ClaimedDevice(device.Id, device.Hostname));
     }
 
     public void Dispose()
@@ -129,12 +130,16 @@ public sealed class ClaimService : IDisposable
         _global.Dispose();
     }
 
-    private async Task<EnrollmentResult<ClaimedDevice>> FailAsync(Actor actor, string why, CancellationToken cancellationToken)
+    private async Task<Outcome<ClaimedDevice>> FailAsync(Actor actor, string why, CancellationToken cancellationToken)
     {
         await _audit.RecordAsync(actor, "device.claim", "device", null, AuditOutcome.Failed, why, cancellationToken);
         _logger.LogWarning("Claim attempt by {Actor} from {Address} failed: {Reason}", actor.Name, actor.RemoteAddress, why);
 
         // One message for every wrong code: which of unknown, used or expired it was is not the caller's to learn.
-        return new(EnrollmentOutcome.Invalid, Field: "code", Error: why.StartsWith("not a", StringComparison.Ordinal) ? why : "this code is not valid (wrong, used or expired)");
+        return Outcome.Invalid(
+            "code",
+            why.StartsWith("not a", StringComparison.Ordinal)
+                ? why
+                : "this code is not valid (wrong, used or expired)");
     }
 }

@@ -29,32 +29,32 @@ public sealed class CredentialService(
     /// with the new one; then the broker makes the new one the only one.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<bool>> RotateAsync(Guid id, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<bool>> RotateAsync(Guid id, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.credential.rotate", "device", id.ToString("N"), cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not manage device credentials.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
         {
-            return new(EnrollmentOutcome.NotFound);
+            return Outcome.NotFound($"There is no device with id {id:N}.");
         }
 
         if (device.State != EnrollmentState.Approved)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "state", Error: $"the device is {device.State}; only an approved device has a credential");
+            return Outcome.Invalid("state", $"the device is {device.State}; only an approved device has a credential");
         }
 
         if (!device.IsOnline)
         {
-            return new(EnrollmentOutcome.Offline, Error: "the device is offline; a new credential is delivered over its live connection");
+            return Outcome.Conflict("the device is offline; a new credential is delivered over its live connection");
         }
 
         await RotateAsync(db, device, actor, cancellationToken);
-        return new(EnrollmentOutcome.Done, true);
+        return Outcome.Of(true);
     }
 
     /// <summary>Rotates online devices whose credential is older than <paramref name="maxAge"/>; returns how many.</summary>
@@ -77,12 +77,12 @@ public sealed class CredentialService(
 
     /// <summary>Kills the credential now (the live session is ended); the device waits, pending, for a person to approve it again.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<EnrollmentResult<bool>> RevokeAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome<bool>> RevokeAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         EndCredentialAsync(id, actor, "device.credential.revoke", cancellationToken);
 
     /// <summary>Forgets the device: the credential dies now, the record and its history stay for audit, and the device may enrol again as a new one.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<EnrollmentResult<bool>> DecommissionAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome<bool>> DecommissionAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         EndCredentialAsync(id, actor, "device.decommission", cancellationToken);
 
     /// <summary>
@@ -90,26 +90,27 @@ public sealed class CredentialService(
     /// bound, so only the agent holding it can open the bootstrap session again (the id alone is not enough).
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<EnrollmentResult<bool>> ReEnrollAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome<bool>> ReEnrollAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
         EndCredentialAsync(id, actor, "device.re-enrol", cancellationToken);
 
-    private async Task<EnrollmentResult<bool>> EndCredentialAsync(Guid id, Actor actor, string action, CancellationToken cancellationToken)
+    private async Task<Outcome<bool>> EndCredentialAsync(
+        Guid id, Actor actor, string action, CancellationToken cancellationToken)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not manage device credentials.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (device is null)
         {
-            return new(EnrollmentOutcome.NotFound);
+            return Outcome.NotFound($"There is no device with id {id:N}.");
         }
 
         if (device.State == EnrollmentState.Decommissioned)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "state", Error: "the device is decommissioned");
+            return Outcome.Invalid("state", "the device is decommissioned");
         }
 
         var now = time.GetUtcNow();
@@ -160,7 +161,7 @@ public sealed class CredentialService(
         logger.LogInformation("{Action} of device {DeviceId:N} ({Hostname}) by {Actor}; live session {Session}",
             action, id, device.Hostname, actor.Name, wasConnected ? "ended" : "none");
         notifier.Notify([id]);
-        return new(EnrollmentOutcome.Done, wasConnected);
+        return Outcome.Of(wasConnected);
     }
 
     private async Task RotateAsync(FleetDbContext db, Device device, Actor actor, CancellationToken cancellationToken)

@@ -2,24 +2,6 @@ using Fleet.Portal.Data;
 
 namespace Fleet.Portal.Features.Enrollment;
 
-/// <summary>How an enrolment action ended; expected failures are values, not exceptions.</summary>
-public enum EnrollmentOutcome
-{
-    Done,
-    Forbidden,
-    NotFound,
-    Invalid,
-    Conflict,
-    Offline,
-    RateLimited,
-}
-
-/// <summary>The outcome of an action, with the field it failed on and why, or the value it produced.</summary>
-public sealed record EnrollmentResult<T>(EnrollmentOutcome Outcome, T? Value = default, string? Field = null, string? Error = null)
-{
-    public bool Succeeded => Outcome == EnrollmentOutcome.Done;
-}
-
 /// <summary>The enrolment policy as the Policies page edits it.</summary>
 public sealed record EnrollmentPolicyInput(bool AutoApprovePreRegistered, bool AutoApproveTokens);
 

@@ -20,22 +20,24 @@ public sealed partial class EnrollmentService
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<PreRegistrationRow>> AddPreRegistrationAsync(PreRegistrationInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<PreRegistrationRow>> AddPreRegistrationAsync(
+        PreRegistrationInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.preregister", "pre-registration", input?.Mac ?? input?.EkHash, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         ArgumentNullException.ThrowIfNull(input);
         var report = await ImportAsync([new CsvDeviceRow(0, input.Mac, input.EkHash, input.Hostname, input.Group, input.Labels)], actor, cancellationToken);
         if (report.Errors.Count > 0 && report.Errors[0] is { } error)
         {
-            var outcome = error.Reason.Contains("already", StringComparison.Ordinal) ? EnrollmentOutcome.Conflict : EnrollmentOutcome.Invalid;
-            return new(outcome, Field: error.Column, Error: error.Reason);
+            return error.Reason.Contains("already", StringComparison.Ordinal)
+                ? Outcome.Conflict(error.Column, error.Reason)
+                : Outcome.Invalid(error.Column, error.Reason);
         }
 
-        return new(EnrollmentOutcome.Done, (await ListPreRegistrationsAsync(cancellationToken))[0]);
+        return Outcome.Of((await ListPreRegistrationsAsync(cancellationToken))[0]);
     }
 
     /// <summary>
@@ -43,40 +45,42 @@ public sealed partial class EnrollmentService
     /// imported whole or not at all.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<CsvImportReport>> ImportPreRegistrationsAsync(string csv, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<CsvImportReport>> ImportPreRegistrationsAsync(
+        string csv, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.preregister.import", "pre-registration", null, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         var (rows, errors) = PreRegistrationCsv.Parse(csv ?? string.Empty);
         var report = await ImportAsync(rows, actor, cancellationToken);
         var all = errors.Concat(report.Errors).OrderBy(e => e.Row).ToList();
         logger.LogInformation("Pre-registration CSV imported by {Actor}: {Imported} rows imported, {Refused} refused", actor.Name, report.Imported, all.Count);
-        return new(EnrollmentOutcome.Done, new CsvImportReport(report.Imported, all));
+        return Outcome.Of(new CsvImportReport(report.Imported, all));
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<bool>> RemovePreRegistrationAsync(int id, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<bool>> RemovePreRegistrationAsync(
+        int id, Actor actor, CancellationToken cancellationToken = default)
     {
         var key = id.ToString(CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.preregister.remove", "pre-registration", key, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.PreRegistrations.SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         if (row is null)
         {
-            return new(EnrollmentOutcome.NotFound);
+            return Outcome.NotFound($"There is no pre-registration {id}.");
         }
 
         db.PreRegistrations.Remove(row);
         audit.Add(db, actor, "enrollment.preregister.remove", "pre-registration", row.Mac ?? row.EkHash, before: Describe(row));
         await db.SaveChangesAsync(cancellationToken);
-        return new(EnrollmentOutcome.Done, true);
+        return Outcome.Of(true);
     }
 
     /// <summary>Validates every row against the rules, the file and the database; stores the good ones in one transaction.</summary>

@@ -27,11 +27,12 @@ public sealed partial class EnrollmentService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<EnrollmentPolicyInput>> SetPolicyAsync(EnrollmentPolicyInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<EnrollmentPolicyInput>> SetPolicyAsync(
+        EnrollmentPolicyInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.policy", "enrollment-policy", "1", cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         ArgumentNullException.ThrowIfNull(input);
@@ -51,7 +52,7 @@ public sealed partial class EnrollmentService(
         audit.Add(db, actor, "enrollment.policy", "enrollment-policy", "1", before, Describe(s));
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Enrolment policy set by {Actor}: {Policy}", actor.Name, Describe(s));
-        return new(EnrollmentOutcome.Done, input);
+        return Outcome.Of(input);
     }
 
     public async Task<IReadOnlyList<TokenRow>> ListTokensAsync(CancellationToken cancellationToken = default)
@@ -64,40 +65,41 @@ public sealed partial class EnrollmentService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<CreatedToken>> CreateTokenAsync(CreateTokenInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<CreatedToken>> CreateTokenAsync(
+        CreateTokenInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.token.create", "enrollment-token", input?.Name, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         ArgumentNullException.ThrowIfNull(input);
         var name = input.Name?.Trim() ?? string.Empty;
         if (name.Length is 0 or > EnrollmentToken.MaxNameLength || name.Any(char.IsControl))
         {
-            return new(EnrollmentOutcome.Invalid, Field: "name", Error: $"1-{EnrollmentToken.MaxNameLength} characters, no control characters");
+            return Outcome.Invalid("name", $"1-{EnrollmentToken.MaxNameLength} characters, no control characters");
         }
 
         if (input.LifetimeDays is < 1 or > 3650)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "lifetimeDays", Error: "1-3650 days");
+            return Outcome.Invalid("lifetimeDays", "1-3650 days");
         }
 
         if (input.MaxUses is < 1)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "maxUses", Error: "at least 1 (leave empty for no limit)");
+            return Outcome.Invalid("maxUses", "at least 1 (leave empty for no limit)");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var group = await ResolveGroupAsync(db, input.Group, cancellationToken);
         if (group.Error is not null)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "group", Error: group.Error);
+            return Outcome.Invalid("group", group.Error);
         }
 
         if (await db.EnrollmentTokens.AnyAsync(t => t.Name == name, cancellationToken))
         {
-            return new(EnrollmentOutcome.Conflict, Field: "name", Error: $"a token named '{name}' exists");
+            return Outcome.Conflict("name", $"a token named '{name}' exists");
         }
 
         var now = time.GetUtcNow();
@@ -118,23 +120,24 @@ public sealed partial class EnrollmentService(
             after: $"{token.Name} ({token.Prefix}…), group {input.Group ?? DeviceGroup.DefaultName}, expires {token.ExpiresAt:u}, max uses {token.MaxUses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}");
         await db.SaveChangesAsync(cancellationToken);
         var groups = await GroupNamesAsync(db, cancellationToken);
-        return new(EnrollmentOutcome.Done, new CreatedToken(ToRow(token, groups, now), value));
+        return Outcome.Of(new CreatedToken(ToRow(token, groups, now), value));
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<TokenRow>> RevokeTokenAsync(int id, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<TokenRow>> RevokeTokenAsync(
+        int id, Actor actor, CancellationToken cancellationToken = default)
     {
         var key = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.token.revoke", "enrollment-token", key, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var token = await db.EnrollmentTokens.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
         if (token is null)
         {
-            return new(EnrollmentOutcome.NotFound);
+            return Outcome.NotFound($"There is no enrolment token {id}.");
         }
 
         var now = time.GetUtcNow();
@@ -147,7 +150,7 @@ public sealed partial class EnrollmentService(
             logger.LogInformation("Enrolment token {Token} revoked by {Actor}", token.Name, actor.Name);
         }
 
-        return new(EnrollmentOutcome.Done, ToRow(token, await GroupNamesAsync(db, cancellationToken), now));
+        return Outcome.Of(ToRow(token, await GroupNamesAsync(db, cancellationToken), now));
     }
 
     public async Task<IReadOnlyList<RejectRuleRow>> ListRejectRulesAsync(CancellationToken cancellationToken = default)
@@ -159,11 +162,12 @@ public sealed partial class EnrollmentService(
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<RejectRuleRow>> AddRejectRuleAsync(RejectRuleInput input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<RejectRuleRow>> AddRejectRuleAsync(
+        RejectRuleInput input, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.reject.add", "reject-rule", input?.Value, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         ArgumentNullException.ThrowIfNull(input);
@@ -177,7 +181,7 @@ public sealed partial class EnrollmentService(
         };
         if (normalized is null)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "value", Error: input.Kind switch
+            return Outcome.Invalid("value", input.Kind switch
             {
                 RejectKind.Mac => $"'{Shorten(value)}' is not a MAC address",
                 RejectKind.MachineId => "a machine-id is 32 hex digits",
@@ -188,42 +192,44 @@ public sealed partial class EnrollmentService(
 
         if ((input.Reason?.Length ?? 0) > 500)
         {
-            return new(EnrollmentOutcome.Invalid, Field: "reason", Error: "at most 500 characters");
+            return Outcome.Invalid("reason", "at most 500 characters");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.RejectRules.AnyAsync(r => r.Kind == input.Kind && r.Value == normalized, cancellationToken))
         {
-            return new(EnrollmentOutcome.Conflict, Field: "value", Error: $"{input.Kind} {normalized} is already on the reject list");
+            return Outcome.Conflict("value", $"{input.Kind} {normalized} is already on the reject list");
         }
 
         var rule = new RejectRule { Kind = input.Kind, Value = normalized, Reason = input.Reason, CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name };
         db.RejectRules.Add(rule);
         audit.Add(db, actor, "enrollment.reject.add", "reject-rule", $"{rule.Kind}:{rule.Value}", after: $"{rule.Kind} {rule.Value}: {rule.Reason}");
         await db.SaveChangesAsync(cancellationToken);
-        return new(EnrollmentOutcome.Done, new RejectRuleRow(rule.Id, rule.Kind, rule.Value, rule.Reason, rule.CreatedAt, rule.CreatedBy));
+        return Outcome.Of(new RejectRuleRow(
+            rule.Id, rule.Kind, rule.Value, rule.Reason, rule.CreatedAt, rule.CreatedBy));
     }
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<EnrollmentResult<bool>> RemoveRejectRuleAsync(int id, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<bool>> RemoveRejectRuleAsync(
+        int id, Actor actor, CancellationToken cancellationToken = default)
     {
         var key = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.reject.remove", "reject-rule", key, cancellationToken))
         {
-            return new(EnrollmentOutcome.Forbidden);
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rule = await db.RejectRules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (rule is null)
         {
-            return new(EnrollmentOutcome.NotFound);
+            return Outcome.NotFound($"There is no reject rule {id}.");
         }
 
         db.RejectRules.Remove(rule);
         audit.Add(db, actor, "enrollment.reject.remove", "reject-rule", key, before: $"{rule.Kind} {rule.Value}: {rule.Reason}");
         await db.SaveChangesAsync(cancellationToken);
-        return new(EnrollmentOutcome.Done, true);
+        return Outcome.Of(true);
     }
 
     /// <summary>The enrolment queue: pending devices, newest first, with what each presented.</summary>

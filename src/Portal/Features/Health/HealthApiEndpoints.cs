@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Fleet.Portal.Features.Alerts;
+using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.Security;
 using Fleet.Shared.Messages;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,42 +19,73 @@ public sealed record DeviceHealthDto(Guid DeviceId, long Sequence, DateTimeOffse
     }
 }
 
+/// <summary>The id of an alert rule just created.</summary>
+public sealed record AlertRuleCreated(int Id);
+
 /// <summary><c>/api/v1</c> health and alerts: latest state, history, alert list, acknowledge/resolve, rules.</summary>
 internal static class HealthApiEndpoints
 {
     public static RouteGroupBuilder MapHealthApiEndpoints(this RouteGroupBuilder api)
     {
         var health = api.MapGroup("/devices/{id:guid}/health").WithTags("Health");
-        health.MapGet("/", LatestAsync).RequireAuthorization(Policies.ViewFleet).WithName("health.latest").ProducesProblem(StatusCodes.Status404NotFound);
-        health.MapGet("/history", HistoryAsync).RequireAuthorization(Policies.ViewFleet).WithName("health.history");
+        health.MapGet("/", LatestAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("health.latest");
+        health.MapGet("/history", HistoryAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("health.history");
 
         var alerts = api.MapGroup("/alerts").WithTags("Alerts");
-        alerts.MapGet("/", ListAlertsAsync).RequireAuthorization(Policies.ViewFleet).WithName("alerts.list");
-        alerts.MapPost("/{id:long}/acknowledge", (long id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.AcknowledgeAsync(id, ActorOf(http), ct)))
-            .RequireAuthorization(Policies.ManageDevices).WithName("alert.acknowledge").WithSummary("Acknowledge an open alert");
-        alerts.MapPost("/{id:long}/resolve", (long id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.ResolveAsync(id, ActorOf(http), ct)))
-            .RequireAuthorization(Policies.ManageDevices).WithName("alert.resolve").WithSummary("Resolve an alert; it fires again if its condition still holds");
+        alerts.MapGet("/", ListAlertsAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("alerts.list");
+        alerts.MapPost("/{id:long}/acknowledge", async (
+            long id, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.AcknowledgeAsync(id, ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert.acknowledge")
+            .WithSummary("Acknowledge an open alert");
+        alerts.MapPost("/{id:long}/resolve", async (long id, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.ResolveAsync(id, ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert.resolve")
+            .WithSummary("Resolve an alert; it fires again if its condition still holds");
 
         var rules = api.MapGroup("/alert-rules").WithTags("Alerts");
         rules.MapGet("/", async (AlertService s, CancellationToken ct) => TypedResults.Ok(await s.RulesAsync(ct)))
-            .RequireAuthorization(Policies.ViewFleet).WithName("alert-rules.list").WithSummary("Alert rules");
-        rules.MapPost("/", (AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.CreateRuleAsync(input, ActorOf(http), ct)))
-            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.create").WithSummary("Add a rule");
-        rules.MapPut("/{id:int}", (int id, AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.UpdateRuleAsync(id, input, ActorOf(http), ct)))
-            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.update").WithSummary("Change a rule (its open alerts are closed and judged afresh)");
-        rules.MapDelete("/{id:int}", (int id, AlertService s, HttpContext http, CancellationToken ct) => ResultOf(s.DeleteRuleAsync(id, ActorOf(http), ct)))
-            .RequireAuthorization(Policies.ManageDevices).WithName("alert-rule.delete").WithSummary("Delete a rule and its alerts");
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("alert-rules.list")
+            .WithSummary("Alert rules");
+        rules.MapPost("/", async (AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.CreateRuleAsync(input, ActorOf(http), ct)).ToHttp(id =>
+                    TypedResults.Created(
+                        $"{ApiServiceCollectionExtensions.Prefix}/alert-rules/{id}", new AlertRuleCreated(id))))
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert-rule.create")
+            .WithSummary("Add a rule");
+        rules.MapPut("/{id:int}", async (
+            int id, AlertRuleInput input, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.UpdateRuleAsync(id, input, ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert-rule.update")
+            .WithSummary("Change a rule (its open alerts are closed and judged afresh)");
+        rules.MapDelete("/{id:int}", async (int id, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.DeleteRuleAsync(id, ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert-rule.delete")
+            .WithSummary("Delete a rule and its alerts");
         return api;
     }
 
     [EndpointSummary("The latest health report of a device, validated, with the derived figures")]
-    private static async Task<Results<Ok<DeviceHealthDto>, ProblemHttpResult>> LatestAsync(Guid id, HealthQueryService service, CancellationToken cancellationToken) =>
-        await service.LatestAsync(id, cancellationToken) is { } view
-            ? TypedResults.Ok(DeviceHealthDto.From(view))
-            : TypedResults.Problem(title: "No health report", detail: $"Device {id:N} does not exist or has sent no health report.", statusCode: StatusCodes.Status404NotFound);
+    private static async Task<Results<Ok<DeviceHealthDto>, OutcomeProblem>> LatestAsync(
+        Guid id, HealthQueryService service, CancellationToken cancellationToken) =>
+        (await service.LatestAsync(id, cancellationToken) is { } view
+            ? Outcome.Of(DeviceHealthDto.From(view))
+            : Outcome.NotFound($"Device {id:N} does not exist or has sent no health report.")).ToHttp();
 
     [EndpointSummary("Health history of a device in [from, to), oldest first")]
-    private static async Task<Results<Ok<IReadOnlyList<HealthPoint>>, ValidationProblem>> HistoryAsync(
+    private static async Task<Results<Ok<IReadOnlyList<HealthPoint>>, OutcomeProblem>> HistoryAsync(
         Guid id,
         HealthQueryService service,
         TimeProvider time,
@@ -82,10 +114,11 @@ internal static class HealthApiEndpoints
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors);
+            return Outcome.Invalid(errors).ToProblem();
         }
 
-        return TypedResults.Ok(await service.HistoryAsync(id, start, end, parsed!.Value, cancellationToken));
+        return Outcome.Of(
+            await service.HistoryAsync(id, start, end, parsed!.Value, cancellationToken)).ToHttp();
     }
 
     [EndpointSummary("Alerts, newest first: open ones only by default")]
@@ -96,18 +129,6 @@ internal static class HealthApiEndpoints
         [Description("1 to 1000, default 200")] int limit = 200,
         CancellationToken cancellationToken = default) =>
         TypedResults.Ok(await service.ListAsync(open, deviceId, limit, cancellationToken));
-
-    private static async Task<Results<Ok<AlertResult>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> ResultOf(Task<AlertResult> change)
-    {
-        var result = await change;
-        return result.Outcome switch
-        {
-            AlertOutcome.Done => TypedResults.Ok(result),
-            AlertOutcome.Invalid => TypedResults.ValidationProblem(result.Errors.ToDictionary(e => e.Key, e => e.Value)),
-            AlertOutcome.NotFound => TypedResults.Problem(title: "Not found", detail: result.Message, statusCode: StatusCodes.Status404NotFound),
-            _ => TypedResults.Forbid(),
-        };
-    }
 
     private static Actor ActorOf(HttpContext http) => Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString());
 }

@@ -81,8 +81,12 @@ internal static class IdentityServiceCollectionExtensions
     {
         // Anonymous because the fallback policy would send API clients to the login page; OpenIddict has
         // already authenticated the client, and the authorize endpoint checks the cookie itself.
-        app.MapMethods(AuthorizePath, [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost(TokenPath, TokenEndpoint.HandleAsync).AllowAnonymous().ExcludeFromDescription();
+        app.MapMethods(AuthorizePath, [HttpMethods.Get, HttpMethods.Post], AuthorizeEndpoint.HandleAsync)
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+        app.MapPost(TokenPath, TokenEndpoint.HandleAsync)
+            .AllowAnonymous()
+            .ExcludeFromDescription();
 
     }
 }

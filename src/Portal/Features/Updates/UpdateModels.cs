@@ -1,59 +1,5 @@
 namespace Fleet.Portal.Features.Updates;
 
-/// <summary>How an <see cref="UpdateChange"/> to streams, groups, releases or settings ended.</summary>
-public enum UpdateChangeOutcome
-{
-    Done,
-
-    /// <summary>Input the caller can fix; see <see cref="UpdateChange.Errors"/>, located by field.</summary>
-    Invalid,
-
-    NotFound,
-
-    /// <summary>The change clashes with the current state (a name taken, the default group).</summary>
-    Conflict,
-
-    Forbidden,
-}
-
-/// <summary>One problem with the input, by field ("" for none in particular).</summary>
-public sealed record UpdateError(string Field, string Message);
-
-/// <summary>The outcome of a change made through <see cref="UpdateService"/> (or an import or lock release).</summary>
-public sealed record UpdateChange(UpdateChangeOutcome Outcome, IReadOnlyList<UpdateError> Errors)
-{
-    public static UpdateChange Done { get; } = new(UpdateChangeOutcome.Done, []);
-
-    public static UpdateChange Forbidden { get; } =
-        new(UpdateChangeOutcome.Forbidden, [new UpdateError("", "Your role may not change update settings.")]);
-
-    public bool Succeeded => Outcome == UpdateChangeOutcome.Done;
-
-    public static UpdateChange NotFound(string message) =>
-        new(UpdateChangeOutcome.NotFound, [new UpdateError("", message)]);
-
-    public static UpdateChange Conflict(string message) =>
-        new(UpdateChangeOutcome.Conflict, [new UpdateError("", message)]);
-
-    public static UpdateChange Invalid(string field, string message) =>
-        new(UpdateChangeOutcome.Invalid, [new UpdateError(field, message)]);
-
-    public static UpdateChange Invalid(IReadOnlyList<UpdateError> errors) => new(UpdateChangeOutcome.Invalid, errors);
-
-    /// <summary>The first message, for a snackbar.</summary>
-    public string Message => Errors.Count == 0 ? "Done" : string.Join(" ", Errors.Select(e => e.Message));
-
-    public string? ErrorFor(string field)
-    {
-        var messages = Errors.Where(e => e.Field == field).Select(e => e.Message).ToList();
-        return messages.Count == 0 ? null : string.Join('\n', messages);
-    }
-
-    /// <summary>Errors by field, as a ValidationProblem wants them.</summary>
-    public IDictionary<string, string[]> ByField() =>
-        Errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
-}
-
 public enum UpdateTargetKind
 {
     Stream,

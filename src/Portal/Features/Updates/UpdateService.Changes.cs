@@ -10,58 +10,62 @@ namespace Fleet.Portal.Features.Updates;
 public sealed partial class UpdateService
 {
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> CreateStreamAsync(StreamInput input, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> CreateStreamAsync(
+        StreamInput input, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "stream.create", "stream", input?.Name, async (db, now) =>
         {
-            var errors = new List<UpdateError>();
+            var errors = new List<OutcomeError>();
             var name = input?.Name?.Trim() ?? string.Empty;
             if (!UpdateRules.IsStreamName(name))
             {
-                errors.Add(new UpdateError("name", "Use 1 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."));
+                errors.Add(OutcomeError.At(
+                    "name",
+                    "Use 1 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."));
             }
 
             if (input?.Description?.Length > 500)
             {
-                errors.Add(new UpdateError("description", "At most 500 characters."));
+                errors.Add(OutcomeError.At("description", "At most 500 characters."));
             }
 
             if (errors.Count > 0)
             {
-                return (UpdateChange.Invalid(errors), null, null);
+                return (Outcome.Invalid(errors), null, null);
             }
 
             if (await db.UpdateStreams.AnyAsync(s => s.Name == name, cancellationToken))
             {
-                return (UpdateChange.Conflict($"There is already a stream '{name}'."), null, null);
+                return (Outcome.Conflict($"There is already a stream '{name}'."), null, null);
             }
 
             db.UpdateStreams.Add(new UpdateStream { Name = name, Description = Blank(input!.Description) });
-            return (UpdateChange.Done, null, $"stream {name}");
+            return (Outcome.Done, null, $"stream {name}");
         }, cancellationToken);
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> UpdateSettingsAsync(SettingsInput input, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> UpdateSettingsAsync(
+        SettingsInput input, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "settings.update", "settings", "updates", async (db, now) =>
         {
-            var errors = new List<UpdateError>();
+            var errors = new List<OutcomeError>();
             if (input is null || !await db.UpdateStreams.AnyAsync(s => s.Name == input.DefaultStream, cancellationToken))
             {
-                errors.Add(new UpdateError("defaultStream", "Choose an existing stream."));
+                errors.Add(OutcomeError.At("defaultStream", "Choose an existing stream."));
             }
 
             if (input?.FailureThresholdPercent is not (>= 1 and <= 100))
             {
-                errors.Add(new UpdateError("failureThresholdPercent", "Between 1 and 100."));
+                errors.Add(OutcomeError.At("failureThresholdPercent", "Between 1 and 100."));
             }
 
             if (input?.FailureMinimumSample is not (>= 1 and <= 100_000))
             {
-                errors.Add(new UpdateError("failureMinimumSample", "Between 1 and 100,000 devices."));
+                errors.Add(OutcomeError.At("failureMinimumSample", "Between 1 and 100,000 devices."));
             }
 
             if (errors.Count > 0)
             {
-                return (UpdateChange.Invalid(errors), null, null);
+                return (Outcome.Invalid(errors), null, null);
             }
 
             var settings = await db.UpdateSettings.SingleAsync(cancellationToken);
@@ -72,28 +76,30 @@ public sealed partial class UpdateService
             var after = Summary(settings);
             settings.UpdatedAt = now;
             settings.UpdatedBy = actor.Name;
-            return (UpdateChange.Done, before, after);
+            return (Outcome.Done, before, after);
         }, cancellationToken);
 
     /// <summary>Stops updates for a stream, group or device: its graph keeps its nodes but loses its edges, until <paramref name="until"/> or an unpause.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> PauseAsync(UpdateTarget target, string? reason, DateTimeOffset? until, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> PauseAsync(
+        UpdateTarget target, string? reason, DateTimeOffset? until, Actor actor,
+        CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, $"{target?.EntityType}.pause", target?.EntityType ?? "?", target?.Key, async (db, now) =>
         {
-            var errors = new List<UpdateError>();
+            var errors = new List<OutcomeError>();
             if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > Pause.MaxReasonLength)
             {
-                errors.Add(new UpdateError("reason", $"Say why, in 1 to {Pause.MaxReasonLength} characters."));
+                errors.Add(OutcomeError.At("reason", $"Say why, in 1 to {Pause.MaxReasonLength} characters."));
             }
 
             if (until is { } end && end <= now)
             {
-                errors.Add(new UpdateError("until", "The pause must end in the future (or leave the end empty)."));
+                errors.Add(OutcomeError.At("until", "The pause must end in the future (or leave the end empty)."));
             }
 
             if (errors.Count > 0)
             {
-                return (UpdateChange.Invalid(errors), null, null);
+                return (Outcome.Invalid(errors), null, null);
             }
 
             if (await FindAsync(db, target!, cancellationToken) is not { } found)
@@ -103,11 +109,12 @@ public sealed partial class UpdateService
 
             var before = Pause.Describe(found, now);
             Pause.Set(found, reason!.Trim(), until, actor.Name, now);
-            return (UpdateChange.Done, before, Pause.Describe(found, now));
+            return (Outcome.Done, before, Pause.Describe(found, now));
         }, cancellationToken);
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> UnpauseAsync(UpdateTarget target, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> UnpauseAsync(
+        UpdateTarget target, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, $"{target?.EntityType}.unpause", target?.EntityType ?? "?", target?.Key, async (db, now) =>
         {
             if (target is null || await FindAsync(db, target, cancellationToken) is not { } found)
@@ -117,7 +124,7 @@ public sealed partial class UpdateService
 
             var before = Pause.Describe(found, now);
             Pause.Clear(found);
-            return (UpdateChange.Done, before, Pause.Describe(found, now));
+            return (Outcome.Done, before, Pause.Describe(found, now));
         }, cancellationToken);
 
     /// <summary>
@@ -126,17 +133,20 @@ public sealed partial class UpdateService
     /// runs each id once and reports the outcome.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> RequestRollbackAsync(Guid deviceId, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> RequestRollbackAsync(
+        Guid deviceId, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "device.rollback", "device", deviceId.ToString("N"), async (db, now) =>
         {
             if (await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId && d.State == EnrollmentState.Approved, cancellationToken) is not { } device)
             {
-                return (UpdateChange.NotFound($"There is no approved device {deviceId:N}."), null, null);
+                return (Outcome.NotFound($"There is no approved device {deviceId:N}."), null, null);
             }
 
             var before = device.RollbackCommandId is null ? "no rollback requested" : $"rollback {device.RollbackCommandId}";
             device.RollbackCommandId = $"rb-{now.ToUnixTimeSeconds()}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
-            return (UpdateChange.Done, before, $"rollback {device.RollbackCommandId} requested (booted {device.BootedVersion ?? "unknown"})");
+            return (
+                Outcome.Done, before,
+                $"rollback {device.RollbackCommandId} requested (booted {device.BootedVersion ?? "unknown"})");
         }, cancellationToken);
 
     /// <summary>
@@ -144,12 +154,15 @@ public sealed partial class UpdateService
     /// rollout; null or empty removes the pin. A device's pin wins over its group's.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> PinAsync(UpdateTarget target, string? version, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> PinAsync(
+        UpdateTarget target, string? version, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, $"{target?.EntityType}.{(string.IsNullOrWhiteSpace(version) ? "unpin" : "pin")}", target?.EntityType ?? "?", target?.Key, async (db, now) =>
         {
             if (target?.Kind == UpdateTargetKind.Stream)
             {
-                return (UpdateChange.Invalid("target", "Pin a group or a device; a stream is paused, or its releases halted."), null, null);
+                return (
+                    Outcome.Invalid("target", "Pin a group or a device; a stream is paused, or its releases halted."),
+                    null, null);
             }
 
             version = string.IsNullOrWhiteSpace(version) ? null : version.Trim();
@@ -179,26 +192,30 @@ public sealed partial class UpdateService
 
             if (version is not null && !await db.Releases.AnyAsync(r => r.StreamName == stream && r.Version == version, cancellationToken))
             {
-                return (UpdateChange.Invalid("version", $"Stream {stream} has no release {version}."), null, null);
+                return (Outcome.Invalid("version", $"Stream {stream} has no release {version}."), null, null);
             }
 
             set(version);
-            return (UpdateChange.Done, current is null ? "not pinned" : $"pinned to {current}", version is null ? "not pinned" : $"pinned to {version} ({stream})");
+            return (
+                Outcome.Done, current is null ? "not pinned" : $"pinned to {current}",
+                version is null ? "not pinned" : $"pinned to {version} ({stream})");
         }, cancellationToken);
 
     /// <summary>Stops offering a release: no edge leads into it, for any device, until it is resumed.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> HaltReleaseAsync(int releaseId, string? reason, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> HaltReleaseAsync(
+        int releaseId, string? reason, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "release.halt", "release", releaseId.ToString(CultureInfo.InvariantCulture), async (db, now) =>
         {
             if (string.IsNullOrWhiteSpace(reason) || reason.Trim().Length > Release.MaxReasonLength)
             {
-                return (UpdateChange.Invalid("reason", $"Say why, in 1 to {Release.MaxReasonLength} characters."), null, null);
+                return (
+                    Outcome.Invalid("reason", $"Say why, in 1 to {Release.MaxReasonLength} characters."), null, null);
             }
 
             if (await db.Releases.SingleOrDefaultAsync(r => r.Id == releaseId, cancellationToken) is not { } release)
             {
-                return (UpdateChange.NotFound("There is no such release."), null, null);
+                return (Outcome.NotFound("There is no such release."), null, null);
             }
 
             var before = Summary(release);
@@ -207,16 +224,17 @@ public sealed partial class UpdateService
                 Halt(release, reason.Trim(), actor.Name, now);
             }
 
-            return (UpdateChange.Done, before, Summary(release));
+            return (Outcome.Done, before, Summary(release));
         }, cancellationToken);
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> ResumeReleaseAsync(int releaseId, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> ResumeReleaseAsync(
+        int releaseId, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "release.resume", "release", releaseId.ToString(CultureInfo.InvariantCulture), async (db, now) =>
         {
             if (await db.Releases.SingleOrDefaultAsync(r => r.Id == releaseId, cancellationToken) is not { } release)
             {
-                return (UpdateChange.NotFound("There is no such release."), null, null);
+                return (Outcome.NotFound("There is no such release."), null, null);
             }
 
             var before = Summary(release);
@@ -228,33 +246,34 @@ public sealed partial class UpdateService
                 release.ResumedAt = now;
             }
 
-            return (UpdateChange.Done, before, Summary(release));
+            return (Outcome.Done, before, Summary(release));
         }, cancellationToken);
 
     /// <summary>Starts (or changes, or with null ends) a release's phased rollout; an import of updates.json overwrites it.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> SetRolloutAsync(int releaseId, RolloutInput? rollout, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> SetRolloutAsync(
+        int releaseId, RolloutInput? rollout, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "release.rollout", "release", releaseId.ToString(CultureInfo.InvariantCulture), async (db, now) =>
         {
-            var errors = new List<UpdateError>();
+            var errors = new List<OutcomeError>();
             if (rollout is not null && (!double.IsFinite(rollout.StartPercentage) || rollout.StartPercentage is < 0 or > 1))
             {
-                errors.Add(new UpdateError("startPercentage", "A share between 0 and 1."));
+                errors.Add(OutcomeError.At("startPercentage", "A share between 0 and 1."));
             }
 
             if (rollout?.DurationMinutes is < 0 or > 5_256_000)
             {
-                errors.Add(new UpdateError("durationMinutes", "Between 0 and 5,256,000 minutes (ten years)."));
+                errors.Add(OutcomeError.At("durationMinutes", "Between 0 and 5,256,000 minutes (ten years)."));
             }
 
             if (errors.Count > 0)
             {
-                return (UpdateChange.Invalid(errors), null, null);
+                return (Outcome.Invalid(errors), null, null);
             }
 
             if (await db.Releases.SingleOrDefaultAsync(r => r.Id == releaseId, cancellationToken) is not { } release)
             {
-                return (UpdateChange.NotFound("There is no such release."), null, null);
+                return (Outcome.NotFound("There is no such release."), null, null);
             }
 
             var before = Summary(release);
@@ -262,7 +281,7 @@ public sealed partial class UpdateService
             release.RolloutStartEpoch = rollout is null ? null : (rollout.StartAt ?? now).ToUnixTimeSeconds();
             release.RolloutStartPercentage = rollout?.StartPercentage;
             release.RolloutDurationMinutes = rollout?.DurationMinutes;
-            return (UpdateChange.Done, before, Summary(release));
+            return (Outcome.Done, before, Summary(release));
         }, cancellationToken);
 
     internal static void Halt(Release release, string reason, string by, DateTimeOffset now)
@@ -280,7 +299,8 @@ public sealed partial class UpdateService
         _ => null,
     };
 
-    private static UpdateChange NotFound(UpdateTarget? target) => UpdateChange.NotFound($"There is no {target?.EntityType ?? "target"} '{target?.Key}'.");
+    private static Outcome NotFound(UpdateTarget? target) =>
+        Outcome.NotFound($"There is no {target?.EntityType ?? "target"} '{target?.Key}'.");
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -12,7 +12,8 @@ public sealed partial class UpdateService
     public const int MaxFleetLockSlots = 1000;
 
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> CreateGroupAsync(GroupInput input, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> CreateGroupAsync(
+        GroupInput input, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "group.create", "group", input?.Name, async (db, now) =>
         {
             if (await ValidateAsync(db, input, null, cancellationToken) is { } invalid)
@@ -23,18 +24,19 @@ public sealed partial class UpdateService
             var group = new DeviceGroup { Name = input!.Name.Trim(), CreatedAt = now };
             Apply(group, input);
             db.DeviceGroups.Add(group);
-            return (UpdateChange.Done, null, Summary(group));
+            return (Outcome.Done, null, Summary(group));
         }, cancellationToken);
 
     /// <summary>Changes a group's name, description, stream, slots and window (its pause and pin have their own actions).</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> UpdateGroupAsync(int groupId, GroupInput input, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> UpdateGroupAsync(
+        int groupId, GroupInput input, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "group.update", "group", groupId.ToString(CultureInfo.InvariantCulture), async (db, now) =>
         {
             var group = await db.DeviceGroups.SingleOrDefaultAsync(g => g.Id == groupId, cancellationToken);
             if (group is null)
             {
-                return (UpdateChange.NotFound("There is no such group."), null, null);
+                return (Outcome.NotFound("There is no such group."), null, null);
             }
 
             if (await ValidateAsync(db, input, group, cancellationToken) is { } invalid)
@@ -45,43 +47,47 @@ public sealed partial class UpdateService
             var before = Summary(group);
             group.Name = input!.Name.Trim();
             Apply(group, input);
-            return (UpdateChange.Done, before, Summary(group));
+            return (Outcome.Done, before, Summary(group));
         }, cancellationToken);
 
     /// <summary>Deletes a group: its devices go back to the default group, its reboot slots are freed. The default group stays.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> DeleteGroupAsync(int groupId, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> DeleteGroupAsync(int groupId, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "group.delete", "group", groupId.ToString(CultureInfo.InvariantCulture), async (db, now) =>
         {
             if (groupId == DeviceGroup.DefaultId)
             {
-                return (UpdateChange.Conflict("The default group cannot be deleted: it holds every device not put in another group."), null, null);
+                return (
+                    Outcome.Conflict(
+                        "The default group cannot be deleted: it holds every device not put in another group."),
+                    null, null);
             }
 
             var group = await db.DeviceGroups.SingleOrDefaultAsync(g => g.Id == groupId, cancellationToken);
             if (group is null)
             {
-                return (UpdateChange.NotFound("There is no such group."), null, null);
+                return (Outcome.NotFound("There is no such group."), null, null);
             }
 
             var devices = await db.Devices.CountAsync(d => d.GroupId == groupId, cancellationToken);
             db.DeviceGroups.Remove(group);
-            return (UpdateChange.Done, Summary(group), $"deleted; {devices} device(s) moved to the default group");
+            return (Outcome.Done, Summary(group), $"deleted; {devices} device(s) moved to the default group");
         }, cancellationToken);
 
     /// <summary>Puts devices in a group (null or the default group's id: back to the default group). One audit entry per device moved.</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<UpdateChange> AssignDevicesAsync(int? groupId, IEnumerable<Guid> deviceIds, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> AssignDevicesAsync(
+        int? groupId, IEnumerable<Guid> deviceIds, Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.group", "device", null, cancellationToken))
         {
-            return UpdateChange.Forbidden;
+            return Outcome.Forbidden("Your role may not change update settings.");
         }
 
         var ids = deviceIds?.Distinct().ToList() ?? [];
         if (ids.Count is 0 or > 10_000)
         {
-            return UpdateChange.Invalid("deviceIds", "Choose 1 to 10,000 devices.");
+            return Outcome.Invalid("deviceIds", "Choose 1 to 10,000 devices.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -92,7 +98,7 @@ public sealed partial class UpdateService
             var group = await db.DeviceGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Id == target, cancellationToken);
             if (group is null)
             {
-                return UpdateChange.NotFound("There is no such group.");
+                return Outcome.NotFound("There is no such group.");
             }
 
             groupName = group.Name;
@@ -101,7 +107,7 @@ public sealed partial class UpdateService
         var devices = await db.Devices.Where(d => ids.Contains(d.Id)).ToListAsync(cancellationToken);
         if (devices.Count < ids.Count)
         {
-            return UpdateChange.NotFound($"{ids.Count - devices.Count} of the devices do not exist; nothing was changed.");
+            return Outcome.NotFound($"{ids.Count - devices.Count} of the devices do not exist; nothing was changed.");
         }
 
         var names = await db.DeviceGroups.AsNoTracking().ToDictionaryAsync(g => g.Id, g => g.Name, cancellationToken);
@@ -115,87 +121,94 @@ public sealed partial class UpdateService
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("{Count} device(s) put in group {Group} by {Actor}", devices.Count, groupName, actor.Name);
         notifier.Notify();
-        return UpdateChange.Done;
+        return Outcome.Done;
     }
 
     /// <summary>Gives a device a stream of its own (null: its group's again).</summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public Task<UpdateChange> SetDeviceStreamAsync(Guid deviceId, string? stream, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> SetDeviceStreamAsync(
+        Guid deviceId, string? stream, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(actor, "device.stream", "device", deviceId.ToString("N"), async (db, now) =>
         {
             stream = string.IsNullOrWhiteSpace(stream) ? null : stream.Trim();
             if (stream is not null && !await db.UpdateStreams.AnyAsync(s => s.Name == stream, cancellationToken))
             {
-                return (UpdateChange.Invalid("stream", $"There is no stream '{stream}'."), null, null);
+                return (Outcome.Invalid("stream", $"There is no stream '{stream}'."), null, null);
             }
 
             var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == deviceId, cancellationToken);
             if (device is null)
             {
-                return (UpdateChange.NotFound("There is no such device."), null, null);
+                return (Outcome.NotFound("There is no such device."), null, null);
             }
 
             var before = $"{device.Hostname}: stream {device.UpdateStreamOverride ?? "of its group"}";
             device.UpdateStreamOverride = stream;
-            return (UpdateChange.Done, before, $"{device.Hostname}: stream {stream ?? "of its group"}");
+            return (Outcome.Done, before, $"{device.Hostname}: stream {stream ?? "of its group"}");
         }, cancellationToken);
 
-    private static async Task<UpdateChange?> ValidateAsync(FleetDbContext db, GroupInput? input, DeviceGroup? existing, CancellationToken cancellationToken)
+    private static async Task<Outcome?> ValidateAsync(
+        FleetDbContext db, GroupInput? input, DeviceGroup? existing, CancellationToken cancellationToken)
     {
         if (input is null)
         {
-            return UpdateChange.Invalid("", "Fill in the group.");
+            return Outcome.Invalid("", "Fill in the group.");
         }
 
-        var errors = new List<UpdateError>();
+        var errors = new List<OutcomeError>();
         var name = input.Name?.Trim() ?? string.Empty;
         if (!UpdateRules.IsGroupName(name))
         {
-            errors.Add(new UpdateError("name", "Use 1 to 64 letters, digits, '.' or '-' (what Zincati accepts as a group)."));
+            errors.Add(OutcomeError.At(
+                "name", "Use 1 to 64 letters, digits, '.' or '-' (what Zincati accepts as a group)."));
         }
         else if (existing?.Id == DeviceGroup.DefaultId && name != DeviceGroup.DefaultName)
         {
-            errors.Add(new UpdateError("name", "The default group keeps its name: Zincati uses it when a device is configured with none."));
+            errors.Add(OutcomeError.At(
+                "name", "The default group keeps its name: Zincati uses it when a device is configured with none."));
         }
         else if (await db.DeviceGroups.AnyAsync(g => g.Name == name && g.Id != (existing == null ? 0 : existing.Id), cancellationToken))
         {
-            errors.Add(new UpdateError("name", $"There is already a group '{name}'."));
+            errors.Add(OutcomeError.At("name", $"There is already a group '{name}'."));
         }
 
         if (input.Description?.Length > 500)
         {
-            errors.Add(new UpdateError("description", "At most 500 characters."));
+            errors.Add(OutcomeError.At("description", "At most 500 characters."));
         }
 
         if (input.StreamOverride is { Length: > 0 } stream && !await db.UpdateStreams.AnyAsync(s => s.Name == stream, cancellationToken))
         {
-            errors.Add(new UpdateError("streamOverride", $"There is no stream '{stream}'."));
+            errors.Add(OutcomeError.At("streamOverride", $"There is no stream '{stream}'."));
         }
 
         if (input.FleetLockSlots is < 1 or > MaxFleetLockSlots)
         {
-            errors.Add(new UpdateError("fleetLockSlots", $"Between 1 and {MaxFleetLockSlots} devices rebooting at once."));
+            errors.Add(OutcomeError.At(
+                "fleetLockSlots", $"Between 1 and {MaxFleetLockSlots} devices rebooting at once."));
         }
 
         if (input.MaintenanceDays != WeekDays.None)
         {
             if ((input.MaintenanceDays & ~WeekDays.All) != 0)
             {
-                errors.Add(new UpdateError("maintenanceDays", "Only the seven days of the week."));
+                errors.Add(OutcomeError.At("maintenanceDays", "Only the seven days of the week."));
             }
 
             if (input.MaintenanceStartUtc is null)
             {
-                errors.Add(new UpdateError("maintenanceStartUtc", "A window needs a start time (UTC)."));
+                errors.Add(OutcomeError.At("maintenanceStartUtc", "A window needs a start time (UTC)."));
             }
 
             if (input.MaintenanceDurationMinutes is not (>= 1 and <= MaintenanceWindow.MaxDurationMinutes))
             {
-                errors.Add(new UpdateError("maintenanceDurationMinutes", $"A window lasts 1 to {MaintenanceWindow.MaxDurationMinutes} minutes."));
+                errors.Add(OutcomeError.At(
+                    "maintenanceDurationMinutes",
+                    $"A window lasts 1 to {MaintenanceWindow.MaxDurationMinutes} minutes."));
             }
         }
 
-        return errors.Count > 0 ? UpdateChange.Invalid(errors) : null;
+        return errors.Count > 0 ? Outcome.Invalid(errors) : null;
     }
 
     private static void Apply(DeviceGroup group, GroupInput input)

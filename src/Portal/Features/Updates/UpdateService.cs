@@ -180,17 +180,17 @@ public sealed partial class UpdateService(
     /// The frame of every change: check the policy (a refusal is audited), run <paramref name="change"/> on a
     /// fresh context, and when it succeeds add its audit entry and commit both together.
     /// </summary>
-    private async Task<UpdateChange> ChangeAsync(
+    private async Task<Outcome> ChangeAsync(
         Actor actor,
         string action,
         string entityType,
         string? entityId,
-        Func<FleetDbContext, DateTimeOffset, Task<(UpdateChange Change, string? Before, string? After)>> change,
+        Func<FleetDbContext, DateTimeOffset, Task<(Outcome Change, string? Before, string? After)>> change,
         CancellationToken cancellationToken)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, entityType, entityId, cancellationToken))
         {
-            return UpdateChange.Forbidden;
+            return Outcome.Forbidden("Your role may not change update settings.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -15,23 +15,24 @@ public sealed partial class UserService
     /// security stamp is what makes both pick up the change.
     /// </summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public Task<UserChange> SetRoleAsync(string userId, string? role, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> SetRoleAsync(
+        string userId, string? role, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(userId, actor, "user.roles", null, async target =>
         {
             if (role is not null && !Roles.All.Contains(role))
             {
-                return UserChange.Invalid([new FieldError(UserFields.Role, $"Choose one of {string.Join(", ", Roles.All)}, or no role.")]);
+                return Outcome.Invalid(UserFields.Role, $"Choose one of {string.Join(", ", Roles.All)}, or no role.");
             }
 
             var current = await target.Users.GetRolesAsync(target.User);
             if (role is null ? current.Count == 0 : current.Count == 1 && current.Contains(role))
             {
-                return UserChange.Done();   // already so: no new stamp, nobody signed out for nothing
+                return Outcome.Done;   // already so: no new stamp, nobody signed out for nothing
             }
 
             if (current.Contains(Roles.Admin) && role != Roles.Admin && await AdminGuardAsync(target, "take the Admin role from") is { } refusal)
             {
-                return UserChange.Refused(refusal);
+                return Outcome.Conflict(refusal);
             }
 
             var result = IdentityResult.Success;
@@ -51,17 +52,17 @@ public sealed partial class UserService
                 result = await target.Users.UpdateSecurityStampAsync(target.User);
             }
 
-            return Outcome(result);
+            return FromIdentity(result);
         }, cancellationToken);
 
     /// <summary>Locks the user out for good and ends their sessions. Refused for oneself and the last enabled Admin.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public Task<UserChange> DisableAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> DisableAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(userId, actor, "user.disable", null, async target =>
         {
             if (await AdminGuardAsync(target, "disable") is { } refusal)
             {
-                return UserChange.Refused(refusal);
+                return Outcome.Conflict(refusal);
             }
 
             target.User.LockoutEnabled = true;
@@ -69,17 +70,17 @@ public sealed partial class UserService
 
             // Saves the lockout too. The new stamp ends existing sessions: cookies at their next check
             // (Fleet:Accounts:SessionValidationSeconds), open circuits at their next revalidation.
-            return Outcome(await target.Users.UpdateSecurityStampAsync(target.User));
+            return FromIdentity(await target.Users.UpdateSecurityStampAsync(target.User));
         }, cancellationToken);
 
     /// <summary>Lets a disabled (or locked-out) user sign in again.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public Task<UserChange> EnableAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
+    public Task<Outcome> EnableAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
         ChangeAsync(userId, actor, "user.enable", null, async target =>
         {
             target.User.LockoutEnd = null;
             target.User.AccessFailedCount = 0;
-            return Outcome(await target.Users.UpdateAsync(target.User));
+            return FromIdentity(await target.Users.UpdateAsync(target.User));
         }, cancellationToken);
 
     /// <summary>
@@ -87,15 +88,17 @@ public sealed partial class UserService
     /// the user's sessions and lifts a lockout after wrong passwords (not a disable).
     /// </summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public Task<UserChange> ResetPasswordAsync(string userId, string? newPassword, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<string?>> ResetPasswordAsync(
+        string userId, string? newPassword, Actor actor, CancellationToken cancellationToken = default)
     {
         var generated = string.IsNullOrEmpty(newPassword) ? passwords.Generate() : null;
         var password = generated ?? newPassword!;
-        return ChangeAsync(userId, actor, "user.password-reset", generated is null ? "password set by an admin" : "password generated", async target =>
+        var detail = generated is null ? "password set by an admin" : "password generated";
+        var change = await ChangeAsync(userId, actor, "user.password-reset", detail, async target =>
         {
             if (password.Length > MaxPasswordLength)
             {
-                return UserChange.Invalid([new FieldError(UserFields.Password, $"Use at most {MaxPasswordLength} characters.")]);
+                return Outcome.Invalid(UserFields.Password, $"Use at most {MaxPasswordLength} characters.");
             }
 
             if (!IsDisabled(target.User))
@@ -107,21 +110,26 @@ public sealed partial class UserService
             // ResetPasswordAsync validates the password and replaces the security stamp in one save.
             var token = await target.Users.GeneratePasswordResetTokenAsync(target.User);
             var result = await target.Users.ResetPasswordAsync(target.User, token, password);
-            return result.Succeeded ? UserChange.Done(generated) : UserChange.Invalid(Locate(result.Errors));
+            return FromIdentity(result);
         }, cancellationToken);
+        return change.Succeeded ? Outcome.Of(generated) : change.As<string?>();
     }
 
     /// <summary>Ends every session of the user (a new security stamp); they can sign in again at once.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public Task<UserChange> ForceSignOutAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
-        ChangeAsync(userId, actor, "user.signout", null, async target => Outcome(await target.Users.UpdateSecurityStampAsync(target.User)), cancellationToken);
+    public Task<Outcome> ForceSignOutAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeAsync(
+            userId, actor, "user.signout", null,
+            async target => FromIdentity(await target.Users.UpdateSecurityStampAsync(target.User)), cancellationToken);
 
     /// <summary>
     /// The frame of every change: authorize, load the user, apply, audit before/after, commit. The
     /// transaction is IMMEDIATE on SQLite (Microsoft.Data.Sqlite's default), so the guard rails' reads and
     /// the change hold the write lock together: two admins cannot demote each other at the same moment.
     /// </summary>
-    private async Task<UserChange> ChangeAsync(string userId, Actor actor, string action, string? detail, Func<Target, Task<UserChange>> apply, CancellationToken cancellationToken)
+    private async Task<Outcome> ChangeAsync(
+        string userId, Actor actor, string action, string? detail, Func<Target, Task<Outcome>> apply,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         ArgumentNullException.ThrowIfNull(actor);
@@ -135,14 +143,14 @@ public sealed partial class UserService
         var entityId = userName ?? userId;
         if (!await authorizer.AllowedAsync(actor, Policies.ManageUsers, action, Entity, entityId, cancellationToken))
         {
-            return UserChange.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var user = await users.FindByIdAsync(userId);
         if (user is null)
         {
-            return UserChange.NotFound;
+            return Outcome.NotFound("That user no longer exists.");
         }
 
         var before = await SummaryAsync(users, user);
@@ -185,8 +193,8 @@ public sealed partial class UserService
     private static async Task<string> SummaryAsync(UserManager<IdentityUser> users, IdentityUser user) =>
         Summary(user.UserName, RoleOf(await users.GetRolesAsync(user)), IsDisabled(user));
 
-    private static UserChange Outcome(IdentityResult result) =>
-        result.Succeeded ? UserChange.Done() : UserChange.Invalid(Locate(result.Errors));
+    private static Outcome FromIdentity(IdentityResult result) =>
+        result.Succeeded ? Outcome.Done : Outcome.Invalid(Locate(result.Errors));
 
     private sealed record Target(UserManager<IdentityUser> Users, IdentityUser User, Actor Actor);
 }

@@ -36,16 +36,19 @@ public sealed partial class UserService(
 
     private const string Entity = "user";
 
+    private const string ForbiddenMessage = "Your role may not manage users.";
+
     [RequiresPolicy(Policies.ManageUsers)]
-    public async Task<UserList> ListAsync(Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<IReadOnlyList<UserRow>>> ListAsync(
+        Actor actor, CancellationToken cancellationToken = default)
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageUsers, "user.list", Entity, null, cancellationToken))
         {
-            return new UserList(UserResult.Forbidden, []);
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return new UserList(UserResult.Done, await LoadRowsAsync(db, db.Users, cancellationToken));
+        return Outcome.Of(await LoadRowsAsync(db, db.Users, cancellationToken));
     }
 
     /// <summary>The actor's own account, or null when the actor is not a portal user. Needs no policy.</summary>
@@ -67,7 +70,8 @@ public sealed partial class UserService(
 
     /// <summary>Creates a user with at most one role. Without a password one is generated and returned once.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
-    public async Task<UserChange> CreateAsync(NewUser input, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<string?>> CreateAsync(
+        NewUser input, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         const string action = "user.create";
@@ -76,7 +80,7 @@ public sealed partial class UserService(
         var entityId = userName.Length <= MaxUserNameLength ? userName : string.Concat(userName.AsSpan(0, MaxUserNameLength), "…");
         if (!await authorizer.AllowedAsync(actor, Policies.ManageUsers, action, Entity, entityId, cancellationToken))
         {
-            return UserChange.Forbidden;
+            return Outcome.Forbidden(ForbiddenMessage);
         }
 
         var generated = string.IsNullOrEmpty(input.Password) ? passwords.Generate() : null;
@@ -93,7 +97,7 @@ public sealed partial class UserService(
         errors.AddRange((await IdentityErrorsAsync(users, user, password)).Where(e => !located.Contains(e.Field)));
         if (errors.Count > 0)
         {
-            return await FailedAsync(actor, action, entityId, UserChange.Invalid(errors), cancellationToken);
+            return await FailedAsync(actor, action, entityId, Outcome.Invalid(errors), cancellationToken);
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -106,7 +110,8 @@ public sealed partial class UserService(
         if (!result.Succeeded)
         {
             await transaction.RollbackAsync(cancellationToken);
-            return await FailedAsync(actor, action, entityId, UserChange.Invalid(Locate(result.Errors)), cancellationToken);
+            return await FailedAsync(
+                actor, action, entityId, Outcome.Invalid(Locate(result.Errors)), cancellationToken);
         }
 
         audit.Add(db, actor, action, Entity, userName, after: Summary(userName, input.Role, disabled: false),
@@ -114,7 +119,7 @@ public sealed partial class UserService(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("User {User} created with role {Role} by {Actor}", userName, input.Role ?? "(none)", actor.Name);
-        return UserChange.Done(generated);
+        return Outcome.Of(generated);
     }
 
     /// <summary>Disabled means locked out until the end of time; a lockout after wrong passwords ends.</summary>
@@ -130,8 +135,8 @@ public sealed partial class UserService(
     internal static string Summary(string? userName, string? role, bool disabled) =>
         $"{userName}: {role ?? "no role"}, {(disabled ? "disabled" : "enabled")}";
 
-    internal static IReadOnlyList<FieldError> Locate(IEnumerable<IdentityError> errors) =>
-        errors.Select(e => new FieldError(FieldOf(e.Code), e.Description)).ToList();
+    internal static IReadOnlyList<OutcomeError> Locate(IEnumerable<IdentityError> errors) =>
+        [.. errors.Select(e => OutcomeError.At(FieldOf(e.Code), e.Description))];
 
     /// <summary>Which form field an Identity error code is about (codes as in IdentityErrorDescriber).</summary>
     internal static string FieldOf(string code) => code switch
@@ -166,42 +171,43 @@ public sealed partial class UserService(
         }).ToList();
     }
 
-    private static List<FieldError> CheckInput(string userName, string? email, string? role, string password)
+    private static List<OutcomeError> CheckInput(string userName, string? email, string? role, string password)
     {
-        var errors = new List<FieldError>();
+        var errors = new List<OutcomeError>();
         if (userName.Length == 0)
         {
-            errors.Add(new FieldError(UserFields.UserName, "Enter a user name."));
+            errors.Add(OutcomeError.At(UserFields.UserName, "Enter a user name."));
         }
         else if (userName.Length > MaxUserNameLength)
         {
-            errors.Add(new FieldError(UserFields.UserName, $"Use at most {MaxUserNameLength} characters."));
+            errors.Add(OutcomeError.At(UserFields.UserName, $"Use at most {MaxUserNameLength} characters."));
         }
 
         if (email is { Length: > MaxEmailLength })
         {
-            errors.Add(new FieldError(UserFields.Email, $"Use at most {MaxEmailLength} characters."));
+            errors.Add(OutcomeError.At(UserFields.Email, $"Use at most {MaxEmailLength} characters."));
         }
         else if (email is not null && !new EmailAddressAttribute().IsValid(email))
         {
             // Identity checks the format only when e-mail addresses must be unique, which Fleet does not require.
-            errors.Add(new FieldError(UserFields.Email, "Enter an address like name@example.org, or leave it empty."));
+            errors.Add(OutcomeError.At(UserFields.Email, "Enter an address like name@example.org, or leave it empty."));
         }
 
         if (role is not null && !Roles.All.Contains(role))
         {
-            errors.Add(new FieldError(UserFields.Role, $"Choose one of {string.Join(", ", Roles.All)}, or no role."));
+            errors.Add(OutcomeError.At(UserFields.Role, $"Choose one of {string.Join(", ", Roles.All)}, or no role."));
         }
 
         if (password.Length > MaxPasswordLength)
         {
-            errors.Add(new FieldError(UserFields.Password, $"Use at most {MaxPasswordLength} characters."));
+            errors.Add(OutcomeError.At(UserFields.Password, $"Use at most {MaxPasswordLength} characters."));
         }
 
         return errors;
     }
 
-    private static async Task<List<FieldError>> IdentityErrorsAsync(UserManager<IdentityUser> users, IdentityUser user, string password)
+    private static async Task<List<OutcomeError>> IdentityErrorsAsync(
+        UserManager<IdentityUser> users, IdentityUser user, string password)
     {
         var errors = new List<IdentityError>();
         foreach (var validator in users.UserValidators)
@@ -218,7 +224,8 @@ public sealed partial class UserService(
     }
 
     /// <summary>Audits a refusal after authorization (bad input, guard rail) and passes it on.</summary>
-    private async Task<UserChange> FailedAsync(Actor actor, string action, string entityId, UserChange change, CancellationToken cancellationToken)
+    private async Task<Outcome> FailedAsync(
+        Actor actor, string action, string entityId, Outcome change, CancellationToken cancellationToken)
     {
         await audit.RecordAsync(actor, action, Entity, entityId, AuditOutcome.Failed,
             string.Join("; ", change.Errors.Select(e => e.Message)), cancellationToken);

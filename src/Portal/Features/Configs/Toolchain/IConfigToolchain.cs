@@ -21,6 +21,14 @@ public sealed record ConfigProblem(ProblemSeverity Severity, string Message, str
     };
 
     public override string ToString() => $"{Where}: {Message}";
+
+    /// <summary>The errors among <paramref name="problems"/>, located as an <see cref="Outcome"/> reports them.
+    /// </summary>
+    public static IReadOnlyList<OutcomeError> Errors(IEnumerable<ConfigProblem> problems) =>
+    [
+        .. problems.Where(p => p.Severity == ProblemSeverity.Error)
+            .Select(p => new OutcomeError(p.Message, p.Path, p.Line, p.Column)),
+    ];
 }
 
 /// <summary>A compiled (or converted) Ignition config and what was found on the way; <see cref="Ignition"/> is null when an error was found.</summary>

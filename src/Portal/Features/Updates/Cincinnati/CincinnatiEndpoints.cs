@@ -1,3 +1,6 @@
+using Fleet.Portal.Features.Api;
+using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace Fleet.Portal.Features.Updates.Cincinnati;
 
 /// <summary>
@@ -13,25 +16,33 @@ internal static class CincinnatiEndpoints
 
     public static IEndpointRouteBuilder MapCincinnatiEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(GraphPath, GetGraphAsync).AllowAnonymous().ExcludeFromDescription().WithName("cincinnati.graph");
+        app.MapGet(GraphPath, GetGraphAsync)
+            .AllowAnonymous()
+            .ExcludeFromDescription()
+            .WithName("cincinnati.graph");
         return app;
     }
 
-    private static async Task<IResult> GetGraphAsync(HttpContext http, UpdateGraphService graphs)
+    /// <summary>
+    /// Parse, ask the service, map: failures answer Cincinnati's own error body (<c>{"kind","value"}</c>),
+    /// not ProblemDetails, since Zincati reads that one.
+    /// </summary>
+    private static async Task<Results<JsonHttpResult<GraphDocument>, JsonHttpResult<ProtocolError>>> GetGraphAsync(
+        HttpContext http, UpdateGraphService graphs)
     {
         var query = http.Request.Query;
         string? Param(string name) => query.TryGetValue(name, out var values) ? values.FirstOrDefault() : null;
-        var answer = await graphs.GetGraphAsync(
+        var served = await graphs.GetGraphAsync(
             new GraphRequest(Param("basearch"), Param("stream"), Param("os_version"), Param("os_checksum"),
                 Param("group"), Param("node_uuid"), Param("platform"), Param("rollout_wariness"), Param("oci")),
             http.RequestAborted);
-        if (answer.Error is { } error)
+        if (!served.Succeeded)
         {
-            return Results.Json(error, CincinnatiJsonContext.Default.ProtocolError, statusCode: answer.Status);
+            return OutcomeHttp.ProtocolErrorOf(served.Result);
         }
 
-        http.Response.Headers[StreamHeader] = answer.Stream;
+        http.Response.Headers[StreamHeader] = served.Value!.Stream;
         http.Response.Headers.CacheControl = "no-store";
-        return Results.Json(answer.Graph, CincinnatiJsonContext.Default.GraphDocument);
+        return TypedResults.Json(served.Value.Graph, CincinnatiJsonContext.Default.GraphDocument);
     }
 }

@@ -19,12 +19,9 @@ public sealed record GraphRequest(
     string? RolloutWariness = null,
     string? Oci = null);
 
-/// <summary>A graph (status 200) or a protocol error, and the stream that was answered.</summary>
-public sealed record GraphAnswer(
-    int Status, GraphDocument? Graph, ProtocolError? Error, string? Stream = null, Guid? DeviceId = null)
-{
-    public static GraphAnswer Fail(int status, string kind, string value) => new(status, null, new ProtocolError(kind, value));
-}
+/// <summary>A graph, the stream that was answered (it can differ from the one asked for) and the device asking.
+/// </summary>
+public sealed record ServedGraph(GraphDocument Graph, string Stream, Guid? DeviceId);
 
 /// <summary>
 /// Answers Zincati's graph requests: the stream's graph as the Fedora CoreOS Cincinnati service builds it
@@ -47,7 +44,8 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
     /// answer and stays put rather than following a stream it was moved off. Any other client gets the
     /// stream it asked for, with the policy of the group named by its <c>group</c> parameter, if there is one.
     /// </summary>
-    public async Task<GraphAnswer> GetGraphAsync(GraphRequest query, CancellationToken cancellationToken = default)
+    public async Task<Outcome<ServedGraph>> GetGraphAsync(
+        GraphRequest query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (Validate(query) is { } invalid)
@@ -72,7 +70,7 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
         var stream = await db.UpdateStreams.AsNoTracking().SingleOrDefaultAsync(s => s.Name == streamName, cancellationToken);
         if (stream is null)
         {
-            return GraphAnswer.Fail(StatusCodes.Status404NotFound, UnknownStream, $"unknown stream '{streamName}'");
+            return Outcome.NotFound($"unknown stream '{streamName}'") with { Code = UnknownStream };
         }
 
         if (device is not null && streamName != query.Stream)
@@ -92,61 +90,63 @@ public sealed class UpdateGraphService(IDbContextFactory<FleetDbContext> dbFacto
             UpdatePlanner.PausedBy(device, group, stream, now).Level,
             UpdatePlanner.Pin(device, group).Version);
         var answer = GraphPolicy.Apply(graph, policy);
-        return new GraphAnswer(StatusCodes.Status200OK, CincinnatiMetadata.ToWire(answer), null, streamName, device?.Id);
+        return Outcome.Of(new ServedGraph(CincinnatiMetadata.ToWire(answer), streamName, device?.Id));
     }
 
     /// <summary>The <c>oci</c> flag as upstream reads it (a boolean): false when absent, null when malformed.</summary>
     internal static bool? ParseOci(string? value) =>
         string.IsNullOrEmpty(value) ? false : bool.TryParse(value, out var oci) ? oci : null;
 
-    private static GraphAnswer? Validate(GraphRequest query)
+    private static Outcome Invalid(string code, string message) => Outcome.Invalid("", message) with { Code = code };
+
+    private static Outcome? Validate(GraphRequest query)
     {
         foreach (var (name, value) in new[] { ("basearch", query.Basearch), ("stream", query.Stream) })
         {
             if (string.IsNullOrWhiteSpace(value))
             {
-                return GraphAnswer.Fail(StatusCodes.Status400BadRequest, MissingParameter, $"missing {name}");
+                return Invalid(MissingParameter, $"missing {name}");
             }
         }
 
         if (!UpdateRules.IsArchitecture(query.Basearch!))
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "basearch is not an architecture name");
+            return Invalid(InvalidParameter, "basearch is not an architecture name");
         }
 
         if (!UpdateRules.IsStreamName(query.Stream!))
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "stream is not a stream name");
+            return Invalid(InvalidParameter, "stream is not a stream name");
         }
 
         if (query.OsVersion is { Length: > 0 } version && !UpdateRules.IsVersion(version))
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidVersion, "os_version is not a release version");
+            return Invalid(InvalidVersion, "os_version is not a release version");
         }
 
         if (query.Group is { Length: > 0 } group && !UpdateRules.IsGroupName(group))
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "group must match ^[a-zA-Z0-9.-]+$ (at most 64 characters)");
+            return Invalid(InvalidParameter, "group must match ^[a-zA-Z0-9.-]+$ (at most 64 characters)");
         }
 
         if (query.NodeUuid is { Length: > 0 } uuid && NodeUuid.Normalize(uuid) is null)
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "node_uuid is not a 128-bit id (32 hex digits)");
+            return Invalid(InvalidParameter, "node_uuid is not a 128-bit id (32 hex digits)");
         }
 
         if (query.RolloutWariness is { Length: > 0 } wariness && Rollout.ParseWariness(wariness) is null)
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "rollout_wariness is not a number");
+            return Invalid(InvalidParameter, "rollout_wariness is not a number");
         }
 
         if (ParseOci(query.Oci) is null)
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "oci must be true or false");
+            return Invalid(InvalidParameter, "oci must be true or false");
         }
 
         if (query.OsChecksum?.Length > 256 || query.Platform?.Length > 64)
         {
-            return GraphAnswer.Fail(StatusCodes.Status400BadRequest, InvalidParameter, "os_checksum or platform is too long");
+            return Invalid(InvalidParameter, "os_checksum or platform is too long");
         }
 
         return null;

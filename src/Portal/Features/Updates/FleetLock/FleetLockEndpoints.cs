@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.Updates.Cincinnati;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Updates.FleetLock;
@@ -17,22 +19,34 @@ internal static class FleetLockEndpoints
 
     public static IEndpointRouteBuilder MapFleetLockEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost(PreRebootPath, (HttpContext http, FleetLockService locks) => HandleAsync(http, (id, group, ct) => locks.PreRebootAsync(id, group, ct)))
-            .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription().WithName("fleetlock.pre-reboot");
-        app.MapPost(SteadyStatePath, (HttpContext http, FleetLockService locks) => HandleAsync(http, (id, group, ct) => locks.SteadyStateAsync(id, group, ct)))
-            .AllowAnonymous().DisableAntiforgery().ExcludeFromDescription().WithName("fleetlock.steady-state");
+        app.MapPost(PreRebootPath, (HttpContext http, FleetLockService locks) =>
+                HandleAsync(http, (id, group, ct) => locks.PreRebootAsync(id, group, ct)))
+            .AllowAnonymous()
+            .DisableAntiforgery()
+            .ExcludeFromDescription()
+            .WithName("fleetlock.pre-reboot");
+        app.MapPost(SteadyStatePath, (HttpContext http, FleetLockService locks) =>
+                HandleAsync(http, (id, group, ct) => locks.SteadyStateAsync(id, group, ct)))
+            .AllowAnonymous()
+            .DisableAntiforgery()
+            .ExcludeFromDescription()
+            .WithName("fleetlock.steady-state");
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, Func<string, string, CancellationToken, Task<FleetLockAnswer>> operation)
+    /// <summary>
+    /// Parse, ask the service, map: the outcome's failures answer FleetLock's own error body
+    /// (<c>{"kind","value"}</c>, which Zincati logs), not ProblemDetails: the protocol defines it.
+    /// </summary>
+    private static async Task<Results<Ok, JsonHttpResult<ProtocolError>>> HandleAsync(
+        HttpContext http, Func<string, string, CancellationToken, Task<Outcome>> operation)
     {
         var (identity, problem) = await ReadIdentityAsync(http.Request, http.RequestAborted);
-        var answer = problem is not null
-            ? FleetLockAnswer.Fail(StatusCodes.Status400BadRequest, FleetLockService.InvalidClientIdentity, $"failed to validate client identity: {problem}")
+        var outcome = problem is not null
+            ? Outcome.Invalid("", $"failed to validate client identity: {problem}")
+                with { Code = FleetLockService.InvalidClientIdentity }
             : await operation(identity!.Value.Id, identity.Value.Group, http.RequestAborted);
-        return answer.Error is { } error
-            ? Results.Json(error, CincinnatiJsonContext.Default.ProtocolError, statusCode: answer.Status)
-            : Results.Ok();
+        return outcome.Succeeded ? TypedResults.Ok() : OutcomeHttp.ProtocolErrorOf(outcome);
     }
 
     /// <summary>The header check and <c>{"client_params":{"id","group"}}</c>, as airlock's <c>validateIdentity</c>.</summary>

@@ -7,14 +7,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Updates.FleetLock;
 
-/// <summary>A FleetLock answer: 200 with no body, or a protocol error.</summary>
-public sealed record FleetLockAnswer(int Status, ProtocolError? Error)
-{
-    public static FleetLockAnswer Ok { get; } = new(StatusCodes.Status200OK, null);
-
-    public static FleetLockAnswer Fail(int status, string kind, string value) => new(status, new ProtocolError(kind, value));
-}
-
 /// <summary>
 /// The FleetLock reboot semaphore (coreos/zincati docs/development/fleetlock/protocol.md), one per
 /// <see cref="DeviceGroup"/>: <see cref="DeviceGroup.FleetLockSlots"/> slots, recursive lock and
@@ -37,7 +29,8 @@ public sealed class FleetLockService(
     public const string FailedLock = "failed_lock";
 
     /// <summary><c>RecursiveLock</c>: take a slot, or succeed when this node already holds one.</summary>
-    public async Task<FleetLockAnswer> PreRebootAsync(string nodeId, string groupName, CancellationToken cancellationToken = default)
+    public async Task<Outcome> PreRebootAsync(
+        string nodeId, string groupName, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -53,12 +46,12 @@ public sealed class FleetLockService(
             catch (DbUpdateException e)
             {
                 logger.LogError(e, "FleetLock: could not lock a slot of {Group} for {NodeId}", groupName, nodeId);
-                return FleetLockAnswer.Fail(StatusCodes.Status500InternalServerError, FailedLock, "failed to lock semaphore");
+                return Outcome.Unavailable("failed to lock semaphore") with { Code = FailedLock };
             }
         }
     }
 
-    private async Task<FleetLockAnswer> TryLockAsync(string nodeId, string groupName, CancellationToken cancellationToken)
+    private async Task<Outcome> TryLockAsync(string nodeId, string groupName, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -74,21 +67,23 @@ public sealed class FleetLockService(
         var holders = await db.FleetLockHolders.Where(h => h.GroupId == group.Id).ToListAsync(cancellationToken);
         if (holders.Any(h => h.NodeId == nodeId))
         {
-            return FleetLockAnswer.Ok;
+            return Outcome.Done;
         }
 
         if (group.Window is { } window && !window.IsOpen(now))
         {
-            return FleetLockAnswer.Fail(StatusCodes.Status409Conflict, OutsideMaintenanceWindow,
-                $"group '{group.Name}' reboots only in its maintenance window ({window})");
+            return Outcome.Conflict(
+                    $"group '{group.Name}' reboots only in its maintenance window ({window})")
+                with { Code = OutsideMaintenanceWindow };
         }
 
         var taken = holders.Select(h => h.Slot).ToHashSet();
         var free = Enumerable.Range(0, group.FleetLockSlots).Where(s => !taken.Contains(s)).Select(s => (int?)s).FirstOrDefault();
         if (holders.Count >= group.FleetLockSlots || free is null)
         {
-            return FleetLockAnswer.Fail(StatusCodes.Status409Conflict, SemaphoreFull,
-                $"all {group.FleetLockSlots} semaphore slots of group '{group.Name}' currently locked");
+            return Outcome.Conflict(
+                    $"all {group.FleetLockSlots} semaphore slots of group '{group.Name}' currently locked")
+                with { Code = SemaphoreFull };
         }
 
         db.FleetLockHolders.Add(new FleetLockHolder { GroupId = group.Id, NodeId = nodeId, Slot = free.Value, AcquiredAt = now });
@@ -96,11 +91,12 @@ public sealed class FleetLockService(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("FleetLock: {NodeId} took slot {Slot} of group {Group}", nodeId, free.Value, group.Name);
-        return FleetLockAnswer.Ok;
+        return Outcome.Done;
     }
 
     /// <summary><c>UnlockIfHeld</c>: release this node's slot; success also when it held none.</summary>
-    public async Task<FleetLockAnswer> SteadyStateAsync(string nodeId, string groupName, CancellationToken cancellationToken = default)
+    public async Task<Outcome> SteadyStateAsync(
+        string nodeId, string groupName, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var group = await db.DeviceGroups.AsNoTracking().SingleOrDefaultAsync(g => g.Name == groupName, cancellationToken);
@@ -118,7 +114,7 @@ public sealed class FleetLockService(
             logger.LogInformation("FleetLock: {NodeId} released slot {Slot} of group {Group}", nodeId, holder.Slot, group.Name);
         }
 
-        return FleetLockAnswer.Ok;
+        return Outcome.Done;
     }
 
     /// <summary>Current holders, oldest first; of one group or of all.</summary>
@@ -144,12 +140,13 @@ public sealed class FleetLockService(
     /// never report steady state. Audited: the next node may reboot at once.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<UpdateChange> ReleaseAsync(int groupId, string nodeId, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> ReleaseAsync(
+        int groupId, string nodeId, Actor actor, CancellationToken cancellationToken = default)
     {
         var entityId = $"{groupId}/{nodeId}";
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "fleetlock.release", "fleetlock", entityId, cancellationToken))
         {
-            return UpdateChange.Forbidden;
+            return Outcome.Forbidden("Your role may not change update settings.");
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -157,7 +154,7 @@ public sealed class FleetLockService(
         var holder = group is null ? null : await db.FleetLockHolders.SingleOrDefaultAsync(h => h.GroupId == groupId && h.NodeId == nodeId, cancellationToken);
         if (group is null || holder is null)
         {
-            return UpdateChange.NotFound($"Node {nodeId} holds no reboot slot in that group.");
+            return Outcome.NotFound($"Node {nodeId} holds no reboot slot in that group.");
         }
 
         db.FleetLockHolders.Remove(holder);
@@ -166,11 +163,11 @@ public sealed class FleetLockService(
             after: "released");
         await db.SaveChangesAsync(cancellationToken);
         logger.LogWarning("FleetLock: slot of {NodeId} in group {Group} released by {Actor}", nodeId, group.Name, actor.Name);
-        return UpdateChange.Done;
+        return Outcome.Done;
     }
 
-    private static FleetLockAnswer UnknownGroupAnswer(string groupName) =>
-        FleetLockAnswer.Fail(StatusCodes.Status400BadRequest, UnknownGroup, $"unknown group \"{groupName}\"");
+    private static Outcome UnknownGroupAnswer(string groupName) =>
+        Outcome.Invalid("group", $"unknown group \"{groupName}\"") with { Code = UnknownGroup };
 
     /// <summary>Puts the lock on the device's timeline when the node is an enrolled device.</summary>
     private static async Task AddDeviceEventAsync(FleetDbContext db, string nodeId, DateTimeOffset now, string message, CancellationToken cancellationToken)

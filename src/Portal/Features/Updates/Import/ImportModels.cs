@@ -30,7 +30,7 @@ public sealed record ReleaseImportUrls(string? ReleasesUrl, string? UpdatesUrl, 
 /// <param name="Removed">Releases no longer in the document, removed.</param>
 /// <param name="PoliciesApplied">Rollout, barrier and dead-end entries applied.</param>
 public sealed record ImportReport(
-    UpdateChange Change,
+    Outcome Change,
     int Added,
     int Updated,
     int Unchanged,
@@ -38,7 +38,7 @@ public sealed record ImportReport(
     int PoliciesApplied,
     IReadOnlyList<string> Notes)
 {
-    public static ImportReport Failed(UpdateChange change) => new(change, 0, 0, 0, 0, 0, []);
+    public static ImportReport Failed(Outcome change) => new(change, 0, 0, 0, 0, 0, []);
 
     public bool Succeeded => Change.Succeeded;
 
@@ -66,4 +66,4 @@ internal sealed record ParsedImport(
     IReadOnlyList<ParsedRelease>? Releases,
     IReadOnlyList<ParsedPolicy>? Policies,
     ParsedStreamMetadata? StreamMetadata,
-    IReadOnlyList<UpdateError> Errors);
+    IReadOnlyList<OutcomeError> Errors);

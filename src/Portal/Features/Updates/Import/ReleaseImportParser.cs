@@ -19,10 +19,11 @@ internal static partial class ReleaseImportParser
 
     public static ParsedImport Parse(string stream, ReleaseImportDocuments documents)
     {
-        var errors = new List<UpdateError>();
+        var errors = new List<OutcomeError>();
         if (string.IsNullOrWhiteSpace(documents.Releases) && string.IsNullOrWhiteSpace(documents.Updates) && string.IsNullOrWhiteSpace(documents.StreamMetadata))
         {
-            errors.Add(new UpdateError("", "Give at least one document: releases.json, updates.json or the stream metadata."));
+            errors.Add(OutcomeError.At(
+                "", "Give at least one document: releases.json, updates.json or the stream metadata."));
             return new ParsedImport(null, null, null, errors);
         }
 
@@ -32,10 +33,10 @@ internal static partial class ReleaseImportParser
         return new ParsedImport(releases, policies, metadata, errors.Take(MaxErrors).ToList());
     }
 
-    private static Action<string, string> Reporter(List<UpdateError> errors, string field) =>
-        (path, message) => errors.Add(new UpdateError(field, $"{path}: {message}"));
+    private static Action<string, string> Reporter(List<OutcomeError> errors, string field) =>
+        (path, message) => errors.Add(OutcomeError.At(field, $"{path}: {message}"));
 
-    private static T? Read<T>(string? json, string field, List<UpdateError> errors, Func<JsonElement, T> parse)
+    private static T? Read<T>(string? json, string field, List<OutcomeError> errors, Func<JsonElement, T> parse)
         where T : class
     {
         if (string.IsNullOrWhiteSpace(json))
@@ -48,7 +49,7 @@ internal static partial class ReleaseImportParser
             using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(new UpdateError(field, "$: expected a JSON object"));
+                errors.Add(OutcomeError.At(field, "$: expected a JSON object"));
                 return null;
             }
 
@@ -56,7 +57,8 @@ internal static partial class ReleaseImportParser
         }
         catch (JsonException e)
         {
-            errors.Add(new UpdateError(field, $"not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message}"));
+            errors.Add(OutcomeError.At(
+                field, $"not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message}"));
             return null;
         }
     }

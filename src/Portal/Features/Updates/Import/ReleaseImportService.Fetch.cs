@@ -13,11 +13,11 @@ public sealed partial class ReleaseImportService
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "stream.import", "stream", stream, cancellationToken))
         {
-            return ImportReport.Failed(UpdateChange.Forbidden);
+            return ImportReport.Failed(Outcome.Forbidden("Your role may not change update settings."));
         }
 
         ArgumentNullException.ThrowIfNull(urls);
-        var errors = new List<UpdateError>();
+        var errors = new List<OutcomeError>();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.ImportTimeoutSeconds));
         var releases = await FetchAsync(urls.ReleasesUrl, ReleaseImportParser.ReleasesField, errors, timeout.Token, cancellationToken);
@@ -26,13 +26,14 @@ public sealed partial class ReleaseImportService
         if (errors.Count > 0)
         {
             await audit.RecordAsync(actor, "stream.import", "stream", stream, AuditOutcome.Failed, string.Join("; ", errors.Select(e => e.Message)), cancellationToken);
-            return ImportReport.Failed(UpdateChange.Invalid(errors));
+            return ImportReport.Failed(Outcome.Invalid(errors));
         }
 
         return await ApplyAsync(stream, new ReleaseImportDocuments(releases, updates, metadata), actor, cancellationToken);
     }
 
-    private async Task<string?> FetchAsync(string? url, string field, List<UpdateError> errors, CancellationToken timeout, CancellationToken caller)
+    private async Task<string?> FetchAsync(
+        string? url, string field, List<OutcomeError> errors, CancellationToken timeout, CancellationToken caller)
     {
         if (string.IsNullOrWhiteSpace(url))
         {
@@ -41,7 +42,7 @@ public sealed partial class ReleaseImportService
 
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            errors.Add(new UpdateError(field, $"'{url}' is not an http or https URL"));
+            errors.Add(OutcomeError.At(field, $"'{url}' is not an http or https URL"));
             return null;
         }
 
@@ -52,13 +53,17 @@ public sealed partial class ReleaseImportService
             using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout);
             if (!response.IsSuccessStatusCode)
             {
-                errors.Add(new UpdateError(field, $"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}"));
+                errors.Add(OutcomeError.At(
+                    field, $"{uri} answered {(int)response.StatusCode} {response.ReasonPhrase}"));
                 return null;
             }
 
             if (response.Content.Headers.ContentLength > max)
             {
-                errors.Add(new UpdateError(field, $"{uri} is {response.Content.Headers.ContentLength} bytes, more than the limit of {max} (Fleet:Updates:ImportMaxBytes)"));
+                errors.Add(OutcomeError.At(
+                    field,
+                    $"{uri} is {response.Content.Headers.ContentLength} bytes, "
+                    + $"more than the limit of {max} (Fleet:Updates:ImportMaxBytes)"));
                 return null;
             }
 
@@ -76,7 +81,7 @@ public sealed partial class ReleaseImportService
 
         string? Fail(string message)
         {
-            errors.Add(new UpdateError(field, message));
+            errors.Add(OutcomeError.At(field, message));
             return null;
         }
     }

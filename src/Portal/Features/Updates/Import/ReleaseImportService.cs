@@ -34,7 +34,7 @@ public sealed partial class ReleaseImportService(
     {
         if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "stream.import", "stream", stream, cancellationToken))
         {
-            return ImportReport.Failed(UpdateChange.Forbidden);
+            return ImportReport.Failed(Outcome.Forbidden("Your role may not change update settings."));
         }
 
         return await ApplyAsync(stream, documents, actor, cancellationToken);
@@ -46,11 +46,12 @@ public sealed partial class ReleaseImportService(
         var max = options.Value.ImportMaxBytes;
         var tooLarge = new[] { (documents.Releases, ReleaseImportParser.ReleasesField), (documents.Updates, ReleaseImportParser.UpdatesField), (documents.StreamMetadata, ReleaseImportParser.StreamMetadataField) }
             .Where(d => d.Item1 is not null && Encoding.UTF8.GetByteCount(d.Item1) > max)
-            .Select(d => new UpdateError(d.Item2, $"larger than the limit of {max} bytes (Fleet:Updates:ImportMaxBytes)"))
+            .Select(d => OutcomeError.At(
+                d.Item2, $"larger than the limit of {max} bytes (Fleet:Updates:ImportMaxBytes)"))
             .ToList();
         if (tooLarge.Count > 0)
         {
-            return ImportReport.Failed(UpdateChange.Invalid(tooLarge));
+            return ImportReport.Failed(Outcome.Invalid(tooLarge));
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -58,7 +59,7 @@ public sealed partial class ReleaseImportService(
             .SingleOrDefaultAsync(s => s.Name == stream, cancellationToken);
         if (target is null)
         {
-            return ImportReport.Failed(UpdateChange.NotFound($"There is no stream '{stream}'."));
+            return ImportReport.Failed(Outcome.NotFound($"There is no stream '{stream}'."));
         }
 
         var parsed = ReleaseImportParser.Parse(stream, documents);
@@ -66,7 +67,7 @@ public sealed partial class ReleaseImportService(
         {
             await audit.RecordAsync(actor, "stream.import", "stream", stream, AuditOutcome.Failed,
                 $"{parsed.Errors.Count} problem(s), nothing imported: " + string.Join("; ", parsed.Errors.Take(5).Select(e => e.Message)), cancellationToken);
-            return ImportReport.Failed(UpdateChange.Invalid(parsed.Errors));
+            return ImportReport.Failed(Outcome.Invalid(parsed.Errors));
         }
 
         var now = time.GetUtcNow();
@@ -112,7 +113,9 @@ public sealed partial class ReleaseImportService(
             }
         }
 
-        return new ImportReport(UpdateChange.Done, added.Count, changed.Count, target.Releases.Count - added.Count - changed.Count, removed, policies, notes);
+        return new ImportReport(
+            Outcome.Done, added.Count, changed.Count, target.Releases.Count - added.Count - changed.Count, removed,
+            policies, notes);
     }
 
     /// <summary>
