@@ -39,23 +39,38 @@ internal static class HealthBenchmark
         Console.WriteLine($"Health benchmark: {devices} devices, {rate} reports/s for {seconds} s, {loaders} load processes, {Environment.ProcessorCount} cores");
 
         var latencies = new List<double>();
+        var stages = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         var collecting = false;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == IngestMetrics.MeterName && instrument.Name == "fleet.ingest.health.commit_latency")
+            if (instrument.Meter.Name == IngestMetrics.MeterName
+                && instrument.Name is "fleet.ingest.health.commit_latency" or IngestMetrics.BatchStageName)
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
-            if (Volatile.Read(ref collecting))
+            if (!Volatile.Read(ref collecting))
+            {
+                return;
+            }
+
+            if (instrument.Name != IngestMetrics.BatchStageName)
             {
                 lock (latencies)
                 {
                     latencies.Add(value);
                 }
+
+                return;
+            }
+
+            var stage = tags[0].Value as string ?? "?";
+            lock (stages)
+            {
+                (stages.TryGetValue(stage, out var list) ? list : stages[stage] = []).Add(value);
             }
         });
         listener.Start();
@@ -85,11 +100,18 @@ internal static class HealthBenchmark
         var idleHeap = GC.GetTotalMemory(true);
 
         // Portal run.
+        (TimeSpan Paused, int Gen2) gcAtStart = default;
         var (portalLoad, portalCpu, connectedMemory, connectedHeap) = await RunLoadAsync(portal.MqttPort, files, rate / loaders, seconds, work, "portal",
             measureCpu: () => { self.Refresh(); return self.TotalProcessorTime; },
             measureMemory: () => { GC.Collect(); self.Refresh(); return (self.WorkingSet64, GC.GetTotalMemory(true)); },
-            onLoadStart: () => Volatile.Write(ref collecting, true));
+            onLoadStart: () =>
+            {
+                gcAtStart = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+                Volatile.Write(ref collecting, true);
+            });
         Volatile.Write(ref collecting, false);
+        var gcPaused = GC.GetTotalPauseDuration() - gcAtStart.Paused;
+        var gen2 = GC.CollectionCount(2) - gcAtStart.Gen2;
         await Task.Delay(2000); // the last batches commit
         var stored = await StoredAsync(portal);
         var ackedKeys = files.SelectMany((_, i) => File.ReadLines(Path.Combine(work, $"acked-portal-{i}.txt"))).ToList();
@@ -103,6 +125,27 @@ internal static class HealthBenchmark
         Console.WriteLine($"- Portal: {portalLoad.Acked:0} of {portalLoad.Sent:0} reports acknowledged ({portalLoad.Failed:0} refused/failed) in {portalLoad.PublishSeconds:0.0} s publish + drain to {portalLoad.DrainSeconds:0.0} s: {portalLoad.Acked / portalLoad.DrainSeconds:0} acked/s");
         Console.WriteLine($"  stored rows {stored.Count}, acknowledged but missing {missing}");
         Console.WriteLine($"  receive-to-commit p50 {HealthLoad.Percentile(sorted, 0.5):0.0} ms, p99 {HealthLoad.Percentile(sorted, 0.99):0.0} ms ({sorted.Length} samples); publish-to-PUBACK p50 {portalLoad.P50:0.0} ms, p99 {portalLoad.P99:0.0} ms");
+        lock (stages)
+        {
+            string Stage(string name)
+            {
+                if (!stages.TryGetValue(name, out var v) || v.Count == 0)
+                {
+                    return $"{name} -";
+                }
+
+                double[] ordered = [.. v.Order()];
+                return $"{name} {HealthLoad.Percentile(ordered, 0.5):0.0}/{HealthLoad.Percentile(ordered, 0.99):0.0}"
+                    + $"/{ordered[^1]:0} ms";
+            }
+
+            // The single writer's stages, and what the GC stopped it for: the receive-to-commit tail follows both.
+            Console.WriteLine(
+                $"  ingest writer: {(stages.TryGetValue("commit", out var c) ? c.Count : 0)} batches; per batch "
+                + $"p50/p99/max: {Stage("apply")}, {Stage("commit")}, {Stage("finish")}; "
+                + $"GC paused {gcPaused.TotalMilliseconds:0} ms, {gen2} gen2");
+        }
+
         Console.WriteLine($"  portal CPU {portalCpu.TotalSeconds:0.0} s over {portalLoad.DrainSeconds:0.0} s = {portalCpu.TotalSeconds / portalLoad.DrainSeconds:P0} of one core; {portalCpu.TotalMilliseconds * 1000 / Math.Max(1, portalLoad.Acked):0} µs CPU per report");
         Console.WriteLine($"  portal memory: idle {idleMemory / 1048576} MiB (heap {idleHeap / 1048576} MiB), {devices} connected {connectedMemory.WorkingSet / 1048576} MiB (heap {connectedMemory.Heap / 1048576} MiB): {(connectedMemory.WorkingSet - idleMemory) / devices / 1024.0:0.0} KiB per connected device ({(connectedMemory.Heap - idleHeap) / devices / 1024.0:0.0} KiB managed)");
 
