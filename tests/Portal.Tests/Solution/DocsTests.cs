@@ -178,6 +178,6 @@ public sealed partial class DocsTests
     [GeneratedRegex(@"[^\p{L}\p{Nd} _-]")]
     private static partial Regex Slug();
 
-    [GeneratedRegex(@"^\s*Features/([A-Za-z]+)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\s*Features/([A-Za-z]+)(?![.A-Za-z])", RegexOptions.Multiline)]
     private static partial Regex Feature();
 }
