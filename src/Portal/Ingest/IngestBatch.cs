@@ -28,7 +28,7 @@ internal sealed class IngestBatch(FleetDbContext db, ILogger logger)
     /// <summary>Devices whose record changed (enrolment, update events): open pages reload them.</summary>
     public HashSet<Guid> Changed { get; } = [];
 
-    /// <summary>Devices that only reported (health, heartbeats, reports, presence): pages refresh live values.</summary>
+    /// <summary>Devices that only reported (health, heartbeats, presence): pages refresh live values.</summary>
     public HashSet<Guid> Reported { get; } = [];
 
     /// <summary>Loads, tracked and in one query, the devices these ids name.</summary>

@@ -22,7 +22,8 @@ public sealed class EnrollmentBatchTests(PortalFixture fixture) : IClassFixture<
         var requestA = TestMqttClient.Request(machineId, "batch-a", mac);
         InboundMessage Message(string id, EnrollmentRequest request) =>
             new(InboundKind.Of(TopicKind.EnrollmentRequest), id,
-                JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.EnrollmentRequest), DateTimeOffset.UtcNow);
+                JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.EnrollmentRequest),
+                DateTimeOffset.UtcNow);
 
         await pipeline.ProcessBatchAsync(
             [

@@ -34,7 +34,8 @@ internal sealed class EnrollmentRequestHandler(
 
     public IReadOnlyCollection<Type> BulkInserts { get; } =
     [
-        typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(AuditEntry), typeof(Attestation.DeviceIdentifier),
+        typeof(Device), typeof(DeviceMac), typeof(DeviceEvent), typeof(AuditEntry),
+        typeof(Attestation.DeviceIdentifier),
     ];
 
     public IReadOnlyCollection<Type> BulkUpdates { get; } = [typeof(Device)];
