@@ -70,13 +70,18 @@ internal sealed class IngestBatch(FleetDbContext db, ILogger logger)
             return device;
         }
 
+        Ignore(message);
+        return null;
+    }
+
+    /// <summary>Logs, once per message, that it came from a device removed or reset while connected.</summary>
+    public void Ignore(InboundMessage message)
+    {
         if (_unknown.Add(message))
         {
             logger.LogWarning(
                 "{Kind} from unknown or unapproved device {DeviceId:N} ignored", message.Kind, message.Id);
         }
-
-        return null;
     }
 
     /// <summary>

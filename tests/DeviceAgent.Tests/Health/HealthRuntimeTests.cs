@@ -111,7 +111,8 @@ public sealed class HealthRuntimeTests
         Assert.Empty(_logger.Errors);
     }
 
-    private DeviceRuntime CreateRuntime(FakePortal portal, TimeProvider time, IHealthSource health, double? healthOverride = null)
+    private DeviceRuntime CreateRuntime(
+        FakePortal portal, TimeProvider time, IHealthSource health, double? healthOverride = null)
     {
         var options = new AgentOptions
         {

@@ -13,7 +13,7 @@ namespace Fleet.Portal.Features.Health;
 /// entity, only its state and presence; its last-seen time goes to <see cref="HealthBatch.Seen"/>. Only a device
 /// coming online is loaded, for its event.
 /// </summary>
-internal sealed class HealthReportHandler(HealthBatch health, ILogger<HealthReportHandler> logger) : IInboundHandler
+internal sealed class HealthReportHandler(HealthBatch health) : IInboundHandler
 {
     private readonly Dictionary<Guid, (EnrollmentState State, bool IsOnline)> _reporting = [];
 
@@ -77,8 +77,7 @@ internal sealed class HealthReportHandler(HealthBatch health, ILogger<HealthRepo
 
         if (known.State != EnrollmentState.Approved)
         {
-            logger.LogWarning(
-                "{Kind} from unknown or unapproved device {DeviceId:N} ignored", message.Kind, message.Id);
+            batch.Ignore(message);
             return;
         }
 
