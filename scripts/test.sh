@@ -42,6 +42,15 @@ for trx in "$results"/*.trx; do
   s=$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 done
+if [ "$failed" -gt 0 ]; then
+  # CI shows only the tail of the output: name each failed test and the start of its message here.
+  echo "Failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    perl -0777 -ne 'while (/<UnitTestResult testName="([^"]*)" outcome="Failed".*?<Message>(.*?)<\/Message>/gs) {
+      my ($name, $message) = ($1, $2); $message =~ s/\s+/ /g; print "  $name: ", substr($message, 0, 300), "\n" }' "$trx"
+  done
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # the runner failed without a failing test (crash, no TRX): never report green
 fi

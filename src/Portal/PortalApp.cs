@@ -1,6 +1,7 @@
 using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
+using Fleet.Portal.Features.Agents;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Attestation;
@@ -49,6 +50,7 @@ public static class PortalApp
         builder.AddEnrollment();
         builder.AddUpdates();
         builder.AddConfigs();
+        builder.AddAgents();
         builder.AddFleetMessaging();
         builder.AddIngest();
         builder.AddDeviceHealth();
@@ -75,6 +77,7 @@ public static class PortalApp
         app.MapApi();
         app.MapUpdateProtocolEndpoints();
         app.MapConfigProtocolEndpoints();
+        app.MapAgentProtocolEndpoints();
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -78,6 +78,16 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/credential</c>.</returns>
     public static string Credential(string deviceId) => $"{DevicePrefix(deviceId)}credential";
 
+    /// <summary>Portal → agent (retained): the <see cref="Messages.AgentRelease"/> the device must run (self-update).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/agent</c>.</returns>
+    public static string AgentRelease(string deviceId) => $"{DevicePrefix(deviceId)}agent";
+
+    /// <summary>Agent → portal: an <see cref="Messages.AgentUpdateReport"/> (a self-update installed, refused, failed or rolled back).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/agent-report</c>.</returns>
+    public static string AgentReport(string deviceId) => $"{DevicePrefix(deviceId)}agent-report";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
@@ -117,6 +127,8 @@ public static class Topics
             ("devices", "config") => TopicKind.Config,
             ("devices", "config-report") => TopicKind.ConfigReport,
             ("devices", "credential") => TopicKind.Credential,
+            ("devices", "agent") => TopicKind.AgentRelease,
+            ("devices", "agent-report") => TopicKind.AgentReport,
             _ => TopicKind.Unknown,
         };
         if (kind == TopicKind.Unknown)
@@ -167,6 +179,12 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/credential</c>.</summary>
     Credential,
+
+    /// <summary><c>fleet/devices/{id}/agent</c>.</summary>
+    AgentRelease,
+
+    /// <summary><c>fleet/devices/{id}/agent-report</c>.</summary>
+    AgentReport,
 }
 
 /// <summary>A parsed Fleet topic.</summary>

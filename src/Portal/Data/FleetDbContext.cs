@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Agents;
 using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
@@ -82,6 +83,13 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
     public DbSet<UpdateSettings> UpdateSettings => Set<UpdateSettings>();
 
     public DbSet<RolloutOutcome> RolloutOutcomes => Set<RolloutOutcome>();
+
+    // Agents
+    public DbSet<AgentBuild> AgentBuilds => Set<AgentBuild>();
+
+    public DbSet<AgentTarget> AgentTargets => Set<AgentTarget>();
+
+    public DbSet<DeviceAgentState> DeviceAgentStates => Set<DeviceAgentState>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

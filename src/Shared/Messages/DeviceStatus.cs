@@ -6,7 +6,11 @@ namespace Fleet.Shared.Messages;
 /// <see cref="DeviceState.Offline"/> before a clean shutdown.
 /// </summary>
 /// <param name="State">Online or Offline.</param>
-public sealed record DeviceStatus(DeviceState State);
+/// <param name="AgentVersion">
+/// The version of the agent binary that is running, sent with Online (absent from the will message and from agents
+/// older than self-update); the portal records it, so a self-update shows as the new version coming online.
+/// </param>
+public sealed record DeviceStatus(DeviceState State, string? AgentVersion = null);
 
 /// <summary>Connectivity state a device reports about itself.</summary>
 public enum DeviceState

@@ -17,6 +17,10 @@ namespace Fleet.Shared.Messages;
 /// </param>
 /// <param name="ClaimUrl">The portal's Claim page, with the code filled in (for the QR code).</param>
 /// <param name="ClaimCodeExpiresAt">When <paramref name="ClaimCode"/> stops working (portal clock).</param>
+/// <param name="AgentSigningKey">
+/// With an Approved answer: the portal's Ed25519 public key (32 bytes, base64) that signs agent builds
+/// (<see cref="AgentSignature"/>). The agent keeps it with its credential and installs only builds it verifies.
+/// </param>
 public sealed record EnrollmentResponse(
     EnrollmentDecision Decision,
     string? DeviceId = null,
@@ -26,7 +30,8 @@ public sealed record EnrollmentResponse(
     TpmChallenge? TpmChallenge = null,
     string? ClaimCode = null,
     string? ClaimUrl = null,
-    DateTimeOffset? ClaimCodeExpiresAt = null);
+    DateTimeOffset? ClaimCodeExpiresAt = null,
+    string? AgentSigningKey = null);
 
 /// <summary>Decision on an enrolment request.</summary>
 public enum EnrollmentDecision

@@ -28,4 +28,6 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(DesiredConfig))]
 [JsonSerializable(typeof(ConfigReport))]
 [JsonSerializable(typeof(CredentialRotation))]
+[JsonSerializable(typeof(AgentRelease))]
+[JsonSerializable(typeof(AgentUpdateReport))]
 public sealed partial class FleetJson : JsonSerializerContext;

@@ -1,0 +1,14 @@
+namespace Fleet.Portal.Features.Agents;
+
+internal static class AgentsServiceCollectionExtensions
+{
+    /// <summary>Agent builds, their signing key, the built-in Ignition layer and agent self-updates.</summary>
+    public static WebApplicationBuilder AddAgents(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AgentSigningKey>();
+        return builder;
+    }
+
+    /// <summary>The device-facing endpoints: <c>/agent/{version}/{architecture}</c>.</summary>
+    public static IEndpointRouteBuilder MapAgentProtocolEndpoints(this IEndpointRouteBuilder app) => app;
+}
