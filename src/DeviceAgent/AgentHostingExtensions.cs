@@ -19,8 +19,7 @@ public static class AgentHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<AgentOptions>()
             .BindConfiguration(AgentOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            .ValidateWith<AgentOptions, AgentOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<MqttClientFactory>();
         builder.Services.AddSystemd();
@@ -105,8 +104,7 @@ public static class AgentHostingExtensions
         var services = builder.Services;
         services.AddOptions<TpmOptions>()
             .BindConfiguration(TpmOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            .ValidateWith<TpmOptions, TpmOptionsValidator>();
         services.TryAddSingleton<Tpm2Tools>();
         if (Tpm2Tools.IsWanted(builder.Configuration.GetSection(TpmOptions.SectionName).Get<TpmOptions>() ?? new()))
         {
@@ -124,7 +122,8 @@ public static class AgentHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<UpdateAgentOptions>().BindConfiguration(UpdateAgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<UpdateAgentOptions>().BindConfiguration(UpdateAgentOptions.SectionName)
+            .ValidateWith<UpdateAgentOptions, UpdateAgentOptionsValidator>();
         services.TryAddSingleton<IProcessRunner>(_ => new ProcessRunner());
         services.TryAddSingleton<IRpmOstree, RpmOstreeCli>();
         services.TryAddSingleton<SystemctlCli>();

@@ -14,7 +14,7 @@ public sealed class AgentOptionsProblemTests
         var problem = host.OptionsProblem();
 
         Assert.NotNull(problem);
-        Assert.Contains("'BrokerPort'", problem, StringComparison.Ordinal);
+        Assert.Contains("AgentOptions.BrokerPort", problem, StringComparison.Ordinal);
         Assert.Contains("must be between 1 and 65535", problem, StringComparison.Ordinal);
     }
 

@@ -22,7 +22,8 @@ public static class ConfigHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<ConfigAgentOptions>().BindConfiguration(ConfigAgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ConfigAgentOptions>().BindConfiguration(ConfigAgentOptions.SectionName)
+            .ValidateWith<ConfigAgentOptions, ConfigAgentOptionsValidator>();
         if (builder.Configuration.GetValue($"{ConfigAgentOptions.SectionName}:Enabled", true) is false)
         {
             return builder;

@@ -18,7 +18,8 @@ public static class HealthHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<HealthAgentOptions>().BindConfiguration(HealthAgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HealthAgentOptions>().BindConfiguration(HealthAgentOptions.SectionName)
+            .ValidateWith<HealthAgentOptions, HealthAgentOptionsValidator>();
         services.TryAddSingleton<IProcessRunner>(_ => new ProcessRunner());
         services.TryAddSingleton<IRpmOstree, RpmOstreeCli>();
         services.TryAddSingleton<IHealthSource>(sp =>
