@@ -20,21 +20,31 @@ public sealed record RenderedConfig(
 {
     public bool Succeeded => Ignition is not null && Error is null;
 
+    /// <summary>What the render left out and why (e.g. no agent build for the device's architecture); the config is
+    /// still served.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The device's render inputs as this render read them (see <see cref="ConfigRenderer.FingerprintAsync"/>).</summary>
     public string? Fingerprint { get; init; }
 }
 
 /// <summary>
-/// Renders a device's config: the latest versions assigned to the fleet default, its group and itself,
-/// merged in that order (later layers win, origins kept), SSH keys of every user and of its group added
+/// Renders a device's config: the built-in agent layer (<see cref="Agents.AgentLayer"/>), then the latest versions
+/// assigned to the fleet default, its group and itself, merged in that order (later layers win, origins kept), SSH keys of every user and of its group added
 /// to the <c>core</c> user, then templates expanded. Reads only; callers cache.
 /// </summary>
-public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, IConfigToolchain toolchain, ConfigSecrets secrets, ILogger<ConfigRenderer> logger)
+public sealed class ConfigRenderer(
+    IDbContextFactory<FleetDbContext> dbFactory,
+    IConfigToolchain toolchain,
+    ConfigSecrets secrets,
+    Agents.AgentLayer agentLayer,
+    TimeProvider time,
+    ILogger<ConfigRenderer> logger)
 {
     public const string CoreUser = "core";
 
     /// <summary>
-    /// Everything about the device itself that a render reads (state, hostname, group, machine-id, MACs); null
+    /// Everything about the device itself that a render reads (state, hostname, group, machine-id, MACs, architecture); null
     /// for an unknown device. One small query: a device change that leaves it alone (a heartbeat, a health
     /// report, a presence flip) does not need a new render.
     /// </summary>
@@ -42,13 +52,14 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
-            .Select(d => new { d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, Macs = d.Macs.Select(m => m.Mac).ToList() })
+            .Select(d => new { d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, d.Architecture, Macs = d.Macs.Select(m => m.Mac).ToList() })
             .SingleOrDefaultAsync(cancellationToken);
-        return device is null ? null : Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Macs);
+        return device is null ? null : Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Architecture, device.Macs);
     }
 
-    private static string Fingerprint(EnrollmentState state, string hostname, int? groupId, string machineId, string primaryMac, IEnumerable<string> macs) =>
-        string.Join('|', state, hostname, groupId, machineId, primaryMac, string.Join(',', macs.Order(StringComparer.Ordinal)));
+    private static string Fingerprint(EnrollmentState state, string hostname, int? groupId, string machineId, string primaryMac,
+        string architecture, IEnumerable<string> macs) =>
+        string.Join('|', state, hostname, groupId, machineId, primaryMac, architecture, string.Join(',', macs.Order(StringComparer.Ordinal)));
 
     public async Task<RenderedConfig?> RenderAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken = default) =>
         (await RenderManyAsync([deviceId], mode, cancellationToken)).GetValueOrDefault(deviceId);
@@ -91,6 +102,7 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
                 .OrderBy(k => k.Id).Select(k => new { k.GroupId, k.UserName, k.PublicKey }).ToListAsync(cancellationToken);
             var ids = devices.Select(d => d.Id).ToList();
             var variables = (await db.DeviceVariables.AsNoTracking().Where(v => ids.Contains(v.DeviceId)).ToListAsync(cancellationToken)).ToLookup(v => v.DeviceId);
+            var agent = await agentLayer.ReadAsync(db, groupIds, time.GetUtcNow(), cancellationToken);
             foreach (var device in devices)
             {
                 var groupId = device.GroupId ?? DeviceGroup.DefaultId;
@@ -109,7 +121,8 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
                 }
 
                 var deviceKeys = sshKeys.Where(k => k.UserName != null || k.GroupId == groupId).Select(k => k.PublicKey).ToList();
-                results[device.Id] = Render(device, groupNames.GetValueOrDefault(groupId) ?? DeviceGroup.DefaultName, scoped, deviceKeys, [.. variables[device.Id]], mode);
+                var builtIn = agent is null ? default : agentLayer.For(device, groupId, agent, mode);
+                results[device.Id] = Render(device, groupNames.GetValueOrDefault(groupId) ?? DeviceGroup.DefaultName, builtIn, scoped, deviceKeys, [.. variables[device.Id]], mode);
             }
         }
 
@@ -121,14 +134,34 @@ public sealed class ConfigRenderer(IDbContextFactory<FleetDbContext> dbFactory, 
 
     private sealed record Layer(string Name, int Number, string CompiledJson);
 
-    private RenderedConfig Render(Device device, string groupName, List<(ConfigScope Scope, Layer Layer)> layers, List<string> sshKeys, List<DeviceVariable> variables, SecretMode mode)
+    private RenderedConfig Render(
+        Device device,
+        string groupName,
+        (string? Layer, JsonObject? Config, string? Warning) builtIn,
+        List<(ConfigScope Scope, Layer Layer)> layers,
+        List<string> sshKeys,
+        List<DeviceVariable> variables,
+        SecretMode mode)
     {
         var macs = device.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.Mac, StringComparer.Ordinal).Select(m => m.Mac).ToList();
-        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Macs.Select(m => m.Mac));
+        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Architecture, device.Macs.Select(m => m.Mac));
+        IReadOnlyList<string> warnings = builtIn.Warning is { } warning ? [warning] : [];
         RenderedConfig Result(JsonObject? ignition, IReadOnlyDictionary<string, string> origins, IReadOnlyList<string> names, string? error) =>
-            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error) { Fingerprint = fingerprint };
+            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error) { Fingerprint = fingerprint, Warnings = warnings };
+
+        // A signed secrets URL of a device not yet approved carries the agent's enrolment token (what approves it),
+        // never the secret variables: those go to approved devices only.
+        if (mode == SecretMode.Reveal && device.State != EnrollmentState.Approved)
+        {
+            mode = SecretMode.Omit;
+        }
 
         var ordered = layers.OrderBy(l => l.Scope).Select(l => (Layer: $"{Describe(l.Scope, groupName, device.Hostname)}: {l.Layer.Name} v{l.Layer.Number}", Config: JsonSerializer.Deserialize<JsonObject>(l.Layer.CompiledJson)!)).ToList();
+        if (builtIn is { Layer: { } builtInName, Config: { } builtInConfig })
+        {
+            ordered.Insert(0, (builtInName, builtInConfig));
+        }
+
         var (merged, origins) = ordered.Count > 0 ? toolchain.MergeLayers(ordered) : (new JsonObject { ["ignition"] = new JsonObject { ["version"] = "3.3.0" } }, new Dictionary<string, string>());
         var origin = new Dictionary<string, string>(origins, StringComparer.Ordinal);
         if (sshKeys.Count > 0)

@@ -85,7 +85,13 @@ public sealed class IgnitionService(
         var deviceId = await ResolveAsync(selector, cancellationToken);
         if (deviceId is null)
         {
-            return await UnknownAsync(selector, kind, request.Address, cancellationToken);
+            var unknown = await UnknownAsync(selector, kind, request.Address, cancellationToken);
+            if (unknown.Device is not { } recorded)
+            {
+                return unknown.Outcome;
+            }
+
+            deviceId = recorded;
         }
 
         return await RenderAsync(deviceId.Value, selector, granted, request.Accept, cancellationToken);
@@ -94,10 +100,12 @@ public sealed class IgnitionService(
     private async Task<Outcome<byte[]>> RenderAsync(
         Guid deviceId, string selector, SecretMode? granted, string accept, CancellationToken cancellationToken)
     {
-        // Secrets go only to approved devices, and by default only over a URL the portal signed for secrets.
+        // Secrets go only to approved devices, and by default only over a URL the portal signed for secrets. A device
+        // not yet approved gets from a signed secrets URL only its agent's enrolment token (ConfigRenderer).
         var secrets = granted ?? (options.Value.SecretsRequireSignedUrl ? SecretMode.Omit : SecretMode.Reveal);
         var served = await cache.GetAsync(deviceId, secrets, cancellationToken);
-        if (served is not null && served.Rendered.State != EnrollmentState.Approved && secrets == SecretMode.Reveal)
+        if (served is not null && served.Rendered.State != EnrollmentState.Approved && secrets == SecretMode.Reveal
+            && granted != SecretMode.Reveal)
         {
             served = await cache.GetAsync(deviceId, SecretMode.Omit, cancellationToken);
         }
@@ -201,21 +209,29 @@ public sealed class IgnitionService(
         };
     }
 
-    /// <summary>No device is known by the selector: a MAC or UUID is recorded as a Pending device, up to a cap.
+    /// <summary>
+    /// No device is known by the selector: a MAC or UUID is recorded as a Pending device, up to a cap. A pre-registered
+    /// MAC's device is rendered at once (the answer then names it); any other machine is answered 404.
     /// </summary>
-    private async Task<Outcome> UnknownAsync(
+    private async Task<(Outcome Outcome, Guid? Device)> UnknownAsync(
         string selector, string kind, IPAddress? address, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (kind == "device" || !settings.RecordUnknownDevices)
         {
-            return Outcome.NotFound($"No device is known by {selector}.");
+            return (Outcome.NotFound($"No device is known by {selector}."), null);
         }
 
-        return await placeholders.RecordAsync(selector, address, cancellationToken) == PlaceholderOutcome.CapReached
+        var recorded = await placeholders.RecordAsync(selector, address, cancellationToken);
+        if (recorded is { PreRegistered: true, DeviceId: { } preRegistered })
+        {
+            return (Outcome.Done, preRegistered);
+        }
+
+        return (recorded.Outcome == PlaceholderOutcome.CapReached
             ? Outcome.NotFound($"No device is known by {selector}, and it was not recorded: "
                 + $"{settings.MaxPendingPlaceholders} Pending devices from /ignition await an Operator's decision.")
             : Outcome.NotFound($"No device is known by {selector}; it is now listed as Pending in the portal "
-                + "for an Operator to approve.");
+                + "for an Operator to approve."), null);
     }
 }

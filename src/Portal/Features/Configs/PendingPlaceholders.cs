@@ -20,9 +20,17 @@ public enum PlaceholderOutcome
     CapReached,
 }
 
+/// <summary>What <see cref="PendingPlaceholders.RecordAsync"/> did, and the device that stands for the machine (none
+/// at the cap). <paramref name="PreRegistered"/>: the MAC was pre-registered, so the device is in the
+/// pre-registration's group with its hostname and its config is served at once.</summary>
+public sealed record PlaceholderResult(PlaceholderOutcome Outcome, Guid? DeviceId, bool PreRegistered);
+
 /// <summary>
 /// Records an unknown machine that asked <c>/ignition</c> by MAC or UUID as a Pending device (as Zezere does),
 /// once per selector and at most <see cref="ConfigOptions.MaxPendingPlaceholders"/> awaiting a decision at once.
+/// A pre-registered MAC (<see cref="Enrollment.PreRegistration"/> not yet matched) makes its Pending device in the
+/// pre-registration's group with its hostname, whatever the cap: its config (the group's layers, the agent) is served
+/// at first boot, and the agent that enrols with that MAC later adopts the same device.
 /// Anonymous callers must not be able to flood the audit log, which nobody can delete: the first placeholder of a
 /// burst from an address is audited, later ones of the same burst only get their device event (deleted with the
 /// device); a burst ends after <see cref="AuditBurstGap"/> without one. Refusals at the cap likewise, one a burst.
@@ -46,7 +54,7 @@ public sealed class PendingPlaceholders(
     /// <param name="selector"><c>mac:…</c> or <c>uuid:…</c>, normalised.</param>
     /// <param name="address">The client address (audit bursts, refusals); null when unknown.</param>
     /// <param name="cancellationToken">Cancels the work.</param>
-    public async Task<PlaceholderOutcome> RecordAsync(
+    public async Task<PlaceholderResult> RecordAsync(
         string selector, IPAddress? address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selector);
@@ -60,11 +68,14 @@ public sealed class PendingPlaceholders(
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var existing = await db.Devices
                 .SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
+            var mac = selector.StartsWith("mac:", StringComparison.Ordinal) ? selector[4..] : null;
+            var registration = mac is null ? null : await db.PreRegistrations.AsNoTracking()
+                .Where(p => p.Mac == mac && p.DeviceId == null).OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
             if (existing is not null)
             {
                 existing.LastRequestAt = now;
                 await db.SaveChangesAsync(cancellationToken);
-                return PlaceholderOutcome.AlreadyRecorded;
+                return new(PlaceholderOutcome.AlreadyRecorded, existing.Id, registration is not null);
             }
 
             var cap = options.Value.MaxPendingPlaceholders;
@@ -72,7 +83,7 @@ public sealed class PendingPlaceholders(
                 .Where(d => d.State == EnrollmentState.Pending)
                 .Where(d => d.EnrollmentId.StartsWith(IgnitionEndpoints.PendingEnrollmentPrefix))
                 .CountAsync(cancellationToken);
-            if (waiting >= cap)
+            if (waiting >= cap && registration is null)
             {
                 if (StartsBurst(_refused, key, now))
                 {
@@ -84,17 +95,24 @@ public sealed class PendingPlaceholders(
                         cancellationToken);
                 }
 
-                return PlaceholderOutcome.CapReached;
+                return new(PlaceholderOutcome.CapReached, null, false);
             }
 
             var device = Placeholder(selector, enrollmentId, address, now);
+            if (registration is not null)
+            {
+                device.GroupId = registration.GroupId;
+                device.Hostname = string.IsNullOrEmpty(registration.Hostname) ? device.Hostname : registration.Hostname;
+            }
+
             db.Devices.Add(device);
             db.DeviceEvents.Add(new DeviceEvent
             {
                 DeviceId = device.Id,
                 At = now,
                 Kind = "enrolment",
-                Message = $"Asked for its Ignition config by {selector} from {device.LastAddress}; pending approval",
+                Message = $"Asked for its Ignition config by {selector} from {device.LastAddress}; pending approval"
+                    + (registration is null ? string.Empty : $" (pre-registered by {registration.CreatedBy})"),
             });
             if (StartsBurst(_recorded, key, now))
             {
@@ -112,13 +130,13 @@ public sealed class PendingPlaceholders(
             catch (DbUpdateException ex)
             {
                 logger.LogInformation(ex, "Pending record for {Selector} was created by another portal", selector);
-                return PlaceholderOutcome.AlreadyRecorded;
+                return new(PlaceholderOutcome.AlreadyRecorded, null, false);
             }
 
             logger.LogInformation(
-                "Unknown device {Selector} asked for its Ignition config; recorded as pending device {DeviceId:N}",
-                selector, device.Id);
-            return PlaceholderOutcome.Recorded;
+                "Unknown device {Selector} asked for its Ignition config; recorded as pending device {DeviceId:N}"
+                + "{PreRegistered}", selector, device.Id, registration is null ? string.Empty : " (pre-registered)");
+            return new(PlaceholderOutcome.Recorded, device.Id, registration is not null);
         }
         finally
         {

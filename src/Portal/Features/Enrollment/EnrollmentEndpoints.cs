@@ -49,6 +49,11 @@ internal static class EnrollmentEndpoints
             .RequireAuthorization(Policies.ManageDevices)
             .WithSummary("Import a CSV (text/csv body; columns mac, ek_hash, hostname, group, labels); "
                 + "answers the per-row report");
+        e.MapPost("/pre-registrations/{id:int}/ignition-url", async (int id, EnrollmentService s, HttpContext http,
+                CancellationToken ct) => (await s.IgnitionUrlAsync(id, ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithSummary("The signed Ignition URL (with secrets) a pre-registered MAC's machine installs from; "
+                + "makes its Pending device in the pre-registration's group");
         e.MapDelete("/pre-registrations/{id:int}", async (int id, EnrollmentService s, HttpContext http,
                 CancellationToken ct) => (await s.RemovePreRegistrationAsync(id, ActorOf(http), ct)).ToHttp())
             .RequireAuthorization(Policies.ManageDevices)

@@ -53,6 +53,16 @@ public sealed class EnrollmentToken
 
     public DateTimeOffset? LastUsedAt { get; set; }
 
+    /// <summary>
+    /// The token itself, encrypted with Data Protection (as secret config variables are), when an Admin marked it at
+    /// creation to be written into the Ignition configs of its group (<c>/etc/fleet-agent/agent.env</c>); null for
+    /// every other token, of which only the hash is kept.
+    /// </summary>
+    public string? ProtectedValue { get; set; }
+
+    /// <summary>Whether Ignition configs of the token's group carry it (<see cref="ProtectedValue"/>).</summary>
+    public bool ForIgnition => ProtectedValue is not null;
+
     /// <summary>Why the token is not usable at <paramref name="now"/>, or null when it is.</summary>
     public string? Unusable(DateTimeOffset now) =>
         RevokedAt is not null ? "revoked"

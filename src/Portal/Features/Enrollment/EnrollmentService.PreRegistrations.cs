@@ -60,6 +60,49 @@ public sealed partial class EnrollmentService
         return Outcome.Of(new CsvImportReport(report.Imported, all));
     }
 
+    /// <summary>
+    /// The signed URL (with secrets: the group's Ignition enrolment token) of the config a pre-registered MAC gets at
+    /// first boot, for a manual install or a PXE menu; makes the machine's Pending device (in the pre-registration's
+    /// group, with its hostname) if it has not asked yet. The agent that enrols with that MAC adopts the same device.
+    /// </summary>
+    [RequiresPolicy(Policies.ManageDevices)]
+    public async Task<Outcome<PreRegistrationIgnitionUrl>> IgnitionUrlAsync(
+        int id, Actor actor, CancellationToken cancellationToken = default)
+    {
+        var key = id.ToString(CultureInfo.InvariantCulture);
+        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "enrollment.preregister.ignition-url",
+                "pre-registration", key, cancellationToken))
+        {
+            return Outcome.Forbidden("Your role may not change enrolment settings.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.PreRegistrations.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
+        if (row is null)
+        {
+            return Outcome.NotFound($"There is no pre-registration {id}.");
+        }
+
+        var deviceId = row.DeviceId ?? await db.DeviceMacs.AsNoTracking().Where(m => m.Mac == row.Mac)
+            .OrderByDescending(m => m.IsPrimary).Select(m => (Guid?)m.DeviceId).FirstOrDefaultAsync(cancellationToken);
+        if (deviceId is null && row.Mac is not null)
+        {
+            deviceId = (await placeholders.RecordAsync("mac:" + row.Mac, null, cancellationToken)).DeviceId;
+        }
+
+        if (deviceId is null)
+        {
+            return Outcome.Invalid("id", "This pre-registration names no MAC (only an EK hash): a machine asks for its "
+                + "config by MAC, so it has no URL until it has asked once.");
+        }
+
+        var url = signer.SignedUrl(deviceId.Value, Configs.SecretMode.Reveal);
+        audit.Add(db, actor, "enrollment.preregister.ignition-url", "pre-registration", key,
+            after: $"signed Ignition URL (with secrets) of device {deviceId:N} for {row.Mac}");
+        await db.SaveChangesAsync(cancellationToken);
+        return Outcome.Of(new PreRegistrationIgnitionUrl(deviceId.Value, url.ToString()));
+    }
+
     [RequiresPolicy(Policies.ManageDevices)]
     public async Task<Outcome<bool>> RemovePreRegistrationAsync(
         int id, Actor actor, CancellationToken cancellationToken = default)

@@ -17,6 +17,10 @@ public sealed partial class EnrollmentService(
     AuditLog audit,
     TimeProvider time,
     IOptions<EnrollmentOptions> options,
+    Configs.ConfigSecrets secrets,
+    Configs.ConfigNotifier configs,
+    Configs.PendingPlaceholders placeholders,
+    Configs.IgnitionUrlSigner signer,
     ILogger<EnrollmentService> logger)
 {
     public async Task<EnrollmentPolicyInput> GetPolicyAsync(CancellationToken cancellationToken = default)
@@ -90,6 +94,12 @@ public sealed partial class EnrollmentService(
             return Outcome.Invalid("maxUses", "at least 1 (leave empty for no limit)");
         }
 
+        if (input.ForIgnition && !await authorizer.AllowedAsync(actor, Policies.ManageAgents, "enrollment.token.create",
+                "enrollment-token", input.Name, cancellationToken))
+        {
+            return Outcome.Forbidden("Only an Admin may create a token that Ignition configs carry.");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var group = await ResolveGroupAsync(db, input.Group, cancellationToken);
         if (group.Error is not null)
@@ -114,11 +124,18 @@ public sealed partial class EnrollmentService(
             CreatedBy = actor.Name,
             ExpiresAt = now.AddDays(input.LifetimeDays ?? options.Value.TokenLifetimeDays),
             MaxUses = input.MaxUses,
+            ProtectedValue = input.ForIgnition ? secrets.Protect(value) : null,
         };
         db.EnrollmentTokens.Add(token);
         audit.Add(db, actor, "enrollment.token.create", "enrollment-token", token.Name,
-            after: $"{token.Name} ({token.Prefix}…), group {input.Group ?? DeviceGroup.DefaultName}, expires {token.ExpiresAt:u}, max uses {token.MaxUses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}");
+            after: $"{token.Name} ({token.Prefix}…), group {input.Group ?? DeviceGroup.DefaultName}, expires {token.ExpiresAt:u}, max uses {token.MaxUses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}"
+                + (token.ForIgnition ? ", written into the Ignition configs of its group (agent.env)" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
+        if (token.ForIgnition)
+        {
+            configs.Notify();
+        }
+
         var groups = await GroupNamesAsync(db, cancellationToken);
         return Outcome.Of(new CreatedToken(ToRow(token, groups, now), value));
     }
@@ -145,8 +162,15 @@ public sealed partial class EnrollmentService(
         {
             token.RevokedAt = now;
             token.RevokedBy = actor.Name;
+            var inIgnition = token.ForIgnition;
+            token.ProtectedValue = null;   // Ignition configs stop carrying it; the value is no longer kept.
             audit.Add(db, actor, "enrollment.token.revoke", "enrollment-token", key, $"{token.Name}: active", $"{token.Name}: revoked");
             await db.SaveChangesAsync(cancellationToken);
+            if (inIgnition)
+            {
+                configs.Notify();
+            }
+
             logger.LogInformation("Enrolment token {Token} revoked by {Actor}", token.Name, actor.Name);
         }
 
@@ -262,7 +286,7 @@ public sealed partial class EnrollmentService(
 
     private static TokenRow ToRow(EnrollmentToken t, Dictionary<int, string> groups, DateTimeOffset now) =>
         new(t.Id, t.Name, t.Prefix, t.GroupId is { } g ? groups.GetValueOrDefault(g) : DeviceGroup.DefaultName, t.CreatedAt, t.CreatedBy,
-            t.ExpiresAt, t.RevokedAt, t.MaxUses, t.Uses, t.LastUsedAt, t.Unusable(now));
+            t.ExpiresAt, t.RevokedAt, t.MaxUses, t.Uses, t.LastUsedAt, t.Unusable(now), t.ForIgnition);
 
     private static string Describe(EnrollmentSettings s) =>
         $"pre-registered: {(s.AutoApprovePreRegistered ? "auto" : "manual")}, tokens: {(s.AutoApproveTokens ? "auto" : "manual")}";
