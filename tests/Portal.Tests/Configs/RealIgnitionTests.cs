@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,8 +11,6 @@ namespace Fleet.Portal.Tests.Configs;
 /// </summary>
 public sealed class RealIgnitionTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
-    private const string IgnitionBinary = "/usr/lib/dracut/modules.d/30ignition/ignition";
-
     private PortalInstance Portal => fixture.Portal;
 
     [Fact]
@@ -34,47 +31,17 @@ public sealed class RealIgnitionTests(PortalFixture fixture) : IClassFixture<Por
         try
         {
             var root = Path.Combine(work, "root");
-            var run = Path.Combine(work, "run");
-            var stub = Path.Combine(work, "stub");
-            Directory.CreateDirectory(Path.Combine(root, "etc", "selinux"));
-            Directory.CreateDirectory(run);
-            Directory.CreateDirectory(stub);
-            await File.WriteAllTextAsync(Path.Combine(root, "etc", "selinux", "config"), "SELINUX=disabled\nSELINUXTYPE=targeted\n");
-            var setfiles = Path.Combine(stub, "setfiles");
-            await File.WriteAllTextAsync(setfiles, "#!/bin/sh\ncat >/dev/null\nexit 0\n");
-            File.SetUnixFileMode(setfiles, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var baseConfig = Path.Combine(work, "base.ign");
-            await File.WriteAllTextAsync(baseConfig, "{\"ignition\":{\"version\":\"3.3.0\",\"config\":{\"replace\":{\"source\":\"" + url + "\"}}}}");
+            var output = await IgnitionRun.FetchAndWriteAsync(work, url);
 
-            var fetch = await RunAsync(work, baseConfig, stub, "-platform", "file", "-stage", "fetch", "-log-to-stdout",
-                "-config-cache", Path.Combine(run, "cache.json"), "-state-file", Path.Combine(run, "state"), "-neednet", Path.Combine(run, "neednet"));
-            Assert.True(fetch.ExitCode == 0, fetch.Output);
-            var files = await RunAsync(work, baseConfig, stub, "-platform", "file", "-stage", "files", "-root", root, "-log-to-stdout",
-                "-config-cache", Path.Combine(run, "cache.json"), "-state-file", Path.Combine(run, "state"));
-            Assert.True(files.ExitCode == 0, files.Output);
-
-            Assert.Contains("Ignition finished successfully", files.Output, StringComparison.Ordinal);
+            Assert.Contains("Ignition finished successfully", output, StringComparison.Ordinal);
             Assert.Equal("managed by fleet\n", await File.ReadAllTextAsync(Path.Combine(root, "etc", "fleet-motd")));
             Assert.Equal("token=e2e-secret\n", await File.ReadAllTextAsync(Path.Combine(root, "etc", "fleet-secret")));
-            Assert.True(File.Exists(Path.Combine(root, "etc", "systemd", "system", "fleet-hello.service")), files.Output);
-            Assert.True(File.Exists(Path.Combine(root, "etc", "systemd", "system", "fleet-device.service")), files.Output);
+            Assert.True(File.Exists(Path.Combine(root, "etc", "systemd", "system", "fleet-hello.service")), output);
+            Assert.True(File.Exists(Path.Combine(root, "etc", "systemd", "system", "fleet-device.service")), output);
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string work, string baseConfig, string stub, params string[] args)
-    {
-        var start = new ProcessStartInfo(IgnitionBinary, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
-        start.Environment["IGNITION_CONFIG_FILE"] = baseConfig;
-        start.Environment["PATH"] = stub + ":" + Environment.GetEnvironmentVariable("PATH");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
