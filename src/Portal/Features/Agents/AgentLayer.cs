@@ -153,6 +153,27 @@ public sealed class AgentLayer
         return ($"{Name} {build.Version} ({build.Architecture})", config, null);
     }
 
+    /// <summary>
+    /// The layer as a new machine of <paramref name="groupId"/> (default: the default group) and
+    /// <paramref name="architecture"/> would get it, enrolment token masked: the config editor's preview.
+    /// </summary>
+    public async Task<(string? Layer, JsonObject? Config, string? Warning)> PreviewAsync(
+        FleetDbContext db, string architecture, int groupId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(db, [groupId], now, cancellationToken) is not { } inputs)
+        {
+            return (null, null, "The built-in agent layer is off (Fleet:Agents:IgnitionLayer).");
+        }
+
+        var machine = new Device
+        {
+            Id = Guid.Empty, EnrollmentId = string.Empty, MachineId = string.Empty, Hostname = string.Empty,
+            Architecture = architecture, Kernel = string.Empty, OsName = string.Empty, OsReleaseJson = "{}",
+            PrimaryMac = string.Empty, AgentVersion = string.Empty, GroupId = groupId,
+        };
+        return For(machine, groupId, inputs, SecretMode.Mask);
+    }
+
     private string Environment(int groupId, Inputs inputs, SecretMode token)
     {
         var options = _options.Value;

@@ -32,7 +32,8 @@ internal static class BootScriptEndpoints
 
     private static async Task<IResult> ServeAsync(string? mac, string? arch, HttpContext http,
         IDbContextFactory<FleetDbContext> dbFactory, IgnitionUrlSigner signer, AnonymousRequestLimiter limiter,
-        IOptions<ConfigOptions> options, CancellationToken cancellationToken)
+        IOptions<ConfigOptions> options, PendingPlaceholders placeholders, DeviceNotifier devices,
+        CancellationToken cancellationToken)
     {
         if (!limiter.TryTake(http.Connection.RemoteIpAddress))
         {
@@ -53,6 +54,13 @@ internal static class BootScriptEndpoints
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Macs.Any(m => m.Mac == normalized)).OrderByDescending(d => d.State == EnrollmentState.Approved).FirstOrDefaultAsync(cancellationToken);
+        if (device is null && await db.PreRegistrations.AnyAsync(p => p.Mac == normalized && p.DeviceId == null, cancellationToken)
+            && (await placeholders.RecordAsync("mac:" + normalized, http.Connection.RemoteIpAddress, cancellationToken)).DeviceId is { } recorded)
+        {
+            // A pre-registered machine network-boots before it ever asked /ignition: its device is made now.
+            device = await db.Devices.AsNoTracking().SingleAsync(d => d.Id == recorded, cancellationToken);
+        }
+
         if (device is null)
         {
             return Error($"no device has MAC {normalized}; GET /ignition?mac={normalized} records it as pending");
@@ -69,6 +77,15 @@ internal static class BootScriptEndpoints
             "i386" => "x86_64",
             _ => arch,
         };
+        if (string.IsNullOrEmpty(device.Architecture) && !string.IsNullOrEmpty(arch)
+            && AgentSignature.Architectures.Contains(architecture))
+        {
+            // A machine known only by its MAC: its config's agent layer installs the build for what it boots as.
+            await db.Devices.Where(d => d.Id == device.Id && d.Architecture == string.Empty)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Architecture, architecture), cancellationToken);
+            devices.Notify([device.Id]);
+        }
+
         if (metadata is null || Pxe(metadata, architecture) is not { } pxe)
         {
             return Error($"stream {streamName} has no PXE artifacts for {Printable(architecture)}; "
