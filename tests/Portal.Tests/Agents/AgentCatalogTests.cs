@@ -16,9 +16,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Fleet.Portal.Tests.Agents;
 
 /// <summary>
-/// The agent builds a portal holds (<see cref="AgentCatalog"/>): uploads checked and audited, Admin only; the anonymous,
-/// range-resumable download; deletions refused while a target names the version; the built-in Ignition layer that
-/// installs a build, which the real <c>ignition-validate</c> accepts.
+/// The agent builds a portal holds (<see cref="AgentCatalog"/>): uploads checked and audited, Admin only; the
+/// anonymous, range-resumable download; deletions refused while a target names the version; the built-in Ignition
+/// layer that installs a build, which the real <c>ignition-validate</c> accepts.
 /// </summary>
 public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
@@ -31,7 +31,7 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
     {
         var version = NewVersion();
 
-        var result = await Catalog.UploadAsync(version, "aarch64", new MemoryStream(Elf(0x3E, 4096)), TestActors.Admin);
+        var result = await UploadAsync(version, "aarch64", AgentFiles.X86_64);
 
         Assert.Equal(OutcomeKind.Invalid, result.Kind);
         Assert.Contains("x86_64 executable, not aarch64", result.Message, StringComparison.Ordinal);
@@ -46,7 +46,7 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
     [InlineData("-rc1")]
     public async Task Upload_BadVersion_RefusedOnTheVersion(string version)
     {
-        var result = await Catalog.UploadAsync(version, "x86_64", new MemoryStream(Elf(0x3E, 64)), TestActors.Admin);
+        var result = await UploadAsync(version, "x86_64", AgentFiles.X86_64);
 
         Assert.Equal(OutcomeKind.Invalid, result.Kind);
         Assert.Equal("version", result.Field);
@@ -68,13 +68,13 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
     public async Task UploadAndDelete_NotAdmin_ForbiddenUnchangedAndAudited(string role)
     {
         var version = NewVersion();
-        var added = await Catalog.UploadAsync(version, "x86_64", new MemoryStream(Elf(0x3E, 64)), TestActors.Admin);
+        var added = await UploadAsync(version, "x86_64", AgentFiles.X86_64);
         var actor = TestActors.User($"agents-{role}-{Guid.NewGuid():N}", role);
 
-        var upload = await Catalog.UploadAsync(NewVersion(), "x86_64", new MemoryStream(Elf(0x3E, 64)), actor);
+        var upload = await UploadAsync(NewVersion(), "x86_64", AgentFiles.X86_64, actor);
         var delete = await Catalog.DeleteAsync(added.Value!.Id, actor);
         using var api = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, role));
-        using var body = new ByteArrayContent(Elf(0x3E, 64));
+        using var body = new ByteArrayContent(AgentFiles.Elf(AgentFiles.X86_64, 64));
         using var post = await api.PostAsync(
             new Uri($"/api/v1/agents/builds?version={NewVersion()}&architecture=x86_64", UriKind.Relative), body);
         using var remove = await api.DeleteAsync(new Uri($"/api/v1/agents/builds/{added.Value.Id}", UriKind.Relative));
@@ -85,14 +85,15 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         Assert.Equal(HttpStatusCode.Forbidden, remove.StatusCode);
         Assert.Single(await Catalog.ListAsync(), b => b.Version == version);
         await using var db = await Portal.CreateDbAsync();
-        Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Actor == actor.Name && a.Outcome == AuditOutcome.Denied));
+        Assert.Equal(2,
+            await db.AuditEntries.CountAsync(a => a.Actor == actor.Name && a.Outcome == AuditOutcome.Denied));
     }
 
     [Fact]
     public async Task UploadOverApi_ThenDownload_WholeAndResumedRangeWithHash()
     {
         var version = NewVersion();
-        var file = Elf(0xB7, 300_000);
+        var file = AgentFiles.Elf(AgentFiles.Aarch64, 300_000);
         var sha512 = Convert.ToHexStringLower(SHA512.HashData(file));
         using var api = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, Roles.Admin));
         using var body = new ByteArrayContent(file);
@@ -116,14 +117,16 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         var build = Assert.Single(await Catalog.ListAsync(), b => b.Version == version);
         Assert.Equal(sha512, build.Sha512);
         Assert.True(AgentSignatureOf(build));
-        Assert.Contains(Portal.Logs.Entries, e => e.Message.Contains($"Agent download {version} aarch64", StringComparison.Ordinal)
-            && e.Message.Contains("bytes=100000-", StringComparison.Ordinal));
+        Assert.Contains(Portal.Logs.Entries,
+            e => e.Message.Contains($"Agent download {version} aarch64", StringComparison.Ordinal)
+                && e.Message.Contains("bytes=100000-", StringComparison.Ordinal));
     }
 
     [Theory]
     [InlineData("9.9.9-none", "x86_64", "holds no agent build 9.9.9-none for x86_64")]
     [InlineData("1.0.0", "riscv64", "'riscv64' is not an agent architecture")]
-    public async Task Download_UnknownVersionOrArchitecture_NotFoundWithReason(string version, string arch, string reason)
+    public async Task Download_UnknownVersionOrArchitecture_NotFoundWithReason(
+        string version, string arch, string reason)
     {
         using var anonymous = new HttpClient { BaseAddress = Portal.BaseAddress };
 
@@ -137,7 +140,7 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
     public async Task Delete_WhileATargetNamesTheVersion_RefusedThenDeletedOnceFree()
     {
         var version = NewVersion();
-        var build = (await Catalog.UploadAsync(version, "x86_64", new MemoryStream(Elf(0x3E, 64)), TestActors.Admin)).Value!;
+        var build = (await UploadAsync(version, "x86_64", AgentFiles.X86_64)).Value!;
         await using (var db = await Portal.CreateDbAsync())
         {
             var groupId = await Updates.UpdateTestSupport.CreateGroupAsync(Portal);
@@ -150,7 +153,8 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
 
         var refused = await Catalog.DeleteAsync(build.Id, TestActors.Admin);
         Assert.Equal(OutcomeKind.Conflict, refused.Kind);
-        Assert.Contains($"version {version} is the desired or previous agent version", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"version {version} is the desired or previous agent version", refused.Message,
+            StringComparison.Ordinal);
 
         await using (var db = await Portal.CreateDbAsync())
         {
@@ -161,7 +165,8 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         Assert.DoesNotContain(await Catalog.ListAsync(), b => b.Version == version);
         Assert.False(File.Exists(Path.Combine(Catalog.DataRoot, version, "x86_64", AgentCatalog.FileName)));
         await using var check = await Portal.CreateDbAsync();
-        Assert.True(await check.AuditEntries.AnyAsync(a => a.Action == "agent.build.delete" && a.EntityId == $"{version}/x86_64"));
+        Assert.True(await check.AuditEntries.AnyAsync(
+            a => a.Action == "agent.build.delete" && a.EntityId == $"{version}/x86_64"));
     }
 
     [Fact]
@@ -170,7 +175,7 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         var groupId = await Updates.UpdateTestSupport.CreateGroupAsync(Portal);
         var group = await Updates.UpdateTestSupport.GroupNameAsync(Portal, groupId);
         var version = NewVersion();
-        var build = (await Catalog.UploadAsync(version, "x86_64", new MemoryStream(Elf(0x3E, 64)), TestActors.Admin)).Value!;
+        var build = (await UploadAsync(version, "x86_64", AgentFiles.X86_64)).Value!;
         await using (var db = await Portal.CreateDbAsync())
         {
             db.AgentTargets.Add(new AgentTarget
@@ -186,7 +191,8 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         var (arm, _) = await ConfigTestSupport.AddDeviceAsync(Portal, groupId: groupId);
         await using (var db = await Portal.CreateDbAsync())
         {
-            await db.Devices.Where(d => d.Id == arm).ExecuteUpdateAsync(s => s.SetProperty(d => d.Architecture, "aarch64"));
+            await db.Devices.Where(d => d.Id == arm)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.Architecture, "aarch64"));
         }
 
         var renderer = Portal.Services.GetRequiredService<ConfigRenderer>();
@@ -198,7 +204,8 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         Assert.Equal($"{AgentLayer.Name} {version} (x86_64)", revealed.Layers[0]);
         Assert.Equal(revealed.Layers[0], revealed.Origins[$"storage.files[{AgentLayer.BinaryPath}]"]);
         var binary = FileEntry(revealed, AgentLayer.BinaryPath);
-        Assert.Equal(new Uri(Portal.BaseAddress, $"agent/{version}/x86_64").ToString(), (string)binary["contents"]!["source"]!);
+        Assert.Equal(new Uri(Portal.BaseAddress, $"agent/{version}/x86_64").ToString(),
+            (string)binary["contents"]!["source"]!);
         Assert.Equal("sha512-" + build.Sha512, (string)binary["contents"]!["verification"]!["hash"]!);
         Assert.Equal(493, (int)binary["mode"]!);
         Assert.Contains("Agent__EnrollmentToken=" + token.Value, Env(revealed), StringComparison.Ordinal);
@@ -214,6 +221,11 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         Assert.Contains($"{version}, has no build for aarch64", Assert.Single(none.Warnings), StringComparison.Ordinal);
     }
 
+    private Task<Outcome<AgentBuildRow>> UploadAsync(string version, string architecture, ushort machine,
+        Actor? actor = null) =>
+        Catalog.UploadAsync(
+            version, architecture, new MemoryStream(AgentFiles.Elf(machine)), actor ?? TestActors.Admin);
+
     private static JsonObject FileEntry(RenderedConfig rendered, string path) =>
         rendered.Ignition!["storage"]!["files"]!.AsArray().OfType<JsonObject>().Single(f => (string)f["path"]! == path);
 
@@ -228,17 +240,4 @@ public sealed class AgentCatalogTests(PortalFixture fixture) : IClassFixture<Por
         build.Version, build.Architecture, build.Sha512, build.Signature);
 
     private static string NewVersion() => $"0.{Random.Shared.Next(1, 1_000_000)}.0-t{Guid.NewGuid():N}"[..24];
-
-    /// <summary>A file with the header of a 64-bit little-endian ELF executable for <paramref name="machine"/>.</summary>
-    private static byte[] Elf(ushort machine, int size)
-    {
-        var bytes = new byte[size];
-        Random.Shared.NextBytes(bytes);
-        "\u007fELF"u8.CopyTo(bytes);
-        bytes[4] = 2;
-        bytes[5] = 1;
-        bytes[6] = 1;
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(18), machine);
-        return bytes;
-    }
 }

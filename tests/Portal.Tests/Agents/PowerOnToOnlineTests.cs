@@ -56,7 +56,8 @@ public sealed class PowerOnToOnlineTests
             // The URL an Admin gets for the MAC (what goes into the PXE menu or the install command).
             using var api = ApiTokens.Http(portal, await ApiTokens.GetTokenAsync(portal, Roles.Admin));
             using var answer = await api.PostAsync(
-                new Uri($"/api/v1/enrollment/pre-registrations/{registration.Value!.Id}/ignition-url", UriKind.Relative),
+                new Uri($"/api/v1/enrollment/pre-registrations/{registration.Value!.Id}/ignition-url",
+                    UriKind.Relative),
                 null);
             Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
             var handed = (await answer.Content.ReadFromJsonAsync<PreRegistrationIgnitionUrl>())!;
@@ -67,7 +68,8 @@ public sealed class PowerOnToOnlineTests
 
             var binary = Path.Combine(root, "usr", "local", "bin", "fleet-agent");
             Assert.True(File.Exists(binary), log);
-            Assert.Equal(served.Sha512, Convert.ToHexStringLower(SHA512.HashData(await File.ReadAllBytesAsync(binary))));
+            Assert.Equal(served.Sha512,
+                Convert.ToHexStringLower(SHA512.HashData(await File.ReadAllBytesAsync(binary))));
             Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(binary));
             foreach (var (unit, _) in AgentLayer.Units)
             {
@@ -75,14 +77,16 @@ public sealed class PowerOnToOnlineTests
             }
 
             Assert.Contains("enable fleet-agent.service",
-                await File.ReadAllTextAsync(Path.Combine(root, "etc", "systemd", "system-preset", "20-ignition.preset")),
+                await File.ReadAllTextAsync(
+                    Path.Combine(root, "etc", "systemd", "system-preset", "20-ignition.preset")),
                 StringComparison.Ordinal);
             var envFile = Path.Combine(root, "etc", "fleet-agent", "agent.env");
             Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(envFile));
-            var settings = (await File.ReadAllLinesAsync(envFile)).Where(l => l.Contains('=', StringComparison.Ordinal))
-                .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            var settings = (await File.ReadAllLinesAsync(envFile)).Select(l => l.Split('=', 2))
+                .Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
             Assert.Equal(token.Value!.Value, settings["Agent__EnrollmentToken"]);
-            Assert.Equal(portal.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), settings["Agent__BrokerPort"]);
+            Assert.Equal(portal.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                settings["Agent__BrokerPort"]);
 
             // That very binary, with the env file's settings; the machine it reads is a fake host with the MAC.
             agent = StartAgent(binary, settings, work);
@@ -90,7 +94,8 @@ public sealed class PowerOnToOnlineTests
             {
                 await using var db = await portal.CreateDbAsync();
                 return await db.Devices.AsNoTracking()
-                    .SingleOrDefaultAsync(d => d.Id == handed.DeviceId && d.IsOnline && d.State == EnrollmentState.Approved);
+                    .SingleOrDefaultAsync(
+                        d => d.Id == handed.DeviceId && d.IsOnline && d.State == EnrollmentState.Approved);
             }, TimeSpan.FromSeconds(90), "the pre-registered device Online and approved");
 
             Assert.Equal(groupId, device.GroupId);

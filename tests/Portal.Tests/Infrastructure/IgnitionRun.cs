@@ -22,25 +22,33 @@ public static class IgnitionRun
         Directory.CreateDirectory(Path.Combine(root, "etc", "selinux"));
         Directory.CreateDirectory(run);
         Directory.CreateDirectory(stub);
-        await File.WriteAllTextAsync(Path.Combine(root, "etc", "selinux", "config"), "SELINUX=disabled\nSELINUXTYPE=targeted\n");
+        await File.WriteAllTextAsync(
+            Path.Combine(root, "etc", "selinux", "config"), "SELINUX=disabled\nSELINUXTYPE=targeted\n");
         var setfiles = Path.Combine(stub, "setfiles");
         await File.WriteAllTextAsync(setfiles, "#!/bin/sh\ncat >/dev/null\nexit 0\n");
         File.SetUnixFileMode(setfiles, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var baseConfig = Path.Combine(work, "base.ign");
-        await File.WriteAllTextAsync(baseConfig, "{\"ignition\":{\"version\":\"3.3.0\",\"config\":{\"replace\":{\"source\":\"" + url + "\"}}}}");
+        await File.WriteAllTextAsync(baseConfig,
+            "{\"ignition\":{\"version\":\"3.3.0\",\"config\":{\"replace\":{\"source\":\"" + url + "\"}}}}");
 
         var fetch = await RunAsync(work, baseConfig, stub, "-platform", "file", "-stage", "fetch", "-log-to-stdout",
-            "-config-cache", Path.Combine(run, "cache.json"), "-state-file", Path.Combine(run, "state"), "-neednet", Path.Combine(run, "neednet"));
+            "-config-cache", Path.Combine(run, "cache.json"), "-state-file", Path.Combine(run, "state"),
+            "-neednet", Path.Combine(run, "neednet"));
         Assert.True(fetch.ExitCode == 0, fetch.Output);
-        var files = await RunAsync(work, baseConfig, stub, "-platform", "file", "-stage", "files", "-root", root, "-log-to-stdout",
+        var files = await RunAsync(work, baseConfig, stub, "-platform", "file", "-stage", "files", "-root", root,
+            "-log-to-stdout",
             "-config-cache", Path.Combine(run, "cache.json"), "-state-file", Path.Combine(run, "state"));
         Assert.True(files.ExitCode == 0, files.Output);
         return files.Output;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string work, string baseConfig, string stub, params string[] args)
+    private static async Task<(int ExitCode, string Output)> RunAsync(
+        string work, string baseConfig, string stub, params string[] args)
     {
-        var start = new ProcessStartInfo(Binary, args) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
+        var start = new ProcessStartInfo(Binary, args)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work,
+        };
         start.Environment["IGNITION_CONFIG_FILE"] = baseConfig;
         start.Environment["PATH"] = stub + ":" + Environment.GetEnvironmentVariable("PATH");
         using var process = Process.Start(start)!;

@@ -38,13 +38,15 @@ public sealed partial class AgentCatalog(
     /// <summary>File name of a build inside its <c>{version}/{architecture}</c> folder.</summary>
     public const string FileName = "fleet-agent";
 
-    /// <summary>The command that makes builds for a portal run from a clone (README, Agent page, start-up log).</summary>
+    /// <summary>The command that makes builds for a portal run from a clone (README, Agent page, start-up log).
+    /// </summary>
     public const string BuildCommand = "scripts/build-agent.sh --out src/Portal/data/agents";
 
     /// <summary><see cref="AgentBuild.AddedBy"/> of builds found in the data directory.</summary>
     public const string FromDataDirectory = "data directory";
 
-    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see cref="AgentOptions.BundledDirectory"/>.</summary>
+    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see cref="AgentOptions.BundledDirectory"/>.
+    /// </summary>
     public const string FromBundle = "bundled builds";
 
     private const string ForbiddenMessage = "Only an Admin may add or delete agent builds.";
@@ -56,14 +58,16 @@ public sealed partial class AgentCatalog(
     public string DataRoot => data.Combine("agents");
 
     /// <summary>The bundled build folder, absolute.</summary>
-    public string BundledRoot => Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.Value.BundledDirectory));
+    public string BundledRoot =>
+        Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.Value.BundledDirectory));
 
     /// <summary>Whether <paramref name="version"/> may name a build: 1–64 letters, digits and <c>.+-_~</c>.</summary>
     public static bool IsVersion(string? version) =>
         version is { Length: > 0 and <= Protocol.MaxAgentVersionLength } && VersionSyntax().IsMatch(version)
         && !version.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>The file of a build: the data directory's copy, else the bundled one; null when neither exists.</summary>
+    /// <summary>The file of a build: the data directory's copy, else the bundled one; null when neither exists.
+    /// </summary>
     public string? FileOf(string version, string architecture)
     {
         if (!IsVersion(version) || !AgentSignature.Architectures.Contains(architecture))
@@ -80,7 +84,8 @@ public sealed partial class AgentCatalog(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var builds = await db.AgentBuilds.AsNoTracking().ToListAsync(cancellationToken);
-        return [.. builds.OrderByDescending(b => b, Newest).ThenBy(b => b.Architecture, StringComparer.Ordinal).Select(Row)];
+        return [.. builds.OrderByDescending(b => b, Newest)
+            .ThenBy(b => b.Architecture, StringComparer.Ordinal).Select(Row)];
     }
 
     /// <summary>One build, or null when the portal holds none of that version and architecture.</summary>
@@ -131,7 +136,8 @@ public sealed partial class AgentCatalog(
                 {
                     logger.LogWarning(
                         "Agent build {Version} {Architecture} ({File}) changed since it was added (SHA-512 was "
-                        + "{Old}…, is {New}…); imported again: devices that downloaded it before hold another build",
+                        + "{Old}…, is {New}…); imported again: devices that downloaded it before hold another "
+                        + "build",
                         version, architecture, file, row.Sha512[..16], sha512[..16]);
                 }
 
@@ -171,7 +177,11 @@ public sealed partial class AgentCatalog(
     /// </summary>
     [RequiresPolicy(Policies.ManageAgents)]
     public async Task<Outcome<AgentBuildRow>> UploadAsync(
-        string? version, string? architecture, Stream content, Actor actor, CancellationToken cancellationToken = default)
+        string? version,
+        string? architecture,
+        Stream content,
+        Actor actor,
+        CancellationToken cancellationToken = default)
     {
         var key = $"{version}/{architecture}";
         if (!await authorizer.AllowedAsync(actor, Policies.ManageAgents, "agent.build.add", "agent-build", key,
@@ -288,7 +298,8 @@ public sealed partial class AgentCatalog(
     }
 
     /// <summary>Orders builds by version: numeric parts as numbers, a pre-release below its release.</summary>
-    public static IComparer<AgentBuild> Newest { get; } = Comparer<AgentBuild>.Create((a, b) => Compare(a.Version, b.Version));
+    public static IComparer<AgentBuild> Newest { get; } =
+        Comparer<AgentBuild>.Create((a, b) => Compare(a.Version, b.Version));
 
     /// <summary>Compares two versions: numeric dotted parts as numbers, a pre-release (<c>-…</c>) below its release.
     /// </summary>

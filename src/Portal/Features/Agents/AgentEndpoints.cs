@@ -56,7 +56,8 @@ internal static class AgentEndpoints
         return (await catalog.UploadAsync(version, architecture, request.Body, actor, http.RequestAborted)).ToHttp();
     }
 
-    private static async Task<Results<NoContent, OutcomeProblem>> Run(HttpContext http, Func<Actor, Task<Outcome>> action) =>
+    private static async Task<Results<NoContent, OutcomeProblem>> Run(
+        HttpContext http, Func<Actor, Task<Outcome>> action) =>
         (await action(Actor.FromApi(http.User, http.Connection.RemoteIpAddress?.ToString()))).ToHttp();
 
     private static async Task<IResult> DownloadAsync(string version, string architecture, HttpContext http,

@@ -43,7 +43,8 @@ public sealed class AgentLayer
     private readonly Func<int> _brokerPort;
     private readonly ConfigSecrets _secrets;
 
-    internal AgentLayer(IOptions<AgentOptions> options, PortalPublicUrl urls, Func<int> brokerPort, ConfigSecrets secrets)
+    internal AgentLayer(
+        IOptions<AgentOptions> options, PortalPublicUrl urls, Func<int> brokerPort, ConfigSecrets secrets)
     {
         _options = options;
         _urls = urls;
@@ -128,7 +129,7 @@ public sealed class AgentLayer
                 ["overwrite"] = true,
                 ["contents"] = new JsonObject
                 {
-                    ["source"] = "data:," + Uri.EscapeDataString(Environment(groupId, inputs, token)),
+                    ["source"] = "data:," + Uri.EscapeDataString(Environment(groupId, inputs, token, out var lost)),
                 },
             },
         };
@@ -150,7 +151,10 @@ public sealed class AgentLayer
             ["storage"] = new JsonObject { ["files"] = files },
             ["systemd"] = new JsonObject { ["units"] = units },
         };
-        return ($"{Name} {build.Version} ({build.Architecture})", config, null);
+        return ($"{Name} {build.Version} ({build.Architecture})", config, lost
+            ? "The group's Ignition enrolment token cannot be decrypted (Data Protection keys lost?): agent.env has "
+                + "no token; create a new token for Ignition."
+            : null);
     }
 
     /// <summary>
@@ -174,8 +178,9 @@ public sealed class AgentLayer
         return For(machine, groupId, inputs, SecretMode.Mask);
     }
 
-    private string Environment(int groupId, Inputs inputs, SecretMode token)
+    private string Environment(int groupId, Inputs inputs, SecretMode token, out bool lost)
     {
+        lost = false;
         var options = _options.Value;
         var host = string.IsNullOrWhiteSpace(options.BrokerHost) ? _urls.Get().Host : options.BrokerHost.Trim();
         var port = options.BrokerPort ?? _brokerPort();
@@ -185,8 +190,15 @@ public sealed class AgentLayer
             .Append('\n');
         if (inputs.ProtectedTokens.TryGetValue(groupId, out var cipher) && token != SecretMode.Omit)
         {
-            var value = token == SecretMode.Reveal ? _secrets.Unprotect(cipher) : Templating.Mask;
-            text.Append("Agent__EnrollmentToken=").Append(value).Append('\n');
+            try
+            {
+                var value = token == SecretMode.Reveal ? _secrets.Unprotect(cipher) : Templating.Mask;
+                text.Append("Agent__EnrollmentToken=").Append(value).Append('\n');
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                lost = true;
+            }
         }
 
         return text.ToString();

@@ -54,8 +54,10 @@ internal static class BootScriptEndpoints
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Macs.Any(m => m.Mac == normalized)).OrderByDescending(d => d.State == EnrollmentState.Approved).FirstOrDefaultAsync(cancellationToken);
-        if (device is null && await db.PreRegistrations.AnyAsync(p => p.Mac == normalized && p.DeviceId == null, cancellationToken)
-            && (await placeholders.RecordAsync("mac:" + normalized, http.Connection.RemoteIpAddress, cancellationToken)).DeviceId is { } recorded)
+        if (device is null
+            && await db.PreRegistrations.AnyAsync(p => p.Mac == normalized && p.DeviceId == null, cancellationToken)
+            && (await placeholders.RecordAsync("mac:" + normalized, http.Connection.RemoteIpAddress, cancellationToken))
+                .DeviceId is { } recorded)
         {
             // A pre-registered machine network-boots before it ever asked /ignition: its device is made now.
             device = await db.Devices.AsNoTracking().SingleAsync(d => d.Id == recorded, cancellationToken);

@@ -30,7 +30,8 @@ public sealed record RenderedConfig(
 
 /// <summary>
 /// Renders a device's config: the built-in agent layer (<see cref="Agents.AgentLayer"/>), then the latest versions
-/// assigned to the fleet default, its group and itself, merged in that order (later layers win, origins kept), SSH keys of every user and of its group added
+/// assigned to the fleet default, its group and itself, merged in that order (later layers win, origins kept),
+/// SSH keys of every user and of its group added
 /// to the <c>core</c> user, then templates expanded. Reads only; callers cache.
 /// </summary>
 public sealed class ConfigRenderer(
@@ -44,7 +45,8 @@ public sealed class ConfigRenderer(
     public const string CoreUser = "core";
 
     /// <summary>
-    /// Everything about the device itself that a render reads (state, hostname, group, machine-id, MACs, architecture); null
+    /// Everything about the device itself that a render reads (state, hostname, group, machine-id, MACs,
+    /// architecture); null
     /// for an unknown device. One small query: a device change that leaves it alone (a heartbeat, a health
     /// report, a presence flip) does not need a new render.
     /// </summary>
@@ -52,14 +54,20 @@ public sealed class ConfigRenderer(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
-            .Select(d => new { d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, d.Architecture, Macs = d.Macs.Select(m => m.Mac).ToList() })
+            .Select(d => new
+            {
+                d.State, d.Hostname, d.GroupId, d.MachineId, d.PrimaryMac, d.Architecture,
+                Macs = d.Macs.Select(m => m.Mac).ToList(),
+            })
             .SingleOrDefaultAsync(cancellationToken);
-        return device is null ? null : Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Architecture, device.Macs);
+        return device is null ? null : Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId,
+            device.PrimaryMac, device.Architecture, device.Macs);
     }
 
-    private static string Fingerprint(EnrollmentState state, string hostname, int? groupId, string machineId, string primaryMac,
-        string architecture, IEnumerable<string> macs) =>
-        string.Join('|', state, hostname, groupId, machineId, primaryMac, architecture, string.Join(',', macs.Order(StringComparer.Ordinal)));
+    private static string Fingerprint(EnrollmentState state, string hostname, int? groupId, string machineId,
+        string primaryMac, string architecture, IEnumerable<string> macs) =>
+        string.Join('|', state, hostname, groupId, machineId, primaryMac, architecture,
+            string.Join(',', macs.Order(StringComparer.Ordinal)));
 
     public async Task<RenderedConfig?> RenderAsync(Guid deviceId, SecretMode mode, CancellationToken cancellationToken = default) =>
         (await RenderManyAsync([deviceId], mode, cancellationToken)).GetValueOrDefault(deviceId);
@@ -122,7 +130,8 @@ public sealed class ConfigRenderer(
 
                 var deviceKeys = sshKeys.Where(k => k.UserName != null || k.GroupId == groupId).Select(k => k.PublicKey).ToList();
                 var builtIn = agent is null ? default : agentLayer.For(device, groupId, agent, mode);
-                results[device.Id] = Render(device, groupNames.GetValueOrDefault(groupId) ?? DeviceGroup.DefaultName, builtIn, scoped, deviceKeys, [.. variables[device.Id]], mode);
+                var groupName = groupNames.GetValueOrDefault(groupId) ?? DeviceGroup.DefaultName;
+                results[device.Id] = Render(device, groupName, builtIn, scoped, deviceKeys, [.. variables[device.Id]], mode);
             }
         }
 
@@ -144,10 +153,14 @@ public sealed class ConfigRenderer(
         SecretMode mode)
     {
         var macs = device.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.Mac, StringComparer.Ordinal).Select(m => m.Mac).ToList();
-        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Architecture, device.Macs.Select(m => m.Mac));
+        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac,
+            device.Architecture, device.Macs.Select(m => m.Mac));
         IReadOnlyList<string> warnings = builtIn.Warning is { } warning ? [warning] : [];
         RenderedConfig Result(JsonObject? ignition, IReadOnlyDictionary<string, string> origins, IReadOnlyList<string> names, string? error) =>
-            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error) { Fingerprint = fingerprint, Warnings = warnings };
+            new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error)
+            {
+                Fingerprint = fingerprint, Warnings = warnings,
+            };
 
         // A signed secrets URL of a device not yet approved carries the agent's enrolment token (what approves it),
         // never the secret variables: those go to approved devices only.

@@ -70,7 +70,8 @@ public sealed class PendingPlaceholders(
                 .SingleOrDefaultAsync(d => d.EnrollmentId == enrollmentId, cancellationToken);
             var mac = selector.StartsWith("mac:", StringComparison.Ordinal) ? selector[4..] : null;
             var registration = mac is null ? null : await db.PreRegistrations.AsNoTracking()
-                .Where(p => p.Mac == mac && p.DeviceId == null).OrderBy(p => p.Id).FirstOrDefaultAsync(cancellationToken);
+                .Where(p => p.Mac == mac && p.DeviceId == null).OrderBy(p => p.Id)
+                .FirstOrDefaultAsync(cancellationToken);
             if (existing is not null)
             {
                 existing.LastRequestAt = now;

@@ -14,8 +14,8 @@ public sealed record CreateTokenInput(
 
 /// <summary>A token as listed: never the token itself.</summary>
 public sealed record TokenRow(int Id, string Name, string Prefix, string? Group, DateTimeOffset CreatedAt, string CreatedBy,
-    DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, int? MaxUses, int Uses, DateTimeOffset? LastUsedAt, string? Unusable,
-    bool ForIgnition = false);
+    DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, int? MaxUses, int Uses, DateTimeOffset? LastUsedAt,
+    string? Unusable, bool ForIgnition = false);
 
 /// <summary>A token just created: the only time its value is shown.</summary>
 public sealed record CreatedToken(TokenRow Token, string Value);
