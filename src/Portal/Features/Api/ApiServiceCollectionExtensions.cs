@@ -51,6 +51,7 @@ internal static class ApiServiceCollectionExtensions
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         api.MapEnrollmentEndpoints();
         Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
+        Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("me")

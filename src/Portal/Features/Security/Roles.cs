@@ -33,6 +33,9 @@ public static class Policies
     /// <summary>Users, roles and API clients (Admin).</summary>
     public const string ManageUsers = "users.manage";
 
+    /// <summary>Agent builds and the agent version each group runs (Admin).</summary>
+    public const string ManageAgents = "agents.manage";
+
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -40,5 +43,6 @@ public static class Policies
         [ManageDevices] = [Roles.Admin, Roles.Operator],
         [ReadAudit] = [Roles.Admin, Roles.Operator],
         [ManageUsers] = [Roles.Admin],
+        [ManageAgents] = [Roles.Admin],
     };
 }
