@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Security;
@@ -11,6 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Agents;
 
 /// <summary>Where a target's rollout stands.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<AgentTargetState>))]
 public enum AgentTargetState
 {
     /// <summary>Offered to its share of the scope; not every device runs it yet.</summary>
@@ -80,7 +82,7 @@ public sealed record DeviceAgentView(
     DateTimeOffset? OfferedAt,
     string Why,
     string? ReportedVersion,
-    AgentUpdateResult? LastResult,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<AgentUpdateResult>))] AgentUpdateResult? LastResult,
     string? LastDetail,
     DateTimeOffset? LastResultAt);
 
@@ -128,6 +130,15 @@ public sealed class AgentTargetService(
                     t.Version, t.PreviousVersion, t.Percent, state, t.HaltedAt, t.HaltReason, t.Failures, t.ChangedAt,
                     t.ChangedBy, scope.Count, onTarget, offered, failed);
             })];
+    }
+
+    /// <summary>The versions the portal holds a build of (any architecture): the choices for a target.</summary>
+    public async Task<IReadOnlyList<string>> ListVersionsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var versions = await db.AgentBuilds.AsNoTracking().Select(b => b.Version).Distinct()
+            .ToListAsync(cancellationToken);
+        return [.. versions.Order(StringComparer.Ordinal)];
     }
 
     /// <summary>A device's agent; null when there is no such device.</summary>
