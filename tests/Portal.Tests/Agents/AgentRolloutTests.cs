@@ -180,6 +180,14 @@ public sealed class AgentRolloutTests : IAsyncLifetime
         var device = await http.GetFromJsonAsync<JsonElement>($"/api/v1/agents/devices/{first}");
         Assert.Contains("halted", device.GetProperty("why").GetString(), StringComparison.Ordinal);
         Assert.Equal("RolledBack", device.GetProperty("lastResult").GetString());
+        using (var browser = await BrowserSession.SignInAsync(_portal))
+        {
+            var page = await browser.Http.GetStringAsync(new Uri($"/devices/{first}", UriKind.Relative));
+            Assert.Contains("data-testid=\"device-agent\"", page, StringComparison.Ordinal);
+            Assert.Contains("Rolled back 2.0.0: did not come online within 120 s", page, StringComparison.Ordinal);
+            Assert.Contains("nothing: the rollout of 2.0.0 is halted: automatic: 2 failed", page, StringComparison.Ordinal);
+        }
+
 
         Assert.True((await _portal.Targets().ResumeAsync(null, TestActors.Admin)).Succeeded);
         target = (await _portal.FleetTargetAsync())!;
