@@ -74,6 +74,25 @@ public sealed class AgentRolloutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enrolment_AskingAgainWhenApproved_AnswerCarriesSigningKeyAgain()
+    {
+        var (client, _) = await TestMqttClient.ConnectBootstrapAsync(_portal.MqttPort);
+        await using var _ = client;
+        var request = TestMqttClient.Request(hostname: "again");
+        Assert.Equal(EnrollmentDecision.Pending, (await client.EnrollAsync(request)).Decision);
+        var device = (await _portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
+        await _portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
+        var first = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
+
+        var again = await client.EnrollAsync(request with { SentAt = request.SentAt.AddSeconds(1) });
+
+        var key = _portal.Services.GetRequiredService<AgentSigningKey>().PublicKey;
+        Assert.Equal((EnrollmentDecision.Approved, key), (first.Decision, first.AgentSigningKey));
+        Assert.Equal((EnrollmentDecision.Approved, key), (again.Decision, again.AgentSigningKey));
+        Assert.Equal(32, Convert.FromBase64String(key).Length);
+    }
+
+    [Fact]
     public async Task Percent_LoweredToZero_OfferWithdrawnAndNotRetained()
     {
         await _portal.AddBuildAsync("2.0.0");
@@ -185,7 +204,8 @@ public sealed class AgentRolloutTests : IAsyncLifetime
             var page = await browser.Http.GetStringAsync(new Uri($"/devices/{first}", UriKind.Relative));
             Assert.Contains("data-testid=\"device-agent\"", page, StringComparison.Ordinal);
             Assert.Contains("Rolled back 2.0.0: did not come online within 120 s", page, StringComparison.Ordinal);
-            Assert.Contains("nothing: the rollout of 2.0.0 is halted: automatic: 2 failed", page, StringComparison.Ordinal);
+            Assert.Contains(
+                "nothing: the rollout of 2.0.0 is halted: automatic: 2 failed", page, StringComparison.Ordinal);
         }
 
 
@@ -291,6 +311,8 @@ public sealed class AgentRolloutTests : IAsyncLifetime
         await ReportAsync(badClient, bad, "2.0.0", AgentUpdateResult.Refused, longDetail);
         await badClient.PublishAsync(Topics.AgentReport(bad),
             """{"version":"2.0.0","result":"Exploded","at":"2026-12-06T12:00:00Z"}"""u8.ToArray());
+        await badClient.PublishAsync(Topics.Status(bad), new DeviceStatus(DeviceState.Online, tooLong),
+            FleetJson.Default.DeviceStatus);
         await ReportAsync(goodClient, good, "2.0.0", AgentUpdateResult.Refused, "signature does not verify");
 
         Assert.Null(await _portal.AgentStateAsync(bad));
@@ -302,7 +324,10 @@ public sealed class AgentRolloutTests : IAsyncLifetime
         Assert.Contains(warnings, m => m.Contains("malformed JSON", StringComparison.Ordinal));
         Assert.Contains(warnings, m => m.Contains("version must be 1 to 64 characters", StringComparison.Ordinal));
         Assert.Contains(warnings, m => m.Contains("detail is longer than 1024 characters", StringComparison.Ordinal));
-        Assert.Equal(4, warnings.Count);
+        Assert.Contains(warnings, m => m.Contains("Agent version in the Online", StringComparison.Ordinal));
+        Assert.Equal(5, warnings.Count);
+        var badDevice = Guid.ParseExact(bad, "N");
+        Assert.Equal("test", (await _portal.FindDeviceAsync(d => d.Id == badDevice))!.AgentVersion);
         var view = (await _portal.Targets().GetDeviceAsync(Guid.ParseExact(good, "N")))!;
         Assert.Equal("signature does not verify", view.LastDetail);
     }

@@ -107,6 +107,12 @@ internal sealed class AgentReleasePusher(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var targets = await db.AgentTargets.AsNoTracking().ToListAsync(cancellationToken);
+            if (targets.Count == 0 && only is not null && !_sent.Values.Any(r => r is not null))
+            {
+                return;   // no target and nothing offered: devices enrolling by the thousand cost no more reads
+            }
+
             var query = db.Devices.AsNoTracking().Where(d => d.State == EnrollmentState.Approved);
             if (only is not null)
             {
@@ -116,7 +122,6 @@ internal sealed class AgentReleasePusher(
 
             var approved = await query.Select(d => new { d.Id, d.GroupId, d.Architecture, d.AgentVersion })
                 .ToListAsync(cancellationToken);
-            var targets = await db.AgentTargets.AsNoTracking().ToListAsync(cancellationToken);
             var builds = await db.AgentBuilds.AsNoTracking().ToListAsync(cancellationToken);
             var ids = approved.Select(d => d.Id).ToList();
             var states = await db.DeviceAgentStates.Where(s => ids.Contains(s.DeviceId))
