@@ -167,7 +167,8 @@ internal sealed class AgentReleasePusher(
         catch (DbUpdateException ex)
         {
             // The ingest recorded a device's first report meanwhile: the next pass records the offer again.
-            logger.LogWarning(ex, "Recording agent offers clashed with a concurrent write; trying again");
+            logger.LogWarning(ex, "Recording agent offers clashed with a concurrent write; trying again in a second");
+            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
             _ = Interlocked.Exchange(ref _all, 1);
             _wake.Release();
         }
