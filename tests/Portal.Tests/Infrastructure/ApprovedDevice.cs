@@ -8,6 +8,13 @@ public static class ApprovedDevice
     /// <summary>Enrols a device and approves it; returns its id and secret.</summary>
     public static async Task<(string DeviceId, string Secret)> EnrolAsync(PortalInstance portal, string hostname = "test-host")
     {
+        var response = await ApproveAsync(portal, hostname);
+        return (response.DeviceId!, response.Secret!);
+    }
+
+    /// <summary>Enrols a device and approves it; returns the portal's Approved answer.</summary>
+    public static async Task<EnrollmentResponse> ApproveAsync(PortalInstance portal, string hostname = "test-host")
+    {
         ArgumentNullException.ThrowIfNull(portal);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(portal.MqttPort);
         await using var _ = client;
@@ -16,7 +23,7 @@ public static class ApprovedDevice
         await portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
         var response = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
         Assert.Equal(EnrollmentDecision.Approved, response.Decision);
-        return (response.DeviceId!, response.Secret!);
+        return response;
     }
 
     /// <summary>Enrols, approves and connects as the device.</summary>

@@ -35,7 +35,7 @@ public sealed partial class IngestMapTests(PortalFixture fixture) : IClassFixtur
         [
             Topics.EnrollmentRequest, Topics.EnrollmentResponse, Topics.Heartbeat, Topics.Status, Topics.Settings,
             Topics.Deployments, Topics.UpdatePolicy, Topics.Health, Topics.Config, Topics.ConfigReport,
-            Topics.Credential,
+            Topics.Credential, Topics.AgentRelease, Topics.AgentReport,
         ];
         var clients = new[]
         {

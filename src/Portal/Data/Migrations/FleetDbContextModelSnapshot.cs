@@ -425,6 +425,9 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("GroupId")
                         .HasColumnType("INTEGER");
 

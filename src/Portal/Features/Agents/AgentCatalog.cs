@@ -17,7 +17,7 @@ public sealed record AgentBuildRow(int Id, string Version, string Architecture, 
 
 /// <summary>
 /// The agent builds the portal holds: files <c>{version}/{architecture}/fleet-agent</c> under <c>agents</c> in the
-/// data directory (uploads) and under <see cref="AgentOptions.BundledDirectory"/> (shipped with the portal), each with
+/// data directory (uploads) and under <see cref="AgentDeliveryOptions.BundledDirectory"/> (shipped with the portal), each with
 /// an <see cref="AgentBuild"/> row carrying its SHA-512 and the portal's signature. Builds found in either folder are
 /// imported at start; a file whose hash moved since its row was made is imported again, with a warning. Uploads and
 /// deletions are Admin actions, authorized and audited here. Every change re-renders Ignition configs (the built-in
@@ -27,11 +27,11 @@ public sealed partial class AgentCatalog(
     IDbContextFactory<FleetDbContext> dbFactory,
     FleetDataDirectory data,
     IHostEnvironment environment,
-    IOptions<AgentOptions> options,
+    IOptions<AgentDeliveryOptions> options,
     AgentSigningKey signingKey,
     ActorAuthorizer authorizer,
     AuditLog audit,
-    ConfigNotifier configs,
+    AgentNotifier notifier,
     TimeProvider time,
     ILogger<AgentCatalog> logger)
 {
@@ -45,7 +45,7 @@ public sealed partial class AgentCatalog(
     /// <summary><see cref="AgentBuild.AddedBy"/> of builds found in the data directory.</summary>
     public const string FromDataDirectory = "data directory";
 
-    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see cref="AgentOptions.BundledDirectory"/>.
+    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see cref="AgentDeliveryOptions.BundledDirectory"/>.
     /// </summary>
     public const string FromBundle = "bundled builds";
 
@@ -157,7 +157,7 @@ public sealed partial class AgentCatalog(
         if (changed > 0)
         {
             await db.SaveChangesAsync(cancellationToken);
-            configs.Notify();
+            notifier.Notify();
         }
 
         if (rows.Count == 0)
@@ -235,7 +235,7 @@ public sealed partial class AgentCatalog(
             db.AgentBuilds.Add(build);
             audit.Add(db, actor, "agent.build.add", "agent-build", key, after: Summary(build));
             await db.SaveChangesAsync(cancellationToken);
-            configs.Notify();
+            notifier.Notify();
             logger.LogInformation("Agent build {Version} {Architecture} ({Size} bytes) uploaded by {Actor}",
                 version, architecture, size, actor.Name);
             return Outcome.Of(Row(build));
@@ -291,7 +291,7 @@ public sealed partial class AgentCatalog(
             Directory.Delete(folder, recursive: true);
         }
 
-        configs.Notify();
+        notifier.Notify();
         logger.LogInformation("Agent build {Version} {Architecture} deleted by {Actor}",
             build.Version, build.Architecture, actor.Name);
         return Outcome.Done;

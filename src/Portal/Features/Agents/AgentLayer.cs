@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Agents;
 
 /// <summary>
-/// The built-in first layer of every rendered Ignition config (<see cref="AgentOptions.IgnitionLayer"/>): it writes
+/// The built-in first layer of every rendered Ignition config (<see cref="AgentDeliveryOptions.IgnitionLayer"/>): it writes
 /// the agent build for the device's architecture to <c>/usr/local/bin/fleet-agent</c> (fetched from
 /// <c>/agent/{version}/{architecture}</c>, verified by SHA-512, mode 0755), the agent's systemd units (the files of
 /// src/DeviceAgent, embedded; <c>fleet-agent.service</c> enabled) and <c>/etc/fleet-agent/agent.env</c> (mode 0600:
@@ -38,13 +38,13 @@ public sealed class AgentLayer
 
     private static readonly Lazy<IReadOnlyList<(string Name, string Text)>> EmbeddedUnits = new(ReadUnits);
 
-    private readonly IOptions<AgentOptions> _options;
+    private readonly IOptions<AgentDeliveryOptions> _options;
     private readonly PortalPublicUrl _urls;
     private readonly Func<int> _brokerPort;
     private readonly ConfigSecrets _secrets;
 
     internal AgentLayer(
-        IOptions<AgentOptions> options, PortalPublicUrl urls, Func<int> brokerPort, ConfigSecrets secrets)
+        IOptions<AgentDeliveryOptions> options, PortalPublicUrl urls, Func<int> brokerPort, ConfigSecrets secrets)
     {
         _options = options;
         _urls = urls;

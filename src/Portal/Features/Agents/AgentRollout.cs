@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Fleet.Portal.Features.Updates;
 
 namespace Fleet.Portal.Features.Agents;
 
@@ -18,13 +19,16 @@ public static class AgentRollout
         return (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash) % 100);
     }
 
-    /// <summary>The target that applies to a device of <paramref name="groupId"/>: the group's, else the fleet's.
+    /// <summary>
+    /// The target that applies to a device of <paramref name="groupId"/>: the group's, else the fleet's. A device
+    /// without a group is in the default group, so an override of that group applies to it.
     /// </summary>
     public static AgentTarget? TargetFor(int? groupId, IEnumerable<AgentTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        var scope = groupId ?? DeviceGroup.DefaultId;
         var list = targets as IReadOnlyCollection<AgentTarget> ?? [.. targets];
-        return list.FirstOrDefault(t => t.GroupId is not null && t.GroupId == groupId)
+        return list.FirstOrDefault(t => t.GroupId == scope)
             ?? list.FirstOrDefault(t => t.GroupId is null);
     }
 

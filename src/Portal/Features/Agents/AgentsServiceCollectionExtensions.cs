@@ -1,5 +1,6 @@
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
+using Fleet.Portal.Ingest;
 using Fleet.Portal.Messaging;
 using Microsoft.Extensions.Options;
 
@@ -11,16 +12,20 @@ internal static class AgentsServiceCollectionExtensions
     /// <c>AddConfigs</c>.</summary>
     public static WebApplicationBuilder AddAgents(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section)
+        builder.Services.AddOptions<AgentDeliveryOptions>().BindConfiguration(AgentDeliveryOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<AgentSigningKey>();
+        builder.Services.AddSingleton<AgentNotifier>();
         builder.Services.AddSingleton<AgentCatalog>();
         builder.Services.AddSingleton(sp => new AgentLayer(
-            sp.GetRequiredService<IOptions<AgentOptions>>(),
+            sp.GetRequiredService<IOptions<AgentDeliveryOptions>>(),
             sp.GetRequiredService<PortalPublicUrl>(),
             () => sp.GetRequiredService<EmbeddedBroker>().Port,
             sp.GetRequiredService<ConfigSecrets>()));
         builder.Services.AddHostedService<AgentCatalogImporter>();
+        builder.Services.AddSingleton<AgentTargetService>();
+        builder.Services.AddInboundHandler<AgentReportHandler>();
+        builder.Services.AddHostedService<AgentReleasePusher>();
         return builder;
     }
 

@@ -52,6 +52,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapEnrollmentEndpoints();
         Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);
+        Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("me")

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Agents;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Shared.Messages;
 
@@ -15,7 +16,7 @@ namespace Fleet.Portal.Features.Devices;
 /// gets the credential it was already given instead of a new one that would supersede it (docs/decisions/0014).
 /// The database and the key file together still do not yield a secret: the enrolment key is stored hashed.
 /// </summary>
-public sealed class DeviceCredentials(FleetDataDirectory data, EnrollmentMetrics metrics)
+public sealed class DeviceCredentials(FleetDataDirectory data, EnrollmentMetrics metrics, AgentSigningKey signingKey)
 {
     private readonly byte[] _key = data.Key("credential.key");
 
@@ -89,8 +90,9 @@ public sealed class DeviceCredentials(FleetDataDirectory data, EnrollmentMetrics
         return Base64Url(HMACSHA256.HashData(_key, input));
     }
 
-    private static EnrollmentResponse Approved(Device device, string secret) =>
-        new(EnrollmentDecision.Approved, device.Id.ToString("N"), secret);
+    /// <summary>Every Approved answer, first or repeated, carries the key that signs agent builds.</summary>
+    private EnrollmentResponse Approved(Device device, string secret) =>
+        new(EnrollmentDecision.Approved, device.Id.ToString("N"), secret, AgentSigningKey: signingKey.PublicKey);
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

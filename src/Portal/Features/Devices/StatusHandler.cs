@@ -13,7 +13,8 @@ namespace Fleet.Portal.Features.Devices;
 /// its settings; Offline (its will message, or a clean shutdown) marks it offline. The update feature answers the
 /// same Online with the device's update policy (<see cref="Updates.UpdatePolicyHandler"/>).
 /// </summary>
-internal sealed class StatusHandler(IOptions<DeviceOptions> options, HealthBatch health) : IInboundHandler
+internal sealed class StatusHandler(
+    IOptions<DeviceOptions> options, HealthBatch health, ILogger<StatusHandler> logger) : IInboundHandler
 {
     public IReadOnlyCollection<InboundKind> Kinds { get; } = [InboundKind.Of(TopicKind.Status)];
 
@@ -39,9 +40,32 @@ internal sealed class StatusHandler(IOptions<DeviceOptions> options, HealthBatch
 
         device.LastSeenAt = message.ReceivedAt;
         device.LastAddress = message.Address ?? device.LastAddress;
+        RecordAgentVersion(batch, device, status.AgentVersion, message.ReceivedAt);
         PresenceHandler.Set(batch, device, true, message.ReceivedAt, "connected");
         var settings = new DeviceSettings(
             options.Value.HeartbeatIntervalSeconds, await health.IntervalForAsync(batch.Db, device, cancellationToken));
         batch.Reply(Topics.Settings(message.Id), settings, FleetJson.Default.DeviceSettings);
+    }
+
+    /// <summary>
+    /// The agent version the device runs, as its Online says (agents older than self-update send none). A new version
+    /// changes the record: the agent's offer is looked at again (<see cref="Agents.AgentReleasePusher"/>).
+    /// </summary>
+    private void RecordAgentVersion(IngestBatch batch, Device device, string? version, DateTimeOffset at)
+    {
+        if (version is null || version == device.AgentVersion)
+        {
+            return;
+        }
+
+        if (version.Length is 0 or > Protocol.MaxAgentVersionLength)
+        {
+            logger.LogWarning("Agent version in the Online of device {DeviceId:N} ignored: not 1 to {Max} characters",
+                device.Id, Protocol.MaxAgentVersionLength);
+            return;
+        }
+
+        batch.AddEvent(device.Id, at, "agent", $"Agent {version} online (was {device.AgentVersion})");
+        device.AgentVersion = version;
     }
 }

@@ -33,7 +33,7 @@ public static class Policies
     /// <summary>Users, roles and API clients (Admin).</summary>
     public const string ManageUsers = "users.manage";
 
-    /// <summary>Agent builds: upload and delete the builds the portal serves (Admin).</summary>
+    /// <summary>Agent builds and the agent version each group runs (Admin).</summary>
     public const string ManageAgents = "agents.manage";
 
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>

@@ -72,6 +72,12 @@ public sealed class AgentTarget
     /// <summary>Why it halted (how many devices failed, the last reason).</summary>
     public string? HaltReason { get; set; }
 
+    /// <summary>
+    /// Refused, failed and rolled-back reports of <see cref="Version"/> from the scope's devices since the version
+    /// was set or the rollout last resumed: the rollout halts when it reaches the configured limit.
+    /// </summary>
+    public int Failures { get; set; }
+
     /// <summary>The key of a scope.</summary>
     public static string KeyOf(int? groupId) => groupId is { } id ? $"group:{id}" : FleetKey;
 }

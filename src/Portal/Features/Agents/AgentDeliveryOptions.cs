@@ -2,11 +2,20 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Fleet.Portal.Features.Agents;
 
-/// <summary>Section <c>Fleet:Agents</c>: the agent builds the portal holds and the Ignition layer that installs one.
+/// <summary>
+/// Section <c>Fleet:Agents</c>: the agent builds the portal holds, the Ignition layer that installs one, and their
+/// rollout to devices.
 /// </summary>
-public sealed class AgentOptions
+public sealed class AgentDeliveryOptions
 {
     public const string Section = "Fleet:Agents";
+
+    /// <summary>
+    /// Refused, failed or rolled-back self-update reports of a target's version, from the devices of its scope, after
+    /// which the portal halts that target's rollout (no more offers until an Admin resumes it).
+    /// </summary>
+    [Range(1, 100_000)]
+    public int HaltAfterFailures { get; set; } = 2;
 
     /// <summary>
     /// Folder of builds shipped with the portal (<c>{version}/{architecture}/fleet-agent</c>), imported at start beside
