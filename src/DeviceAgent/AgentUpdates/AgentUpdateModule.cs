@@ -11,7 +11,8 @@ namespace Fleet.DeviceAgent.AgentUpdates;
 /// <param name="logger">Where refusals and unreadable releases are logged.</param>
 public sealed class AgentUpdateModule(AgentUpdater updater, ILogger logger)
     : ReportingModule<AgentUpdateReport>(
-        updater, Topics.AgentReport, FleetJson.Default.AgentUpdateReport, "agent update report", logger)
+        updater, Topics.AgentReport, FleetJson.Default.AgentUpdateReport, "agent update report", logger),
+        IDeviceModule
 {
     private string? _releaseTopic;
 
@@ -24,8 +25,9 @@ public sealed class AgentUpdateModule(AgentUpdater updater, ILogger logger)
         topics.Add(new(_releaseTopic, $"the agent stays at {Updater.RunningVersion} whatever the portal offers"));
     }
 
+    /// <summary>The updater's work (downloads, checks, the swap) runs beside the device loop.</summary>
     public Task RunWhileEnrolledAsync(string deviceId, CancellationToken cancellationToken) =>
-        Updater.RunAsync(cancellationToken);
+        Task.Run(() => Updater.RunAsync(cancellationToken), CancellationToken.None);
 
     /// <summary>Also tells the updater: a new build confirms its swap once online.</summary>
     public override void OnOnline(DeviceSession session)

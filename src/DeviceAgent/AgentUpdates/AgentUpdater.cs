@@ -474,7 +474,7 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
             throw new TimeoutException(
                 $"downloading {release.Url} did not finish within {_options.DownloadTimeoutSeconds} s");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or HttpIOException)
         {
             throw new IOException($"downloading {release.Url} failed: {ex.Message}", ex);
         }
