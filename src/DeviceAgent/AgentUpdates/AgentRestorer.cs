@@ -12,7 +12,8 @@ namespace Fleet.DeviceAgent.AgentUpdates;
 /// </summary>
 public sealed class AgentRestorer(SelfUpdateStore store, AgentUnits units, TimeProvider time, ILogger logger)
 {
-    /// <summary>Returns the exit code: 0 when nothing was pending or the previous build is back and restarted.</summary>
+    /// <summary>Returns the exit code: 0 when nothing was pending or the previous build is back and restarted.
+    /// </summary>
     public async Task<int> RollbackIfPendingAsync(CancellationToken cancellationToken)
     {
         var state = store.Load();

@@ -45,7 +45,7 @@ public sealed class AgentUnits(IProcessRunner runner)
         }
     }
 
-    /// <summary>Stops the restorer's timer; whether systemctl succeeded (it fails when there is no such timer).</summary>
+    /// <summary>Stops the restorer's timer; what systemctl said (it fails when there is no such timer).</summary>
     public async Task<ProcessResult> CancelRestorerAsync(CancellationToken cancellationToken) =>
         await runner.RunAsync("systemctl", ["stop", RestorerUnit + ".timer"], Timeout, cancellationToken);
 

@@ -77,7 +77,7 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
         _options = options;
         RunningVersion = runningVersion;
         _binary = new AgentBinary(options.BinaryPath ?? Environment.ProcessPath
-            ?? throw new InvalidOperationException("The agent's own path is unknown; set Agent:SelfUpdate:BinaryPath."));
+            ?? throw new InvalidOperationException("The agent's path is unknown; set Agent:SelfUpdate:BinaryPath."));
         _store = store;
         _agentState = agentState;
         _runner = runner;
@@ -305,7 +305,17 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
         var build = OfferedBuild.Of(release);
         if (release.Version == RunningVersion)
         {
+            // The portal went back to this build (a halted rollout): a part downloaded of another is not needed.
             _logger.LogDebug("Agent {Version} is the running one", release.Version);
+            lock (_gate)
+            {
+                if (_state.Downloading is not null)
+                {
+                    File.Delete(_binary.New);
+                    Save(_state with { Downloading = null });
+                }
+            }
+
             return false;
         }
 
@@ -332,7 +342,8 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
 
         if (Path.GetFileNameWithoutExtension(_binary.Path) == "dotnet")
         {
-            throw new ReleaseRefusedException($"the agent runs under {_binary.Path}; only a native build replaces itself");
+            throw new ReleaseRefusedException(
+                $"the agent runs under {_binary.Path}; only a native build replaces itself");
         }
 
         _logger.LogInformation("Downloading agent {Version} from {Url}", release.Version, release.Url);
@@ -340,7 +351,8 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
         var sha512 = await HashAsync(_binary.New, cancellationToken);
         if (sha512 != build.Sha512)
         {
-            throw new ReleaseRefusedException($"the SHA-512 of the download is {sha512}, not the signed {build.Sha512}");
+            throw new ReleaseRefusedException(
+                $"the SHA-512 of the download is {sha512}, not the signed {build.Sha512}");
         }
 
         _binary.MakeNewExecutable();

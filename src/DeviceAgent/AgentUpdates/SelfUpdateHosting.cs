@@ -34,7 +34,8 @@ public static class SelfUpdateHosting
         services.TryAddSingleton(sp => new AgentUpdater(
             sp.GetRequiredService<IOptions<SelfUpdateOptions>>().Value,
             AgentVersion.Current,
-            new SelfUpdateStore(AgentHostingExtensions.Options(sp).StateDirectory, AgentHostingExtensions.RuntimeLogger(sp)),
+            new SelfUpdateStore(
+                AgentHostingExtensions.Options(sp).StateDirectory, AgentHostingExtensions.RuntimeLogger(sp)),
             sp.GetRequiredService<IStateStore>(),
             sp.GetRequiredService<IProcessRunner>(),
             sp.GetRequiredService<HttpClient>(),

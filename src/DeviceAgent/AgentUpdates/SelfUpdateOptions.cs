@@ -15,8 +15,8 @@ public sealed class SelfUpdateOptions
 
     /// <summary>
     /// The agent binary that is replaced; the previous build is kept beside it as <c>.previous</c> and a download as
-    /// <c>.new</c>, so its folder must be writable. Unset: the running program itself (<c>/usr/local/bin/fleet-agent</c>
-    /// on a device).
+    /// <c>.new</c>, so its folder must be writable. Unset: the running program itself
+    /// (<c>/usr/local/bin/fleet-agent</c> on a device).
     /// </summary>
     public string? BinaryPath { get; set; }
 

@@ -11,8 +11,8 @@ namespace Fleet.DeviceAgent.Runtime;
 public static class AgentVersion
 {
     /// <summary>The running agent's version, at most <see cref="Protocol.MaxAgentVersionLength"/> characters.</summary>
-    public static string Current { get; } = Of(
-        typeof(AgentVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+    public static string Current { get; } = Of(typeof(AgentVersion).Assembly
+        .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
 
     /// <summary>The version in an informational version: without build metadata, cut to the protocol's limit.</summary>
     /// <param name="informationalVersion">The assembly's informational version, e.g. <c>1.4.0+3f2a…</c>.</param>

@@ -35,7 +35,8 @@ public sealed class SelfUpdateTests
         Assert.Equal(AgentBinary.Mode755, File.GetUnixFileMode(rig.Binary) & AgentBinary.Mode755);
         var pending = rig.Store.Load().Pending;
         Assert.NotNull(pending);
-        Assert.Equal((SelfUpdateRig.RunningVersion, NewVersion, rig.Binary), (pending.From, pending.To, pending.Binary));
+        Assert.Equal(
+            (SelfUpdateRig.RunningVersion, NewVersion, rig.Binary), (pending.From, pending.To, pending.Binary));
         Assert.Equal(rig.Time.GetUtcNow().AddSeconds(300), pending.Deadline);
         Assert.Contains(
             $"systemd-run --on-active=300 --unit fleet-agent-rollback-check "
