@@ -92,6 +92,42 @@ public sealed class SelfUpdateTests
     }
 
     [Fact]
+    public async Task Offer_RefusedBuildOfferedAgain_NotTriedAgain()
+    {
+        await using var rig = await SelfUpdateRig.StartAsync();
+        var forged = rig.Offer(NewVersion, SelfUpdateRig.Build(NewVersion), signingKey: AgentSignature.NewPrivateKey());
+        await rig.StartDeviceAsync(rig.NewUpdater());
+        await rig.SendAsync(forged);
+        await rig.ReportAsync(NewVersion, AgentUpdateResult.Refused);
+
+        await rig.SendAsync(rig.Offer("99.2.0", SelfUpdateRig.Build("99.2.0"), sha512: new string('0', 128)));
+        await rig.ReportAsync("99.2.0", AgentUpdateResult.Refused);
+        await rig.SendAsync(forged);
+        await rig.SendAsync(rig.Offer("99.3.0", SelfUpdateRig.Build("99.3.0"), sha512: new string('0', 128)));
+        await rig.ReportAsync("99.3.0", AgentUpdateResult.Refused);
+
+        Assert.Equal([NewVersion, "99.2.0", "99.3.0"], rig.Reports.Select(r => r.Version));
+    }
+
+    [Fact]
+    public async Task Offer_RestorerCannotBeArmed_FailedBinaryUntouchedNothingPending()
+    {
+        await using var rig = await SelfUpdateRig.StartAsync();
+        var old = File.ReadAllBytes(rig.Binary);
+        rig.Os.Fail("Access denied", "systemd-run");
+        await rig.StartDeviceAsync(rig.NewUpdater());
+
+        await rig.SendAsync(rig.Offer(NewVersion, SelfUpdateRig.Build(NewVersion)));
+        var report = await rig.ReportAsync(NewVersion, AgentUpdateResult.Failed);
+
+        Assert.Equal("systemd-run could not arm the restorer: Failed to start transient timer unit: Access denied",
+            report.Detail);
+        Assert.Equal(old, File.ReadAllBytes(rig.Binary));
+        Assert.Null(rig.Store.Load().Pending);
+        Assert.False(rig.StopRequested.Task.IsCompleted);
+    }
+
+    [Fact]
     public async Task Offer_NoSigningKeyFromEnrolment_RefusedAskingToEnrolAgain()
     {
         await using var rig = await SelfUpdateRig.StartAsync();
