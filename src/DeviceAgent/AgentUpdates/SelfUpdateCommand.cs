@@ -1,6 +1,5 @@
 using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.Updates;
-using Microsoft.Extensions.Options;
 
 namespace Fleet.DeviceAgent.AgentUpdates;
 
@@ -28,24 +27,20 @@ public static class SelfUpdateCommand
             return 0;
         }
 
-        // The agent's configuration (environment, appsettings.json, the rest of the command line) for its state folder.
+        // The agent's configuration (environment, appsettings.json, the rest of the command line) for its state folder
+        // alone: the restorer must put the previous build back even when another option is wrong.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = args[1..],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.AddAgentCore();
+        builder.Services.AddSystemd();
+        var stateDirectory = builder.Configuration[$"{AgentOptions.SectionName}:{nameof(AgentOptions.StateDirectory)}"];
+        stateDirectory = string.IsNullOrEmpty(stateDirectory) ? new AgentOptions().StateDirectory : stateDirectory;
         using var host = builder.Build();
-        if (host.OptionsProblem() is { } problem)
-        {
-            await Console.Error.WriteLineAsync($"fleet-agent: {problem}");
-            return 2;
-        }
-
         var logger = host.Services.GetRequiredService<ILogger<AgentRestorer>>();
-        var options = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
         var restorer = new AgentRestorer(
-            new SelfUpdateStore(options.StateDirectory, logger),
+            new SelfUpdateStore(stateDirectory, logger),
             new AgentUnits(new ProcessRunner()),
             TimeProvider.System,
             logger);
