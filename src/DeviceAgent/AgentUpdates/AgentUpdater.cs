@@ -284,17 +284,19 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var delay = _backoff.Next();
-            _logger.LogWarning(
-                "Installing agent {Version} failed: {Error}. Trying again in {Minutes:0.0} min",
-                release.Version, ex.Message, delay.TotalMinutes);
+            TimeSpan delay;
             lock (_gate)
             {
+                delay = _backoff.Next();
                 _due = release == _offered ? _time.GetUtcNow() + delay : _due;
                 Report(
                     _state,
                     new(release.Version, AgentUpdateResult.Failed, _time.GetUtcNow(), AgentRestorer.Cut(ex.Message)));
             }
+
+            _logger.LogWarning(
+                "Installing agent {Version} failed: {Error}. Trying again in {Minutes:0.0} min",
+                release.Version, ex.Message, delay.TotalMinutes);
         }
     }
 
@@ -347,8 +349,15 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
         }
 
         _logger.LogInformation("Downloading agent {Version} from {Url}", release.Version, release.Url);
-        await DownloadAsync(release, build, cancellationToken);
+        var resumed = await DownloadAsync(release, build, cancellationToken);
         var sha512 = await HashAsync(_binary.New, cancellationToken);
+        if (sha512 != build.Sha512 && resumed)
+        {
+            // The part kept from before may be what is wrong: the next attempt downloads it all.
+            File.Delete(_binary.New);
+            throw new IOException($"the SHA-512 of the resumed download is {sha512}, not the signed {build.Sha512}");
+        }
+
         if (sha512 != build.Sha512)
         {
             throw new ReleaseRefusedException(
@@ -421,9 +430,11 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
     }
 
     /// <summary>
-    /// Downloads into <c>.new</c>, continuing a part left by a cut download of the same build with a range request.
+    /// Downloads into <c>.new</c>, continuing a part left by a cut download of the same build with a range request;
+    /// true when it continued one.
     /// </summary>
-    private async Task DownloadAsync(AgentRelease release, OfferedBuild build, CancellationToken cancellationToken)
+    private async Task<bool> DownloadAsync(
+        AgentRelease release, OfferedBuild build, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -480,6 +491,7 @@ public sealed class AgentUpdater : IReportSource<AgentUpdateReport>
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             await using var file = _binary.OpenNew(append: resumed);
             await CopyAsync(body, file, limit, timeout.Token);
+            return resumed;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
