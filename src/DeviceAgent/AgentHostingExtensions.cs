@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.AgentUpdates;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
@@ -50,7 +51,8 @@ public static class AgentHostingExtensions
 
     /// <summary>
     /// The real agent for the Linux host it runs on: the connection loop with enrolment (and the TPM when there is
-    /// one), then its modules in order: heartbeats, credential rotation, OS updates, health reports, live config.
+    /// one), then its modules in order: heartbeats, credential rotation, OS updates, health reports, live config,
+    /// self-update.
     /// </summary>
     public static HostApplicationBuilder AddDeviceAgent(this HostApplicationBuilder builder)
     {
@@ -80,6 +82,7 @@ public static class AgentHostingExtensions
         builder.AddOsUpdates();
         builder.AddHealthReports();
         builder.AddLiveConfig();
+        builder.AddSelfUpdate();
         builder.AddTpmAttestation();
         services.AddSingleton(sp => new DeviceRuntime(
             sp.GetRequiredService<BrokerAccess>(),

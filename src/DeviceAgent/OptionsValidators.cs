@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Fleet.DeviceAgent.AgentUpdates;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Tpm;
@@ -41,3 +42,6 @@ internal sealed partial class ConfigAgentOptionsValidator : IValidateOptions<Con
 
 [OptionsValidator]
 internal sealed partial class HealthAgentOptionsValidator : IValidateOptions<HealthAgentOptions>;
+
+[OptionsValidator]
+internal sealed partial class SelfUpdateOptionsValidator : IValidateOptions<SelfUpdateOptions>;

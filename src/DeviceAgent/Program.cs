@@ -1,9 +1,15 @@
 using Fleet.DeviceAgent;
+using Fleet.DeviceAgent.AgentUpdates;
 using Fleet.DeviceAgent.Simulation;
 
 if (args.Length > 0 && args[0] == SimulateCommand.Name)
 {
     return await SimulateCommand.RunAsync(args[1..]);
+}
+
+if (SelfUpdateCommand.Handles(args))
+{
+    return await SelfUpdateCommand.RunAsync(args);
 }
 
 // Content root next to the binary, so appsettings.json is found whatever the working directory.

@@ -1,3 +1,4 @@
+using Fleet.DeviceAgent.AgentUpdates;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
@@ -22,20 +23,21 @@ public sealed class AgentCompositionTests
         Assert.Equal(
             [
                 typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule), typeof(HealthModule),
-                typeof(ConfigModule),
+                typeof(ConfigModule), typeof(AgentUpdateModule),
             ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.Empty(host.Services.GetServices<IEnrollmentAttestation>());
     }
 
     [Fact]
-    public void AddDeviceAgent_HealthAndConfigOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
+    public void AddDeviceAgent_HealthConfigSelfUpdateOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
     {
         using var state = new TempDirectory();
         using var host = Build(state, new()
         {
             ["Agent:Health:Enabled"] = "false",
             ["Agent:Config:Enabled"] = "false",
+            ["Agent:SelfUpdate:Enabled"] = "false",
             ["Agent:Tpm:Enabled"] = "true",
         });
 

@@ -29,6 +29,27 @@ public sealed class AgentOptionsProblemTests
     }
 
     [Fact]
+    public void OptionsProblem_SelfUpdateDeadlineTooShort_NamesTheOptionAndTheRule()
+    {
+        using var state = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Agent:StateDirectory"] = state.Path,
+            ["Agent:Tpm:Enabled"] = "false",
+            ["Agent:SelfUpdate:ComeOnlineSeconds"] = "5",
+        });
+        builder.AddDeviceAgent();
+        using var host = builder.Build();
+
+        var problem = host.OptionsProblem();
+
+        Assert.NotNull(problem);
+        Assert.Contains("SelfUpdateOptions.ComeOnlineSeconds", problem, StringComparison.Ordinal);
+        Assert.Contains("must be between 30 and 86400", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OptionsProblem_ValidOptions_None()
     {
         using var host = Build(new() { ["Agent:BrokerPort"] = "1884" });

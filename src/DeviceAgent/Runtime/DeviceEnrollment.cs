@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.State;
@@ -15,10 +14,6 @@ namespace Fleet.DeviceAgent.Runtime;
 /// </summary>
 public sealed class DeviceEnrollment
 {
-    private static readonly string AgentVersion = TruncateVersion(
-        typeof(DeviceEnrollment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()
-            ?.InformationalVersion ?? "0.0.0");
-
     private readonly BrokerAccess _broker;
     private readonly IIdentityCollector _identity;
     private readonly IStateStore _store;
@@ -264,7 +259,7 @@ public sealed class DeviceEnrollment
             identity.Kernel,
             identity.OsRelease,
             identity.Interfaces,
-            AgentVersion,
+            AgentVersion.Current,
             _broker.Time.GetUtcNow(),
             identity.SerialNumber,
             evidence,
@@ -295,7 +290,4 @@ public sealed class DeviceEnrollment
                 enrollmentId);
         }
     }
-
-    private static string TruncateVersion(string version) =>
-        version.Length <= Protocol.MaxAgentVersionLength ? version : version[..Protocol.MaxAgentVersionLength];
 }

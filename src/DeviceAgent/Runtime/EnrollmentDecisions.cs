@@ -68,6 +68,13 @@ internal sealed class EnrollmentDecisions(
                     claimDisplay.Clear();
                 }
 
+                if (string.IsNullOrEmpty(response.AgentSigningKey))
+                {
+                    logger.LogWarning(
+                        "The portal sent no agent signing key with the approval: this agent will refuse every agent "
+                        + "update until it is enrolled again by a portal that signs its builds");
+                }
+
                 return state with
                 {
                     DeviceId = response.DeviceId,
@@ -75,6 +82,7 @@ internal sealed class EnrollmentDecisions(
                     ClaimCode = null,
                     ClaimUrl = null,
                     ClaimCodeExpiresAt = null,
+                    AgentSigningKey = response.AgentSigningKey,
                 };
             case EnrollmentDecision.Approved:
                 logger.LogError(

@@ -59,7 +59,7 @@ internal sealed class OnlineLoop(
         await SubscribeAsync(session, cancellationToken);
         if (!await session.PublishAsync(
             statusTopic,
-            new DeviceStatus(DeviceState.Online),
+            new DeviceStatus(DeviceState.Online, AgentVersion.Current),
             FleetJson.Default.DeviceStatus,
             cancellationToken))
         {

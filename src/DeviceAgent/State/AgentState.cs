@@ -6,7 +6,8 @@ namespace Fleet.DeviceAgent.State;
 /// <summary>
 /// What an agent must remember across restarts: its enrolment id (so the portal recognises a repeated
 /// request), its enrolment key (the proof that a later request comes from the same agent), the claim
-/// code it was given while pending and, once approved, its own MQTT credential.
+/// code it was given while pending and, once approved, its own MQTT credential and the portal's public key that signs
+/// agent builds (<see cref="AgentSigningKey"/>, base64 Ed25519; null from a portal that sent none).
 /// </summary>
 public sealed record AgentState(
     string EnrollmentId,
@@ -15,7 +16,8 @@ public sealed record AgentState(
     string? EnrollmentKey = null,
     string? ClaimCode = null,
     string? ClaimUrl = null,
-    DateTimeOffset? ClaimCodeExpiresAt = null)
+    DateTimeOffset? ClaimCodeExpiresAt = null,
+    string? AgentSigningKey = null)
 {
     [JsonIgnore]
     public bool IsEnrolled => !string.IsNullOrEmpty(DeviceId) && !string.IsNullOrEmpty(Secret);
@@ -33,7 +35,12 @@ public interface IStateStore
     Task SaveAsync(AgentState state, CancellationToken cancellationToken);
 }
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
 [JsonSerializable(typeof(AgentState))]
 [JsonSerializable(typeof(HealthOutboxCounters))]
+[JsonSerializable(typeof(AgentUpdates.SelfUpdateState))]
 internal sealed partial class AgentStateJson : JsonSerializerContext;

@@ -15,6 +15,13 @@ internal sealed record LoopbackRequest(
 /// <summary>An HTTP response for <see cref="LoopbackHttpServer"/> to send.</summary>
 internal sealed record LoopbackResponse(int Status, byte[] Body, string ContentType = "application/json")
 {
+    /// <summary>More header lines, e.g. <c>Content-Range</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>Sends only this many bytes of <see cref="Body"/> (its full length announced), then closes: a cut.
+    /// </summary>
+    public int? CutAfter { get; init; }
+
     public static LoopbackResponse Json(int status, string json) => new(status, Encoding.UTF8.GetBytes(json));
 }
 
@@ -82,12 +89,14 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
             }
 
             var response = _handle(request);
+            var headers = (response.Headers ?? new Dictionary<string, string>()).Select(h => $"{h.Key}: {h.Value}\r\n");
             var head = $"HTTP/1.1 {response.Status.ToString(CultureInfo.InvariantCulture)} Status\r\n"
                 + $"Content-Type: {response.ContentType}\r\n"
                 + $"Content-Length: {response.Body.Length.ToString(CultureInfo.InvariantCulture)}\r\n"
+                + string.Concat(headers)
                 + "Connection: close\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
-            await stream.WriteAsync(response.Body, _stop.Token);
+            await stream.WriteAsync(response.Body.AsMemory(0, response.CutAfter ?? response.Body.Length), _stop.Token);
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
         {

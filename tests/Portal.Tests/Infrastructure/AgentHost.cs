@@ -43,6 +43,10 @@ public sealed class AgentHost : IAsyncDisposable
 
             // Never the test machine's own /etc/issue.d.
             ["Agent:ClaimBannerRoot"] = Path.Combine(Path.GetDirectoryName(stateDirectory)!, "banner-root"),
+
+            // Never the test runner itself: a build the portal offers would be swapped in here.
+            ["Agent:SelfUpdate:BinaryPath"] =
+                Path.Combine(Path.GetDirectoryName(stateDirectory)!, "bin", "fleet-agent"),
         });
         if (settings is not null)
         {
