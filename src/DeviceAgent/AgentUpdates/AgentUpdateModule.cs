@@ -44,7 +44,12 @@ public sealed class AgentUpdateModule(AgentUpdater updater, ILogger logger)
             return ValueTask.FromResult(false);
         }
 
-        if (MessageJson.TryDeserialize(payload, FleetJson.Default.AgentRelease, out var release))
+        if (payload.Length == 0)
+        {
+            // The portal clears the retained release when it offers none (halted, withdrawn, already running).
+            Logger.LogDebug("No agent release is offered on {Topic}", topic);
+        }
+        else if (MessageJson.TryDeserialize(payload, FleetJson.Default.AgentRelease, out var release))
         {
             Updater.Offer(release);
         }

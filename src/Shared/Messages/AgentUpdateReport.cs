@@ -17,7 +17,10 @@ public enum AgentUpdateResult
     /// <summary>The new build is running (sent by the new build once it is online).</summary>
     Installed,
 
-    /// <summary>The build's SHA-512 or signature did not match; the running build stays.</summary>
+    /// <summary>
+    /// The build's SHA-512 or signature did not match, or it does not start on this machine; the running build stays
+    /// and the agent does not try that build again.
+    /// </summary>
     Refused,
 
     /// <summary>The download or the swap failed; the running build stays and the agent retries later.</summary>
