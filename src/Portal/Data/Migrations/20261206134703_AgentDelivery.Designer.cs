@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261206125747_AgentTargetFailures")]
-    partial class AgentTargetFailures
+    [Migration("20261206134703_AgentDelivery")]
+    partial class AgentDelivery
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -1124,6 +1124,9 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<string>("Prefix")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProtectedValue")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("RevokedAt")

@@ -6,11 +6,17 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Fleet.Portal.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class AgentBuilds : Migration
+    public partial class AgentDelivery : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "ProtectedValue",
+                table: "EnrollmentTokens",
+                type: "TEXT",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "AgentBuilds",
                 columns: table => new
@@ -44,7 +50,8 @@ namespace Fleet.Portal.Data.Migrations
                     ChangedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     ChangedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
                     HaltedAt = table.Column<long>(type: "INTEGER", nullable: true),
-                    HaltReason = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true)
+                    HaltReason = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    Failures = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -109,6 +116,10 @@ namespace Fleet.Portal.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "DeviceAgentStates");
+
+            migrationBuilder.DropColumn(
+                name: "ProtectedValue",
+                table: "EnrollmentTokens");
         }
     }
 }
