@@ -120,19 +120,7 @@ public sealed class PowerOnToOnlineTests
     private static Process StartAgent(string binary, Dictionary<string, string> settings, string work)
     {
         var host = Path.Combine(work, "host");
-        void Write(string path, string text)
-        {
-            var full = Path.Combine(host, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, text);
-        }
-
-        Write("etc/machine-id", Guid.NewGuid().ToString("N") + "\n");
-        Write("proc/sys/kernel/hostname", "localhost\n");
-        Write("proc/sys/kernel/osrelease", "6.15.9-201.fc42.x86_64\n");
-        Write("etc/os-release", "ID=fedora\nVERSION_ID=42\nVARIANT_ID=coreos\nPRETTY_NAME=\"Fedora CoreOS 42\"\n");
-        Write("sys/class/net/eth0/address", Mac + "\n");
-        Directory.CreateDirectory(Path.Combine(host, "sys/class/net/eth0/device"));
+        FakeHost.Write(host, Mac);
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in settings)
         {
