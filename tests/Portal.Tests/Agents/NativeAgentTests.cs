@@ -49,6 +49,22 @@ public sealed class NativeAgentTests
         Assert.True(agent.IsRunning, agent.Output());
     }
 
+    [Fact]
+    public async Task NativeBuild_OptionOfTheWrongType_ExitsWithTheKeyAndTheValue()
+    {
+        var missing = NativeAgentProcess.MissingTools("x86_64");
+        Assert.SkipWhen(missing is not null, $"The x86_64 agent cannot be built here: {missing}");
+        var binary = await AgentBuilds.PathAsync(Version, "x86_64");
+
+        // Options bind through generated code in the native build: its conversion error must still be a clear one.
+        await using var agent = NativeAgentProcess.Start(binary, "x86_64", 1883, "unused",
+            new Dictionary<string, string> { ["Agent__BrokerPort"] = "abc" });
+
+        Assert.Equal(2, await agent.ExitCodeAsync());
+        Assert.Contains("fleet-agent: Failed to convert configuration value 'abc' at 'Agent:BrokerPort'",
+            agent.Output(), StringComparison.Ordinal);
+    }
+
     /// <summary>Polls <paramref name="probe"/> until it finds something; fails with the agent's output after two
     /// minutes (the aarch64 build starts slowly under emulation) or when the agent exits.</summary>
     private static async Task<T> UntilAsync<T>(NativeAgentProcess agent, string what, Func<Task<T?>> probe)

@@ -142,6 +142,14 @@ public sealed class NativeAgentProcess : IAsyncDisposable
         return _process.TotalProcessorTime;
     }
 
+    /// <summary>Waits (at most two minutes) for the agent to exit on its own; its exit code.</summary>
+    public async Task<int> ExitCodeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>The agent's output so far.</summary>
     public string Output()
     {
