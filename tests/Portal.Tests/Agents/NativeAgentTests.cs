@@ -65,6 +65,26 @@ public sealed class NativeAgentTests
             agent.Output(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task NativeBuild_Simulate_ItsDevicesAskToEnrol()
+    {
+        var missing = NativeAgentProcess.MissingTools("x86_64");
+        Assert.SkipWhen(missing is not null, $"The x86_64 agent cannot be built here: {missing}");
+        var binary = await AgentBuilds.PathAsync(Version, "x86_64");
+        await using var portal = await PortalInstance.StartAsync();
+
+        await using var agent = NativeAgentProcess.Start(binary, "x86_64", portal.MqttPort, "unused",
+            arguments: ["simulate", "--count", "3", "--broker", $"127.0.0.1:{portal.MqttPort}"]);
+
+        await UntilAsync(agent, "simulates three devices asking to enrol", async () =>
+        {
+            await using var db = await portal.CreateDbAsync();
+            var pending = await db.Devices.CountAsync(d => d.State == EnrollmentState.Pending,
+                TestContext.Current.CancellationToken);
+            return pending == 3 ? (object)pending : null;
+        });
+    }
+
     /// <summary>Polls <paramref name="probe"/> until it finds something; fails with the agent's output after two
     /// minutes (the aarch64 build starts slowly under emulation) or when the agent exits.</summary>
     private static async Task<T> UntilAsync<T>(NativeAgentProcess agent, string what, Func<Task<T?>> probe)

@@ -84,19 +84,21 @@ public sealed class NativeAgentProcess : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="binary"/> against the broker on 127.0.0.1:<paramref name="mqttPort"/>, enrolling with
     /// <paramref name="enrollmentToken"/>, its state in a new temp folder and its claim banner kept out of this
-    /// machine's <c>/etc</c>. <paramref name="environment"/> adds or overrides variables.
+    /// machine's <c>/etc</c> and its home in that folder. <paramref name="environment"/> adds or overrides variables;
+    /// <paramref name="arguments"/> are the command line (e.g. <c>simulate</c>).
     /// </summary>
     public static NativeAgentProcess Start(
         string binary,
         string architecture,
         int mqttPort,
         string enrollmentToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? arguments = null)
     {
         var folder = Directory.CreateTempSubdirectory("fleet-native-agent-").FullName;
         var start = architecture == "x86_64"
-            ? new ProcessStartInfo(binary)
-            : new ProcessStartInfo(Qemu, ["-L", Arm64SysRoot, binary]);
+            ? new ProcessStartInfo(binary, arguments ?? [])
+            : new ProcessStartInfo(Qemu, ["-L", Arm64SysRoot, binary, .. arguments ?? []]);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.WorkingDirectory = folder;
@@ -110,6 +112,7 @@ public sealed class NativeAgentProcess : IAsyncDisposable
         start.Environment["Agent__StateDirectory"] = Path.Combine(folder, "state");
         start.Environment["Agent__EnrollmentToken"] = enrollmentToken;
         start.Environment["Agent__ClaimBannerRoot"] = Path.Combine(folder, "banner-root");
+        start.Environment["HOME"] = folder;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
