@@ -43,9 +43,12 @@ public static class AgentHostingExtensions
         {
             return string.Join("; ", ex.Failures);
         }
-        catch (InvalidOperationException ex) when (ex.Source == "Microsoft.Extensions.Configuration.Binder")
+        catch (InvalidOperationException ex) when (ex.InnerException is FormatException or OverflowException
+                                                       or ArgumentException)
         {
-            return ex.Message;   // a value of the wrong type; the message names the key and the value
+            // A value of the wrong type, from the generated binder (in the agent's own assembly, so its source is
+            // not the binder's); the message names the key and the value.
+            return ex.Message;
         }
     }
 

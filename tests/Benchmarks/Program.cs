@@ -49,6 +49,13 @@ if (args.Length > 0 && args[0] == "health")
     return await Fleet.Benchmarks.HealthBenchmark.RunAsync(args);
 }
 
+// Native agent footprint: dotnet run -c Release --project tests/Benchmarks -- agent-footprint --agent PATH
+// [--arch x86_64|aarch64] [--minutes M] [--health-seconds S] (docs/benchmarks.md)
+if (args.Length > 0 && args[0] == "agent-footprint")
+{
+    return await Fleet.Benchmarks.AgentFootprintBenchmark.RunAsync(args);
+}
+
 if (args.Length > 0 && args[0] == "enrol-load")
 {
     return await Fleet.Benchmarks.TokenEnrolmentLoad.RunAsync(args);
