@@ -12,7 +12,7 @@ namespace Fleet.Portal.Tests.Agents;
 /// </summary>
 public sealed class NativeAgentTests
 {
-    private const string Version = "0.16.0-native";
+    private const string Version = AgentBuilds.Version;
 
     [Theory]
     [InlineData("x86_64")]

@@ -16,7 +16,7 @@ namespace Fleet.Portal.Tests.Agents;
 /// </summary>
 public sealed class NativeRestorerTests
 {
-    private const string Version = "7.7.7-restorer";
+    private const string Version = AgentBuilds.Version;
 
     [Fact]
     public async Task NativeBuild_VersionThenRollbackIfPending_PrintsItsVersionAndPutsItselfBack()

@@ -20,7 +20,7 @@ namespace Fleet.Portal.Tests.Agents;
 /// </summary>
 public sealed class PowerOnToOnlineTests
 {
-    private const string Version = "1.0.0";
+    private const string Version = AgentBuilds.Version;
     private const string Mac = "52:54:00:16:00:01";
 
     [Fact]

@@ -18,8 +18,8 @@ namespace Fleet.Portal.Tests.Agents;
 /// </summary>
 public sealed class SelfUpdateEndToEndTests
 {
-    private const string A = "3.0.0";
-    private const string B = "3.1.0";
+    private const string A = AgentBuilds.Version;
+    private const string B = AgentBuilds.NextVersion;
     private const string Broken = "3.2.0";
     private const string Architecture = "x86_64";
 

@@ -11,6 +11,13 @@ namespace Fleet.Portal.Tests.Infrastructure;
 /// </summary>
 public static class AgentBuilds
 {
+    /// <summary>The version most tests build: one build per architecture serves them all (each build takes about a
+    /// minute).</summary>
+    public const string Version = "3.0.0";
+
+    /// <summary>The version a self-update is offered.</summary>
+    public const string NextVersion = "3.1.0";
+
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static readonly Lazy<string> SourceHash = new(HashSources);
     private static readonly string[] SourceFolders = ["src/DeviceAgent", "src/Shared"];
