@@ -26,8 +26,6 @@ public sealed class PowerOnToOnlineTests
     [Fact]
     public async Task PreRegisteredMac_RealIgnitionThenServedAgent_OnlineApprovedByTokenInGroup()
     {
-        Assert.SkipUnless(Directory.Exists(Repository.PathOf("..", "shared", "interop")),
-            "../shared/interop (the interop fixtures and recipes) is absent beside the repository");
         Assert.SkipUnless(File.Exists(IgnitionRun.Binary), $"the real Ignition ({IgnitionRun.Binary}) is absent");
         var build = await AgentBuilds.PathAsync(Version, "x86_64");
         var data = Directory.CreateTempSubdirectory("fleet-portal-").FullName;
