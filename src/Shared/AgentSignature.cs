@@ -17,7 +17,9 @@ public static class AgentSignature
     /// <summary>The agent architectures Fleet builds and serves, as <c>uname -m</c> names them.</summary>
     public static readonly IReadOnlyList<string> Architectures = ["x86_64", "aarch64"];
 
-    /// <summary>The signed bytes: <c>fleet-agent/1</c>, version, architecture and lower-case hex SHA-512, one a line.</summary>
+    /// <summary>
+    /// The signed bytes: <c>fleet-agent/1</c>, version, architecture and lower-case hex SHA-512, one a line.
+    /// </summary>
     /// <param name="version">The agent version.</param>
     /// <param name="architecture"><c>x86_64</c> or <c>aarch64</c>.</param>
     /// <param name="sha512">The build's SHA-512 as 128 hex digits.</param>
@@ -66,7 +68,8 @@ public static class AgentSignature
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         var bytes = new byte[Ed25519.SignatureSize];
-        if (publicKey.Length != KeySize || !Convert.TryFromBase64String(signature ?? string.Empty, bytes, out var written)
+        if (publicKey.Length != KeySize
+            || !Convert.TryFromBase64String(signature ?? string.Empty, bytes, out var written)
             || written != Ed25519.SignatureSize)
         {
             return false;

@@ -78,12 +78,17 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/credential</c>.</returns>
     public static string Credential(string deviceId) => $"{DevicePrefix(deviceId)}credential";
 
-    /// <summary>Portal → agent (retained): the <see cref="Messages.AgentRelease"/> the device must run (self-update).</summary>
+    /// <summary>
+    /// Portal → agent (retained): the <see cref="Messages.AgentRelease"/> the device must run (self-update).
+    /// </summary>
     /// <param name="deviceId">The device id the portal issued with the credential.</param>
     /// <returns>The topic <c>fleet/devices/{deviceId}/agent</c>.</returns>
     public static string AgentRelease(string deviceId) => $"{DevicePrefix(deviceId)}agent";
 
-    /// <summary>Agent → portal: an <see cref="Messages.AgentUpdateReport"/> (a self-update installed, refused, failed or rolled back).</summary>
+    /// <summary>
+    /// Agent → portal: an <see cref="Messages.AgentUpdateReport"/> (a self-update installed, refused, failed or rolled
+    /// back).
+    /// </summary>
     /// <param name="deviceId">The device id the portal issued with the credential.</param>
     /// <returns>The topic <c>fleet/devices/{deviceId}/agent-report</c>.</returns>
     public static string AgentReport(string deviceId) => $"{DevicePrefix(deviceId)}agent-report";

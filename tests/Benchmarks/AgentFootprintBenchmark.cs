@@ -39,11 +39,13 @@ internal static class AgentFootprintBenchmark
         });
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator);
-        var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("footprint"), TestActors.Operator)).Value!.Value;
+        var token = (await enrollment.CreateTokenAsync(new CreateTokenInput("footprint"), TestActors.Operator))
+            .Value!.Value;
 
         var emulated = architecture == "x86_64" ? string.Empty : " under qemu-user (emulated: qemu's own figures)";
         Console.WriteLine($"Agent footprint: {agent} ({new FileInfo(agent).Length / 1024.0 / 1024:0.0} MiB), "
-            + $"{architecture}{emulated}, health every {healthSeconds} s, {minutes} min, {Environment.ProcessorCount} cores");
+            + $"{architecture}{emulated}, health every {healthSeconds} s, {minutes} min, "
+            + $"{Environment.ProcessorCount} cores");
         await using var process = NativeAgentProcess.Start(agent, architecture, portal.MqttPort, token);
         var clock = Stopwatch.StartNew();
         while (!await OnlineAsync(portal))
@@ -89,7 +91,8 @@ internal static class AgentFootprintBenchmark
 
         var perReport = (cpu - first.Cpu).TotalMilliseconds / Math.Max(1, reports - first.Reports);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"CPU per health report (heartbeats and the rest included): {perReport:0} ms over {reports - first.Reports}"));
+            $"CPU per health report (heartbeats and the rest included): {perReport:0} ms "
+            + $"over {reports - first.Reports}"));
         return 0;
     }
 

@@ -36,7 +36,8 @@ public sealed class AgentsInBrowserTests(BrowserFixture browser) : IClassFixture
             var row = page.Locator("tr", new() { Has = page.GetByTestId("build-version").GetByText("3.1.0") });
             await Assertions.Expect(row).ToContainTextAsync("x86_64", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("no-builds")).ToHaveCountAsync(0);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "agents.png"), FullPage = true });
+            await page.ScreenshotAsync(
+                new() { Path = Path.Combine(AppContext.BaseDirectory, "agents.png"), FullPage = true });
         }
         catch
         {

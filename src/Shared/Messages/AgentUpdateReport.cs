@@ -9,7 +9,8 @@ namespace Fleet.Shared.Messages;
 /// given to come online before the previous one was restored. At most <see cref="Protocol.MaxUpdateErrorLength"/>
 /// characters.
 /// </param>
-public sealed record AgentUpdateReport(string Version, AgentUpdateResult Result, DateTimeOffset At, string? Detail = null);
+public sealed record AgentUpdateReport(
+    string Version, AgentUpdateResult Result, DateTimeOffset At, string? Detail = null);
 
 /// <summary>What became of an offered agent build.</summary>
 public enum AgentUpdateResult

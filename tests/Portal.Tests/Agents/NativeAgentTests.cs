@@ -31,8 +31,8 @@ public sealed class NativeAgentTests
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         Assert.True((await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator, ct))
             .Succeeded);
-        var token = await enrollment.CreateTokenAsync(new CreateTokenInput("native-" + architecture), TestActors.Operator,
-            ct);
+        var token = await enrollment.CreateTokenAsync(
+            new CreateTokenInput("native-" + architecture), TestActors.Operator, ct);
 
         await using var agent = NativeAgentProcess.Start(binary, architecture, portal.MqttPort, token.Value!.Value);
 

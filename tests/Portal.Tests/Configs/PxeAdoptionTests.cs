@@ -51,13 +51,16 @@ public sealed class PxeAdoptionTests(PortalFixture fixture) : IClassFixture<Port
         var mac = TestMqttClient.RandomMac();
         var groupId = await UpdateTestSupport.CreateGroupAsync(Portal);
         var group = await UpdateTestSupport.GroupNameAsync(Portal, groupId);
-        var config = await ConfigTestSupport.CreateAsync(Portal, ConfigTestSupport.Ignition("/etc/site", "{{device.hostname}}\n"));
-        Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Group, groupId, null, TestActors.Operator)).Succeeded);
+        var config = await ConfigTestSupport.CreateAsync(
+            Portal, ConfigTestSupport.Ignition("/etc/site", "{{device.hostname}}\n"));
+        Assert.True((await Portal.Configs()
+            .AssignAsync(config, ConfigScope.Group, groupId, null, TestActors.Operator)).Succeeded);
         Assert.True((await Portal.Services.GetRequiredService<EnrollmentService>().AddPreRegistrationAsync(
             new PreRegistrationInput(mac, Hostname: "edge-prereg", Group: group), TestActors.Operator)).Succeeded);
 
         using var http = new HttpClient { BaseAddress = Portal.BaseAddress };
-        using var response = await http.GetAsync(new Uri($"/ignition?mac={mac}", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var response = await http.GetAsync(
+            new Uri($"/ignition?mac={mac}", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var served = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
@@ -65,13 +68,17 @@ public sealed class PxeAdoptionTests(PortalFixture fixture) : IClassFixture<Port
         Assert.Equal("data:,edge-prereg%0A", (string)site["contents"]!["source"]!);
         await using var db = await Portal.CreateDbAsync();
         var device = await db.Devices.AsNoTracking().SingleAsync(d => d.Macs.Any(m => m.Mac == mac));
-        Assert.Equal((EnrollmentState.Pending, groupId, "edge-prereg"), (device.State, device.GroupId, device.Hostname));
+        Assert.Equal(
+            (EnrollmentState.Pending, groupId, "edge-prereg"), (device.State, device.GroupId, device.Hostname));
 
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var _ = client;
         await client.EnrollAsync(TestMqttClient.Request(hostname: "installed", macs: [mac]));
         await using var after = await Portal.CreateDbAsync();
-        Assert.Equal([device.Id], await after.DeviceMacs.Where(m => m.Mac == mac).Select(m => m.DeviceId).ToListAsync());
+        Assert.Equal([device.Id], await after.DeviceMacs
+            .Where(m => m.Mac == mac)
+            .Select(m => m.DeviceId)
+            .ToListAsync());
         Assert.Equal(client.ClientId, (await after.Devices.SingleAsync(d => d.Id == device.Id)).EnrollmentId);
     }
 
@@ -83,11 +90,13 @@ public sealed class PxeAdoptionTests(PortalFixture fixture) : IClassFixture<Port
             new PreRegistrationInput(mac, Hostname: "edge-pxe"), TestActors.Operator)).Succeeded);
 
         using var http = new HttpClient { BaseAddress = Portal.BaseAddress };
-        var script = await http.GetStringAsync(new Uri($"/boot.ipxe?mac={mac}&arch=arm64", UriKind.Relative), TestContext.Current.CancellationToken);
+        var script = await http.GetStringAsync(
+            new Uri($"/boot.ipxe?mac={mac}&arch=arm64", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.DoesNotContain("no device has MAC", script, StringComparison.Ordinal);
         await using var db = await Portal.CreateDbAsync();
         var device = await db.Devices.AsNoTracking().SingleAsync(d => d.Macs.Any(m => m.Mac == mac));
-        Assert.Equal(("edge-pxe", "aarch64", EnrollmentState.Pending), (device.Hostname, device.Architecture, device.State));
+        Assert.Equal(
+            ("edge-pxe", "aarch64", EnrollmentState.Pending), (device.Hostname, device.Architecture, device.State));
     }
 }

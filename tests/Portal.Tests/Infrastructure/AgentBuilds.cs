@@ -50,8 +50,11 @@ public static class AgentBuilds
     {
         var start = new ProcessStartInfo("bash")
         {
-            ArgumentList = { Repository.PathOf("scripts", "build-agent.sh"), "--version", version, "--arch", architecture,
-                "--out", root },
+            ArgumentList =
+            {
+                Repository.PathOf("scripts", "build-agent.sh"), "--version", version, "--arch", architecture,
+                "--out", root,
+            },
             WorkingDirectory = Repository.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -90,7 +93,8 @@ public static class AgentBuilds
     {
         var files = SourceFolders
             .SelectMany(d => Directory.EnumerateFiles(Repository.PathOf(d), "*", SearchOption.AllDirectories))
-            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/bin/", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal))
             .Append(Repository.PathOf("Directory.Packages.props"))
             .Append(Repository.PathOf("Directory.Build.props"))
             .Append(Repository.PathOf("scripts", "build-agent.sh"))

@@ -28,7 +28,8 @@ public sealed class NativeAgentProcess : IAsyncDisposable
     }
 
     /// <summary>Where <c>scripts/test.sh</c> unpacks Debian's arm64 <c>libssl3</c> (not committed).</summary>
-    public static string Arm64Libraries => Repository.PathOf("artifacts", "arm64-libs", "usr", "lib", "aarch64-linux-gnu");
+    public static string Arm64Libraries =>
+        Repository.PathOf("artifacts", "arm64-libs", "usr", "lib", "aarch64-linux-gnu");
 
     /// <summary>The temp folder holding the agent's state directory and log.</summary>
     public string Folder { get; }

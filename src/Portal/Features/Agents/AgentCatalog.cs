@@ -17,7 +17,8 @@ public sealed record AgentBuildRow(int Id, string Version, string Architecture, 
 
 /// <summary>
 /// The agent builds the portal holds: files <c>{version}/{architecture}/fleet-agent</c> under <c>agents</c> in the
-/// data directory (uploads) and under <see cref="AgentDeliveryOptions.BundledDirectory"/> (shipped with the portal), each with
+/// data directory (uploads) and under <see cref="AgentDeliveryOptions.BundledDirectory"/> (shipped with the portal),
+/// each with
 /// an <see cref="AgentBuild"/> row carrying its SHA-512 and the portal's signature. Builds found in either folder are
 /// imported at start; a file whose hash moved since its row was made is imported again, with a warning. Uploads and
 /// deletions are Admin actions, authorized and audited here. Every change re-renders Ignition configs (the built-in
@@ -45,7 +46,8 @@ public sealed partial class AgentCatalog(
     /// <summary><see cref="AgentBuild.AddedBy"/> of builds found in the data directory.</summary>
     public const string FromDataDirectory = "data directory";
 
-    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see cref="AgentDeliveryOptions.BundledDirectory"/>.
+    /// <summary><see cref="AgentBuild.AddedBy"/> of builds shipped in <see
+    /// cref="AgentDeliveryOptions.BundledDirectory"/>.
     /// </summary>
     public const string FromBundle = "bundled builds";
 

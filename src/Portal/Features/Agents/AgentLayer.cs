@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 namespace Fleet.Portal.Features.Agents;
 
 /// <summary>
-/// The built-in first layer of every rendered Ignition config (<see cref="AgentDeliveryOptions.IgnitionLayer"/>): it writes
+/// The built-in first layer of every rendered Ignition config (<see cref="AgentDeliveryOptions.IgnitionLayer"/>): it
+/// writes
 /// the agent build for the device's architecture to <c>/usr/local/bin/fleet-agent</c> (fetched from
 /// <c>/agent/{version}/{architecture}</c>, verified by SHA-512, mode 0755), the agent's systemd units (the files of
 /// src/DeviceAgent, embedded; <c>fleet-agent.service</c> enabled) and <c>/etc/fleet-agent/agent.env</c> (mode 0600:

@@ -131,7 +131,8 @@ public sealed class ConfigRenderer(
                 var deviceKeys = sshKeys.Where(k => k.UserName != null || k.GroupId == groupId).Select(k => k.PublicKey).ToList();
                 var builtIn = agent is null ? default : agentLayer.For(device, groupId, agent, mode);
                 var groupName = groupNames.GetValueOrDefault(groupId) ?? DeviceGroup.DefaultName;
-                results[device.Id] = Render(device, groupName, builtIn, scoped, deviceKeys, [.. variables[device.Id]], mode);
+                results[device.Id] = Render(
+                    device, groupName, builtIn, scoped, deviceKeys, [.. variables[device.Id]], mode);
             }
         }
 
@@ -153,8 +154,9 @@ public sealed class ConfigRenderer(
         SecretMode mode)
     {
         var macs = device.Macs.OrderByDescending(m => m.IsPrimary).ThenBy(m => m.Mac, StringComparer.Ordinal).Select(m => m.Mac).ToList();
-        var fingerprint = Fingerprint(device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac,
-            device.Architecture, device.Macs.Select(m => m.Mac));
+        var fingerprint = Fingerprint(
+            device.State, device.Hostname, device.GroupId, device.MachineId, device.PrimaryMac, device.Architecture,
+            device.Macs.Select(m => m.Mac));
         IReadOnlyList<string> warnings = builtIn.Warning is { } warning ? [warning] : [];
         RenderedConfig Result(JsonObject? ignition, IReadOnlyDictionary<string, string> origins, IReadOnlyList<string> names, string? error) =>
             new(device.Id, device.Hostname, device.State, macs, device.MachineId, ignition, origins, names, error)

@@ -128,7 +128,10 @@ public sealed partial class EnrollmentService(
         };
         db.EnrollmentTokens.Add(token);
         audit.Add(db, actor, "enrollment.token.create", "enrollment-token", token.Name,
-            after: $"{token.Name} ({token.Prefix}…), group {input.Group ?? DeviceGroup.DefaultName}, expires {token.ExpiresAt:u}, max uses {token.MaxUses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited"}"
+            after: $"{token.Name} ({token.Prefix}…), group {input.Group ?? DeviceGroup.DefaultName}, "
+                + $"expires {token.ExpiresAt:u}, "
+                + "max uses "
+                + (token.MaxUses?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited")
                 + (token.ForIgnition ? ", written into the Ignition configs of its group (agent.env)" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
         if (token.ForIgnition)

@@ -12,7 +12,10 @@ public sealed class AgentBuild
 {
     public int Id { get; set; }
 
-    /// <summary>The agent version (<c>1.4.0</c>, <c>1.4.0-rc.1</c>); at most <see cref="Protocol.MaxAgentVersionLength"/> characters.</summary>
+    /// <summary>
+    /// The agent version (<c>1.4.0</c>, <c>1.4.0-rc.1</c>); at most <see cref="Protocol.MaxAgentVersionLength"/>
+    /// characters.
+    /// </summary>
     public required string Version { get; set; }
 
     /// <summary><c>x86_64</c> or <c>aarch64</c> (<see cref="AgentSignature.Architectures"/>).</summary>
@@ -87,7 +90,9 @@ public sealed class DeviceAgentState
 {
     public Guid DeviceId { get; set; }
 
-    /// <summary>The version last offered (published on <see cref="Topics.AgentRelease"/>); null when none was.</summary>
+    /// <summary>
+    /// The version last offered (published on <see cref="Topics.AgentRelease"/>); null when none was.
+    /// </summary>
     public string? OfferedVersion { get; set; }
 
     public DateTimeOffset? OfferedAt { get; set; }

@@ -5,7 +5,9 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Fleet.Portal.Features.Agents;
 
-/// <summary>How <see cref="DeviceAgentState"/> is stored: one row per device that was offered or reported a build.</summary>
+/// <summary>
+/// How <see cref="DeviceAgentState"/> is stored: one row per device that was offered or reported a build.
+/// </summary>
 internal sealed class DeviceAgentStateConfiguration : IEntityTypeConfiguration<DeviceAgentState>
 {
     public void Configure(EntityTypeBuilder<DeviceAgentState> builder)
