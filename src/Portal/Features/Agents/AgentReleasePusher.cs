@@ -30,30 +30,12 @@ internal sealed class AgentReleasePusher(
 {
     // What the retained store holds per device (null: nothing); the store is in memory, so this is too.
     private readonly ConcurrentDictionary<Guid, AgentRelease?> _sent = new();
-    private readonly ConcurrentQueue<Guid> _deviceQueue = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private int _all = 1;   // first pass at start-up
+    private readonly DevicePushSignal _due = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        void OnAll()
-        {
-            Interlocked.Exchange(ref _all, 1);
-            _wake.Release();
-        }
-
-        void OnDevices(IReadOnlyCollection<Guid> ids)
-        {
-            foreach (var id in ids)
-            {
-                _deviceQueue.Enqueue(id);
-            }
-
-            _wake.Release();
-        }
-
-        agents.Changed += OnAll;
-        devices.RecordsChanged += OnDevices;
+        agents.Changed += _due.All;
+        devices.RecordsChanged += _due.Devices;
         try
         {
             // Every hosted service has started, the broker with them: a retained message published now is kept.
@@ -65,23 +47,13 @@ internal sealed class AgentReleasePusher(
 
             while (!stoppingToken.IsCancellationRequested)
             {
-                var all = Interlocked.Exchange(ref _all, 0) == 1;
-                var ids = new HashSet<Guid>();
-                while (_deviceQueue.TryDequeue(out var id))
-                {
-                    ids.Add(id);
-                }
-
+                var (all, ids) = _due.Take();
                 if (all || ids.Count > 0)
                 {
                     await PushAsync(all ? null : ids, stoppingToken);
                 }
 
-                await _wake.WaitAsync(stoppingToken);
-                while (_wake.CurrentCount > 0)
-                {
-                    await _wake.WaitAsync(stoppingToken);   // coalesce a burst of changes into one pass
-                }
+                await _due.WaitAsync(TimeSpan.Zero, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -90,14 +62,14 @@ internal sealed class AgentReleasePusher(
         }
         finally
         {
-            agents.Changed -= OnAll;
-            devices.RecordsChanged -= OnDevices;
+            agents.Changed -= _due.All;
+            devices.RecordsChanged -= _due.Devices;
         }
     }
 
     public override void Dispose()
     {
-        _wake.Dispose();
+        _due.Dispose();
         base.Dispose();
     }
 
@@ -169,8 +141,7 @@ internal sealed class AgentReleasePusher(
             // The ingest recorded a device's first report meanwhile: the next pass records the offer again.
             logger.LogWarning(ex, "Recording agent offers clashed with a concurrent write; trying again in a second");
             await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
-            _ = Interlocked.Exchange(ref _all, 1);
-            _wake.Release();
+            _due.All();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -39,61 +39,32 @@ internal sealed class ConfigPusher(
 
     private readonly ConcurrentDictionary<Guid, string> _sent = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _checked = new();
-    private readonly ConcurrentQueue<Guid> _deviceQueue = new();
-    private readonly SemaphoreSlim _wake = new(0);
-    private int _all = 1;   // first pass at start-up: devices get what the current configs render to
+    private readonly DevicePushSignal _due = new();   // first pass at start-up: what the current configs render to
 
     /// <summary>How many devices have been sent their current config since start-up.</summary>
     internal int DevicesPushed => _sent.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        void OnAll()
-        {
-            Interlocked.Exchange(ref _all, 1);
-            _wake.Release();
-        }
-
-        void OnDevices(IReadOnlyCollection<Guid> ids)
-        {
-            foreach (var id in ids)
-            {
-                _deviceQueue.Enqueue(id);
-            }
-
-            _wake.Release();
-        }
-
-        configs.Changed += OnAll;
-        updates.Changed += OnAll;
-        devices.RecordsChanged += OnDevices;
+        configs.Changed += _due.All;
+        updates.Changed += _due.All;
+        devices.RecordsChanged += _due.Devices;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (Interlocked.Exchange(ref _all, 0) == 1)
+                var (all, ids) = _due.Take();
+                if (all)
                 {
                     await PushAllAsync(stoppingToken);
-                }
-
-                var ids = new HashSet<Guid>();
-                while (_deviceQueue.TryDequeue(out var id))
-                {
-                    ids.Add(id);
                 }
 
                 var now = time.GetUtcNow();
                 await PushAsync([.. ids.Where(id => !_checked.TryGetValue(id, out var at) || now - at >= DeviceRecheck)], stoppingToken);
 
-                await _wake.WaitAsync(stoppingToken);
-
                 // Coalesce a burst of changes into one pass: enrolling devices arrive a few per ingest batch, and one
-                // render of many devices costs about what one of a few does. Wall-clock, not the portal's clock.
-                await Task.Delay(Coalesce, stoppingToken);
-                while (_wake.CurrentCount > 0)
-                {
-                    await _wake.WaitAsync(stoppingToken);
-                }
+                // render of many devices costs about what one of a few does.
+                await _due.WaitAsync(Coalesce, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -102,15 +73,15 @@ internal sealed class ConfigPusher(
         }
         finally
         {
-            configs.Changed -= OnAll;
-            updates.Changed -= OnAll;
-            devices.RecordsChanged -= OnDevices;
+            configs.Changed -= _due.All;
+            updates.Changed -= _due.All;
+            devices.RecordsChanged -= _due.Devices;
         }
     }
 
     public override void Dispose()
     {
-        _wake.Dispose();
+        _due.Dispose();
         base.Dispose();
     }
 
