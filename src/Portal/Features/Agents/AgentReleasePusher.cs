@@ -11,7 +11,7 @@ namespace Fleet.Portal.Features.Agents;
 
 /// <summary>
 /// Publishes each approved device's <see cref="AgentRelease"/>, retained on <see cref="Topics.AgentRelease"/>: the
-/// build <see cref="AgentOffers"/> offers it, or an empty retained message that clears the offer when there is none
+/// build <see cref="AgentRollout.OfferTo"/> offers it, or an empty retained message that clears the offer when there is none
 /// any more (halted, removed, outside the percentage, or the device runs it). Passes over every approved device at
 /// start-up (the retained store lives in memory) and whenever targets or builds change (<see cref="AgentNotifier"/>);
 /// a device alone when its record changes (approved, regrouped, a new agent version online:
@@ -103,9 +103,9 @@ internal sealed class AgentReleasePusher(
             var published = 0;
             foreach (var device in approved)
             {
-                var offer = AgentOffers.For(
+                var offer = AgentRollout.OfferTo(
                     device.Id, device.GroupId, device.Architecture, device.AgentVersion, targets, builds);
-                var release = offer.Build is { } build ? AgentOffers.Release(build, portal) : null;
+                var release = offer.Build is { } build ? AgentRollout.Release(build, portal) : null;
                 if (!_sent.TryGetValue(device.Id, out var sent) ? release is not null : sent != release)
                 {
                     var topic = Topics.AgentRelease(device.Id.ToString("N"));

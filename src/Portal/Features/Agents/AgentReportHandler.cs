@@ -47,7 +47,7 @@ internal sealed class AgentReportHandler(AgentTargetService targets, ILogger<Age
         state.LastDetail = report.Detail;
         state.LastResultAt = message.ReceivedAt;
         batch.AddEvent(device.Id, message.ReceivedAt, "agent", Describe(report));
-        if (AgentOffers.IsFailure(report.Result))
+        if (AgentRollout.IsFailure(report.Result))
         {
             _failures.Add((device.Id, report.Version, report.Detail));
         }

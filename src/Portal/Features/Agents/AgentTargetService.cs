@@ -122,7 +122,7 @@ public sealed class AgentTargetService(
                 var onTarget = scope.Count(d => d.AgentVersion == t.Version);
                 var offered = scope.Count(d => states.GetValueOrDefault(d.Id)?.OfferedVersion == t.Version);
                 var failed = scope.Count(d => states.GetValueOrDefault(d.Id) is { } s
-                    && s.ReportedVersion == t.Version && AgentOffers.IsFailure(s.LastResult));
+                    && s.ReportedVersion == t.Version && AgentRollout.IsFailure(s.LastResult));
                 var state = t.HaltedAt is not null ? AgentTargetState.Halted
                     : t.Percent == 100 && onTarget == scope.Count ? AgentTargetState.Complete
                     : AgentTargetState.RollingOut;
@@ -155,7 +155,7 @@ public sealed class AgentTargetService(
         var builds = await db.AgentBuilds.AsNoTracking().ToListAsync(cancellationToken);
         var state = await db.DeviceAgentStates.AsNoTracking()
             .SingleOrDefaultAsync(s => s.DeviceId == deviceId, cancellationToken);
-        var offer = AgentOffers.For(
+        var offer = AgentRollout.OfferTo(
             device.Id, device.GroupId, device.Architecture, device.AgentVersion, targets, builds);
         return new DeviceAgentView(device.Id, device.AgentVersion, offer.Target?.Version, state?.OfferedVersion,
             state?.OfferedAt, offer.Why, state?.ReportedVersion, state?.LastResult, state?.LastDetail,
