@@ -56,12 +56,18 @@ mkdir -p "$results"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Fleet.sln -c Release -warnaserror -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
-dotnet test --solution Fleet.sln -c Release --no-build --results-directory "$PWD/$results" -- --report-xunit-trx
-status=$?
+# One project at a time, each into its own folder: test modules started together can name their TRX files alike
+# (the name is the start time), and one would overwrite the other's results.
+status=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test --project "$project" -c Release --no-build --results-directory "$PWD/$results/$name" \
+    -- --report-xunit-trx || status=$?
+done
 
 # CI reads only the last line; count outcomes from the TRX files rather than trusting console output.
 passed=0; failed=0; skipped=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*/*.trx; do
   [ -e "$trx" ] || continue
   p=$(grep -o '<UnitTestResult [^>]*outcome="Passed"' "$trx" | wc -l)
   f=$(grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | wc -l)
@@ -71,7 +77,7 @@ done
 if [ "$failed" -gt 0 ]; then
   # CI shows only the tail of the output: name each failed test and the start of its message here.
   echo "Failed tests:"
-  for trx in "$results"/*.trx; do
+  for trx in "$results"/*/*.trx; do
     [ -e "$trx" ] || continue
     perl -0777 -ne 'while (/<UnitTestResult testName="([^"]*)" outcome="Failed".*?<Message>(.*?)<\/Message>/gs) {
       my ($name, $message) = ($1, $2); $message =~ s/\s+/ /g; print "  $name: ", substr($message, 0, 300), "\n" }' "$trx"
