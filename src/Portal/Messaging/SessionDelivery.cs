@@ -63,8 +63,9 @@ internal sealed class SessionDelivery(IOptions<MqttOptions> options, ILogger<Ses
     /// <summary>Forgets every retained message addressed to a client (a decommissioned device).</summary>
     public void ForgetRetained(string clientId) => _retained.TryRemove(clientId, out _);
 
-    /// <summary>How many retained messages wait for this client.</summary>
-    internal int RetainedFor(string clientId) => _retained.TryGetValue(clientId, out var topics) ? topics.Count : 0;
+    /// <summary>The retained messages that wait for this client.</summary>
+    internal IReadOnlyCollection<MqttApplicationMessage> RetainedFor(string clientId) =>
+        _retained.TryGetValue(clientId, out var topics) ? [.. topics.Values] : [];
 
     public async Task<bool> DisconnectAsync(string clientId, CancellationToken cancellationToken)
     {
