@@ -6,6 +6,7 @@ using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
@@ -39,6 +40,7 @@ public static class PortalApp
         builder.Services.TryAddSingleton(TimeProvider.System); // tests may register a FakeTimeProvider in configure
         builder.AddFleetData();      // first: its hosted service migrates the database before the broker starts
         builder.AddSecurityHeaders();
+        builder.AddCertificates();
         builder.AddAccounts();
         builder.AddSecurity();
         builder.AddOidcProvider();

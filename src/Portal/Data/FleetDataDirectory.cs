@@ -41,4 +41,32 @@ public sealed record FleetDataDirectory(string Path)
 
         return File.ReadAllBytes(path);
     }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to <paramref name="path"/> readable by the owner only (0600, its folder 0700):
+    /// through a temporary file created 0600 and renamed, so it is never readable by others, not even briefly.
+    /// </summary>
+    public void WritePrivate(string path, ReadOnlySpan<byte> content)
+    {
+        var folder = System.IO.Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(path, content);
+            return;
+        }
+
+        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var temporary = path + ".tmp";
+        File.Delete(temporary);
+        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var file = new FileStream(temporary,
+            new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = owner }))
+        {
+            file.Write(content);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
 }

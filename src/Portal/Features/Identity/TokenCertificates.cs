@@ -19,7 +19,6 @@ internal sealed class TokenCertificates(FleetDataDirectory data, TimeProvider ti
     public static readonly TimeSpan Validity = TimeSpan.FromDays(3650);
 
     private const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-    private const UnixFileMode DirectoryMode700 = FileMode600 | UnixFileMode.UserExecute;
 
     private readonly Lock _lock = new();
     private X509Certificate2? _signing;
@@ -72,7 +71,7 @@ internal sealed class TokenCertificates(FleetDataDirectory data, TimeProvider ti
         }
 
         var pfx = CreateSelfSigned(usage, subject);
-        Write(path, pfx);
+        data.WritePrivate(path, pfx);
         logger.LogInformation("Created token certificate {Path}", path);
         return X509CertificateLoader.LoadPkcs12(pfx, password: null, StorageFlags);
     }
@@ -85,35 +84,6 @@ internal sealed class TokenCertificates(FleetDataDirectory data, TimeProvider ti
         var now = time.GetUtcNow();
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.Add(Validity));
         return certificate.Export(X509ContentType.Pkcs12);
-    }
-
-    /// <summary>Written to a temporary file created 0600 and renamed, so the key is never readable by others, not even briefly.</summary>
-    private void Write(string path, byte[] content)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(Folder);
-        }
-        else
-        {
-            Directory.CreateDirectory(Folder, DirectoryMode700);
-        }
-
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = FileMode600;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>A file restored from a backup may have come back world-readable.</summary>

@@ -1,0 +1,14 @@
+namespace Fleet.Portal.Features.Certificates;
+
+internal static class CertificatesServiceCollectionExtensions
+{
+    /// <summary>The portal CA and the server certificate of the HTTPS and MQTTS listeners.</summary>
+    public static WebApplicationBuilder AddCertificates(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PortalCertificateAuthority>();
+        builder.Services.AddSingleton<ServerCertificate>();
+        return builder;
+    }
+}
