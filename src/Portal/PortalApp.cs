@@ -63,6 +63,7 @@ public static class PortalApp
 
         var app = builder.Build();
         app.UseSecurityHeaders();
+        app.UseHttpsListeners();
 
         // In every environment, so Development's exception page (stack traces) never answers a request:
         // ProblemExceptionHandler answers bad requests and non-page requests, pages get /error.
@@ -80,6 +81,7 @@ public static class PortalApp
         app.MapUpdateProtocolEndpoints();
         app.MapConfigProtocolEndpoints();
         app.MapAgentProtocolEndpoints();
+        app.MapCertificateEndpoints();
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

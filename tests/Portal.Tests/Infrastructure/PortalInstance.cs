@@ -34,6 +34,9 @@ public sealed class PortalInstance : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The https address (its port read back), when started with <c>https: true</c>; else null.</summary>
+    public Uri? HttpsAddress { get; private set; }
+
     public IServiceProvider Services => _app.Services;
 
     public DeviceService Devices => Services.GetRequiredService<DeviceService>();
@@ -44,12 +47,15 @@ public sealed class PortalInstance : IAsyncDisposable
 
     /// <param name="time">A clock for the whole portal (token expiry tests pass a FakeTimeProvider); the system clock by default.</param>
     /// <param name="services">Extra registrations after the portal's own (a recording <c>IUpdateOutcomeSink</c>, a test policy provider).</param>
+    /// <param name="https">An https address on another free port besides the plain one (<see cref="HttpsAddress"/>).
+    /// </param>
     public static async Task<PortalInstance> StartAsync(
         IDictionary<string, string?>? settings = null,
         string? dataDirectory = null,
         int? mqttPort = null,
         TimeProvider? time = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool https = false)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
         var logs = new RecordingLoggerProvider();
@@ -71,7 +77,8 @@ public sealed class PortalInstance : IAsyncDisposable
             config[key] = value;
         }
 
-        var app = PortalApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development"], builder =>
+        var urls = https ? "http://127.0.0.1:0;https://127.0.0.1:0" : "http://127.0.0.1:0";
+        var app = PortalApp.Build(["--urls", urls, "--environment", "Development"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.AddProvider(logs);
@@ -93,8 +100,10 @@ public sealed class PortalInstance : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        instance.BaseAddress = new Uri(address);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        instance.BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
+        instance.HttpsAddress = addresses.Where(a => a.StartsWith("https://", StringComparison.Ordinal))
+            .Select(a => new Uri(a)).FirstOrDefault();
         instance.MqttPort = app.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>().Port;
         return instance;
     }

@@ -35,6 +35,10 @@ internal static class AccountEndpoints
             o.Cookie.Name = "fleet.auth";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
+
+            // Secure on HTTPS answers, so a browser never sends the session over plain HTTP; a plain development
+            // listener keeps working. The antiforgery cookie (never Secure by default) follows the same rule.
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.SlidingExpiration = true;
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
 
@@ -44,6 +48,8 @@ internal static class AccountEndpoints
             o.Events.OnRedirectToLogin = c => RedirectOrStatus(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => RedirectOrStatus(c, StatusCodes.Status403Forbidden);
         });
+
+        builder.Services.Configure<AntiforgeryOptions>(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         // Disabling a user or forcing a sign-out changes the security stamp; sessions notice at the next
         // check, so the check interval (default 30 minutes in Identity) is how long a removed user keeps access.

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
@@ -16,9 +17,10 @@ namespace Fleet.Portal.Features.Agents;
 /// writes
 /// the agent build for the device's architecture to <c>/usr/local/bin/fleet-agent</c> (fetched from
 /// <c>/agent/{version}/{architecture}</c>, verified by SHA-512, mode 0755), the agent's systemd units (the files of
-/// src/DeviceAgent, embedded; <c>fleet-agent.service</c> enabled) and <c>/etc/fleet-agent/agent.env</c> (mode 0600:
-/// the broker address and, when the device's group has a token marked for Ignition, the enrolment token, only in
-/// renders that may carry secrets). The version is <see cref="AgentRollout.InstallFor"/> of the group's or fleet's
+/// src/DeviceAgent, embedded; <c>fleet-agent.service</c> enabled), <c>/etc/fleet-agent/ca.pem</c> (the portal CA
+/// chain, 0644) and <c>/etc/fleet-agent/agent.env</c> (mode 0600: the broker address, its TLS port, the CA file and,
+/// when the device's group has a token marked for Ignition, the enrolment token, only in renders that may carry
+/// secrets). The version is <see cref="AgentRollout.InstallFor"/> of the group's or fleet's
 /// target, else the newest build. Later layers override its entries as any layer's.
 /// </summary>
 public sealed class AgentLayer
@@ -32,6 +34,9 @@ public sealed class AgentLayer
     /// <summary>Where the layer puts the agent's settings.</summary>
     public const string EnvironmentPath = "/etc/fleet-agent/agent.env";
 
+    /// <summary>Where the layer puts the portal CA chain the agent trusts (public: mode 0644).</summary>
+    public const string CaCertificatePath = "/etc/fleet-agent/ca.pem";
+
     /// <summary>Architecture of a device whose record names none (a machine known only by its MAC).</summary>
     public const string DefaultArchitecture = "x86_64";
 
@@ -43,14 +48,16 @@ public sealed class AgentLayer
     private readonly PortalPublicUrl _urls;
     private readonly Func<int> _brokerPort;
     private readonly ConfigSecrets _secrets;
+    private readonly PortalCertificateAuthority _authority;
 
-    internal AgentLayer(
-        IOptions<AgentDeliveryOptions> options, PortalPublicUrl urls, Func<int> brokerPort, ConfigSecrets secrets)
+    internal AgentLayer(IOptions<AgentDeliveryOptions> options, PortalPublicUrl urls, Func<int> brokerPort,
+        ConfigSecrets secrets, PortalCertificateAuthority authority)
     {
         _options = options;
         _urls = urls;
         _brokerPort = brokerPort;
         _secrets = secrets;
+        _authority = authority;
     }
 
     /// <summary>The systemd units the layer writes, as embedded from src/DeviceAgent: name and text.</summary>
@@ -133,6 +140,13 @@ public sealed class AgentLayer
                     ["source"] = "data:," + Uri.EscapeDataString(Environment(groupId, inputs, token, out var lost)),
                 },
             },
+            new JsonObject
+            {
+                ["path"] = CaCertificatePath,
+                ["mode"] = 420,
+                ["overwrite"] = true,
+                ["contents"] = new JsonObject { ["source"] = IgnitionTrust.DataUrl(_authority.ChainPem) },
+            },
         };
         var units = new JsonArray();
         foreach (var (name, text) in Units)
@@ -188,7 +202,8 @@ public sealed class AgentLayer
         var text = new StringBuilder()
             .Append("Agent__BrokerHost=").Append(host).Append('\n')
             .Append("Agent__BrokerPort=").Append(port.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .Append('\n');
+            .Append('\n')
+            .Append("Agent__CaCertificateFile=").Append(CaCertificatePath).Append('\n');
         if (inputs.ProtectedTokens.TryGetValue(groupId, out var cipher) && token != SecretMode.Omit)
         {
             try

@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Ingest;
@@ -21,7 +22,8 @@ internal static class AgentsServiceCollectionExtensions
             sp.GetRequiredService<IOptions<AgentDeliveryOptions>>(),
             sp.GetRequiredService<PortalPublicUrl>(),
             () => sp.GetRequiredService<EmbeddedBroker>().Port,
-            sp.GetRequiredService<ConfigSecrets>()));
+            sp.GetRequiredService<ConfigSecrets>(),
+            sp.GetRequiredService<PortalCertificateAuthority>()));
         builder.Services.AddHostedService<AgentCatalogImporter>();
         builder.Services.AddSingleton<AgentTargetService>();
         builder.Services.AddInboundHandler<AgentReportHandler>();

@@ -32,13 +32,16 @@ public sealed record RenderedConfig(
 /// Renders a device's config: the built-in agent layer (<see cref="Agents.AgentLayer"/>), then the latest versions
 /// assigned to the fleet default, its group and itself, merged in that order (later layers win, origins kept),
 /// SSH keys of every user and of its group added
-/// to the <c>core</c> user, then templates expanded. Reads only; callers cache.
+/// to the <c>core</c> user, then templates expanded. When devices reach the portal over HTTPS, the portal CA is added
+/// to the config's certificate authorities (<see cref="Certificates.IgnitionTrust"/>). Reads only; callers cache.
 /// </summary>
 public sealed class ConfigRenderer(
     IDbContextFactory<FleetDbContext> dbFactory,
     IConfigToolchain toolchain,
     ConfigSecrets secrets,
     Agents.AgentLayer agentLayer,
+    Certificates.PortalCertificateAuthority authority,
+    Devices.PortalPublicUrl publicUrl,
     TimeProvider time,
     ILogger<ConfigRenderer> logger)
 {
@@ -183,6 +186,12 @@ public sealed class ConfigRenderer(
         {
             AddSshKeys(merged, sshKeys);
             origin.TryAdd($"passwd.users[{CoreUser}]", "SSH keys (users and group " + groupName + ")");
+        }
+
+        if (publicUrl.Get().Scheme == Uri.UriSchemeHttps)
+        {
+            // What this config fetches from the portal (merge/replace configs, the agent build) is over HTTPS.
+            origin.TryAdd(Certificates.IgnitionTrust.Add(merged, authority.ChainPem), Certificates.IgnitionTrust.Origin);
         }
 
         var values = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);

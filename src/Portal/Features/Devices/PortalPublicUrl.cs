@@ -5,7 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Devices;
 
-/// <summary>The base URL devices use for the portal's HTTP endpoints; always ends with <c>/</c>.</summary>
+/// <summary>
+/// The base URL devices use for the portal's HTTP endpoints; always ends with <c>/</c>. Unset, the first https
+/// address Kestrel listens on, else its first address.
+/// </summary>
 public sealed partial class PortalPublicUrl(IOptions<Updates.UpdateOptions> options, IServer server)
 {
     private static readonly string[] WildcardHosts = ["0.0.0.0", "[::]", "*", "+"];
@@ -17,8 +20,11 @@ public sealed partial class PortalPublicUrl(IOptions<Updates.UpdateOptions> opti
             return WithSlash(options.Value.PublicBaseUrl);
         }
 
-        // Devices never reach a wildcard address; the host name is the best guess without configuration.
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5000";
+        // An https address when Kestrel has one (devices and browsers should not fall back to plain HTTP). Devices
+        // never reach a wildcard address; the host name is the best guess without configuration.
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var address = addresses.FirstOrDefault(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            ?? addresses.FirstOrDefault() ?? "http://localhost:5000";
         var match = Address().Match(address);
         if (!match.Success)
         {

@@ -12,8 +12,9 @@ public sealed class UpdateOptions
 
     /// <summary>
     /// The portal's URL as devices reach it, e.g. <c>https://fleet.example.org/</c>; the Cincinnati and
-    /// FleetLock base URLs sent to devices. Unset: the first address Kestrel listens on, with a wildcard
-    /// host (<c>0.0.0.0</c>, <c>[::]</c>, <c>*</c>, <c>+</c>) replaced by this machine's host name.
+    /// FleetLock base URLs sent to devices. Unset: the first https address Kestrel listens on (else its first
+    /// address), with a wildcard host (<c>0.0.0.0</c>, <c>[::]</c>, <c>*</c>, <c>+</c>) replaced by this machine's
+    /// host name.
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
