@@ -156,6 +156,11 @@ public sealed partial class OptionsTableTests
             return $"map {TypeName(args[0])} → {TypeName(args[1])}";
         }
 
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            return $"list of {TypeName(type.GetGenericArguments()[0])}";   // set as Section:Name:0, :1, …
+        }
+
         return type switch
         {
             _ when type == typeof(int) => "int",
@@ -175,6 +180,7 @@ public sealed partial class OptionsTableTests
         string s => $"`{s}`",
         bool b => b ? "`true`" : "`false`",
         IDictionary { Count: 0 } => "(empty)",
+        ICollection { Count: 0 } => "(empty)",
         IFormattable f => $"`{f.ToString(null, CultureInfo.InvariantCulture)}`",
         _ => $"`{value}`",
     };

@@ -18,8 +18,18 @@ internal static class HttpsListeners
     /// </summary>
     public static readonly TimeSpan HstsMaxAge = TimeSpan.FromDays(30);
 
+    /// <summary>Where the portal listens when nothing names its addresses: HTTPS only, every address.</summary>
+    public const string DefaultUrls = "https://+:8443";
+
     public static WebApplicationBuilder AddHttpsListeners(this WebApplicationBuilder builder)
     {
+        // In code rather than as Urls in appsettings.json, which would override ASPNETCORE_URLS.
+        if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrls);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
         {
             var certificate = kestrel.ApplicationServices.GetRequiredService<ServerCertificate>();
