@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Certificates;
@@ -43,6 +44,23 @@ public sealed class HttpsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task IntermediateCa_RootKeptOffline_SClientVerifiesWithTheRootAlone()
+    {
+        var (chainFile, keyFile, rootPem) = IntermediateUnderOfflineRoot();
+        await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
+        {
+            ["Fleet:Tls:CaCertificateFile"] = chainFile,
+            ["Fleet:Tls:CaKeyFile"] = keyFile,
+        }, https: true);
+
+        // The server sends the intermediate with its certificate: a client holding only the root verifies it.
+        var (exit, output) = await SClientAsync(portal.HttpsAddress!.Port, rootPem);
+        Assert.True(exit == 0, output);
+        Assert.Equal(await File.ReadAllTextAsync(chainFile, Cancel),
+            portal.Services.GetRequiredService<PortalCertificateAuthority>().ChainPem);
+    }
+
+    [Fact]
     public async Task AdminCertificate_ReplacedOnDisk_NewConnectionsGetTheNewOne()
     {
         var company = OtherAuthority();
@@ -66,7 +84,8 @@ public sealed class HttpsListenerTests : IDisposable
 
         Assert.NotEqual(first, second);
         Assert.Equal(second, await PresentedSerialAsync(portal.HttpsAddress!, company.ChainPem));
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("Server certificate reloaded", StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(
+            e => e.Message.Contains("Server certificate reloaded", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -180,6 +199,36 @@ public sealed class HttpsListenerTests : IDisposable
             new FleetDataDirectory(
                 Directory.CreateDirectory(Path.Combine(_folder, $"other-{Guid.NewGuid():N}")).FullName),
             TimeProvider.System, NullLogger<PortalCertificateAuthority>.Instance);
+
+    /// <summary>An issuing CA (certificate, then its root, in one file; its key in another) under a root whose key
+    /// is thrown away, as an admin keeps a root offline; and the root's PEM.</summary>
+    private (string ChainFile, string KeyFile, string RootPem) IntermediateUnderOfflineRoot()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=Offline root", rootKey, HashAlgorithmName.SHA256);
+        AddCaExtensions(rootRequest);
+        using var root = rootRequest.CreateSelfSigned(now.AddHours(-1), now.AddYears(10));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Fleet issuing CA", key, HashAlgorithmName.SHA256);
+        AddCaExtensions(request);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        using var intermediate = request.Create(root, now.AddHours(-1), now.AddYears(5),
+            RandomNumberGenerator.GetBytes(16));
+        var chainFile = Path.Combine(_folder, "fleet-ca-chain.pem");
+        var keyFile = Path.Combine(_folder, "fleet-ca.key");
+        File.WriteAllText(chainFile, intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem() + "\n");
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (chainFile, keyFile, root.ExportCertificatePem());
+
+        static void AddCaExtensions(CertificateRequest ca)
+        {
+            ca.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            ca.CertificateExtensions.Add(new X509KeyUsageExtension(
+                X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            ca.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(ca.PublicKey, false));
+        }
+    }
 
     /// <summary>Writes a server certificate for 127.0.0.1 from <paramref name="issuer"/> (with its chain) and its key,
     /// as an ACME client or a company CA would; returns its serial.</summary>

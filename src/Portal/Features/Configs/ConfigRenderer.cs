@@ -191,7 +191,8 @@ public sealed class ConfigRenderer(
         if (publicUrl.Get().Scheme == Uri.UriSchemeHttps)
         {
             // What this config fetches from the portal (merge/replace configs, the agent build) is over HTTPS.
-            origin.TryAdd(Certificates.IgnitionTrust.Add(merged, authority.ChainPem), Certificates.IgnitionTrust.Origin);
+            var key = Certificates.IgnitionTrust.Add(merged, authority.ChainPem);
+            origin.TryAdd(key, Certificates.IgnitionTrust.Origin);
         }
 
         var values = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);
