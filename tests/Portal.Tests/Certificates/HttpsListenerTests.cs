@@ -142,6 +142,12 @@ public sealed class HttpsListenerTests : IDisposable
         served.ImportFromPem(pem);
         Assert.Equal(authority.Fingerprint,
             Convert.ToHexStringLower(served[0].GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)));
+
+        // The Configs page shows an Admin the fingerprint and the download link.
+        using var signedIn = await CookieClient.SignInAsync(portal.BaseAddress, "admin", PortalInstance.AdminPassword);
+        var page = await signedIn.GetStringAsync(new Uri("/configs", UriKind.Relative), Cancel);
+        Assert.Contains(authority.Fingerprint, page, StringComparison.Ordinal);
+        Assert.Contains("href=\"pki/ca.pem\"", page, StringComparison.Ordinal);
     }
 
     /// <summary>A client that trusts only <paramref name="chainPem"/> (any name: the test speaks to 127.0.0.1), or
