@@ -46,7 +46,7 @@ internal static class TpmBenchmark
         for (var i = 0; i < activations; i++)
         {
             var secret = RandomNumberGenerator.GetBytes(32);
-            var (idObject, encryptedSecret) = CredentialMaker.Make(keys.EkModulus, keys.AkName, secret);
+            var (idObject, encryptedSecret) = CredentialMaker.Make(keys.Ek, keys.AkName, secret);
             var challenge = new TpmChallenge($"b{i}", Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), DateTimeOffset.UtcNow.AddMinutes(5));
             watch.Restart();
             var answer = await adapter.ActivateAsync(challenge, CancellationToken.None);
@@ -65,7 +65,7 @@ internal static class TpmBenchmark
     private static void Challenge(TpmEvidence evidence)
     {
         var keys = TpmEvidenceReader.Check(evidence).Evidence!;
-        CredentialMaker.Make(keys.EkModulus, keys.AkName, RandomNumberGenerator.GetBytes(32));
+        CredentialMaker.Make(keys.Ek, keys.AkName, RandomNumberGenerator.GetBytes(32));
     }
 
     private static int Arg(string[] args, string name, int fallback)
