@@ -33,13 +33,13 @@ internal sealed record EkTrustAnchors(X509Certificate2Collection Roots, X509Cert
 internal sealed class EkCertificateVerifier(
     IOptions<AttestationOptions> options, FleetDataDirectory data, ILogger<EkCertificateVerifier> logger)
 {
-    /// <summary>Extensions TCG EK certificates mark critical that OpenSSL may not handle (EK Credential Profile §3.2).</summary>
-    private static readonly HashSet<string> TcgCriticalExtensions = new(StringComparer.Ordinal)
-    {
-        "2.5.29.17", // subjectAltName: TPM manufacturer, model and version as directoryName attributes
-        "2.5.29.9", // subjectDirectoryAttributes: TPM specification and security assertions
-        "2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.32", "2.5.29.35", "2.5.29.14",
-    };
+    /// <summary>
+    /// The extensions an EK certificate may carry as critical (TCG EK Credential Profile §3.2): subjectAltName (TPM
+    /// manufacturer, model and version as directoryName attributes), subjectDirectoryAttributes (TPM specification,
+    /// security assertions), basicConstraints, keyUsage, extKeyUsage, certificatePolicies.
+    /// </summary>
+    private static readonly HashSet<string> TcgCriticalExtensions =
+        new(["2.5.29.17", "2.5.29.9", "2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.32"], StringComparer.Ordinal);
 
     private static readonly string[] Extensions = [".pem", ".crt", ".cer", ".der"];
 
@@ -135,8 +135,10 @@ internal sealed class EkCertificateVerifier(
     /// <summary>
     /// What is wrong with the chain, as X509Chain says; empty when it verifies. An unsupported critical extension
     /// on the EK certificate itself is not a failure when every critical extension it has is one the TCG EK
-    /// Credential Profile defines: TPM makers mark the subjectAltName (TPM manufacturer attributes, an empty
-    /// subject) critical, as RFC 5280 §4.2.1.6 requires, and some verifiers cannot read directoryName attributes.
+    /// Credential Profile defines: the portal reads none of them to decide, and OpenSSL 3.0 (Debian 12, RHEL 9)
+    /// does not know subjectDirectoryAttributes, which some makers mark critical. OpenSSL does handle the critical
+    /// subjectAltName with TPM attributes (swtpm's certificates verify without this exception). Anything else
+    /// critical and unknown still fails.
     /// </summary>
     private static List<string> ChainFailures(X509Certificate2 certificate, EkTrustAnchors anchors, DateTimeOffset now)
     {
