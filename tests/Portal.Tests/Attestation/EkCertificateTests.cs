@@ -114,6 +114,39 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
     }
 
     [Fact]
+    public async Task AdminUploadsCa_TrustedAtOnce_OperatorMayNot_RemovedAgainRefused()
+    {
+        var portal = await PortalAsync("Require", Directory.CreateTempSubdirectory("fleet-ek-cas-").FullName);
+        var cas = portal.Services.GetRequiredService<EkCaService>();
+        var pem = await File.ReadAllTextAsync(tpms.LabCa.RootCertificate, Token) + await File.ReadAllTextAsync(tpms.LabCa.IssuerCertificate, Token);
+        Assert.Equal(OutcomeKind.Forbidden, (await cas.AddAsync(pem, TestActors.Operator, Token)).Kind);
+        var leaf = Convert.ToBase64String(await SwtpmLocalCa.ReadNvAsync(tpms.Lab, "0x1c00002"), Base64FormattingOptions.InsertLineBreaks);
+        Assert.Equal(OutcomeKind.Invalid, (await cas.AddAsync($"-----BEGIN CERTIFICATE-----\n{leaf}\n-----END CERTIFICATE-----\n", TestActors.Admin, Token)).Kind);
+
+        var added = await cas.AddAsync(pem, TestActors.Admin, Token);
+
+        Assert.True(added.Succeeded, added.Message);
+        Assert.Equal([true, false], added.Value!.Select(r => r.IsRoot));
+        Assert.All(cas.List(), r => Assert.True(r.Uploaded));
+        using var adapter = tpms.Lab.Adapter();
+        var (client, request, challenged) = await OpenAsync(portal, adapter);
+        Assert.NotNull(challenged.TpmChallenge);
+        await using (var db = await portal.CreateDbAsync())
+        {
+            Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Action == "attestation.ek-ca-add" && a.Outcome == Fleet.Portal.Features.Audit.AuditOutcome.Succeeded, Token));
+        }
+
+        foreach (var row in added.Value!)
+        {
+            Assert.Equal(OutcomeKind.Done, (await cas.RemoveAsync(row.Thumbprint, TestActors.Admin, Token)).Kind);
+        }
+
+        var refused = await client.EnrollAsync(request);
+        Assert.Equal(EnrollmentDecision.Invalid, refused.Decision);
+        Assert.Contains("no TPM manufacturer CA is trusted yet", refused.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RsaEk_OtherMakersCa_Require_RefusedBeforeAnyChallengeAndAudited()
     {
         var portal = await PortalAsync("Require", tpms.TrustLabCa());
@@ -165,6 +198,25 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         Assert.Equal(OutcomeKind.Done, (await portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token)).Kind);
         var approval = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);
         Assert.Equal(EnrollmentDecision.Approved, approval.Decision);
+    }
+
+    [Fact]
+    public async Task RsaEk_OtherMakersCa_Flag_EkHashPreRegistered_ApprovedByThatPolicy()
+    {
+        var portal = await PortalAsync("Flag", tpms.TrustLabCa());
+        var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
+        await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(true, false), TestActors.Operator, Token);
+        using var adapter = tpms.Other.Adapter();
+        var ekHash = TpmEvidenceReader.Check(await adapter.GetEvidenceAsync(Token)).Evidence!.EkHash;
+        var registered = await enrollment.AddPreRegistrationAsync(new PreRegistrationInput(null, ekHash), TestActors.Operator, Token);
+        Assert.True(registered.Succeeded, registered.Message);
+        var (client, request, challenged) = await OpenAsync(portal, adapter);
+
+        // A person named this very TPM: the missing maker's word does not hold it.
+        var approved = await client.EnrollAsync(request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge!, Token) });
+
+        Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
+        Assert.NotNull((await DeviceAsync(portal, client.ClientId)).EkCertificateProblem);
     }
 
     [Fact]

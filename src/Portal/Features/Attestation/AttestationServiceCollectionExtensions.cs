@@ -11,6 +11,7 @@ internal static class AttestationServiceCollectionExtensions
         builder.Services.AddScoped<IdentityLedger>();
         builder.Services.AddScoped<EnrollmentIdentity>();
         builder.Services.AddSingleton<DeviceIdentityService>();
+        builder.Services.AddSingleton<EkCaService>();
         return builder;
     }
 }

@@ -72,7 +72,8 @@ public sealed class DeviceIdentityService(
             : new EkCertificateState(device.EkCertificateIssuer, device.EkCertificateSerial, device.EkCertificateVerifiedAt,
                 device.EkCertificateProblem,
                 device.EkCertificateProblem is not null && device.State == EnrollmentState.Pending
-                    && options.Value.EkCertificatePolicy == EkCertificatePolicy.Flag);
+                    && options.Value.EkCertificatePolicy == EkCertificatePolicy.Flag
+                    && !await EnrollmentIdentity.PreRegisteredAsync(db, deviceId, device.EkHash, cancellationToken));
 
         var identifiers = await db.DeviceIdentifiers.AsNoTracking().Where(i => i.DeviceId == deviceId).ToListAsync(cancellationToken);
         var conflicts = await RowsAsync(db, db.IdentityConflicts.Where(c => c.DeviceId == deviceId || c.OtherDeviceId == deviceId), cancellationToken);

@@ -30,7 +30,7 @@ internal sealed record EkTrustAnchors(X509Certificate2Collection Roots, X509Cert
 /// read again when one changes. No revocation check: the portal may run without internet access, and TPM makers'
 /// CRLs are seldom reachable; a person revokes a device in the portal instead.
 /// </summary>
-internal sealed class EkCertificateVerifier(
+public sealed class EkCertificateVerifier(
     IOptions<AttestationOptions> options, FleetDataDirectory data, ILogger<EkCertificateVerifier> logger)
 {
     /// <summary>
@@ -52,14 +52,14 @@ internal sealed class EkCertificateVerifier(
 
     private string? Bundle => options.Value.EkCaBundle is { Length: > 0 } bundle ? Path.Combine(data.Path, bundle) : null;
 
-    public EkCertificateCheck Check(CheckedEvidence evidence, DateTimeOffset now)
+    internal EkCertificateCheck Check(CheckedEvidence evidence, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(evidence);
         return Check(evidence.EkCertificate, evidence.Ek, Anchors(), now);
     }
 
     /// <summary>The trusted CAs, read again when a file in the folder or the bundle changed.</summary>
-    public EkTrustAnchors Anchors()
+    internal EkTrustAnchors Anchors()
     {
         var files = Files();
         var signature = string.Join('\n', files.Select(f => $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}"));
@@ -183,7 +183,8 @@ internal sealed class EkCertificateVerifier(
         }
     }
 
-    private List<FileInfo> Files()
+    /// <summary>The CA files read, in order: the folder's (by name), then the bundle.</summary>
+    internal List<FileInfo> Files()
     {
         var files = new List<FileInfo>();
         var folder = new DirectoryInfo(Directory);

@@ -134,22 +134,27 @@ internal sealed class EnrollmentIdentity(
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
         var response = conflicted && device.State != EnrollmentState.Rejected
             ? Pending(EnrollmentRequestHandler.ConflictReason)
-            : HeldForPerson(device, step.Proven) is { } held ? Pending(held)
+            : await HeldForPersonAsync(device, step.Proven, cancellationToken) is { } held ? Pending(held)
             : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }
 
     /// <summary>
     /// Under <see cref="EkCertificatePolicy.Flag"/>, a pending device whose EK no trusted TPM maker vouches for
-    /// waits for a person: no policy (token, pre-registration) approves it. The reason the device is told; null
-    /// when it is not held.
+    /// waits for a person: no policy (token, MAC pre-registration) approves it, unless a person already vouched for
+    /// this very TPM by pre-registering its EK hash. The reason the device is told; null when it is not held.
     /// </summary>
-    private string? HeldForPerson(Device device, CheckedEvidence? proven) =>
+    private async Task<string?> HeldForPersonAsync(Device device, CheckedEvidence? proven, CancellationToken cancellationToken) =>
         proven?.Certificate is { Verified: false } certificate
             && attestationOptions.Value.EkCertificatePolicy == EkCertificatePolicy.Flag
             && device.State == EnrollmentState.Pending
+            && !await PreRegisteredAsync(db, device.Id, proven.EkHash, cancellationToken)
             ? $"waiting for a person: the TPM's EK is not vouched for by a trusted TPM manufacturer CA ({certificate.Problem})"
             : null;
+
+    /// <summary>A person pre-registered this EK by its hash (for this device, or not yet claimed).</summary>
+    internal static Task<bool> PreRegisteredAsync(FleetDbContext db, Guid deviceId, string ekHash, CancellationToken cancellationToken) =>
+        db.PreRegistrations.AnyAsync(p => p.EkHash == ekHash && (p.DeviceId == null || p.DeviceId == deviceId), cancellationToken);
 
     /// <summary>Issuer, serial and verdict of the EK certificate on the device; a change of verdict is a device event.</summary>
     private void RecordCertificate(Device device, CheckedEvidence proven, DateTimeOffset now)
