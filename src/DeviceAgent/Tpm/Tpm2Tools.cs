@@ -75,7 +75,8 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
                 await RunAsync("tpm2_createak", ["-C", FileOf("ek.ctx"), "-c", FileOf("ak.ctx"), "-G", "rsa", "-g", "sha256", "-s", "rsassa",
                     "-u", AkFile("ak.pub"), "-n", AkFile("ak.name"), "-r", AkFile("ak.priv")], cancellationToken);
                 await FlushAsync(cancellationToken);
-                _logger.LogInformation("Created a TPM attestation key under the {Algorithm} EK in {Directory}", _ek, _directory);
+                _logger.LogInformation(
+                    "Created a TPM attestation key under the {Algorithm} EK in {Directory}", _ek, _directory);
             }
 
             _evidence = new TpmEvidence(
@@ -123,7 +124,12 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
             }
 
             await CreateEkAsync(withPublic: false, cancellationToken);
-            await WithEkPolicyAsync(session => RunAsync("tpm2_load", ["-C", FileOf("ek.ctx"), "-u", AkFile("ak.pub"), "-r", AkFile("ak.priv"), "-c", FileOf("ak.ctx"), "-P", session], cancellationToken), cancellationToken);
+            await WithEkPolicyAsync(
+                session => RunAsync("tpm2_load",
+                    ["-C", FileOf("ek.ctx"), "-u", AkFile("ak.pub"), "-r", AkFile("ak.priv"), "-c", FileOf("ak.ctx"),
+                        "-P", session],
+                    cancellationToken),
+                cancellationToken);
             await WithEkPolicyAsync(session => RunAsync("tpm2_activatecredential", ["-c", FileOf("ak.ctx"), "-C", FileOf("ek.ctx"), "-i", FileOf("credential.in"), "-o", FileOf("secret.out"), "-P", session], cancellationToken), cancellationToken);
             var secret = await File.ReadAllBytesAsync(FileOf("secret.out"), cancellationToken);
             return new TpmActivation(challenge.ChallengeId, Convert.ToBase64String(secret));
@@ -142,7 +148,9 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
     /// </summary>
     private string AkFile(string name) => FileOf(_ek == TpmEkAlgorithm.Ecc ? "ecc-" + name : name);
 
-    /// <summary>Settles which EK this TPM presents (<see cref="TpmOptions.EkAlgorithm"/>); its certificate, if any.</summary>
+    /// <summary>
+    /// Settles which EK this TPM presents (<see cref="TpmOptions.EkAlgorithm"/>); returns its certificate, if any.
+    /// </summary>
     private async Task<byte[]?> ChooseEkAsync(CancellationToken cancellationToken)
     {
         byte[]? certificate;
@@ -150,7 +158,8 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         {
             certificate = await ReadEkCertificateAsync(RsaEkCertificateIndex, cancellationToken);
             _ek = TpmEkAlgorithm.Rsa;
-            if (certificate is null && await ReadEkCertificateAsync(EccEkCertificateIndex, cancellationToken) is { } ecc)
+            if (certificate is null
+                && await ReadEkCertificateAsync(EccEkCertificateIndex, cancellationToken) is { } ecc)
             {
                 (certificate, _ek) = (ecc, TpmEkAlgorithm.Ecc);
             }
@@ -168,7 +177,8 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         }
         else
         {
-            _logger.LogInformation("Using the TPM's {Algorithm} EK and its certificate ({Bytes} bytes)", _ek, certificate.Length);
+            _logger.LogInformation(
+                "Using the TPM's {Algorithm} EK and its certificate ({Bytes} bytes)", _ek, certificate.Length);
         }
 
         return certificate;

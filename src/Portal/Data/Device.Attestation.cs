@@ -24,7 +24,9 @@ public sealed partial class Device
     /// </summary>
     public DateTimeOffset? EkCertificateVerifiedAt { get; set; }
 
-    /// <summary>Why the EK is not vouched for by a trusted TPM maker (no certificate, untrusted issuer, …) at the last proof.</summary>
+    /// <summary>
+    /// Why the EK is not vouched for by a trusted TPM maker (no certificate, untrusted issuer, …) at the last proof.
+    /// </summary>
     public string? EkCertificateProblem { get; set; }
 
     /// <summary>Every MAC, machine-id and EK hash this device presented.</summary>

@@ -18,7 +18,8 @@ public sealed class EkCertificateCheckTests : IDisposable
 
     public EkCertificateCheckTests()
     {
-        var request = new CertificateRequest("CN=Test TPM Root", _rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(
+            "CN=Test TPM Root", _rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         _root = request.CreateSelfSigned(Now.AddYears(-1), Now.AddYears(10));
@@ -78,8 +79,8 @@ public sealed class EkCertificateCheckTests : IDisposable
     public void OtherKey_MismatchWhateverTheChain()
     {
         using var other = RSA.Create(2048);
-        var check = EkCertificateVerifier.Check(
-            EkCertificate(), TpmPublicKey.Rsa(other.ExportParameters(false).Modulus!, [1, 0, 1]), EkTrustAnchors.Empty, Now);
+        var otherKey = TpmPublicKey.Rsa(other.ExportParameters(false).Modulus!, [1, 0, 1]);
+        var check = EkCertificateVerifier.Check(EkCertificate(), otherKey, EkTrustAnchors.Empty, Now);
 
         Assert.True(check.KeyMismatch);
         Assert.Contains("another key (RSA 2048)", check.Problem, StringComparison.Ordinal);
@@ -89,13 +90,15 @@ public sealed class EkCertificateCheckTests : IDisposable
     public void NoCertificateOrGarbage_NotVerifiedWithReason()
     {
         Assert.Equal("the TPM has no EK certificate", EkCertificateVerifier.Check(null, Ek, Anchors, Now).Problem);
-        Assert.StartsWith("the EK certificate does not parse", EkCertificateVerifier.Check([1, 2, 3], Ek, Anchors, Now).Problem, StringComparison.Ordinal);
+        Assert.StartsWith("the EK certificate does not parse",
+            EkCertificateVerifier.Check([1, 2, 3], Ek, Anchors, Now).Problem, StringComparison.Ordinal);
     }
 
     private byte[] EkCertificate(X509Extension? critical = null, DateTimeOffset? notAfter = null)
     {
         // TCG EK certificates have an empty subject; the identity is in the subjectAltName.
-        var request = new CertificateRequest(new X500DistinguishedName(string.Empty), _ek, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(
+            new X500DistinguishedName(string.Empty), _ek, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("2.23.133.8.1")], false));
@@ -128,7 +131,7 @@ public sealed class EkCertificateCheckTests : IDisposable
         return new X509Extension("2.5.29.9", writer.Encode(), true);
     }
 
-    /// <summary>subjectAltName: a directoryName with TPM manufacturer, model and version (as swtpm writes them).</summary>
+    /// <summary>subjectAltName: a directoryName with TPM manufacturer, model and version (as swtpm has it).</summary>
     private static X509Extension TpmSubjectAltName()
     {
         var writer = new AsnWriter(AsnEncodingRules.DER);
@@ -136,7 +139,9 @@ public sealed class EkCertificateCheckTests : IDisposable
         using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 4, isConstructed: true)))
         using (writer.PushSequence())
         {
-            foreach (var (oid, value) in new[] { ("2.23.133.2.1", "id:00001014"), ("2.23.133.2.2", "swtpm"), ("2.23.133.2.3", "id:20191023") })
+            (string Oid, string Value)[] attributes =
+                [("2.23.133.2.1", "id:00001014"), ("2.23.133.2.2", "swtpm"), ("2.23.133.2.3", "id:20191023")];
+            foreach (var (oid, value) in attributes)
             {
                 using (writer.PushSetOf())
                 using (writer.PushSequence())

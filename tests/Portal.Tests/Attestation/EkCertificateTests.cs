@@ -1,5 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
 using Fleet.DeviceAgent.Tpm;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Tests.Infrastructure;
@@ -95,13 +97,14 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
 
         Assert.Equal(EnrollmentDecision.Invalid, refused.Decision);
         Assert.Null(refused.TpmChallenge);
-        Assert.Contains("tpm.ekCertificate: issuer CN=swtpm-localca: no TPM manufacturer CA is trusted yet", refused.Reason, StringComparison.Ordinal);
+        Assert.Contains("tpm.ekCertificate: issuer CN=swtpm-localca: no TPM manufacturer CA is trusted yet",
+            refused.Reason, StringComparison.Ordinal);
 
         // The admin drops swtpm's local CA (root and intermediate) into the folder: read again, no restart.
         tpms.TrustLabCa(folder);
         var challenged = await client.EnrollAsync(request);
         Assert.NotNull(challenged.TpmChallenge);
-        var approved = await client.EnrollAsync(request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge, Token) });
+        var approved = await ProveAsync(client, request, adapter, challenged);
 
         Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
         var device = await DeviceAsync(portal, client.ClientId);
@@ -109,8 +112,10 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         Assert.Matches("^[0-9A-F]+$", device.EkCertificateSerial);
         Assert.NotNull(device.EkCertificateVerifiedAt);
         Assert.Null(device.EkCertificateProblem);
-        var shown = (await portal.Services.GetRequiredService<DeviceIdentityService>().GetAsync(device.Id, Token))!.EkCertificate!;
-        Assert.Equal((device.EkCertificateIssuer, device.EkCertificateSerial, false), (shown.Issuer, shown.Serial, shown.HeldForPerson));
+        var shown = await ShownAsync(portal, device);
+        Assert.Equal(
+            (device.EkCertificateIssuer, device.EkCertificateSerial, false),
+            (shown.Issuer, shown.Serial, shown.HeldForPerson));
     }
 
     [Fact]
@@ -118,10 +123,13 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
     {
         var portal = await PortalAsync("Require", Directory.CreateTempSubdirectory("fleet-ek-cas-").FullName);
         var cas = portal.Services.GetRequiredService<EkCaService>();
-        var pem = await File.ReadAllTextAsync(tpms.LabCa.RootCertificate, Token) + await File.ReadAllTextAsync(tpms.LabCa.IssuerCertificate, Token);
+        var pem = await File.ReadAllTextAsync(tpms.LabCa.RootCertificate, Token)
+            + await File.ReadAllTextAsync(tpms.LabCa.IssuerCertificate, Token);
         Assert.Equal(OutcomeKind.Forbidden, (await cas.AddAsync(pem, TestActors.Operator, Token)).Kind);
-        var leaf = Convert.ToBase64String(await SwtpmLocalCa.ReadNvAsync(tpms.Lab, "0x1c00002"), Base64FormattingOptions.InsertLineBreaks);
-        Assert.Equal(OutcomeKind.Invalid, (await cas.AddAsync($"-----BEGIN CERTIFICATE-----\n{leaf}\n-----END CERTIFICATE-----\n", TestActors.Admin, Token)).Kind);
+        var leaf = Convert.ToBase64String(
+            await SwtpmLocalCa.ReadNvAsync(tpms.Lab, "0x1c00002"), Base64FormattingOptions.InsertLineBreaks);
+        var ekCertificatePem = $"-----BEGIN CERTIFICATE-----\n{leaf}\n-----END CERTIFICATE-----\n";
+        Assert.Equal(OutcomeKind.Invalid, (await cas.AddAsync(ekCertificatePem, TestActors.Admin, Token)).Kind);
 
         var added = await cas.AddAsync(pem, TestActors.Admin, Token);
 
@@ -133,7 +141,8 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         Assert.NotNull(challenged.TpmChallenge);
         await using (var db = await portal.CreateDbAsync())
         {
-            Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Action == "attestation.ek-ca-add" && a.Outcome == Fleet.Portal.Features.Audit.AuditOutcome.Succeeded, Token));
+            Assert.Equal(2, await db.AuditEntries.CountAsync(
+                a => a.Action == "attestation.ek-ca-add" && a.Outcome == AuditOutcome.Succeeded, Token));
         }
 
         foreach (var row in added.Value!)
@@ -155,10 +164,15 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
 
         Assert.Equal(EnrollmentDecision.Invalid, refused.Decision);
         Assert.Null(refused.TpmChallenge);
-        Assert.StartsWith("TPM attestation refused: tpm.ekCertificate: issuer CN=swtpm-localca: does not chain to a trusted TPM manufacturer CA", refused.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "TPM attestation refused: tpm.ekCertificate: issuer CN=swtpm-localca: does not chain to a trusted TPM "
+                + "manufacturer CA",
+            refused.Reason,
+            StringComparison.Ordinal);
         await using var db = await portal.CreateDbAsync();
         Assert.False(await db.Devices.AnyAsync(d => d.EnrollmentId == client.ClientId, Token));
-        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "device.tpm-refused" && a.EntityId == client.ClientId, Token));
+        Assert.True(await db.AuditEntries.AnyAsync(
+            a => a.Action == "device.tpm-refused" && a.EntityId == client.ClientId, Token));
     }
 
     [Fact]
@@ -181,18 +195,23 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         using var adapter = tpms.Other.Adapter();
         var (client, request, challenged) = await OpenAsync(portal, adapter, token);
 
-        var held = await client.EnrollAsync(request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge!, Token) });
+        var held = await ProveAsync(client, request, adapter, challenged);
 
         Assert.Equal(EnrollmentDecision.Pending, held.Decision);
-        Assert.StartsWith("waiting for a person: the TPM's EK is not vouched for by a trusted TPM manufacturer CA (issuer CN=swtpm-localca: does not chain", held.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "waiting for a person: the TPM's EK is not vouched for by a trusted TPM manufacturer CA "
+                + "(issuer CN=swtpm-localca: does not chain",
+            held.Reason,
+            StringComparison.Ordinal);
         var device = await DeviceAsync(portal, client.ClientId);
         Assert.Equal(EnrollmentState.Pending, device.State);
         Assert.Null(device.EkCertificateVerifiedAt);
         Assert.Equal("CN=swtpm-localca", device.EkCertificateIssuer);
-        var shown = (await portal.Services.GetRequiredService<DeviceIdentityService>().GetAsync(device.Id, Token))!.EkCertificate!;
+        var shown = await ShownAsync(portal, device);
         Assert.True(shown.HeldForPerson);
         Assert.Contains("does not chain", shown.Problem, StringComparison.Ordinal);
-        await portal.Logs.WaitForAsync(e => e.Message.Contains("EK certificate not verified", StringComparison.Ordinal));
+        await portal.Logs.WaitForAsync(
+            e => e.Message.Contains("EK certificate not verified", StringComparison.Ordinal));
 
         // A person approves it; the next proof gets the credential.
         Assert.Equal(OutcomeKind.Done, (await portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token)).Kind);
@@ -208,12 +227,13 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(true, false), TestActors.Operator, Token);
         using var adapter = tpms.Other.Adapter();
         var ekHash = TpmEvidenceReader.Check(await adapter.GetEvidenceAsync(Token)).Evidence!.EkHash;
-        var registered = await enrollment.AddPreRegistrationAsync(new PreRegistrationInput(null, ekHash), TestActors.Operator, Token);
+        var registered = await enrollment.AddPreRegistrationAsync(
+            new PreRegistrationInput(null, ekHash), TestActors.Operator, Token);
         Assert.True(registered.Succeeded, registered.Message);
         var (client, request, challenged) = await OpenAsync(portal, adapter);
 
         // A person named this very TPM: the missing maker's word does not hold it.
-        var approved = await client.EnrollAsync(request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge!, Token) });
+        var approved = await ProveAsync(client, request, adapter, challenged);
 
         Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
         Assert.NotNull((await DeviceAsync(portal, client.ClientId)).EkCertificateProblem);
@@ -229,7 +249,7 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         var evidence = TpmEvidenceReader.Check(request.Tpm!).Evidence!;
         Assert.True(evidence.Ek.IsEcc); // Auto: no RSA EK certificate, an ECC one
 
-        var approved = await client.EnrollAsync(request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge!, Token) });
+        var approved = await ProveAsync(client, request, adapter, challenged);
 
         Assert.Equal(EnrollmentDecision.Approved, approved.Decision);
         var device = await DeviceAsync(portal, client.ClientId);
@@ -246,24 +266,29 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         var genuine = await adapter.GetEvidenceAsync(Token);
         // A certificate the trusted CA made, but for another TPM's key (the ECC-only TPM's P-256 EK).
         var borrowed = await SwtpmLocalCa.ReadNvAsync(tpms.EccOnly, "0x1c0000a");
-        var (_, _, refused) = await OpenAsync(portal, adapter, evidence: genuine with { EkCertificate = Convert.ToBase64String(borrowed) });
+        var (_, _, refused) = await OpenAsync(
+            portal, adapter, evidence: genuine with { EkCertificate = Convert.ToBase64String(borrowed) });
 
         Assert.Equal(EnrollmentDecision.Invalid, refused.Decision);
-        Assert.Contains("tpm.ekCertificate: the EK certificate is for another key (ECC NIST P-256), not the EK presented", refused.Reason, StringComparison.Ordinal);
+        Assert.Contains(
+            "tpm.ekCertificate: the EK certificate is for another key (ECC NIST P-256), not the EK presented",
+            refused.Reason,
+            StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Check_GenuineSwtpmChain_VerifiesDespiteCriticalTpmSubjectAltName()
     {
         var der = await SwtpmLocalCa.ReadNvAsync(tpms.Lab, "0x1c00002");
-        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(der);
+        using var certificate = X509CertificateLoader.LoadCertificate(der);
         Assert.True(certificate.Extensions["2.5.29.17"]!.Critical); // TPM manufacturer attributes, critical
         var roots = EkCertificateVerifier.Read(tpms.LabCa.RootCertificate);
         var intermediates = EkCertificateVerifier.Read(tpms.LabCa.IssuerCertificate);
         var ek = TpmPublicKey.From(certificate.PublicKey);
 
-        var check = EkCertificateVerifier.Check(der, ek, new EkTrustAnchors(roots, intermediates), DateTimeOffset.UtcNow);
-        var withoutIntermediate = EkCertificateVerifier.Check(der, ek, new EkTrustAnchors(roots, []), DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        var check = EkCertificateVerifier.Check(der, ek, new EkTrustAnchors(roots, intermediates), now);
+        var withoutIntermediate = EkCertificateVerifier.Check(der, ek, new EkTrustAnchors(roots, []), now);
 
         Assert.True(check.Verified, check.Problem);
         Assert.False(withoutIntermediate.Verified);
@@ -286,7 +311,8 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
     {
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Operator, Token);
-        return (await enrollment.CreateTokenAsync(new CreateTokenInput("lab"), TestActors.Operator, Token)).Value!.Value;
+        var created = await enrollment.CreateTokenAsync(new CreateTokenInput("lab"), TestActors.Operator, Token);
+        return created.Value!.Value;
     }
 
     private async Task<(TestMqttClient Client, EnrollmentRequest Request, EnrollmentResponse Response)> OpenAsync(
@@ -295,8 +321,23 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         var (client, code) = await TestMqttClient.ConnectBootstrapAsync(portal.MqttPort);
         _owned.Add(client);
         Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, code);
-        var request = TestMqttClient.Request() with { Tpm = evidence ?? await adapter.GetEvidenceAsync(Token), EnrollmentToken = token };
+        var request = TestMqttClient.Request() with
+        {
+            Tpm = evidence ?? await adapter.GetEvidenceAsync(Token), EnrollmentToken = token,
+        };
         return (client, request, await client.EnrollAsync(request));
+    }
+
+    /// <summary>Answers the challenge with the TPM: the request again with the recovered secret.</summary>
+    private static async Task<EnrollmentResponse> ProveAsync(
+        TestMqttClient client, EnrollmentRequest request, Tpm2Tools adapter, EnrollmentResponse challenged) =>
+        await client.EnrollAsync(
+            request with { TpmActivation = await adapter.ActivateAsync(challenged.TpmChallenge!, Token) });
+
+    private static async Task<EkCertificateState> ShownAsync(PortalInstance portal, Device device)
+    {
+        var identities = await portal.Services.GetRequiredService<DeviceIdentityService>().GetAsync(device.Id, Token);
+        return identities!.EkCertificate!;
     }
 
     private static async Task<Device> DeviceAsync(PortalInstance portal, string enrollmentId)

@@ -31,7 +31,8 @@ public sealed class SoftwareTpm : IAsyncDisposable
     public string Tcti => $"swtpm:host=127.0.0.1,port={Port}";
 
     /// <summary>A fresh TPM with no EK certificate.</summary>
-    public static Task<SoftwareTpm> StartAsync() => StartAsync(System.IO.Directory.CreateTempSubdirectory("fleet-swtpm-").FullName);
+    public static Task<SoftwareTpm> StartAsync() =>
+        StartAsync(System.IO.Directory.CreateTempSubdirectory("fleet-swtpm-").FullName);
 
     /// <summary>A TPM on existing state (<c>swtpm_setup</c> made it); the folder is deleted on dispose.</summary>
     public static async Task<SoftwareTpm> StartAsync(string directory)
@@ -107,7 +108,10 @@ public sealed class SoftwareTpm : IAsyncDisposable
     /// </summary>
     public Tpm2Tools Adapter(string? stateDirectory = null, TpmEkAlgorithm ek = TpmEkAlgorithm.Auto) => new(
         new ProcessRunner(),
-        Options.Create(new AgentOptions { StateDirectory = stateDirectory ?? System.IO.Directory.CreateTempSubdirectory("fleet-agent-tpm-").FullName }),
+        Options.Create(new AgentOptions
+        {
+            StateDirectory = stateDirectory ?? System.IO.Directory.CreateTempSubdirectory("fleet-agent-tpm-").FullName,
+        }),
         Options.Create(new TpmOptions { Enabled = true, Tcti = Tcti, EkAlgorithm = ek }),
         NullLogger<Tpm2Tools>.Instance);
 

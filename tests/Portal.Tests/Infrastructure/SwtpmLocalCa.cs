@@ -41,7 +41,8 @@ public sealed class SwtpmLocalCa : IDisposable
             certserial = {state}/certserial
 
             """);
-        File.WriteAllText(ca.LocalCaOptions, "--platform-manufacturer Fleet\n--platform-version 2.1\n--platform-model test\n");
+        File.WriteAllText(
+            ca.LocalCaOptions, "--platform-manufacturer Fleet\n--platform-version 2.1\n--platform-model test\n");
         File.WriteAllText(ca.SetupConfig, $"""
             create_certs_tool = /usr/bin/swtpm_localca
             create_certs_tool_config = {ca.LocalCaConfig}
@@ -84,7 +85,8 @@ public sealed class SwtpmLocalCa : IDisposable
             var made = await new ProcessRunner().RunAsync("swtpm_localca",
                 ["--type", "ek", "--ek", point, "--dir", work, "--tpm-spec-family", "2.0", "--tpm-spec-level", "0",
                     "--tpm-spec-revision", "164", "--tpm-manufacturer", "id:00001014", "--tpm-model", "swtpm",
-                    "--tpm-version", "id:20191023", "--tpm2", "--configfile", LocalCaConfig, "--optsfile", LocalCaOptions],
+                    "--tpm-version", "id:20191023", "--tpm2", "--configfile", LocalCaConfig,
+                    "--optsfile", LocalCaOptions],
                 ToolTimeout, CancellationToken.None);
             Assert.True(made.Succeeded, made.Explanation);
             var certificate = Path.Combine(work, "ek.cert");
@@ -99,7 +101,7 @@ public sealed class SwtpmLocalCa : IDisposable
         }
     }
 
-    /// <summary>Deletes the RSA EK certificate (NV index 0x1c00002), leaving a TPM whose only EK certificate is ECC.</summary>
+    /// <summary>Deletes the RSA EK certificate (NV index 0x1c00002): the only EK certificate left is ECC.</summary>
     public static Task RemoveRsaEkCertificateAsync(SoftwareTpm tpm) =>
         Tpm(tpm ?? throw new ArgumentNullException(nameof(tpm)), "tpm2_nvundefine", "0x1c00002", "-C", "p");
 

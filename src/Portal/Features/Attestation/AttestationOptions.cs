@@ -16,9 +16,9 @@ public sealed class AttestationOptions
 
     /// <summary>
     /// What an EK without a valid certificate chain (none, untrusted, expired, or not the EK's key) means.
-    /// <c>Require</c>: refused. <c>Flag</c>: enrols, but waits for a person even when a token or pre-registration
-    /// would approve it. <c>Ignore</c>: no effect (still shown). A certificate for another key is refused under
-    /// <c>Require</c> and <c>Flag</c>.
+    /// <c>Require</c>: refused. <c>Flag</c>: enrols, but waits for a person even when a token or MAC
+    /// pre-registration would approve it (a pre-registration of its EK hash is a person's word). <c>Ignore</c>: no
+    /// effect (still shown). A certificate for another key is refused under <c>Require</c> and <c>Flag</c>.
     /// </summary>
     public EkCertificatePolicy EkCertificatePolicy { get; set; } = EkCertificatePolicy.Flag;
 
@@ -37,7 +37,7 @@ public sealed class AttestationOptions
     public string? EkCaBundle { get; set; }
 }
 
-/// <summary>What the portal does with an EK whose certificate does not chain to a trusted TPM manufacturer CA.</summary>
+/// <summary>What the portal does with an EK whose certificate does not chain to a trusted TPM maker's CA.</summary>
 public enum EkCertificatePolicy
 {
     /// <summary>Refuse the enrolment request (Invalid, reason sent to the device, logged, audited).</summary>

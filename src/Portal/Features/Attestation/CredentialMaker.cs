@@ -19,7 +19,8 @@ internal static class CredentialMaker
     /// <param name="objectName">The AK name (nameAlg || digest).</param>
     /// <param name="secret">At most 32 bytes (a TPM2B_DIGEST under SHA-256).</param>
     /// <returns>TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET, both with their size prefix.</returns>
-    public static (byte[] IdObject, byte[] EncryptedSecret) Make(TpmPublicKey ek, ReadOnlySpan<byte> objectName, ReadOnlySpan<byte> secret)
+    public static (byte[] IdObject, byte[] EncryptedSecret) Make(
+        TpmPublicKey ek, ReadOnlySpan<byte> objectName, ReadOnlySpan<byte> secret)
     {
         ArgumentNullException.ThrowIfNull(ek);
         if (secret.Length is 0 or > 32)
@@ -85,7 +86,8 @@ internal static class CredentialMaker
     /// KDFe with SHA-256 (Part 1 §11.4.10.3, NIST SP 800-56A concatenation KDF):
     /// SHA-256(counter || Z || label || 00 || partyU || partyV) for counter = 1, 2, …
     /// </summary>
-    public static byte[] KdfE(ReadOnlySpan<byte> z, string label, ReadOnlySpan<byte> partyU, ReadOnlySpan<byte> partyV, int bits)
+    public static byte[] KdfE(
+        ReadOnlySpan<byte> z, string label, ReadOnlySpan<byte> partyU, ReadOnlySpan<byte> partyV, int bits)
     {
         var labelBytes = Encoding.ASCII.GetBytes(label);
         var result = new byte[(bits + 7) / 8];

@@ -58,8 +58,8 @@ public sealed class DeviceIdentityService(
         var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
             .Select(d => new
             {
-                d.EkHash, d.TpmVerifiedAt, d.State, d.EkCertificateIssuer, d.EkCertificateSerial, d.EkCertificateVerifiedAt,
-                d.EkCertificateProblem,
+                d.EkHash, d.TpmVerifiedAt, d.State, d.EkCertificateIssuer, d.EkCertificateSerial,
+                d.EkCertificateVerifiedAt, d.EkCertificateProblem,
             })
             .FirstOrDefaultAsync(cancellationToken);
         if (device is null)
@@ -67,9 +67,11 @@ public sealed class DeviceIdentityService(
             return null;
         }
 
-        var certificate = device.EkHash is null || (device.EkCertificateProblem is null && device.EkCertificateVerifiedAt is null)
+        var judged = device.EkCertificateProblem is not null || device.EkCertificateVerifiedAt is not null;
+        var certificate = device.EkHash is null || !judged
             ? null
-            : new EkCertificateState(device.EkCertificateIssuer, device.EkCertificateSerial, device.EkCertificateVerifiedAt,
+            : new EkCertificateState(
+                device.EkCertificateIssuer, device.EkCertificateSerial, device.EkCertificateVerifiedAt,
                 device.EkCertificateProblem,
                 device.EkCertificateProblem is not null && device.State == EnrollmentState.Pending
                     && options.Value.EkCertificatePolicy == EkCertificatePolicy.Flag

@@ -23,14 +23,15 @@ internal static class EkCaEndpoints
         return api;
     }
 
-    [EndpointSummary("The trusted TPM manufacturer CA certificates (roots and intermediates) and the file each comes from")]
+    [EndpointSummary("The trusted TPM manufacturer CA certificates (roots, intermediates) and their files")]
     private static Ok<IReadOnlyList<EkCaRow>> List(EkCaService service) => TypedResults.Ok(service.List());
 
     /// <summary>The body of an upload.</summary>
     /// <param name="Pem">One or more CA certificates, PEM.</param>
-    internal sealed record AddEkCaRequest([property: Description("CA certificates, PEM (roots and intermediates)")] string Pem);
+    internal sealed record AddEkCaRequest(
+        [property: Description("CA certificates, PEM (roots and intermediates)")] string Pem);
 
-    [EndpointSummary("Trust TPM manufacturer CA certificates (PEM; CA certificates only), e.g. swtpm's local CA in a lab")]
+    [EndpointSummary("Trust TPM manufacturer CA certificates (PEM, CAs only), e.g. swtpm's local CA in a lab")]
     private static async Task<Results<Ok<IReadOnlyList<EkCaRow>>, OutcomeProblem>> AddAsync(
         AddEkCaRequest body, EkCaService service, HttpContext http, CancellationToken cancellationToken)
     {

@@ -15,9 +15,18 @@ namespace Fleet.Portal.Features.Attestation;
 /// <param name="NotAfter">End of validity.</param>
 /// <param name="IsRoot">Self-signed: a trust anchor. Otherwise an intermediate that must chain to one.</param>
 /// <param name="File">The file it was read from.</param>
-/// <param name="Uploaded">An Admin uploaded it (the file is <c>{thumbprint}.pem</c> in the folder): it can be removed here.</param>
+/// <param name="Uploaded">
+/// An Admin uploaded it (the file is <c>{thumbprint}.pem</c> in the folder): it can be removed here.
+/// </param>
 public sealed record EkCaRow(
-    string Thumbprint, string Subject, string Issuer, string Serial, DateTimeOffset NotAfter, bool IsRoot, string File, bool Uploaded);
+    string Thumbprint,
+    string Subject,
+    string Issuer,
+    string Serial,
+    DateTimeOffset NotAfter,
+    bool IsRoot,
+    string File,
+    bool Uploaded);
 
 /// <summary>
 /// The TPM manufacturer CAs the portal trusts for EK certificates: listed from the folder and bundle
@@ -56,10 +65,12 @@ public sealed class EkCaService(
 
     /// <summary>Trusts the CA certificates in <paramref name="pem"/> (one or more; each must be a CA).</summary>
     [RequiresPolicy(Policies.ManageAttestation)]
-    public async Task<Outcome<IReadOnlyList<EkCaRow>>> AddAsync(string pem, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome<IReadOnlyList<EkCaRow>>> AddAsync(
+        string pem, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageAttestation, "attestation.ek-ca-add", "ek-ca", null, cancellationToken))
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.ManageAttestation, "attestation.ek-ca-add", "ek-ca", null, cancellationToken))
         {
             return Outcome.Forbidden(Forbidden);
         }
@@ -84,8 +95,9 @@ public sealed class EkCaService(
             return Outcome.Invalid("pem", "no -----BEGIN CERTIFICATE----- block");
         }
 
-        if (certificates.FirstOrDefault(c => c.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
-            is { } leaf)
+        var leaf = certificates.FirstOrDefault(c => c.Extensions.OfType<X509BasicConstraintsExtension>()
+            .FirstOrDefault() is not { CertificateAuthority: true });
+        if (leaf is not null)
         {
             return Outcome.Invalid("pem", $"{leaf.Subject} is not a CA certificate (basicConstraints CA:TRUE); "
                 + "trust the CA that issued an EK certificate, not the EK certificate");
@@ -101,7 +113,8 @@ public sealed class EkCaService(
             var row = Row(certificate, path);
             rows.Add(row);
             audit.Add(db, actor, "attestation.ek-ca-add", "ek-ca", row.Thumbprint, after: Summary(row));
-            logger.LogInformation("TPM manufacturer CA {Subject} ({Thumbprint}) trusted by {Actor}", row.Subject, row.Thumbprint, actor.Name);
+            logger.LogInformation("TPM manufacturer CA {Subject} ({Thumbprint}) trusted by {Actor}",
+                row.Subject, row.Thumbprint, actor.Name);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -110,15 +123,18 @@ public sealed class EkCaService(
 
     /// <summary>Stops trusting a CA an Admin uploaded; CAs from other files are removed from those files.</summary>
     [RequiresPolicy(Policies.ManageAttestation)]
-    public async Task<Outcome> RemoveAsync(string thumbprint, Actor actor, CancellationToken cancellationToken = default)
+    public async Task<Outcome> RemoveAsync(
+        string thumbprint, Actor actor, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageAttestation, "attestation.ek-ca-remove", "ek-ca", thumbprint, cancellationToken))
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.ManageAttestation, "attestation.ek-ca-remove", "ek-ca", thumbprint, cancellationToken))
         {
             return Outcome.Forbidden(Forbidden);
         }
 
-        var row = List().FirstOrDefault(r => string.Equals(r.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase));
+        var row = List()
+            .FirstOrDefault(r => string.Equals(r.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase));
         if (row is null)
         {
             return Outcome.NotFound($"No trusted TPM manufacturer CA has the SHA-256 thumbprint {thumbprint}.");
@@ -133,15 +149,16 @@ public sealed class EkCaService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         audit.Add(db, actor, "attestation.ek-ca-remove", "ek-ca", row.Thumbprint, before: Summary(row));
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("TPM manufacturer CA {Subject} ({Thumbprint}) no longer trusted ({Actor})", row.Subject, row.Thumbprint, actor.Name);
+        logger.LogInformation("TPM manufacturer CA {Subject} ({Thumbprint}) no longer trusted ({Actor})",
+            row.Subject, row.Thumbprint, actor.Name);
         return Outcome.Done;
     }
 
     private EkCaRow Row(X509Certificate2 certificate, string file)
     {
         var thumbprint = Thumbprint(certificate);
-        var uploaded = Path.GetDirectoryName(file) == Path.GetFullPath(verifier.Directory).TrimEnd(Path.DirectorySeparatorChar)
-            && Path.GetFileName(file) == thumbprint + ".pem";
+        var folder = Path.GetFullPath(verifier.Directory).TrimEnd(Path.DirectorySeparatorChar);
+        var uploaded = Path.GetDirectoryName(file) == folder && Path.GetFileName(file) == thumbprint + ".pem";
         return new EkCaRow(thumbprint, certificate.Subject, certificate.Issuer, certificate.SerialNumber,
             new DateTimeOffset(certificate.NotAfter.ToUniversalTime()),
             certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData), file, uploaded);
@@ -151,5 +168,6 @@ public sealed class EkCaService(
         Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
 
     private static string Summary(EkCaRow row) =>
-        $"{(row.IsRoot ? "root" : "intermediate")} {row.Subject}, issuer {row.Issuer}, serial {row.Serial}, until {row.NotAfter:u}";
+        $"{(row.IsRoot ? "root" : "intermediate")} {row.Subject}, issuer {row.Issuer}, serial {row.Serial}, "
+            + $"until {row.NotAfter:u}";
 }

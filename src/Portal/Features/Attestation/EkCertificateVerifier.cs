@@ -50,7 +50,8 @@ public sealed class EkCertificateVerifier(
     /// <summary>The folder the trusted CA files are read from (and uploads written to).</summary>
     public string Directory => Path.Combine(data.Path, options.Value.EkCaDirectory);
 
-    private string? Bundle => options.Value.EkCaBundle is { Length: > 0 } bundle ? Path.Combine(data.Path, bundle) : null;
+    private string? Bundle =>
+        options.Value.EkCaBundle is { Length: > 0 } bundle ? Path.Combine(data.Path, bundle) : null;
 
     internal EkCertificateCheck Check(CheckedEvidence evidence, DateTimeOffset now)
     {
@@ -74,13 +75,17 @@ public sealed class EkCertificateVerifier(
             _anchors = Load(files);
             _signature = signature;
             logger.LogInformation(
-                "Trusting {Roots} TPM manufacturer root and {Intermediates} intermediate CA certificates from {Directory}{Bundle}",
-                _anchors.Roots.Count, _anchors.Intermediates.Count, Directory, Bundle is null ? string.Empty : $" and {Bundle}");
+                "Trusting {Roots} TPM manufacturer root and {Intermediates} intermediate CA certificates from "
+                    + "{Directory}{Bundle}",
+                _anchors.Roots.Count,
+                _anchors.Intermediates.Count,
+                Directory,
+                Bundle is null ? string.Empty : $" and {Bundle}");
             return _anchors;
         }
     }
 
-    /// <summary>The check itself, without files: what <paramref name="der"/> says about <paramref name="ek"/>.</summary>
+    /// <summary>The check without files: what <paramref name="der"/> says about <paramref name="ek"/>.</summary>
     internal static EkCertificateCheck Check(byte[]? der, TpmPublicKey ek, EkTrustAnchors anchors, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(ek);
@@ -110,25 +115,31 @@ public sealed class EkCertificateVerifier(
             }
             catch (Exception ex) when (ex is CryptographicException or TpmFormatException)
             {
-                return new EkCertificateCheck(issuer, serial, $"the EK certificate's key is not usable: {ex.Message}", KeyMismatch: true);
+                return new EkCertificateCheck(
+                    issuer, serial, $"the EK certificate's key is not usable: {ex.Message}", KeyMismatch: true);
             }
 
             if (!key.SameKeyAs(ek))
             {
                 return new EkCertificateCheck(
-                    issuer, serial, $"the EK certificate is for another key ({key.Algorithm}), not the EK presented", KeyMismatch: true);
+                    issuer,
+                    serial,
+                    $"the EK certificate is for another key ({key.Algorithm}), not the EK presented",
+                    KeyMismatch: true);
             }
 
             if (anchors.Roots.Count == 0)
             {
-                return new EkCertificateCheck(issuer, serial, $"issuer {issuer}: no TPM manufacturer CA is trusted yet");
+                return new EkCertificateCheck(
+                    issuer, serial, $"issuer {issuer}: no TPM manufacturer CA is trusted yet");
             }
 
             var failures = ChainFailures(certificate, anchors, now);
             return failures.Count == 0
                 ? new EkCertificateCheck(issuer, serial, null)
                 : new EkCertificateCheck(issuer, serial,
-                    $"issuer {issuer}: does not chain to a trusted TPM manufacturer CA ({string.Join("; ", failures)})");
+                    $"issuer {issuer}: does not chain to a trusted TPM manufacturer CA "
+                        + $"({string.Join("; ", failures)})");
         }
     }
 
@@ -153,12 +164,14 @@ public sealed class EkCertificateVerifier(
         {
             chain.Build(certificate);
             var failures = new List<string>();
+            var onlyTcgCritical = certificate.Extensions.Where(e => e.Critical)
+                .All(e => TcgCriticalExtensions.Contains(e.Oid?.Value ?? string.Empty));
             for (var i = 0; i < chain.ChainElements.Count; i++)
             {
                 foreach (var status in chain.ChainElements[i].ChainElementStatus)
                 {
                     if (i == 0 && status.Status == X509ChainStatusFlags.HasNotSupportedCriticalExtension
-                        && certificate.Extensions.Where(e => e.Critical).All(e => TcgCriticalExtensions.Contains(e.Oid?.Value ?? string.Empty)))
+                        && onlyTcgCritical)
                     {
                         continue;
                     }
@@ -167,7 +180,9 @@ public sealed class EkCertificateVerifier(
                 }
             }
 
-            if (failures.Count == 0 && chain.ChainStatus.Any(s => s.Status is X509ChainStatusFlags.PartialChain or X509ChainStatusFlags.UntrustedRoot))
+            var unanchored = chain.ChainStatus
+                .Any(s => s.Status is X509ChainStatusFlags.PartialChain or X509ChainStatusFlags.UntrustedRoot);
+            if (failures.Count == 0 && unanchored)
             {
                 failures.AddRange(chain.ChainStatus.Select(s => $"{s.Status}: {s.StatusInformation.Trim()}"));
             }
@@ -213,8 +228,9 @@ public sealed class EkCertificateVerifier(
             {
                 foreach (var certificate in Read(file.FullName))
                 {
-                    (certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData) ? roots : intermediates)
-                        .Add(certificate);
+                    var selfSigned = certificate.SubjectName.RawData.AsSpan()
+                        .SequenceEqual(certificate.IssuerName.RawData);
+                    (selfSigned ? roots : intermediates).Add(certificate);
                 }
             }
             catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)

@@ -64,8 +64,9 @@ internal sealed class TpmAttestation(
         // key is a lie, not a missing credential: refused unless the policy ignores certificates.
         var certificate = certificates.Check(checkedEvidence, now);
         var policy = options.Value.EkCertificatePolicy;
-        if (!certificate.Verified
-            && (policy == EkCertificatePolicy.Require || (certificate.KeyMismatch && policy == EkCertificatePolicy.Flag)))
+        var refused = policy == EkCertificatePolicy.Require
+            || (certificate.KeyMismatch && policy == EkCertificatePolicy.Flag);
+        if (!certificate.Verified && refused)
         {
             return Refuse(enrollmentId, address, $"tpm.ekCertificate: {certificate.Problem}");
         }

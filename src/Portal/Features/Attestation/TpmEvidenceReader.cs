@@ -48,7 +48,9 @@ internal static class TpmEvidenceReader
             errors.Add($"tpm.akName: {Shorten(evidence.AkName)} is not the name of tpm.akPublic ({nameHex})");
         }
 
-        return errors.Count > 0 ? (null, errors) : (new CheckedEvidence(ek, ek.Hash(), name, nameHex, certificate), errors);
+        return errors.Count > 0
+            ? (null, errors)
+            : (new CheckedEvidence(ek, ek.Hash(), name, nameHex, certificate), errors);
     }
 
     private static TpmPublicKey? ReadEk(string? base64, List<string> errors)
@@ -84,7 +86,8 @@ internal static class TpmEvidenceReader
                 key = area.Key;
             }
 
-            if (!key.IsEcc && (key.Modulus is not { Length: 256 } || !key.Exponent.AsSpan().SequenceEqual(new byte[] { 1, 0, 1 })))
+            var rsa2048 = key.Modulus is { Length: 256 } && key.Exponent.AsSpan().SequenceEqual(new byte[] { 1, 0, 1 });
+            if (!key.IsEcc && !rsa2048)
             {
                 errors.Add("tpm.ekPublic: must be RSA 2048 with exponent 65537, or ECC NIST P-256");
                 return null;

@@ -81,7 +81,8 @@ internal sealed record TpmPublicArea(
             throw new TpmFormatException($"{reader.Remaining} bytes after the public area");
         }
 
-        return new TpmPublicArea(type, nameAlg, attributes, symmetric, symBits, symMode, key, tpm2bPublic[2..].ToArray());
+        return new TpmPublicArea(
+            type, nameAlg, attributes, symmetric, symBits, symMode, key, tpm2bPublic[2..].ToArray());
     }
 
     private static TpmPublicKey ReadRsa(ref TpmReader reader)

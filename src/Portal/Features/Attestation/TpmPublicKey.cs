@@ -74,8 +74,8 @@ internal sealed class TpmPublicKey
                     var p = ec.ExportParameters(false);
                     if (p.Curve.Oid?.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
                     {
-                        throw new CryptographicException(
-                            $"EC curve {p.Curve.Oid?.FriendlyName ?? p.Curve.Oid?.Value ?? "(explicit)"} is not NIST P-256");
+                        var curve = p.Curve.Oid?.FriendlyName ?? p.Curve.Oid?.Value ?? "(explicit)";
+                        throw new CryptographicException($"EC curve {curve} is not NIST P-256");
                     }
 
                     return Ecc(p.Q.X, p.Q.Y);
@@ -86,7 +86,9 @@ internal sealed class TpmPublicKey
         }
     }
 
-    /// <summary>DER SubjectPublicKeyInfo (RSA: rsaEncryption; ECC: id-ecPublicKey, named curve, uncompressed point).</summary>
+    /// <summary>
+    /// DER SubjectPublicKeyInfo (RSA: rsaEncryption; ECC: id-ecPublicKey, named curve, uncompressed point).
+    /// </summary>
     public byte[] SubjectPublicKeyInfo()
     {
         if (IsEcc)
@@ -102,7 +104,7 @@ internal sealed class TpmPublicKey
     /// <summary>The EK hash: lower-case hex SHA-256 of <see cref="SubjectPublicKeyInfo"/>.</summary>
     public string Hash() => Convert.ToHexStringLower(SHA256.HashData(SubjectPublicKeyInfo()));
 
-    /// <summary>Whether <paramref name="other"/> is the same key (same modulus and exponent, or the same point).</summary>
+    /// <summary>Whether <paramref name="other"/> is the same key (modulus and exponent, or point).</summary>
     public bool SameKeyAs(TpmPublicKey other)
     {
         ArgumentNullException.ThrowIfNull(other);
