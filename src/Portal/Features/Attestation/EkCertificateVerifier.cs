@@ -73,6 +73,11 @@ public sealed class EkCertificateVerifier(
 
             // The previous collections are left to the collector: a chain may still be built from them.
             _anchors = Load(files);
+            if (Bundle is { } bundle && !File.Exists(bundle))
+            {
+                logger.LogWarning("Fleet:Attestation:EkCaBundle names {Path}, which does not exist", bundle);
+            }
+
             _signature = signature;
             logger.LogInformation(
                 "Trusting {Roots} TPM manufacturer root and {Intermediates} intermediate CA certificates from "
