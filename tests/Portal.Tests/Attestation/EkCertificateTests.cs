@@ -259,6 +259,27 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
     }
 
     [Fact]
+    public async Task RealAgent_EccEkConfigured_Require_TokenApprovesAndItComesOnline()
+    {
+        var portal = await PortalAsync("Require", tpms.TrustLabCa());
+        var token = await TokenPolicyAsync(portal);
+
+        await using var agent = await AgentHost.StartAsync(portal.MqttPort, settings: new Dictionary<string, string?>
+        {
+            ["Agent:Tpm:Enabled"] = "true",
+            ["Agent:Tpm:Tcti"] = tpms.EccOnly.Tcti,
+            ["Agent:Tpm:EkAlgorithm"] = "Ecc",
+            ["Agent:EnrollmentToken"] = token,
+        });
+
+        var device = await portal.WaitForAsync(
+            () => portal.FindDeviceAsync(d => d.IsOnline && d.EkCertificateVerifiedAt != null),
+            what: "the agent's device online, its ECC EK certificate verified");
+        Assert.Equal(EnrollmentState.Approved, device.State);
+        Assert.Equal("CN=swtpm-localca", device.EkCertificateIssuer);
+    }
+
+    [Fact]
     public async Task CertificateOfAnotherKey_Flag_RefusedNamingTheMismatch()
     {
         var portal = await PortalAsync("Flag", tpms.TrustLabCa());
