@@ -136,6 +136,13 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         Assert.True(added.Succeeded, added.Message);
         Assert.Equal([true, false], added.Value!.Select(r => r.IsRoot));
         Assert.All(cas.List(), r => Assert.True(r.Uploaded));
+        using (var browser = await BrowserSession.SignInAsync(portal))
+        {
+            var page = await browser.Http.GetStringAsync(new Uri("/admin/tpm-cas", UriKind.Relative), Token);
+            Assert.Contains("CN=swtpm-localca-rootca", page, StringComparison.Ordinal);
+            Assert.Contains("data-testid=\"ek-ca-remove\"", page, StringComparison.Ordinal);
+        }
+
         using var adapter = tpms.Lab.Adapter();
         var (client, request, challenged) = await OpenAsync(portal, adapter);
         Assert.NotNull(challenged.TpmChallenge);
@@ -212,6 +219,13 @@ public sealed class EkCertificateTests(EkCertificateFixture tpms) : IClassFixtur
         Assert.Contains("does not chain", shown.Problem, StringComparison.Ordinal);
         await portal.Logs.WaitForAsync(
             e => e.Message.Contains("EK certificate not verified", StringComparison.Ordinal));
+        using (var browser = await BrowserSession.SignInAsync(portal))
+        {
+            var page = await browser.Http.GetStringAsync(new Uri($"/devices/{device.Id}", UriKind.Relative), Token);
+            Assert.Contains("data-testid=\"ek-certificate-held\"", page, StringComparison.Ordinal);
+            Assert.Contains("does not chain to a trusted TPM manufacturer CA", page, StringComparison.Ordinal);
+            Assert.Contains(device.EkCertificateSerial!, page, StringComparison.Ordinal);
+        }
 
         // A person approves it; the next proof gets the credential.
         Assert.Equal(OutcomeKind.Done, (await portal.Devices.ApproveAsync(device.Id, TestActors.Operator, Token)).Kind);
