@@ -13,6 +13,7 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)  # the broker's listen backlog
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)               # external-broker baseline
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)   # plain MQTT clients against the broker's ACLs
 command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)           # a software TPM 2.0 for attestation tests
+command -v swtpm_setup >/dev/null 2>&1 || need+=(swtpm-tools)           # swtpm_setup/swtpm_localca: EK certificates
 command -v tpm2_createek >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v ignition-validate >/dev/null 2>&1 || need+=(ignition)        # the real ignition and ignition-validate
 # The native (AOT) agent: clang links both builds; aarch64 is cross-compiled and runs under qemu-user.

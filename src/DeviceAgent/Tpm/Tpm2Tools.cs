@@ -16,7 +16,8 @@ namespace Fleet.DeviceAgent.Tpm;
 public sealed class Tpm2Tools : ITpmAttestor, IDisposable
 {
     private const uint CredentialFileMagic = 0xBADCC0DE; // tpm2_makecredential / tpm2_activatecredential file header
-    private const string EkCertificateIndex = "0x1c00002"; // RSA EK certificate (TCG EK Credential Profile)
+    private const string RsaEkCertificateIndex = "0x1c00002"; // RSA 2048 EK certificate (TCG EK Credential Profile)
+    private const string EccEkCertificateIndex = "0x1c0000a"; // ECC NIST P-256 EK certificate
 
     private readonly IProcessRunner _runner;
     private readonly ILogger<Tpm2Tools> _logger;
@@ -24,6 +25,8 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
     private readonly TimeSpan _timeout;
     private readonly Dictionary<string, string> _environment;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TpmEkAlgorithm _wanted;
+    private TpmEkAlgorithm? _ek; // Rsa or Ecc once chosen
     private TpmEvidence? _evidence;
 
     public Tpm2Tools(IProcessRunner runner, IOptions<AgentOptions> agent, IOptions<TpmOptions> options, ILogger<Tpm2Tools> logger)
@@ -38,6 +41,7 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         var tcti = options.Value.Tcti ?? Environment.GetEnvironmentVariable("TPM2TOOLS_TCTI") ?? "device:/dev/tpmrm0";
         _environment = new Dictionary<string, string> { ["TPM2TOOLS_TCTI"] = tcti };
         IsEnabled = IsWanted(options.Value);
+        _wanted = options.Value.EkAlgorithm;
         Tcti = tcti;
     }
 
@@ -64,20 +68,21 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
             }
 
             EnsureDirectory();
+            var certificate = await ChooseEkAsync(cancellationToken);
             await CreateEkAsync(withPublic: true, cancellationToken);
-            if (!File.Exists(FileOf("ak.pub")) || !File.Exists(FileOf("ak.priv")) || !File.Exists(FileOf("ak.name")))
+            if (!File.Exists(AkFile("ak.pub")) || !File.Exists(AkFile("ak.priv")) || !File.Exists(AkFile("ak.name")))
             {
                 await RunAsync("tpm2_createak", ["-C", FileOf("ek.ctx"), "-c", FileOf("ak.ctx"), "-G", "rsa", "-g", "sha256", "-s", "rsassa",
-                    "-u", FileOf("ak.pub"), "-n", FileOf("ak.name"), "-r", FileOf("ak.priv")], cancellationToken);
+                    "-u", AkFile("ak.pub"), "-n", AkFile("ak.name"), "-r", AkFile("ak.priv")], cancellationToken);
                 await FlushAsync(cancellationToken);
-                _logger.LogInformation("Created a TPM attestation key in {Directory}", _directory);
+                _logger.LogInformation(
+                    "Created a TPM attestation key under the {Algorithm} EK in {Directory}", _ek, _directory);
             }
 
-            var certificate = await ReadEkCertificateAsync(cancellationToken);
             _evidence = new TpmEvidence(
                 Convert.ToBase64String(await File.ReadAllBytesAsync(FileOf("ek.pub"), cancellationToken)),
-                Convert.ToBase64String(await File.ReadAllBytesAsync(FileOf("ak.pub"), cancellationToken)),
-                Convert.ToHexStringLower(await File.ReadAllBytesAsync(FileOf("ak.name"), cancellationToken)),
+                Convert.ToBase64String(await File.ReadAllBytesAsync(AkFile("ak.pub"), cancellationToken)),
+                Convert.ToHexStringLower(await File.ReadAllBytesAsync(AkFile("ak.name"), cancellationToken)),
                 certificate is null ? null : Convert.ToBase64String(certificate));
             return _evidence;
         }
@@ -113,8 +118,18 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
             await File.WriteAllBytesAsync(FileOf("credential.in"), credential, cancellationToken);
             File.Delete(FileOf("secret.out"));
 
+            if (_ek is null)
+            {
+                await ChooseEkAsync(cancellationToken);
+            }
+
             await CreateEkAsync(withPublic: false, cancellationToken);
-            await WithEkPolicyAsync(session => RunAsync("tpm2_load", ["-C", FileOf("ek.ctx"), "-u", FileOf("ak.pub"), "-r", FileOf("ak.priv"), "-c", FileOf("ak.ctx"), "-P", session], cancellationToken), cancellationToken);
+            await WithEkPolicyAsync(
+                session => RunAsync("tpm2_load",
+                    ["-C", FileOf("ek.ctx"), "-u", AkFile("ak.pub"), "-r", AkFile("ak.priv"), "-c", FileOf("ak.ctx"),
+                        "-P", session],
+                    cancellationToken),
+                cancellationToken);
             await WithEkPolicyAsync(session => RunAsync("tpm2_activatecredential", ["-c", FileOf("ak.ctx"), "-C", FileOf("ek.ctx"), "-i", FileOf("credential.in"), "-o", FileOf("secret.out"), "-P", session], cancellationToken), cancellationToken);
             var secret = await File.ReadAllBytesAsync(FileOf("secret.out"), cancellationToken);
             return new TpmActivation(challenge.ChallengeId, Convert.ToBase64String(secret));
@@ -127,9 +142,54 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         }
     }
 
+    /// <summary>
+    /// The AK's files: its wrapped private part is bound to the EK it was made under, so the ECC EK has its own
+    /// (the RSA EK's keep their original names).
+    /// </summary>
+    private string AkFile(string name) => FileOf(_ek == TpmEkAlgorithm.Ecc ? "ecc-" + name : name);
+
+    /// <summary>
+    /// Settles which EK this TPM presents (<see cref="TpmOptions.EkAlgorithm"/>); returns its certificate, if any.
+    /// </summary>
+    private async Task<byte[]?> ChooseEkAsync(CancellationToken cancellationToken)
+    {
+        byte[]? certificate;
+        if (_wanted == TpmEkAlgorithm.Auto)
+        {
+            certificate = await ReadEkCertificateAsync(RsaEkCertificateIndex, cancellationToken);
+            _ek = TpmEkAlgorithm.Rsa;
+            if (certificate is null
+                && await ReadEkCertificateAsync(EccEkCertificateIndex, cancellationToken) is { } ecc)
+            {
+                (certificate, _ek) = (ecc, TpmEkAlgorithm.Ecc);
+            }
+        }
+        else
+        {
+            _ek = _wanted;
+            certificate = await ReadEkCertificateAsync(
+                _wanted == TpmEkAlgorithm.Ecc ? EccEkCertificateIndex : RsaEkCertificateIndex, cancellationToken);
+        }
+
+        if (certificate is null)
+        {
+            _logger.LogInformation("Using the TPM's {Algorithm} EK; the TPM holds no certificate for it", _ek);
+        }
+        else
+        {
+            _logger.LogInformation(
+                "Using the TPM's {Algorithm} EK and its certificate ({Bytes} bytes)", _ek, certificate.Length);
+        }
+
+        return certificate;
+    }
+
     private async Task CreateEkAsync(bool withPublic, CancellationToken cancellationToken)
     {
-        string[] arguments = withPublic ? ["-c", FileOf("ek.ctx"), "-G", "rsa", "-u", FileOf("ek.pub")] : ["-c", FileOf("ek.ctx"), "-G", "rsa"];
+        var algorithm = _ek == TpmEkAlgorithm.Ecc ? "ecc" : "rsa";
+        string[] arguments = withPublic
+            ? ["-c", FileOf("ek.ctx"), "-G", algorithm, "-u", FileOf("ek.pub")]
+            : ["-c", FileOf("ek.ctx"), "-G", algorithm];
         await RunAsync("tpm2_createek", arguments, cancellationToken);
         await FlushAsync(cancellationToken);
     }
@@ -152,17 +212,24 @@ public sealed class Tpm2Tools : ITpmAttestor, IDisposable
         }
     }
 
-    private async Task<byte[]?> ReadEkCertificateAsync(CancellationToken cancellationToken)
+    private async Task<byte[]?> ReadEkCertificateAsync(string index, CancellationToken cancellationToken)
     {
         var path = FileOf("ek.crt");
         File.Delete(path);
-        if (!await TryRunAsync("tpm2_nvread", [EkCertificateIndex, "-o", path], cancellationToken) || !File.Exists(path))
+        try
         {
-            _logger.LogInformation("The TPM has no EK certificate at NV index {Index}; enrolling with the EK public key alone", EkCertificateIndex);
-            return null;
-        }
+            if (!await TryRunAsync("tpm2_nvread", [index, "-o", path], cancellationToken) || !File.Exists(path))
+            {
+                _logger.LogDebug("The TPM has no EK certificate at NV index {Index}", index);
+                return null;
+            }
 
-        return await File.ReadAllBytesAsync(path, cancellationToken);
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)

@@ -60,6 +60,9 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
     {
         builder.Property(x => x.EkHash).HasMaxLength(64);
         builder.HasIndex(x => x.EkHash);
+        builder.Property(x => x.EkCertificateIssuer).HasMaxLength(Features.Attestation.EkCertificateCheck.MaxIssuer);
+        builder.Property(x => x.EkCertificateSerial).HasMaxLength(Features.Attestation.EkCertificateCheck.MaxSerial);
+        builder.Property(x => x.EkCertificateProblem).HasMaxLength(Features.Attestation.EkCertificateCheck.MaxProblem);
         builder.HasMany(x => x.Identifiers).WithOne().HasForeignKey(i => i.DeviceId).OnDelete(DeleteBehavior.Cascade);
     }
 

@@ -5,10 +5,16 @@ namespace Fleet.Shared.Messages;
 /// (EK) and an attestation key (AK) created under it. The portal proves that the AK lives in the TPM
 /// that owns the EK with the MakeCredential / ActivateCredential challenge before it trusts either.
 /// </summary>
-/// <param name="EkPublic">The EK public key, base64: a TPM2B_PUBLIC (what <c>tpm2_createek -u</c> writes) or a DER SubjectPublicKeyInfo. RSA 2048 only.</param>
+/// <param name="EkPublic">
+/// The EK public key, base64: a TPM2B_PUBLIC (what <c>tpm2_createek -u</c> writes) or a DER SubjectPublicKeyInfo.
+/// RSA 2048 or ECC NIST P-256.
+/// </param>
 /// <param name="AkPublic">The AK public area, base64 TPM2B_PUBLIC (<c>tpm2_createak -u</c>). Must be a restricted signing key fixed to the TPM.</param>
 /// <param name="AkName">The AK name in lower-case hex: nameAlg (2 bytes) then the digest of the AK's TPMT_PUBLIC. The portal recomputes it.</param>
-/// <param name="EkCertificate">The EK certificate from NV index 0x1c00002 (DER, base64) where the TPM has one.</param>
+/// <param name="EkCertificate">
+/// The EK's certificate (DER, base64) where the TPM has one: NV index 0x1c00002 for an RSA EK, 0x1c0000a for an ECC
+/// EK. The portal checks that it is for this EK and chains to a TPM manufacturer CA it trusts.
+/// </param>
 public sealed record TpmEvidence(
     string EkPublic,
     string AkPublic,

@@ -18,6 +18,8 @@ public sealed class CredentialMakerInteropTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await _tpm.DisposeAsync();
 
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task MakeCredential_RealTpmActivates_RecoversTheSecret()
     {
@@ -29,11 +31,63 @@ public sealed class CredentialMakerInteropTests : IAsyncLifetime
         Assert.Matches("^[0-9a-f]{64}$", checkedEvidence.EkHash);
 
         var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        var (idObject, encryptedSecret) = CredentialMaker.Make(checkedEvidence.EkModulus, checkedEvidence.AkName, secret);
+        var (idObject, encryptedSecret) =
+            CredentialMaker.Make(checkedEvidence.Ek, checkedEvidence.AkName, secret);
         var activation = await adapter.ActivateAsync(new TpmChallenge("c1", Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
 
         Assert.Equal("c1", activation.ChallengeId);
         Assert.Equal(secret, Convert.FromBase64String(activation.Secret));
+    }
+
+    [Fact]
+    public async Task MakeCredential_EccEk_RealTpmActivatesThroughEcdh()
+    {
+        using var adapter = _tpm.Adapter(ek: TpmEkAlgorithm.Ecc);
+        var evidence = await adapter.GetEvidenceAsync(Token);
+        var (checkedEvidence, errors) = TpmEvidenceReader.Check(evidence);
+        Assert.Empty(errors);
+        Assert.True(checkedEvidence!.Ek.IsEcc);
+        using var rsaAdapter = _tpm.Adapter();
+        var rsa = TpmEvidenceReader.Check(await rsaAdapter.GetEvidenceAsync(Token)).Evidence!;
+        Assert.NotEqual(rsa.EkHash, checkedEvidence.EkHash);
+
+        var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var (idObject, encryptedSecret) = CredentialMaker.Make(checkedEvidence.Ek, checkedEvidence.AkName, secret);
+        var challenge = new TpmChallenge(
+            "e1", Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), DateTimeOffset.UtcNow);
+        var activation = await adapter.ActivateAsync(challenge, Token);
+
+        Assert.Equal(secret, Convert.FromBase64String(activation.Secret));
+        Assert.Equal(2 + 2 + 32 + 2 + 32, encryptedSecret.Length); // TPM2B { TPMS_ECC_POINT { x, y } }
+    }
+
+    [Fact]
+    public async Task MakeCredential_EccEkOfAnotherTpm_TpmRefuses()
+    {
+        await using var other = await SoftwareTpm.StartAsync();
+        using var mine = _tpm.Adapter(ek: TpmEkAlgorithm.Ecc);
+        using var theirs = other.Adapter(ek: TpmEkAlgorithm.Ecc);
+        var myKeys = TpmEvidenceReader.Check(await mine.GetEvidenceAsync(Token)).Evidence!;
+        var theirKeys = TpmEvidenceReader.Check(await theirs.GetEvidenceAsync(Token)).Evidence!;
+        var (idObject, encryptedSecret) = CredentialMaker.Make(theirKeys.Ek, myKeys.AkName, new byte[32]);
+
+        var challenge = new TpmChallenge(
+            "e2", Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), DateTimeOffset.UtcNow);
+        await Assert.ThrowsAsync<TpmException>(() => mine.ActivateAsync(challenge, Token));
+    }
+
+    [Fact]
+    public async Task Evidence_EccEkAsTpm2bOrSpki_SameEkHash()
+    {
+        using var adapter = _tpm.Adapter(ek: TpmEkAlgorithm.Ecc);
+        var evidence = await adapter.GetEvidenceAsync(Token);
+        var fromTpm = TpmEvidenceReader.Check(evidence).Evidence!;
+        var spki = Convert.ToBase64String(fromTpm.Ek.SubjectPublicKeyInfo());
+        var (fromSpki, errors) = TpmEvidenceReader.Check(evidence with { EkPublic = spki });
+
+        Assert.Empty(errors);
+        Assert.Equal(fromTpm.EkHash, fromSpki!.EkHash);
+        Assert.True(fromSpki.Ek.SameKeyAs(fromTpm.Ek));
     }
 
     [Fact]
@@ -53,7 +107,8 @@ public sealed class CredentialMakerInteropTests : IAsyncLifetime
         var reference = await File.ReadAllBytesAsync(output, TestContext.Current.CancellationToken);
 
         var (checkedEvidence, _) = TpmEvidenceReader.Check(evidence);
-        var (idObject, encryptedSecret) = CredentialMaker.Make(checkedEvidence!.EkModulus, checkedEvidence.AkName, new byte[32]);
+        var (idObject, encryptedSecret) =
+            CredentialMaker.Make(checkedEvidence!.Ek, checkedEvidence.AkName, new byte[32]);
 
         // tpm2-tools: magic, version, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET. Random seeds differ; the structure must not.
         Assert.Equal(0xBADCC0DEu, BinaryPrimitives.ReadUInt32BigEndian(reference));
@@ -78,7 +133,7 @@ public sealed class CredentialMakerInteropTests : IAsyncLifetime
         // Encrypted to the other TPM's EK but naming my AK: my TPM cannot decrypt the seed.
         var (theirKeys, _) = TpmEvidenceReader.Check(theirEvidence);
         var (myKeys, _) = TpmEvidenceReader.Check(myEvidence);
-        var (idObject, encryptedSecret) = CredentialMaker.Make(theirKeys!.EkModulus, myKeys!.AkName, new byte[32]);
+        var (idObject, encryptedSecret) = CredentialMaker.Make(theirKeys!.Ek, myKeys!.AkName, new byte[32]);
 
         await Assert.ThrowsAsync<TpmException>(() => mine.ActivateAsync(
             new TpmChallenge("c2", Convert.ToBase64String(idObject), Convert.ToBase64String(encryptedSecret), DateTimeOffset.UtcNow), TestContext.Current.CancellationToken));
@@ -102,7 +157,8 @@ public sealed class CredentialMakerInteropTests : IAsyncLifetime
         using var adapter = _tpm.Adapter();
         var evidence = await adapter.GetEvidenceAsync(TestContext.Current.CancellationToken);
         var (fromTpm, _) = TpmEvidenceReader.Check(evidence);
-        using var rsa = System.Security.Cryptography.RSA.Create(new System.Security.Cryptography.RSAParameters { Modulus = fromTpm!.EkModulus, Exponent = [1, 0, 1] });
+        using var rsa = System.Security.Cryptography.RSA.Create(
+            new System.Security.Cryptography.RSAParameters { Modulus = fromTpm!.Ek.Modulus, Exponent = [1, 0, 1] });
         var (fromSpki, errors) = TpmEvidenceReader.Check(evidence with { EkPublic = Convert.ToBase64String(rsa.ExportSubjectPublicKeyInfo()) });
 
         Assert.Empty(errors);

@@ -30,9 +30,13 @@ public sealed class SoftwareTpm : IAsyncDisposable
     /// <summary>The tpm2-tools TCTI for this TPM.</summary>
     public string Tcti => $"swtpm:host=127.0.0.1,port={Port}";
 
-    public static async Task<SoftwareTpm> StartAsync()
+    /// <summary>A fresh TPM with no EK certificate.</summary>
+    public static Task<SoftwareTpm> StartAsync() =>
+        StartAsync(System.IO.Directory.CreateTempSubdirectory("fleet-swtpm-").FullName);
+
+    /// <summary>A TPM on existing state (<c>swtpm_setup</c> made it); the folder is deleted on dispose.</summary>
+    public static async Task<SoftwareTpm> StartAsync(string directory)
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("fleet-swtpm-").FullName;
         // The swtpm TCTI finds the control channel at port + 1.
         var port = ConsecutiveFreePorts();
         var control = port + 1;
@@ -98,11 +102,17 @@ public sealed class SoftwareTpm : IAsyncDisposable
         }
     }
 
-    /// <summary>The agent's real tpm2-tools adapter for this TPM, keeping its keys under <paramref name="stateDirectory"/>.</summary>
-    public Tpm2Tools Adapter(string? stateDirectory = null) => new(
+    /// <summary>
+    /// The agent's real tpm2-tools adapter for this TPM, keeping its keys under <paramref name="stateDirectory"/> and
+    /// presenting the EK <paramref name="ek"/> picks.
+    /// </summary>
+    public Tpm2Tools Adapter(string? stateDirectory = null, TpmEkAlgorithm ek = TpmEkAlgorithm.Auto) => new(
         new ProcessRunner(),
-        Options.Create(new AgentOptions { StateDirectory = stateDirectory ?? System.IO.Directory.CreateTempSubdirectory("fleet-agent-tpm-").FullName }),
-        Options.Create(new TpmOptions { Enabled = true, Tcti = Tcti }),
+        Options.Create(new AgentOptions
+        {
+            StateDirectory = stateDirectory ?? System.IO.Directory.CreateTempSubdirectory("fleet-agent-tpm-").FullName,
+        }),
+        Options.Create(new TpmOptions { Enabled = true, Tcti = Tcti, EkAlgorithm = ek }),
         NullLogger<Tpm2Tools>.Instance);
 
     /// <summary>Runs a tpm2-tools command against this TPM.</summary>

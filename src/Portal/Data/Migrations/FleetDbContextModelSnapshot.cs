@@ -68,6 +68,21 @@ namespace Fleet.Portal.Data.Migrations
                     b.Property<long?>("DeploymentsReportedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("EkCertificateIssuer")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EkCertificateProblem")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EkCertificateSerial")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EkCertificateVerifiedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("EkHash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");

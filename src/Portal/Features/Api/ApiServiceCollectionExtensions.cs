@@ -49,6 +49,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapUpdateEndpoints();
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
+        Attestation.EkCaEndpoints.MapEkCaEndpoints(api);
         api.MapEnrollmentEndpoints();
         Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);

@@ -6,10 +6,12 @@ internal static class AttestationServiceCollectionExtensions
     public static WebApplicationBuilder AddAttestation(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AttestationOptions>().BindConfiguration(AttestationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EkCertificateVerifier>();
         builder.Services.AddScoped<TpmAttestation>();
         builder.Services.AddScoped<IdentityLedger>();
         builder.Services.AddScoped<EnrollmentIdentity>();
         builder.Services.AddSingleton<DeviceIdentityService>();
+        builder.Services.AddSingleton<EkCaService>();
         return builder;
     }
 }

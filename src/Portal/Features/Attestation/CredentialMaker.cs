@@ -9,25 +9,26 @@ namespace Fleet.Portal.Features.Attestation;
 /// TPM2_MakeCredential in software (TPM 2.0 Part 1 §24.4–24.5; Part 2 TPM2B_ID_OBJECT and
 /// TPM2B_ENCRYPTED_SECRET), so the portal needs no TPM: only the TPM holding the EK's private key,
 /// with the object named <c>objectName</c> loaded, can recover <c>secret</c> with TPM2_ActivateCredential.
+/// The seed reaches the TPM RSA-OAEP encrypted to an RSA EK, or through ECDH with an ECC EK (Part 1 Annex C.6.4).
 /// </summary>
 internal static class CredentialMaker
 {
     private const int SeedBytes = 32; // the EK's nameAlg digest size (SHA-256)
 
-    /// <param name="ekModulus">The EK's RSA 2048 modulus (exponent 65537).</param>
+    /// <param name="ek">The EK: RSA 2048 (exponent 65537) or ECC NIST P-256.</param>
     /// <param name="objectName">The AK name (nameAlg || digest).</param>
     /// <param name="secret">At most 32 bytes (a TPM2B_DIGEST under SHA-256).</param>
-    /// <param name="seed">Random seed; injectable so a test can pin the output. 32 bytes.</param>
     /// <returns>TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET, both with their size prefix.</returns>
-    public static (byte[] IdObject, byte[] EncryptedSecret) Make(ReadOnlySpan<byte> ekModulus, ReadOnlySpan<byte> objectName, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> seed = default)
+    public static (byte[] IdObject, byte[] EncryptedSecret) Make(
+        TpmPublicKey ek, ReadOnlySpan<byte> objectName, ReadOnlySpan<byte> secret)
     {
+        ArgumentNullException.ThrowIfNull(ek);
         if (secret.Length is 0 or > 32)
         {
             throw new ArgumentException("The credential secret must be 1-32 bytes.", nameof(secret));
         }
 
-        var seedBytes = seed.IsEmpty ? RandomNumberGenerator.GetBytes(SeedBytes) : seed.ToArray();
-        var encryptedSeed = OaepEncrypt(ekModulus, seedBytes, "IDENTITY\0"u8);
+        var (seedBytes, encryptedSeed) = ek.IsEcc ? EcdhSeed(ek) : RsaSeed(ek);
 
         // encIdentity = CFB(symKey, IV = 0, TPM2B_DIGEST(secret)); the symmetric key is bound to the object's name.
         var symKey = KdfA(seedBytes, "STORAGE", objectName, [], 128);
@@ -51,6 +52,61 @@ internal static class CredentialMaker
         BinaryPrimitives.WriteUInt16BigEndian(encryptedSecret, (ushort)encryptedSeed.Length);
         encryptedSeed.CopyTo(encryptedSecret.AsSpan(2));
         return (idObject, encryptedSecret);
+    }
+
+    /// <summary>A random seed, RSAES-OAEP encrypted to the EK with the label "IDENTITY".</summary>
+    private static (byte[] Seed, byte[] Encrypted) RsaSeed(TpmPublicKey ek)
+    {
+        var seed = RandomNumberGenerator.GetBytes(SeedBytes);
+        return (seed, OaepEncrypt(ek.Modulus, seed, "IDENTITY\0"u8));
+    }
+
+    /// <summary>
+    /// One-pass ECDH (Part 1 Annex C.6.4): an ephemeral P-256 key, Z = x of (ephemeral private × EK point),
+    /// seed = KDFe(Z, "IDENTITY", ephemeral x, EK x); the TPM gets the ephemeral point as a TPMS_ECC_POINT.
+    /// </summary>
+    private static (byte[] Seed, byte[] Encrypted) EcdhSeed(TpmPublicKey ek)
+    {
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        using var ekKey = ECDiffieHellman.Create(ek.EcParameters);
+        var z = ephemeral.DeriveRawSecretAgreement(ekKey.PublicKey);
+        var q = ephemeral.ExportParameters(false).Q;
+        var seed = KdfE(z, "IDENTITY", q.X, ek.X, SeedBytes * 8);
+
+        // TPMS_ECC_POINT { TPM2B x; TPM2B y }.
+        var point = new byte[2 + q.X!.Length + 2 + q.Y!.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(point, (ushort)q.X.Length);
+        q.X.CopyTo(point, 2);
+        BinaryPrimitives.WriteUInt16BigEndian(point.AsSpan(2 + q.X.Length), (ushort)q.Y.Length);
+        q.Y.CopyTo(point, 4 + q.X.Length);
+        return (seed, point);
+    }
+
+    /// <summary>
+    /// KDFe with SHA-256 (Part 1 §11.4.10.3, NIST SP 800-56A concatenation KDF):
+    /// SHA-256(counter || Z || label || 00 || partyU || partyV) for counter = 1, 2, …
+    /// </summary>
+    public static byte[] KdfE(
+        ReadOnlySpan<byte> z, string label, ReadOnlySpan<byte> partyU, ReadOnlySpan<byte> partyV, int bits)
+    {
+        var labelBytes = Encoding.ASCII.GetBytes(label);
+        var result = new byte[(bits + 7) / 8];
+        var input = new byte[4 + z.Length + labelBytes.Length + 1 + partyU.Length + partyV.Length];
+        z.CopyTo(input.AsSpan(4));
+        labelBytes.CopyTo(input.AsSpan(4 + z.Length));
+        partyU.CopyTo(input.AsSpan(4 + z.Length + labelBytes.Length + 1));
+        partyV.CopyTo(input.AsSpan(input.Length - partyV.Length));
+        var produced = 0;
+        for (uint counter = 1; produced < result.Length; counter++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(input, counter);
+            var block = SHA256.HashData(input);
+            var take = Math.Min(block.Length, result.Length - produced);
+            block.AsSpan(0, take).CopyTo(result.AsSpan(produced));
+            produced += take;
+        }
+
+        return result;
     }
 
     /// <summary>KDFa with HMAC-SHA-256 (Part 1 §11.4.10.2): counter || label || 00 || contextU || contextV || bits.</summary>

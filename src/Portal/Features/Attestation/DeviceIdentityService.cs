@@ -3,11 +3,26 @@ using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Security;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Attestation;
 
 /// <summary>A device's identities and TPM state, for its detail page.</summary>
-public sealed record DeviceIdentities(string? EkHash, DateTimeOffset? TpmVerifiedAt, IReadOnlyList<DeviceIdentifier> Identifiers, IReadOnlyList<ConflictRow> Conflicts);
+public sealed record DeviceIdentities(
+    string? EkHash,
+    DateTimeOffset? TpmVerifiedAt,
+    EkCertificateState? EkCertificate,
+    IReadOnlyList<DeviceIdentifier> Identifiers,
+    IReadOnlyList<ConflictRow> Conflicts);
+
+/// <summary>The EK certificate the device's TPM presented at its last proof, as the portal judged it.</summary>
+/// <param name="Issuer">Issuer DN; null when the TPM had no certificate (or it did not parse).</param>
+/// <param name="Serial">Serial number, hex.</param>
+/// <param name="VerifiedAt">When it last chained to a trusted TPM manufacturer CA; null when it did not.</param>
+/// <param name="Problem">Why the EK is not vouched for; null when it is.</param>
+/// <param name="HeldForPerson">The device is pending and no policy may approve it (policy Flag).</param>
+public sealed record EkCertificateState(
+    string? Issuer, string? Serial, DateTimeOffset? VerifiedAt, string? Problem, bool HeldForPerson);
 
 /// <summary>An identity conflict as a person sees it (also what the enrolment queue shows).</summary>
 public sealed record ConflictRow(
@@ -25,7 +40,14 @@ public sealed record ConflictRow(
     string? Resolution);
 
 /// <summary>Reads device identities and identity conflicts; an Operator resolves a conflict (audited).</summary>
-public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFactory, ActorAuthorizer authorizer, AuditLog audit, DeviceNotifier notifier, TimeProvider time, ILogger<DeviceIdentityService> logger)
+public sealed class DeviceIdentityService(
+    IDbContextFactory<FleetDbContext> dbFactory,
+    ActorAuthorizer authorizer,
+    AuditLog audit,
+    DeviceNotifier notifier,
+    TimeProvider time,
+    IOptions<AttestationOptions> options,
+    ILogger<DeviceIdentityService> logger)
 {
     public const int MaxResolutionLength = 1024;
 
@@ -33,15 +55,31 @@ public sealed class DeviceIdentityService(IDbContextFactory<FleetDbContext> dbFa
     public async Task<DeviceIdentities?> GetAsync(Guid deviceId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId).Select(d => new { d.EkHash, d.TpmVerifiedAt }).FirstOrDefaultAsync(cancellationToken);
+        var device = await db.Devices.AsNoTracking().Where(d => d.Id == deviceId)
+            .Select(d => new
+            {
+                d.EkHash, d.TpmVerifiedAt, d.State, d.EkCertificateIssuer, d.EkCertificateSerial,
+                d.EkCertificateVerifiedAt, d.EkCertificateProblem,
+            })
+            .FirstOrDefaultAsync(cancellationToken);
         if (device is null)
         {
             return null;
         }
 
+        var judged = device.EkCertificateProblem is not null || device.EkCertificateVerifiedAt is not null;
+        var certificate = device.EkHash is null || !judged
+            ? null
+            : new EkCertificateState(
+                device.EkCertificateIssuer, device.EkCertificateSerial, device.EkCertificateVerifiedAt,
+                device.EkCertificateProblem,
+                device.EkCertificateProblem is not null && device.State == EnrollmentState.Pending
+                    && options.Value.EkCertificatePolicy == EkCertificatePolicy.Flag
+                    && !await EnrollmentIdentity.PreRegisteredAsync(db, deviceId, device.EkHash, cancellationToken));
+
         var identifiers = await db.DeviceIdentifiers.AsNoTracking().Where(i => i.DeviceId == deviceId).ToListAsync(cancellationToken);
         var conflicts = await RowsAsync(db, db.IdentityConflicts.Where(c => c.DeviceId == deviceId || c.OtherDeviceId == deviceId), cancellationToken);
-        return new DeviceIdentities(device.EkHash, device.TpmVerifiedAt,
+        return new DeviceIdentities(device.EkHash, device.TpmVerifiedAt, certificate,
             [.. identifiers.OrderBy(i => i.Kind).ThenBy(i => i.Value, StringComparer.Ordinal)],
             [.. conflicts.OrderByDescending(c => c.DetectedAt)]);
     }

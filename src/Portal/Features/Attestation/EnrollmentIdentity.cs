@@ -27,6 +27,7 @@ internal sealed class EnrollmentIdentity(
     IdentityLedger ledger,
     AuditLog audit,
     IOptions<DeviceOptions> options,
+    IOptions<AttestationOptions> attestationOptions,
     ILogger<EnrollmentIdentity> logger)
 {
     public async Task<IdentityStep> BeforeAsync(string enrollmentId, EnrollmentRequest request, DateTimeOffset now, string? address, CancellationToken cancellationToken)
@@ -127,14 +128,79 @@ internal sealed class EnrollmentIdentity(
 
             device.EkHash = proven.EkHash;
             device.TpmVerifiedAt = now;
+            RecordCertificate(device, proven, now);
         }
 
         var conflicted = await ledger.RecordAsync(device, request, device.EkHash, now, cancellationToken);
         var response = conflicted && device.State != EnrollmentState.Rejected
             ? Pending(EnrollmentRequestHandler.ConflictReason)
+            : await HeldForPersonAsync(device, step.Proven, cancellationToken) is { } held ? Pending(held)
             : await answer();
         return attestation.Complete(response, device.EnrollmentId, step.Proven, now);
     }
+
+    /// <summary>
+    /// Under <see cref="EkCertificatePolicy.Flag"/>, a pending device whose EK no trusted TPM maker vouches for
+    /// waits for a person: no policy (token, MAC pre-registration) approves it, unless a person already vouched for
+    /// this very TPM by pre-registering its EK hash. The reason the device is told; null when it is not held.
+    /// </summary>
+    private async Task<string?> HeldForPersonAsync(
+        Device device, CheckedEvidence? proven, CancellationToken cancellationToken) =>
+        proven?.Certificate is { Verified: false } certificate
+            && attestationOptions.Value.EkCertificatePolicy == EkCertificatePolicy.Flag
+            && device.State == EnrollmentState.Pending
+            && !await PreRegisteredAsync(db, device.Id, proven.EkHash, cancellationToken)
+            ? "waiting for a person: the TPM's EK is not vouched for by a trusted TPM manufacturer CA "
+                + $"({certificate.Problem})"
+            : null;
+
+    /// <summary>A person pre-registered this EK by its hash (for this device, or not yet claimed).</summary>
+    internal static Task<bool> PreRegisteredAsync(
+        FleetDbContext db, Guid deviceId, string ekHash, CancellationToken cancellationToken) =>
+        db.PreRegistrations.AnyAsync(
+            p => p.EkHash == ekHash && (p.DeviceId == null || p.DeviceId == deviceId), cancellationToken);
+
+    /// <summary>
+    /// Issuer, serial and verdict of the EK certificate on the device; a change of verdict is a device event.
+    /// </summary>
+    private void RecordCertificate(Device device, CheckedEvidence proven, DateTimeOffset now)
+    {
+        if (proven.Certificate is not { } certificate)
+        {
+            return;
+        }
+
+        var problem = Cut(certificate.Problem, EkCertificateCheck.MaxProblem);
+        var changed = problem != device.EkCertificateProblem
+            || (problem is null && device.EkCertificateVerifiedAt is null);
+        device.EkCertificateIssuer = Cut(certificate.Issuer, EkCertificateCheck.MaxIssuer);
+        device.EkCertificateSerial = Cut(certificate.Serial, EkCertificateCheck.MaxSerial);
+        device.EkCertificateProblem = problem;
+        device.EkCertificateVerifiedAt = certificate.Verified ? now : null;
+        if (!changed)
+        {
+            return;
+        }
+
+        var message = certificate.Verified
+            ? $"EK certificate verified: issuer {certificate.Issuer}, serial {certificate.Serial}"
+            : $"EK certificate not verified: {problem}";
+        if (certificate.Verified)
+        {
+            logger.LogInformation("Device {DeviceId:N} ({Hostname}): {Message}", device.Id, device.Hostname, message);
+        }
+        else
+        {
+            logger.LogWarning("Device {DeviceId:N} ({Hostname}): {Message} (policy {Policy})",
+                device.Id, device.Hostname, message, attestationOptions.Value.EkCertificatePolicy);
+        }
+
+        db.DeviceEvents.Add(
+            new DeviceEvent { DeviceId = device.Id, At = now, Kind = "enrolment", Message = Cut(message, 1024)! });
+    }
+
+    private static string? Cut(string? text, int length) =>
+        text is null || text.Length <= length ? text : text[..length];
 
     private EnrollmentResponse Pending(string reason) =>
         new(EnrollmentDecision.Pending, Reason: reason, RetryAfterSeconds: options.Value.PendingRetrySeconds);

@@ -27,6 +27,7 @@ internal sealed class TpmAttestation(
     FleetDbContext db,
     AuditLog audit,
     Enrollment.EnrollmentBatch batch,
+    EkCertificateVerifier certificates,
     IOptions<AttestationOptions> options,
     ILogger<TpmAttestation> logger)
 {
@@ -53,11 +54,24 @@ internal sealed class TpmAttestation(
                 : Refuse(enrollmentId, address, $"tpm: device {attested.Id:N} enrolled with a TPM (EK {Short(attested.EkHash)}); every request must carry tpm and answer a challenge");
         }
 
-        var (evidence, errors) = TpmEvidenceReader.Check(request.Tpm);
-        if (evidence is null)
+        var (checkedEvidence, errors) = TpmEvidenceReader.Check(request.Tpm);
+        if (checkedEvidence is null)
         {
             return Refuse(enrollmentId, address, string.Join("; ", errors));
         }
+
+        // Before any challenge: under Require an EK no TPM maker vouches for gets none. A certificate for another
+        // key is a lie, not a missing credential: refused unless the policy ignores certificates.
+        var certificate = certificates.Check(checkedEvidence, now);
+        var policy = options.Value.EkCertificatePolicy;
+        var refused = policy == EkCertificatePolicy.Require
+            || (certificate.KeyMismatch && policy == EkCertificatePolicy.Flag);
+        if (!certificate.Verified && refused)
+        {
+            return Refuse(enrollmentId, address, $"tpm.ekCertificate: {certificate.Problem}");
+        }
+
+        var evidence = checkedEvidence with { Certificate = certificate };
 
         // This enrolment's challenges, into memory: expired ones are deleted (an answer to one then meets
         // "unknown" and a fresh challenge), answered ones stay until they expire so a replay is recognised.
@@ -129,7 +143,7 @@ internal sealed class TpmAttestation(
         }
 
         var secret = RandomNumberGenerator.GetBytes(32);
-        var (idObject, encryptedSecret) = CredentialMaker.Make(evidence.EkModulus, evidence.AkName, secret);
+        var (idObject, encryptedSecret) = CredentialMaker.Make(evidence.Ek, evidence.AkName, secret);
         var record = new TpmChallengeRecord
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),

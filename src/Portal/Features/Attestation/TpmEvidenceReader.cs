@@ -3,8 +3,16 @@ using Fleet.Shared.Messages;
 
 namespace Fleet.Portal.Features.Attestation;
 
-/// <summary>The keys of a <see cref="TpmEvidence"/> once checked: the EK modulus, its hash, and the AK name recomputed.</summary>
-internal sealed record CheckedEvidence(byte[] EkModulus, string EkHash, byte[] AkName, string AkNameHex);
+/// <summary>
+/// The keys of a <see cref="TpmEvidence"/> once checked: the EK, its hash, the AK name recomputed, and the EK
+/// certificate as sent (DER; null when the TPM has none). <see cref="Certificate"/> is what the portal found it to be.
+/// </summary>
+internal sealed record CheckedEvidence(
+    TpmPublicKey Ek, string EkHash, byte[] AkName, string AkNameHex, byte[]? EkCertificate)
+{
+    /// <summary>The EK certificate's check against the trusted TPM manufacturer CAs (set by the portal).</summary>
+    public EkCertificateCheck? Certificate { get; init; }
+}
 
 /// <summary>Checks what a device says about its TPM, field by field, before any challenge is made for it.</summary>
 internal static class TpmEvidenceReader
@@ -14,13 +22,6 @@ internal static class TpmEvidenceReader
         TpmObjectAttributes.Restricted | TpmObjectAttributes.Sign | TpmObjectAttributes.FixedTpm
         | TpmObjectAttributes.FixedParent | TpmObjectAttributes.SensitiveDataOrigin;
 
-    /// <summary>The EK hash: lower-case hex SHA-256 of the EK public key's DER SubjectPublicKeyInfo (shared with pre-registration).</summary>
-    public static string EkHash(RSAParameters ek)
-    {
-        using var rsa = RSA.Create(ek);
-        return Convert.ToHexStringLower(SHA256.HashData(rsa.ExportSubjectPublicKeyInfo()));
-    }
-
     /// <summary>The checked keys, or the reasons (each naming its field) why they are refused.</summary>
     public static (CheckedEvidence? Evidence, IReadOnlyList<string> Errors) Check(TpmEvidence evidence)
     {
@@ -28,7 +29,9 @@ internal static class TpmEvidenceReader
         var errors = new List<string>();
         var ek = ReadEk(evidence.EkPublic, errors);
         var ak = ReadAk(evidence.AkPublic, errors);
-        if (evidence.EkCertificate is { } certificate && (certificate.Length > 8192 || !IsBase64(certificate)))
+        byte[]? certificate = null;
+        if (evidence.EkCertificate is { } text
+            && (text.Length > 8192 || (certificate = FromBase64(text)) is null || certificate.Length == 0))
         {
             errors.Add("tpm.ekCertificate: must be base64 DER, at most 8192 characters");
         }
@@ -45,10 +48,12 @@ internal static class TpmEvidenceReader
             errors.Add($"tpm.akName: {Shorten(evidence.AkName)} is not the name of tpm.akPublic ({nameHex})");
         }
 
-        return errors.Count > 0 ? (null, errors) : (new CheckedEvidence(ek.Value.Modulus!, EkHash(ek.Value), name, nameHex), errors);
+        return errors.Count > 0
+            ? (null, errors)
+            : (new CheckedEvidence(ek, ek.Hash(), name, nameHex, certificate), errors);
     }
 
-    private static RSAParameters? ReadEk(string? base64, List<string> errors)
+    private static TpmPublicKey? ReadEk(string? base64, List<string> errors)
     {
         var bytes = Decode(base64, "tpm.ekPublic", errors);
         if (bytes is null)
@@ -58,12 +63,10 @@ internal static class TpmEvidenceReader
 
         try
         {
-            RSAParameters parameters;
+            TpmPublicKey key;
             if (bytes.Length > 2 && bytes[0] == 0x30)
             {
-                using var rsa = RSA.Create();
-                rsa.ImportSubjectPublicKeyInfo(bytes, out _);
-                parameters = rsa.ExportParameters(false);
+                key = TpmPublicKey.FromSubjectPublicKeyInfo(bytes);
             }
             else
             {
@@ -80,16 +83,19 @@ internal static class TpmEvidenceReader
                     return null;
                 }
 
-                parameters = area.RsaParameters;
+                key = area.Key;
             }
 
-            if (parameters.Modulus is not { Length: 256 } || !parameters.Exponent.AsSpan().SequenceEqual(new byte[] { 1, 0, 1 }))
+            var rsa2048 = key.Modulus is { Length: 256 } && key.Exponent.AsSpan().SequenceEqual(new byte[] { 1, 0, 1 });
+            if (!key.IsEcc && !rsa2048)
             {
-                errors.Add("tpm.ekPublic: must be RSA 2048 with exponent 65537");
+                errors.Add("tpm.ekPublic: must be RSA 2048 with exponent 65537, or ECC NIST P-256");
                 return null;
             }
 
-            return parameters;
+            // The point must lie on the curve: MakeCredential runs ECDH with it.
+            _ = key.Hash();
+            return key;
         }
         catch (Exception ex) when (ex is TpmFormatException or CryptographicException)
         {
@@ -144,10 +150,10 @@ internal static class TpmEvidenceReader
         }
     }
 
-    private static bool IsBase64(string text)
+    private static byte[]? FromBase64(string text)
     {
         var buffer = new byte[text.Length];
-        return Convert.TryFromBase64String(text, buffer, out _);
+        return Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
     }
 
     private static string Shorten(string? text) => text is null ? "(missing)" : text.Length <= 80 ? text : text[..80] + "…";

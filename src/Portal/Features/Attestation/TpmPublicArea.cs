@@ -4,19 +4,17 @@ using System.Security.Cryptography;
 namespace Fleet.Portal.Features.Attestation;
 
 /// <summary>
-/// An RSA key's TPMT_PUBLIC (TPM 2.0 Part 2 §12.2.4) as parsed from a TPM2B_PUBLIC, with the bytes it
-/// came from so the TPM name can be recomputed: nameAlg || H_nameAlg(TPMT_PUBLIC).
+/// A key's TPMT_PUBLIC (TPM 2.0 Part 2 §12.2.4) as parsed from a TPM2B_PUBLIC: RSA 2048 or ECC NIST P-256, with
+/// the bytes it came from so the TPM name can be recomputed: nameAlg || H_nameAlg(TPMT_PUBLIC).
 /// </summary>
 internal sealed record TpmPublicArea(
+    ushort Type,
     ushort NameAlg,
     TpmObjectAttributes Attributes,
     ushort SymmetricAlg,
     ushort SymmetricKeyBits,
     ushort SymmetricMode,
-    ushort Scheme,
-    ushort KeyBits,
-    byte[] Modulus,
-    byte[] Exponent,
+    TpmPublicKey Key,
     byte[] Marshalled)
 {
     public const ushort AlgRsa = 0x0001;
@@ -24,6 +22,8 @@ internal sealed record TpmPublicArea(
     public const ushort AlgNull = 0x0010;
     public const ushort AlgAes = 0x0006;
     public const ushort AlgCfb = 0x0043;
+    public const ushort AlgEcc = 0x0023;
+    public const ushort CurveNistP256 = 0x0003;
 
     /// <summary>The TPM name: nameAlg (big-endian) then SHA-256 of the marshalled TPMT_PUBLIC.</summary>
     public byte[] Name()
@@ -34,9 +34,10 @@ internal sealed record TpmPublicArea(
         return name;
     }
 
-    public RSAParameters RsaParameters => new() { Modulus = Modulus, Exponent = Exponent };
-
-    /// <summary>Parses a TPM2B_PUBLIC holding an RSA key with a SHA-256 name algorithm; anything else is refused with the reason.</summary>
+    /// <summary>
+    /// Parses a TPM2B_PUBLIC holding an RSA 2048 or ECC NIST P-256 key with a SHA-256 name algorithm; anything else
+    /// is refused with the reason.
+    /// </summary>
     public static TpmPublicArea Parse(ReadOnlySpan<byte> tpm2bPublic)
     {
         var reader = new TpmReader(tpm2bPublic);
@@ -47,9 +48,9 @@ internal sealed record TpmPublicArea(
         }
 
         var type = reader.U16("type");
-        if (type != AlgRsa)
+        if (type is not (AlgRsa or AlgEcc))
         {
-            throw new TpmFormatException($"type 0x{type:x4} is not RSA (0x0001); only RSA keys are supported");
+            throw new TpmFormatException($"type 0x{type:x4} is neither RSA (0x0001) nor ECC (0x0023)");
         }
 
         var nameAlg = reader.U16("nameAlg");
@@ -74,6 +75,18 @@ internal sealed record TpmPublicArea(
             reader.U16("parameters.scheme.hashAlg");
         }
 
+        var key = type == AlgRsa ? ReadRsa(ref reader) : ReadEcc(ref reader);
+        if (!reader.AtEnd)
+        {
+            throw new TpmFormatException($"{reader.Remaining} bytes after the public area");
+        }
+
+        return new TpmPublicArea(
+            type, nameAlg, attributes, symmetric, symBits, symMode, key, tpm2bPublic[2..].ToArray());
+    }
+
+    private static TpmPublicKey ReadRsa(ref TpmReader reader)
+    {
         var keyBits = reader.U16("parameters.keyBits");
         var exponent = reader.U32("parameters.exponent");
         var modulus = reader.Sized("unique.rsa", 512).ToArray();
@@ -82,17 +95,29 @@ internal sealed record TpmPublicArea(
             throw new TpmFormatException($"RSA key of {keyBits} bits with a {modulus.Length}-byte modulus; only RSA 2048 is supported");
         }
 
-        if (!reader.AtEnd)
+        // Exponent 0 means the default 65537 (Part 2 §12.2.3.5).
+        var exponentBytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(exponentBytes, exponent == 0 ? 65537u : exponent);
+        return TpmPublicKey.Rsa(modulus, exponentBytes.AsSpan().TrimStart((byte)0).ToArray());
+    }
+
+    private static TpmPublicKey ReadEcc(ref TpmReader reader)
+    {
+        var curve = reader.U16("parameters.curveID");
+        var kdf = reader.U16("parameters.kdf.scheme");
+        if (kdf != AlgNull)
         {
-            throw new TpmFormatException($"{reader.Remaining} bytes after the public area");
+            reader.U16("parameters.kdf.hashAlg");
         }
 
-        // Exponent 0 means the default 65537 (Part 2 §12.2.3.5).
-        var e = exponent == 0 ? 65537u : exponent;
-        var exponentBytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(exponentBytes, e);
-        return new TpmPublicArea(nameAlg, attributes, symmetric, symBits, symMode, scheme, keyBits, modulus,
-            exponentBytes.AsSpan().TrimStart((byte)0).ToArray(), tpm2bPublic[2..].ToArray());
+        var x = reader.Sized("unique.ecc.x", 128).ToArray();
+        var y = reader.Sized("unique.ecc.y", 128).ToArray();
+        if (curve != CurveNistP256 || x.Length > 32 || y.Length > 32)
+        {
+            throw new TpmFormatException($"ECC key on curve 0x{curve:x4}; only NIST P-256 (0x0003) is supported");
+        }
+
+        return TpmPublicKey.Ecc(x, y);
     }
 }
 

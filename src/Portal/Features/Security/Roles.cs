@@ -36,6 +36,9 @@ public static class Policies
     /// <summary>Agent builds and the agent version each group runs (Admin).</summary>
     public const string ManageAgents = "agents.manage";
 
+    /// <summary>Which TPM manufacturer CAs vouch for devices' endorsement keys (Admin).</summary>
+    public const string ManageAttestation = "attestation.manage";
+
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -44,5 +47,6 @@ public static class Policies
         [ReadAudit] = [Roles.Admin, Roles.Operator],
         [ManageUsers] = [Roles.Admin],
         [ManageAgents] = [Roles.Admin],
+        [ManageAttestation] = [Roles.Admin],
     };
 }
