@@ -80,7 +80,7 @@ await using var portal = await PortalInstance.StartAsync(new Dictionary<string, 
 var process = Process.GetCurrentProcess();
 Console.WriteLine($"Fleet benchmark: {devices} devices, heartbeat every {heartbeatSeconds} s, soak {soakSeconds} s, {Environment.ProcessorCount} cores");
 
-var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, KeepAliveSeconds = 60, TimeoutSeconds = 30 };
+var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, PlainMqtt = true, KeepAliveSeconds = 60, TimeoutSeconds = 30 };
 var factory = new MqttClientFactory();
 var runtimes = SimulatedFleet.Create(devices, seed: 11, TimeProvider.System)
     .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId, null, null)), options, factory.CreateMqttClient, TimeProvider.System, NullLogger.Instance))

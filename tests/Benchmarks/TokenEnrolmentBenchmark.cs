@@ -271,6 +271,7 @@ internal static class TokenEnrolmentLoad
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = int.Parse(Value("--port"), CultureInfo.InvariantCulture),
+            PlainMqtt = true,
             // The agent's own defaults (30 s, 10 s) with --agent-defaults: the storm scenario of docs/benchmarks.md.
             KeepAliveSeconds = args.Contains("--agent-defaults") ? new AgentOptions().KeepAliveSeconds : 60,
             TimeoutSeconds = args.Contains("--agent-defaults") ? new AgentOptions().TimeoutSeconds : 30,
