@@ -97,7 +97,7 @@ public sealed class DeviceModulesTests
     }
 
     private static AgentOptions Options(FakePortal portal) =>
-        new() { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, TimeoutSeconds = 5 };
+        new() { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 };
 
     private static InMemoryStateStore Enrolled() => new(new AgentState(EnrollmentId, "dev-1", "secret-1"));
 
