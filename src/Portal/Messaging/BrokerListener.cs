@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Fleet.Portal.Features.Certificates;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
@@ -18,8 +17,8 @@ namespace Fleet.Portal.Messaging;
 /// <see cref="ConnectionBudget"/> (closed at once if it does not fit), and its bytes pass a
 /// <see cref="MqttPacketLimitStream"/> that refuses oversized packets from their fixed header. MQTTnet's listener has
 /// neither: an idle-socket flood took every descriptor of the process, and a CONNECT announcing 256 MiB was allocated
-/// and read whole. Listens on one address and port (0.0.0.0: IPv4 and IPv6 where the host has it). With a
-/// <see cref="ServerCertificate"/> it speaks TLS (MQTTS): the handshake runs while the connection is still pending, so
+/// and read whole. Listens on one address and port (0.0.0.0: IPv4 and IPv6 where the host has it). With
+/// <see cref="BrokerTls"/> it speaks TLS (MQTTS): the handshake runs while the connection is still pending, so
 /// the budget's connect timeout also ends a client that never finishes it; a client certificate is asked for, not
 /// required; one that the portal CA did not issue, or outside its validity, ends the handshake; a good one is handed to
 /// MQTTnet's channel for the CONNECT check (which device it is, and whether its serial is still the device's).
@@ -222,12 +221,12 @@ internal sealed class BrokerListener(
     {
         var tlsOptions = new SslServerAuthenticationOptions
         {
-            ServerCertificateContext = settings.Certificate.Context,
+            ServerCertificateContext = settings.ServerCertificate(),
 
             // Asked for, not required: without one, the CONNECT check wants a password the device's group allows.
             ClientCertificateRequired = true,
             RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                presented is null || (presented is X509Certificate2 certificate && settings.Authority.Issued(certificate)),
+                presented is null || (presented is X509Certificate2 certificate && settings.Issued(certificate)),
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
         };
@@ -254,5 +253,3 @@ internal sealed class BrokerListener(
 /// <summary>Where one broker listener listens.</summary>
 internal sealed record BrokerEndpoint(string BindAddress, int Port);
 
-/// <summary>What a TLS listener presents, and the CA whose client certificates it accepts.</summary>
-internal sealed record BrokerTls(ServerCertificate Certificate, PortalCertificateAuthority Authority);

@@ -1,4 +1,3 @@
-using Fleet.Portal.Features.Certificates;
 using Fleet.Shared;
 using Microsoft.Extensions.Options;
 using MQTTnet;
@@ -20,8 +19,7 @@ internal sealed class EmbeddedBroker(
     PublishGate gate,
     SessionDelivery delivery,
     ConnectionBudget budget,
-    ServerCertificate certificate,
-    PortalCertificateAuthority authority,
+    BrokerTls tls,
     TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
@@ -45,8 +43,7 @@ internal sealed class EmbeddedBroker(
             .Build();
 
         // Our own listeners, not MQTTnet's: they keep the connection budget and the packet size limit (BrokerListener).
-        _listener = new BrokerListener(o, new BrokerEndpoint(o.BindAddress, o.Port),
-            new BrokerTls(certificate, authority), budget, logger);
+        _listener = new BrokerListener(o, new BrokerEndpoint(o.BindAddress, o.Port), tls, budget, logger);
         _plainListener = o.PlainPort is { } plainPort
             ? new BrokerListener(o, new BrokerEndpoint(o.PlainBindAddress, plainPort), null, budget, logger)
             : null;
