@@ -134,36 +134,6 @@ public sealed class TestMqttClient : IAsyncDisposable
         _client.Dispose();
     }
 
-    /// <summary>
-    /// TLS options for the portal's MQTTS port: trusting only <paramref name="ca"/>, presenting
-    /// <paramref name="certificate"/> (with its key) when given.
-    /// </summary>
-    public static MqttClientTlsOptions Tls(
-        System.Security.Cryptography.X509Certificates.X509Certificate2Collection ca,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
-    {
-        var builder = new MqttClientTlsOptionsBuilder().UseTls().WithTargetHost("127.0.0.1")
-            .WithCertificateValidationHandler(e =>
-            {
-                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
-                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode
-                    .CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                chain.ChainPolicy.ExtraStore.AddRange(ca);
-                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode
-                    .NoCheck;
-                return e.SslPolicyErrors is System.Net.Security.SslPolicyErrors.None
-                        or System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors
-                    && chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(e.Certificate));
-            });
-        if (certificate is not null)
-        {
-            builder.WithClientCertificates([certificate]);
-        }
-
-        return builder.Build();
-    }
-
     public static EnrollmentRequest Request(string? machineId = null, string hostname = "test-host", params string[] macs)
     {
         macs = macs.Length == 0 ? [RandomMac()] : macs;

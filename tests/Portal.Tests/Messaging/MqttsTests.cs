@@ -97,7 +97,7 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         var id = response.DeviceId!;
         using var certificate = WithKey(response.Certificate!, key);
         var (live, code) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, null, null,
-            tls: TestMqttClient.Tls(Authority.Chain, certificate));
+            tls: TestTls.Client(Authority.Chain, certificate));
         await using var _ = live;
         Assert.Equal(MqttClientConnectResultCode.Success, code);
 
@@ -105,7 +105,7 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         var revoked = await Portal.Services.GetRequiredService<CredentialService>()
             .RevokeAsync(Guid.ParseExact(id, "N"), TestActors.Operator);
         var (again, refused) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, null, null,
-            tls: TestMqttClient.Tls(Authority.Chain, certificate));
+            tls: TestTls.Client(Authority.Chain, certificate));
         var elapsed = clock.Elapsed;
         await using var __ = again;
 
@@ -150,7 +150,7 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         using var certificate = Sign(ca, id, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
 
         var (client, code) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, null, null,
-            tls: TestMqttClient.Tls(Authority.Chain, certificate));
+            tls: TestTls.Client(Authority.Chain, certificate));
         await using var _ = client;
 
         Assert.Equal(MqttClientConnectResultCode.NotAuthorized, code);
@@ -167,7 +167,7 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         using var certificate = WithKey(owner.Certificate!, key);
 
         var (client, code) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, other, null, null,
-            tls: TestMqttClient.Tls(Authority.Chain, certificate));
+            tls: TestTls.Client(Authority.Chain, certificate));
         await using var _ = client;
 
         Assert.Equal(MqttClientConnectResultCode.ClientIdentifierNotValid, code);
@@ -214,10 +214,10 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         using var certificate = WithKey(response.Certificate!, key);
 
         var (byPassword, refused) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, id, response.Secret,
-            tls: TestMqttClient.Tls(Authority.Chain));
+            tls: TestTls.Client(Authority.Chain));
         await using var _ = byPassword;
         var (byCertificate, accepted) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, null, null,
-            tls: TestMqttClient.Tls(Authority.Chain, certificate));
+            tls: TestTls.Client(Authority.Chain, certificate));
         await using var __ = byCertificate;
 
         Assert.Equal(MqttClientConnectResultCode.NotAuthorized, refused);
@@ -236,7 +236,7 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
             var failure = await Record.ExceptionAsync(async () =>
             {
                 var (client, code) = await TestMqttClient.ConnectAsync(Portal.MqttTlsPort, id, null, null,
-                    tls: TestMqttClient.Tls(Authority.Chain, certificate));
+                    tls: TestTls.Client(Authority.Chain, certificate));
                 await using var _ = client;
                 Assert.NotEqual(MqttClientConnectResultCode.Success, code);
             });
