@@ -61,13 +61,17 @@ public static class AgentHostingExtensions
     {
         builder.AddAgentCore();
         var services = builder.Services;
+
+        // No trust on first use: the agent starts only knowing what the broker's certificate must chain to.
+        services.AddOptions<AgentOptions>().Validate(o => BrokerTrust.Problem(o) is null, BrokerTrust.NoTrust);
         services.AddSingleton<IIdentityCollector, LinuxIdentityCollector>();
         services.AddSingleton<IHealthReader, LinuxHealthReader>();
         services.AddSingleton<IStateStore, FileStateStore>();
         services.AddSingleton(sp => new BrokerAccess(
             Options(sp),
             sp.GetRequiredService<MqttClientFactory>().CreateMqttClient,
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            logger: RuntimeLogger(sp)));
         services.AddSingleton<IClaimCodeDisplay>(sp => Options(sp).ClaimBanner
             ? new ConsoleBannerClaimDisplay(Options(sp), RuntimeLogger(sp))
             : new LoggedClaimCode(RuntimeLogger(sp)));

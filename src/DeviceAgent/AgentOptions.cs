@@ -11,9 +11,34 @@ public sealed class AgentOptions
     [Required]
     public string BrokerHost { get; set; } = "localhost";
 
-    /// <summary>TCP port of the portal's MQTT broker (the portal's Fleet:Mqtt:Port).</summary>
+    /// <summary>
+    /// TCP port of the portal's MQTT broker: its TLS port (the portal's Fleet:Mqtt:Port), or its plain port
+    /// (Fleet:Mqtt:PlainPort) with <see cref="PlainMqtt"/>.
+    /// </summary>
     [Range(1, 65535)]
-    public int BrokerPort { get; set; } = 1883;
+    public int BrokerPort { get; set; } = 8883;
+
+    /// <summary>
+    /// PEM file with the portal's CA chain (Ignition writes <c>/etc/fleet-agent/ca.pem</c>): the only certificates the
+    /// agent trusts the broker's certificate to chain to.
+    /// </summary>
+    public string? CaCertificateFile { get; set; }
+
+    /// <summary>
+    /// For a manual install without <see cref="CaCertificateFile"/>: the SHA-256 of the portal's issuing CA
+    /// certificate (hex, colons allowed), compared with the chain the broker presents. Once connected the chain is
+    /// saved in the state folder (<c>ca.pem</c>) and trusted from then on. Without a file or a pin the agent trusts
+    /// nothing (no trust on first use).
+    /// </summary>
+    [RegularExpression("^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$",
+        ErrorMessage = "Agent:CaFingerprint must be a SHA-256 in hex (64 digits, colons allowed)")]
+    public string? CaFingerprint { get; set; }
+
+    /// <summary>
+    /// Plain MQTT without TLS (the portal's Fleet:Mqtt:PlainPort): the device's password and everything it sends
+    /// travel in clear text. Only for development against a loopback broker.
+    /// </summary>
+    public bool PlainMqtt { get; set; }
 
     /// <summary>Password of the shared bootstrap identity; empty is a valid value (the portal's default).</summary>
     [Required(AllowEmptyStrings = true)]

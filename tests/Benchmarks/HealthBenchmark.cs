@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Ingest;
@@ -85,7 +86,16 @@ internal static class HealthBenchmark
             // portal, so it may keep back fewer descriptors than the 1,000 a production portal does.
             ["Fleet:Mqtt:ReservedDescriptors"] = "300",
         });
-        var ids = await SeedAsync(portal, devices, "bench");
+        // --tls: devices connect to the MQTTS port with client certificates, as agents do (Mosquitto gets TLS too).
+        string[] tlsArgs = [];
+        if (args.Contains("--tls"))
+        {
+            tlsArgs = ["--ca", Path.Combine(work, "ca.pem"), "--certs", Directory.CreateDirectory(Path.Combine(work,
+                "certs")).FullName];
+            await File.WriteAllTextAsync(tlsArgs[1], Authority(portal).ChainPem);
+        }
+
+        var ids = await SeedAsync(portal, devices, "bench", tlsArgs.Length > 0 ? tlsArgs[3] : null);
         await PushConfigsAsync(portal, devices);
         var files = Enumerable.Range(0, loaders).Select(i => Path.Combine(work, $"ids-{i}.txt")).ToList();
         for (var i = 0; i < loaders; i++)
@@ -101,14 +111,15 @@ internal static class HealthBenchmark
 
         // Portal run.
         (TimeSpan Paused, int Gen2) gcAtStart = default;
-        var (portalLoad, portalCpu, connectedMemory, connectedHeap) = await RunLoadAsync(portal.MqttPort, files, rate / loaders, seconds, work, "portal",
+        var (portalLoad, portalCpu, connectedMemory, connectedHeap) = await RunLoadAsync(tlsArgs.Length > 0 ? portal.MqttTlsPort : portal.MqttPort, files, rate / loaders, seconds, work, "portal",
             measureCpu: () => { self.Refresh(); return self.TotalProcessorTime; },
             measureMemory: () => { GC.Collect(); self.Refresh(); return (self.WorkingSet64, GC.GetTotalMemory(true)); },
             onLoadStart: () =>
             {
                 gcAtStart = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
                 Volatile.Write(ref collecting, true);
-            });
+            },
+            tlsArgs);
         Volatile.Write(ref collecting, false);
         var gcPaused = GC.GetTotalPauseDuration() - gcAtStart.Paused;
         var gen2 = GC.CollectionCount(2) - gcAtStart.Gen2;
@@ -152,7 +163,8 @@ internal static class HealthBenchmark
         // Mosquitto baseline: same devices, same load, a subscriber counting what it receives.
         var mosquittoPort = FreePort.Next();
         var config = Path.Combine(work, "mosquitto.conf");
-        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 0\npersistence false\nlog_type error\n");
+        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 0\npersistence false\nlog_type error\n"
+            + (tlsArgs.Length > 0 ? await MosquittoTlsAsync(portal, work) : string.Empty));
         using var mosquitto = Process.Start(new ProcessStartInfo("mosquitto", $"-c {config}") { RedirectStandardError = true, RedirectStandardOutput = true })!;
         await Task.Delay(1000);
         var subscriber = new MqttClientFactory().CreateMqttClient();
@@ -162,14 +174,21 @@ internal static class HealthBenchmark
             Interlocked.Increment(ref received);
             return Task.CompletedTask;
         };
-        await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mosquittoPort).WithClientId("bench-counter").Build());
+        var counter = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mosquittoPort).WithClientId("bench-counter");
+        if (tlsArgs.Length > 0)
+        {
+            counter.WithTlsOptions(TestTls.Client(Authority(portal).Chain));
+        }
+
+        await subscriber.ConnectAsync(counter.Build());
         await subscriber.SubscribeAsync("fleet/devices/+/health", MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
         mosquitto.Refresh();
         var mosquittoIdle = mosquitto.WorkingSet64;
         var (mosquittoLoad, mosquittoCpu, mosquittoMemory, _) = await RunLoadAsync(mosquittoPort, files, rate / loaders, seconds, work, "mosquitto",
             measureCpu: () => { mosquitto.Refresh(); return mosquitto.TotalProcessorTime; },
             measureMemory: () => { mosquitto.Refresh(); return (mosquitto.WorkingSet64, 0L); },
-            onLoadStart: () => { });
+            onLoadStart: () => { },
+            tlsArgs);
         await Task.Delay(2000);
         Console.WriteLine($"- Mosquitto {MosquittoVersion()}: {mosquittoLoad.Acked:0} of {mosquittoLoad.Sent:0} acknowledged, subscriber received {Interlocked.Read(ref received)}; publish-to-PUBACK p50 {mosquittoLoad.P50:0.0} ms, p99 {mosquittoLoad.P99:0.0} ms");
         Console.WriteLine($"  mosquitto CPU {mosquittoCpu.TotalSeconds:0.0} s over {mosquittoLoad.DrainSeconds:0.0} s = {mosquittoCpu.TotalSeconds / mosquittoLoad.DrainSeconds:P0} of one core; memory {mosquittoIdle / 1048576} MiB idle, {mosquittoMemory.WorkingSet / 1048576} MiB connected ({(mosquittoMemory.WorkingSet - mosquittoIdle) / devices / 1024.0:0.0} KiB per device)");
@@ -185,12 +204,12 @@ internal static class HealthBenchmark
 
     private static async Task<(LoadResult Load, TimeSpan Cpu, (long WorkingSet, long Heap) Connected, int Unused)> RunLoadAsync(
         int port, List<string> files, int ratePerProcess, int seconds, string work, string name,
-        Func<TimeSpan> measureCpu, Func<(long, long)> measureMemory, Action onLoadStart)
+        Func<TimeSpan> measureCpu, Func<(long, long)> measureMemory, Action onLoadStart, string[] tlsArgs)
     {
         var children = files.Select((file, i) =>
         {
             var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            foreach (var arg in Self().Concat(["health-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--ids", file, "--rate", ratePerProcess.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--acked", Path.Combine(work, $"acked-{name}-{i}.txt")]))
+            foreach (var arg in Self().Concat(["health-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--ids", file, "--rate", ratePerProcess.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--acked", Path.Combine(work, $"acked-{name}-{i}.txt"), .. tlsArgs]))
             {
                 start.ArgumentList.Add(arg);
             }
@@ -314,7 +333,26 @@ internal static class HealthBenchmark
         return await db.Devices.CountAsync();
     }
 
-    private static async Task<List<Guid>> SeedAsync(PortalInstance portal, int count, string prefix)
+    private static PortalCertificateAuthority Authority(PortalInstance portal) =>
+        portal.Services.GetRequiredService<PortalCertificateAuthority>();
+
+    /// <summary>Mosquitto's TLS lines: a server certificate of the portal CA for 127.0.0.1, client certificates asked.</summary>
+    private static async Task<string> MosquittoTlsAsync(PortalInstance portal, string work)
+    {
+        using var server = Authority(portal).IssueServerCertificate(["127.0.0.1"], TimeSpan.FromDays(1));
+        var (certificate, key) = (Path.Combine(work, "mosquitto.crt"), Path.Combine(work, "mosquitto.key"));
+        await File.WriteAllTextAsync(certificate, server.ExportCertificatePem() + "\n" + Authority(portal).ChainPem);
+        using var serverKey = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions
+            .GetECDsaPrivateKey(server)!;
+        await File.WriteAllTextAsync(key, serverKey.ExportPkcs8PrivateKeyPem());
+        // Started as root, Mosquitto would read them as its own user, which may not enter the 0700 work folder.
+        return $"cafile {Path.Combine(work, "ca.pem")}\ncertfile {certificate}\nkeyfile {key}\nrequire_certificate false\n"
+            + "user root\n";
+    }
+
+    /// <param name="certificates">With --tls: the folder that gets each device's client certificate and key.</param>
+    private static async Task<List<Guid>> SeedAsync(PortalInstance portal, int count, string prefix,
+        string? certificates = null)
     {
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Secret));
         var ids = new List<Guid>(count);
@@ -355,6 +393,18 @@ internal static class HealthBenchmark
                     LastSeenAt = start.AddSeconds(n),
                 };
                 device.Macs.Add(new DeviceMac { DeviceId = id, Mac = mac, InterfaceName = "eth0", IsPrimary = true });
+                if (certificates is not null)
+                {
+                    using var key = System.Security.Cryptography.ECDsa.Create(
+                        System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+                    using var issued = Authority(portal).IssueDeviceCertificate(
+                        new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=bench", key,
+                            System.Security.Cryptography.HashAlgorithmName.SHA256), id.ToString("N"), TimeSpan.FromDays(1));
+                    DeviceCredentials.SetCurrent(device, IssuedCertificate.Of(issued));
+                    await File.WriteAllTextAsync(Path.Combine(certificates, $"{id:N}.pem"),
+                        issued.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());
+                }
+
                 db.Devices.Add(device);
             }
 

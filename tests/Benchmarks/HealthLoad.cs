@@ -24,6 +24,16 @@ internal static class HealthLoad
         var seconds = int.Parse(Value(args, "--seconds"), CultureInfo.InvariantCulture);
         var ackedFile = Value(args, "--acked");
 
+        // --ca and --certs (HealthBenchmark --tls): TLS with each device's client certificate and key, no password.
+        var caIndex = Array.IndexOf(args, "--ca");
+        var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        if (caIndex >= 0)
+        {
+            ca.ImportFromPemFile(args[caIndex + 1]);
+        }
+
+        var certificates = caIndex >= 0 ? Value(args, "--certs") : null;
+
         var factory = new MqttClientFactory();
         var clients = new IMqttClient[devices.Count];
         var connectClock = Stopwatch.StartNew();
@@ -31,9 +41,21 @@ internal static class HealthLoad
         await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
         {
             var client = factory.CreateMqttClient();
-            var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(devices[i].Id)
-                .WithCredentials(devices[i].Id, devices[i].Secret).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .WithKeepAlivePeriod(TimeSpan.FromSeconds(120)).WithTimeout(TimeSpan.FromSeconds(60)).Build();
+            var builder = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(devices[i].Id)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .WithKeepAlivePeriod(TimeSpan.FromSeconds(120)).WithTimeout(TimeSpan.FromSeconds(60));
+            if (certificates is null)
+            {
+                builder.WithCredentials(devices[i].Id, devices[i].Secret);
+            }
+            else
+            {
+                var pem = await File.ReadAllTextAsync(Path.Combine(certificates, devices[i].Id + ".pem"), ct);
+                var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
+                builder.WithTlsOptions(Fleet.Portal.Tests.Infrastructure.TestTls.Client(ca, certificate));
+            }
+
+            var options = builder.Build();
             for (var attempt = 0; attempt < 5; attempt++)
             {
                 try

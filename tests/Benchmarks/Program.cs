@@ -27,8 +27,9 @@ if (args.Contains("--tpm"))
 }
 
 // Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N]
-// [--rate R] [--warmup W] [--rounds K] [--agent-defaults] [--set Fleet:Mqtt:Option=value ...]: --agent-defaults
-// runs the agents with their own keep-alive and timeouts (60 s and 30 s otherwise); --set overrides a portal option.
+// [--rate R] [--warmup W] [--rounds K] [--agent-defaults] [--tls] [--set Fleet:Mqtt:Option=value ...]: --agent-defaults
+// runs the agents with their own keep-alive and timeouts (60 s and 30 s otherwise); --tls runs them over MQTTS with the
+// portal CA, a key each and a certificate request, as agents do (plain MQTT otherwise); --set overrides a portal option.
 if (args.Contains("--token-enrolment"))
 {
     // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
@@ -40,10 +41,12 @@ if (args.Contains("--token-enrolment"))
         Arg("--warmup", 0),
         Arg("--rounds", 1),
         settings,
-        args.Contains("--agent-defaults"));
+        args.Contains("--agent-defaults"),
+        args.Contains("--tls"));
 }
 
-// Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S] (docs/benchmarks.md)
+// Health ingest: dotnet run -c Release --project tests/Benchmarks -- health [--devices N] [--rate R] [--seconds S]
+// [--tls] (docs/benchmarks.md); --tls: devices on the MQTTS port with client certificates, Mosquitto with TLS too.
 if (args.Length > 0 && args[0] == "health")
 {
     return await Fleet.Benchmarks.HealthBenchmark.RunAsync(args);
@@ -80,7 +83,7 @@ await using var portal = await PortalInstance.StartAsync(new Dictionary<string, 
 var process = Process.GetCurrentProcess();
 Console.WriteLine($"Fleet benchmark: {devices} devices, heartbeat every {heartbeatSeconds} s, soak {soakSeconds} s, {Environment.ProcessorCount} cores");
 
-var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, KeepAliveSeconds = 60, TimeoutSeconds = 30 };
+var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, PlainMqtt = true, KeepAliveSeconds = 60, TimeoutSeconds = 30 };
 var factory = new MqttClientFactory();
 var runtimes = SimulatedFleet.Create(devices, seed: 11, TimeProvider.System)
     .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId, null, null)), options, factory.CreateMqttClient, TimeProvider.System, NullLogger.Instance))

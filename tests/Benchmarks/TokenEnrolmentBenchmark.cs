@@ -36,7 +36,8 @@ internal static class TokenEnrolmentBenchmark
         int warmupDevices,
         int rounds,
         Dictionary<string, string> settings,
-        bool agentDefaults)
+        bool agentDefaults,
+        bool tls = false)
     {
         var configuration = new Dictionary<string, string?>
         {
@@ -67,7 +68,16 @@ internal static class TokenEnrolmentBenchmark
 
         // One load process for every round: its code warms up with the warm-up rounds, as the portal's does (a fresh
         // process per round ran the simulated agents on unoptimised code for most of each round: 15 % more CPU).
-        using var load = LoadProcess.Start(portal.MqttPort, token, agentDefaults);
+        string? ca = null;
+        if (tls)
+        {
+            ca = Path.Combine(Path.GetTempPath(), $"fleet-bench-ca-{Environment.ProcessId}.pem");
+            await File.WriteAllTextAsync(ca, portal.Services
+                .GetRequiredService<Fleet.Portal.Features.Certificates.PortalCertificateAuthority>().ChainPem);
+        }
+
+        Console.WriteLine("Transport: " + (tls ? "MQTTS, a key and certificate request per device" : "plain MQTT"));
+        using var load = LoadProcess.Start(tls ? portal.MqttTlsPort : portal.MqttPort, token, agentDefaults, ca);
 
         // Warm-up rounds of other devices until the portal's code is compiled and optimised (the runtime promotes hot
         // methods only after a lull in new ones). Each round's devices go away afterwards, and their goodbyes are
@@ -206,11 +216,13 @@ internal sealed class LoadProcess : IDisposable
 
     private LoadProcess(Process process) => _process = process;
 
-    public static LoadProcess Start(int port, string token, bool agentDefaults)
+    /// <param name="ca">The portal CA chain file for MQTTS; null: plain MQTT.</param>
+    public static LoadProcess Start(int port, string token, bool agentDefaults, string? ca = null)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardInput = true };
         var port1 = port.ToString(CultureInfo.InvariantCulture);
-        string[] flags = agentDefaults ? ["--agent-defaults"] : [];
+        string[] flags = [.. agentDefaults ? ["--agent-defaults"] : Array.Empty<string>(),
+            .. ca is null ? Array.Empty<string>() : ["--ca", ca]];
         foreach (var arg in HealthBenchmark.Self().Concat(["enrol-load", "--port", port1, "--token", token, .. flags]))
         {
             start.ArgumentList.Add(arg);
@@ -271,6 +283,8 @@ internal static class TokenEnrolmentLoad
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = int.Parse(Value("--port"), CultureInfo.InvariantCulture),
+            PlainMqtt = !args.Contains("--ca"),
+            CaCertificateFile = args.Contains("--ca") ? Value("--ca") : null,
             // The agent's own defaults (30 s, 10 s) with --agent-defaults: the storm scenario of docs/benchmarks.md.
             KeepAliveSeconds = args.Contains("--agent-defaults") ? new AgentOptions().KeepAliveSeconds : 60,
             TimeoutSeconds = args.Contains("--agent-defaults") ? new AgentOptions().TimeoutSeconds : 30,

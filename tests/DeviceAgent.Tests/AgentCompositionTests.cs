@@ -53,6 +53,7 @@ public sealed class AgentCompositionTests
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         settings["Agent:StateDirectory"] = state.Path;
+        settings["Agent:PlainMqtt"] = "true";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddDeviceAgent();
         return builder.Build();

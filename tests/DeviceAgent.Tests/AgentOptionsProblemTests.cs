@@ -37,6 +37,7 @@ public sealed class AgentOptionsProblemTests
         {
             ["Agent:StateDirectory"] = state.Path,
             ["Agent:Tpm:Enabled"] = "false",
+            ["Agent:PlainMqtt"] = "true",
             ["Agent:SelfUpdate:ComeOnlineSeconds"] = "5",
         });
         builder.AddDeviceAgent();
@@ -47,6 +48,22 @@ public sealed class AgentOptionsProblemTests
         Assert.NotNull(problem);
         Assert.Contains("SelfUpdateOptions.ComeOnlineSeconds", problem, StringComparison.Ordinal);
         Assert.Contains("must be between 30 and 86400", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OptionsProblem_AgentWithoutCaFilePinOrPlain_NoTrustOnFirstUse()
+    {
+        using var state = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Agent:StateDirectory"] = state.Path,
+            ["Agent:Tpm:Enabled"] = "false",
+        });
+        builder.AddDeviceAgent();
+        using var host = builder.Build();
+
+        Assert.Equal(Fleet.DeviceAgent.Runtime.BrokerTrust.NoTrust, host.OptionsProblem());
     }
 
     [Fact]

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Fleet.DeviceAgent.Runtime;
 
 /// <summary>
-/// Credential rotation: a new secret from the portal is saved, then the device goes offline and reconnects at once
-/// with it (that connection is what makes it the only one).
+/// Credential rotation: a new secret from the portal (with a renewed certificate for the device's key, when it has one)
+/// is saved, then the device goes offline and reconnects at once with it (that connection is what makes it the only
+/// one). The portal renews a certificate in the last third of its life.
 /// </summary>
 /// <param name="store">Where the rotated secret is saved before it is used.</param>
 /// <param name="logger">Where rotations are logged.</param>
@@ -42,7 +43,9 @@ public sealed class CredentialRotationModule(IStateStore store, ILogger logger) 
         }
 
         // Saved first: if the agent dies now, it restarts with the new secret, which the portal accepts.
-        var rotated = session.State with { Secret = rotation.Secret };
+        var certificate = rotation.Certificate is { } renewed
+            && DeviceCertificate.Certifies(renewed, session.State.ClientKey) ? renewed : session.State.ClientCertificate;
+        var rotated = session.State with { Secret = rotation.Secret, ClientCertificate = certificate };
         await store.SaveAsync(rotated, cancellationToken);
         session.ReconnectWith(rotated);
         logger.LogInformation(

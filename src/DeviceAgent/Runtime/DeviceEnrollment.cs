@@ -72,6 +72,13 @@ public sealed class DeviceEnrollment
             await _store.SaveAsync(state, cancellationToken);
         }
 
+        if (_broker.Trust is not null && string.IsNullOrEmpty(state.ClientKey))
+        {
+            // Its TLS key, made once and kept: the certificate request of every enrolment request is for it.
+            state = state with { ClientKey = DeviceCertificate.NewKey() };
+            await _store.SaveAsync(state, cancellationToken);
+        }
+
         if (state.IsEnrolled)
         {
             _logger.LogInformation(
@@ -265,7 +272,10 @@ public sealed class DeviceEnrollment
             evidence,
             activation,
             _enrollmentToken,
-            state.EnrollmentKey);
+            state.EnrollmentKey,
+            progress.CertificateRequest ??= state.ClientKey is { } key
+                ? DeviceCertificate.Request(key, enrollmentId)
+                : null);
         if (!progress.AnnouncedRequest)
         {
             progress.AnnouncedRequest = true;

@@ -83,6 +83,7 @@ internal sealed class EnrollmentDecisions(
                     ClaimUrl = null,
                     ClaimCodeExpiresAt = null,
                     AgentSigningKey = response.AgentSigningKey,
+                    ClientCertificate = IssuedCertificate(response.Certificate, state.ClientKey),
                 };
             case EnrollmentDecision.Approved:
                 logger.LogError(
@@ -177,4 +178,21 @@ internal sealed class EnrollmentDecisions(
         !string.IsNullOrWhiteSpace(deviceId)
         && deviceId.Length <= Protocol.MaxFieldLength
         && deviceId.IndexOfAny(['/', '+', '#', '\0']) < 0;
+
+    /// <summary>The certificate the portal answered, if it certifies this agent's key; else none (logged).</summary>
+    private string? IssuedCertificate(string? certificate, string? key)
+    {
+        if (certificate is null || key is null)
+        {
+            return null;
+        }
+
+        if (DeviceCertificate.Certifies(certificate, key))
+        {
+            return certificate;
+        }
+
+        logger.LogWarning("The portal's client certificate is not for this agent's key; connecting with the password");
+        return null;
+    }
 }

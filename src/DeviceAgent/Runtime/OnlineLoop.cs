@@ -27,7 +27,10 @@ internal sealed class OnlineLoop(
     {
         var deviceId = session.DeviceId;
         var statusTopic = Topics.Status(deviceId);
-        var clientOptions = broker.ClientOptions()
+        // Its certificate while it is valid (and the password, which the portal then needs only for a rotation).
+        var certificate = broker.Trust is null ? null
+            : DeviceCertificate.Load(session.State.ClientCertificate, session.State.ClientKey, broker.Time.GetUtcNow());
+        var clientOptions = broker.ClientOptions(certificate)
             .WithClientId(deviceId)
             .WithCredentials(deviceId, session.State.Secret!)
             .WithWillTopic(statusTopic)

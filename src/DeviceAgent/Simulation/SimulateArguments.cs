@@ -13,7 +13,10 @@ public sealed record SimulateArguments(
     double? HealthIntervalSeconds = null,
     bool PreEnrolled = false,
     string? Token = null,
-    string? StatePath = null)
+    string? StatePath = null,
+    string? CaFile = null,
+    string? CaFingerprint = null,
+    bool Plain = false)
 {
     public const double DefaultRampPerSecond = 200;
     public const int MaxCount = 100_000;
@@ -22,7 +25,14 @@ public sealed record SimulateArguments(
         Usage: fleet-agent simulate --count N [options]
 
           --count N                 number of simulated devices (1-100000), required
-          --broker HOST[:PORT]      broker address (default: Agent:BrokerHost / Agent:BrokerPort)
+          --broker HOST[:PORT]      broker address (default: Agent:BrokerHost / Agent:BrokerPort,
+                                    the MQTTS port 8883)
+          --ca-file PATH            PEM CA chain the broker's certificate must chain to
+                                    (default: Agent:CaCertificateFile)
+          --ca-fingerprint SHA256   pinned SHA-256 of the portal's issuing CA, instead of a file
+                                    (default: Agent:CaFingerprint)
+          --plain                   plain MQTT without TLS (the portal's Fleet:Mqtt:PlainPort);
+                                    without it the devices use TLS and client certificates
           --heartbeat-seconds N     fixed heartbeat interval, overriding the portal (1-86400)
           --ramp-per-second R       devices started per second (default 200)
           --seed S                  seed for reproducible identities (default: random, logged)
@@ -55,6 +65,17 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 return new(null, null, HelpRequested: true);
             }
 
+            if (arg == "--plain")
+            {
+                // A switch: no value.
+                if (!values.TryAdd("plain", "true"))
+                {
+                    return Fail("--plain given more than once");
+                }
+
+                continue;
+            }
+
             if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
             {
                 return Fail($"unexpected argument '{arg}'");
@@ -78,7 +99,7 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             }
 
             if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"
-                or "health-interval" or "pre-enrolled" or "token" or "state"))
+                or "health-interval" or "pre-enrolled" or "token" or "state" or "ca-file" or "ca-fingerprint"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -175,8 +196,21 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
                 : "--state needs a file path");
         }
 
-        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token, state),
-            null);
+        var caFile = values.GetValueOrDefault("ca-file");
+        var pin = values.GetValueOrDefault("ca-fingerprint");
+        if (pin is not null && !System.Text.RegularExpressions.Regex.IsMatch(pin, "^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$"))
+        {
+            return Fail("--ca-fingerprint must be a SHA-256 in hex (64 digits, colons allowed)");
+        }
+
+        var plain = values.ContainsKey("plain");
+        if (plain && (caFile is not null || pin is not null))
+        {
+            return Fail("--plain connects without TLS: --ca-file and --ca-fingerprint do not go with it");
+        }
+
+        return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token, state,
+            caFile, pin, plain), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

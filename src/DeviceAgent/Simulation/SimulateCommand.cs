@@ -53,7 +53,9 @@ public static class SimulateCommand
         }
 
         using var host = builder.Build();
-        if (host.OptionsProblem() is { } problem)
+        if ((host.OptionsProblem() ?? BrokerTrust.Problem(SimulationService.DeviceOptions(arguments,
+                host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AgentOptions>>().Value)))
+            is { } problem)
         {
             await Console.Error.WriteLineAsync($"simulate: {problem}");
             return 2;

@@ -22,9 +22,9 @@ internal sealed class SimulationService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var deviceOptions = DeviceOptions(options.Value);
+        var deviceOptions = DeviceOptions(arguments, options.Value);
         var runtimeLogger = loggerFactory.CreateLogger<DeviceRuntime>();
-        var broker = new BrokerAccess(deviceOptions, clientFactory.CreateMqttClient, time);
+        var broker = new BrokerAccess(deviceOptions, clientFactory.CreateMqttClient, time, logger: runtimeLogger);
         var healthLimits = new HealthAgentOptions();
 
         // Enrolment, heartbeats and credential rotation, and health reports unless they are off: no update, config
@@ -41,10 +41,12 @@ internal sealed class SimulationService(
                         runtimeLogger)]))
             .ToArray();
         logger.LogInformation(
-            "Simulating {Count} devices against {Host}:{Port} (seed {Seed}, {Ramp}/s, heartbeat {Heartbeat}, health {Health})",
+            "Simulating {Count} devices against {Host}:{Port} over {Transport} (seed {Seed}, {Ramp}/s, heartbeat "
+            + "{Heartbeat}, health {Health})",
             runtimes.Length,
             deviceOptions.BrokerHost,
             deviceOptions.BrokerPort,
+            broker.Trust is null ? "plain MQTT" : "TLS with client certificates",
             state.Seed,
             arguments.RampPerSecond,
             arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal",
@@ -90,10 +92,14 @@ internal sealed class SimulationService(
         LogSummary(runtimes, "stopped");
     }
 
-    private AgentOptions DeviceOptions(AgentOptions configured) => new()
+    /// <summary>The options of every simulated device: the flags over the Agent configuration.</summary>
+    internal static AgentOptions DeviceOptions(SimulateArguments arguments, AgentOptions configured) => new()
     {
         BrokerHost = arguments.BrokerHost ?? configured.BrokerHost,
         BrokerPort = arguments.BrokerPort ?? configured.BrokerPort,
+        CaCertificateFile = arguments.CaFile ?? configured.CaCertificateFile,
+        CaFingerprint = arguments.CaFingerprint ?? configured.CaFingerprint,
+        PlainMqtt = arguments.Plain || configured.PlainMqtt,
         BootstrapPassword = configured.BootstrapPassword,
         HeartbeatIntervalOverrideSeconds = arguments.HeartbeatSeconds ?? configured.HeartbeatIntervalOverrideSeconds,
         HealthIntervalOverrideSeconds = arguments.HealthIntervalSeconds is > 0 ? arguments.HealthIntervalSeconds : configured.HealthIntervalOverrideSeconds,

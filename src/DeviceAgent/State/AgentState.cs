@@ -7,7 +7,9 @@ namespace Fleet.DeviceAgent.State;
 /// What an agent must remember across restarts: its enrolment id (so the portal recognises a repeated
 /// request), its enrolment key (the proof that a later request comes from the same agent), the claim
 /// code it was given while pending and, once approved, its own MQTT credential and the portal's public key that signs
-/// agent builds (<see cref="AgentSigningKey"/>, base64 Ed25519; null from a portal that sent none).
+/// agent builds (<see cref="AgentSigningKey"/>, base64 Ed25519; null from a portal that sent none). For TLS client
+/// authentication it keeps its own private key (<see cref="ClientKey"/>, PKCS#8 PEM, made once) and the certificate
+/// the portal issued for it (<see cref="ClientCertificate"/>, PEM).
 /// </summary>
 public sealed record AgentState(
     string EnrollmentId,
@@ -17,13 +19,15 @@ public sealed record AgentState(
     string? ClaimCode = null,
     string? ClaimUrl = null,
     DateTimeOffset? ClaimCodeExpiresAt = null,
-    string? AgentSigningKey = null)
+    string? AgentSigningKey = null,
+    string? ClientKey = null,
+    string? ClientCertificate = null)
 {
     [JsonIgnore]
     public bool IsEnrolled => !string.IsNullOrEmpty(DeviceId) && !string.IsNullOrEmpty(Secret);
 
-    /// <summary>The enrolment id and key stay: asking again is the same enrolment.</summary>
-    public AgentState WithoutCredential() => this with { DeviceId = null, Secret = null };
+    /// <summary>The enrolment id and keys stay: asking again is the same enrolment, for the same TLS key.</summary>
+    public AgentState WithoutCredential() => this with { DeviceId = null, Secret = null, ClientCertificate = null };
 }
 
 /// <summary>Persists the <see cref="AgentState"/>. Implementations must be safe to call from one device's loop.</summary>

@@ -1,3 +1,4 @@
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Updates;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
@@ -54,6 +55,13 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         builder.Property(x => x.PendingCredentialHash).HasMaxLength(32);
         builder.Property(x => x.ApprovedBy).HasMaxLength(128);
         builder.Property(x => x.PresentedToken).HasMaxLength(128);
+        builder.Property(x => x.CertificateRequest).HasMaxLength(PortalCertificateAuthority
+            .MaxRequestPemLength);
+        builder.Property(x => x.CertificatePem).HasMaxLength(IssuedCertificate.MaxPemLength);
+        builder.Property(x => x.CertificateSerial).HasMaxLength(IssuedCertificate.MaxSerialLength);
+        builder.Property(x => x.CertificateFingerprint).HasMaxLength(64);
+        builder.Property(x => x.PendingCertificatePem).HasMaxLength(IssuedCertificate.MaxPemLength);
+        builder.Property(x => x.PendingCertificateSerial).HasMaxLength(IssuedCertificate.MaxSerialLength);
     }
 
     private static void ConfigureAttestation(EntityTypeBuilder<Device> builder)

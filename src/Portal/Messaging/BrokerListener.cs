@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
@@ -14,9 +17,18 @@ namespace Fleet.Portal.Messaging;
 /// <see cref="ConnectionBudget"/> (closed at once if it does not fit), and its bytes pass a
 /// <see cref="MqttPacketLimitStream"/> that refuses oversized packets from their fixed header. MQTTnet's listener has
 /// neither: an idle-socket flood took every descriptor of the process, and a CONNECT announcing 256 MiB was allocated
-/// and read whole. Listens on the configured address only (0.0.0.0: IPv4 and IPv6 where the host has it).
+/// and read whole. Listens on one address and port (0.0.0.0: IPv4 and IPv6 where the host has it). With
+/// <see cref="BrokerTls"/> it speaks TLS (MQTTS): the handshake runs while the connection is still pending, so
+/// the budget's connect timeout also ends a client that never finishes it; a client certificate is asked for, not
+/// required; one that the portal CA did not issue, or outside its validity, ends the handshake; a good one is handed to
+/// MQTTnet's channel for the CONNECT check (which device it is, and whether its serial is still the device's).
 /// </summary>
-internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budget, ILogger logger) : IMqttServerAdapter
+internal sealed class BrokerListener(
+    MqttOptions options,
+    BrokerEndpoint endpoint,
+    BrokerTls? tls,
+    ConnectionBudget budget,
+    ILogger logger) : IMqttServerAdapter
 {
     private readonly List<Socket> _sockets = [];
 
@@ -39,7 +51,7 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
     {
         ArgumentNullException.ThrowIfNull(serverOptions);
         _stopping = new CancellationTokenSource();
-        var address = IPAddress.Parse(options.BindAddress);
+        var address = IPAddress.Parse(endpoint.BindAddress);
         var socket = address.Equals(IPAddress.Any) && Socket.OSSupportsIPv6 ? DualMode() : Bound(address);
         _sockets.Add(socket);
         Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
@@ -90,7 +102,7 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
 
             // A restart may bind while the old connections sit in TIME_WAIT.
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(new IPEndPoint(address, options.Port));
+            socket.Bind(new IPEndPoint(address, endpoint.Port));
             socket.Listen(options.ConnectionBacklog);
             return socket;
         }
@@ -153,12 +165,26 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
                 return;   // closed by the peer, or by the budget (timeout, eviction), before sending anything
             }
 
+            Stream transport = new NetworkStream(client, ownsSocket: true);
+            X509Certificate2? clientCertificate = null;
+            if (tls is not null)
+            {
+                var secure = new SslStream(transport, leaveInnerStreamOpen: false);
+                transport = secure;
+                if (!await HandshakeAsync(tls, secure, connection).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                clientCertificate = secure.RemoteCertificate as X509Certificate2;
+            }
+
             stream = new MqttPacketLimitStream(
-                new NetworkStream(client, ownsSocket: true),
+                transport,
                 options.MaxConnectPacketBytes,
                 options.MaxPacketBytes,
                 () => budget.ConnectReceived(connection));
-            var channel = new MqttTcpChannel(stream, client.LocalEndPoint, client.RemoteEndPoint, null);
+            var channel = new MqttTcpChannel(stream, client.LocalEndPoint, client.RemoteEndPoint, clientCertificate);
             var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize,
                 serverOptions.WriterBufferSizeMax));
             using var adapter = new MqttChannelAdapter(channel, formatter, mqttLogger);
@@ -186,6 +212,36 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
         }
     }
 
+    /// <summary>
+    /// The server side of the TLS handshake. No deadline of its own: the connection is pending until its CONNECT, so
+    /// the budget closes its socket after the connect timeout, which ends a handshake that a client never finishes.
+    /// False (logged as a refusal) when the client breaks it off or offers nothing acceptable.
+    /// </summary>
+    private async Task<bool> HandshakeAsync(BrokerTls settings, SslStream secure, BrokerConnection connection)
+    {
+        var tlsOptions = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = settings.ServerCertificate(),
+
+            // Asked for, not required: without one, the CONNECT check wants a password the device's group allows.
+            ClientCertificateRequired = true,
+            RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                presented is null || (presented is X509Certificate2 certificate && settings.Issued(certificate)),
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            AllowRenegotiation = false,
+        };
+        try
+        {
+            await secure.AuthenticateAsServerAsync(tlsOptions, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (AuthenticationException ex)
+        {
+            budget.Report(connection.Address, "TLS handshake failed", ex.GetBaseException().Message);
+            return false;
+        }
+    }
+
     internal static string AddressOf(EndPoint? endpoint) => endpoint switch
     {
         IPEndPoint ip => (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString(),
@@ -193,3 +249,7 @@ internal sealed class BrokerListener(MqttOptions options, ConnectionBudget budge
         _ => endpoint.ToString() ?? "(unknown)",
     };
 }
+
+/// <summary>Where one broker listener listens.</summary>
+internal sealed record BrokerEndpoint(string BindAddress, int Port);
+

@@ -7,7 +7,8 @@ using MQTTnet.Server;
 namespace Fleet.Portal.Messaging;
 
 /// <summary>
-/// The MQTT broker hosted in the portal process: it listens (<see cref="BrokerListener"/>), admits a CONNECT once
+/// The MQTT broker hosted in the portal process: it listens (<see cref="BrokerListener"/>: MQTTS, and plain MQTT
+/// where configured), admits a CONNECT once
 /// <see cref="IClientAuthenticator"/> says who it is and the <see cref="ConnectionBudget"/> has room, and hands
 /// publishes to the <see cref="PublishGate"/> and deliveries to <see cref="SessionDelivery"/>.
 /// </summary>
@@ -18,16 +19,21 @@ internal sealed class EmbeddedBroker(
     PublishGate gate,
     SessionDelivery delivery,
     ConnectionBudget budget,
+    BrokerTls tls,
     TimeProvider time,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private MqttServer? _server;
     private BrokerListener? _listener;
+    private BrokerListener? _plainListener;
 
     public bool IsRunning => _server?.IsStarted == true;
 
-    /// <summary>The port the broker listens on once started (the system's choice when configured as 0).</summary>
+    /// <summary>The MQTTS port the broker listens on once started (the system's choice when configured as 0).</summary>
     public int Port => _listener?.Port ?? 0;
+
+    /// <summary>The plain MQTT port once started; null when there is no plain listener.</summary>
+    public int? PlainPort => _plainListener?.Port;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,9 +42,13 @@ internal sealed class EmbeddedBroker(
             .WithMaxPendingMessagesPerClient(1000)
             .Build();
 
-        // Our own listener, not MQTTnet's: it keeps the connection budget and the packet size limit (BrokerListener).
-        _listener = new BrokerListener(o, budget, logger);
-        _server = new MqttServerFactory().CreateMqttServer(serverOptions, [_listener]);
+        // Our own listeners, not MQTTnet's: they keep the connection budget and the packet size limit (BrokerListener).
+        _listener = new BrokerListener(o, new BrokerEndpoint(o.BindAddress, o.Port), tls, budget, logger);
+        _plainListener = o.PlainPort is { } plainPort
+            ? new BrokerListener(o, new BrokerEndpoint(o.PlainBindAddress, plainPort), null, budget, logger)
+            : null;
+        _server = new MqttServerFactory().CreateMqttServer(serverOptions,
+            _plainListener is null ? [_listener] : [_listener, _plainListener]);
         _server.ValidatingConnectionAsync += ValidateConnectionAsync;
         _server.ClientDisconnectedAsync += OnClientDisconnectedAsync;
         delivery.Attach(_server);
@@ -50,20 +60,30 @@ internal sealed class EmbeddedBroker(
         catch (System.Net.Sockets.SocketException ex)
         {
             // Said with the options that choose the address, so the person starting the portal knows what to change.
+            var (port, address, prefix) = _listener.Port == 0
+                ? (o.Port, o.BindAddress, string.Empty)
+                : (o.PlainPort ?? 0, o.PlainBindAddress, "Plain");
             throw new StartupRefusedException(ex.SocketErrorCode switch
             {
                 System.Net.Sockets.SocketError.AddressAlreadyInUse =>
-                    $"Fleet:Mqtt:Port {o.Port} is in use by another process "
-                    + $"(on Fleet:Mqtt:BindAddress {o.BindAddress})",
+                    $"Fleet:Mqtt:{prefix}Port {port} is in use by another process "
+                    + $"(on Fleet:Mqtt:{prefix}BindAddress {address})",
                 System.Net.Sockets.SocketError.AddressNotAvailable =>
-                    $"Fleet:Mqtt:BindAddress {o.BindAddress} is not an address of this host",
-                _ => $"The MQTT broker cannot listen on Fleet:Mqtt:BindAddress {o.BindAddress}, "
-                    + $"Fleet:Mqtt:Port {o.Port}: {ex.Message}",
+                    $"Fleet:Mqtt:{prefix}BindAddress {address} is not an address of this host",
+                _ => $"The MQTT broker cannot listen on Fleet:Mqtt:{prefix}BindAddress {address}, "
+                    + $"Fleet:Mqtt:{prefix}Port {port}: {ex.Message}",
             }, ex);
         }
 
-        logger.LogInformation("MQTT broker listening on {Address}:{Port}, at most {Max} connections", o.BindAddress,
-            _listener.Port, budget.MaxConnections);
+        logger.LogInformation("MQTT broker listening for MQTTS on {Address}:{Port}, at most {Max} connections",
+            o.BindAddress, _listener.Port, budget.MaxConnections);
+        if (_plainListener is not null)
+        {
+            logger.LogWarning(
+                "Plain MQTT (no TLS) listening on {Address}:{Port}: device passwords and data cross the network in "
+                + "clear text; set Fleet:Mqtt:PlainPort only for development or same-host agents", o.PlainBindAddress,
+                _plainListener.Port);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -90,9 +110,12 @@ internal sealed class EmbeddedBroker(
         var verdict = KeepAliveRefusal(e) is { } keepAlive
             ? ConnectVerdict.Refuse(MqttConnectReasonCode.ImplementationSpecificError, keepAlive)
             : await authenticator.AuthenticateAsync(
-                new ConnectAttempt(e.ClientId, e.UserName, e.RawPassword, e.UserProperties, address),
+                new ConnectAttempt(e.ClientId, e.UserName, e.RawPassword, e.UserProperties, address)
+                {
+                    Certificate = e.ClientCertificate,
+                },
                 e.CancellationToken);
-        if (verdict.Identity is { } identity && _listener?.ConnectionOf(e.ChannelAdapter) is { } connection)
+        if (verdict.Identity is { } identity && ConnectionOf(e.ChannelAdapter) is { } connection)
         {
             if (identity.Kind == ClientKind.Device)
             {
@@ -123,6 +146,9 @@ internal sealed class EmbeddedBroker(
             delivery.CleanStart(e.ClientId);
         }
     }
+
+    private BrokerConnection? ConnectionOf(MQTTnet.Adapter.IMqttChannelAdapter adapter) =>
+        _listener?.ConnectionOf(adapter) ?? _plainListener?.ConnectionOf(adapter);
 
     /// <summary>
     /// Why a CONNECT's keep-alive is refused: 0 turns the broker's timeout off, so a client that vanished without a FIN

@@ -23,6 +23,9 @@ internal sealed record ConnectAttempt(
     IReadOnlyList<MqttUserProperty>? UserProperties,
     string Address)
 {
+    /// <summary>The client certificate of the TLS connection it came on, if the client presented one.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
     /// <summary>A client id or user name for a log line: what a client sends may be long.</summary>
     public static string Printable(string? value) =>
         value is null ? "(none)" : value.Length <= 80 ? value : string.Concat(value.AsSpan(0, 80), "…");

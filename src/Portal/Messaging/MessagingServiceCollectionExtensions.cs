@@ -11,6 +11,8 @@ internal static class MessagingServiceCollectionExtensions
         builder.Services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _),
                 "Fleet:Mqtt:BindAddress must be an IP address")
+            .Validate(o => System.Net.IPAddress.TryParse(o.PlainBindAddress, out _),
+                "Fleet:Mqtt:PlainBindAddress must be an IP address")
             .Validate(o => o.MaxConnectPacketBytes <= o.MaxPacketBytes,
                 "Fleet:Mqtt:MaxConnectPacketBytes must not exceed MaxPacketBytes")
             .ValidateOnStart();

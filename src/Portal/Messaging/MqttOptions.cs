@@ -7,13 +7,30 @@ public sealed class MqttOptions
 {
     public const string Section = "Fleet:Mqtt";
 
-    /// <summary>TCP port of the embedded broker; 0 takes a free port at start (logged; what tests use).</summary>
+    /// <summary>
+    /// TCP port of the embedded broker's MQTTS (MQTT over TLS) listener, presenting the portal's server certificate
+    /// (Fleet:Tls); 0 takes a free port at start (logged; what tests use).
+    /// </summary>
     [Range(0, 65535)]
-    public int Port { get; set; } = 1883;
+    public int Port { get; set; } = 8883;
 
-    /// <summary>Address the broker listens on; <c>0.0.0.0</c> for every interface.</summary>
+    /// <summary>Address the MQTTS listener listens on; <c>0.0.0.0</c> for every interface.</summary>
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>
+    /// TCP port of a plain MQTT listener (no TLS: passwords and data in clear text); empty (the default) for none, 0
+    /// for a free port. Logged as a warning at start. For development and for agents on the same host only.
+    /// </summary>
+    [Range(0, 65535)]
+    public int? PlainPort { get; set; }
+
+    /// <summary>
+    /// Address the plain listener listens on: loopback by default, so that opening <see cref="PlainPort"/> exposes
+    /// nothing to the network unless this is changed too.
+    /// </summary>
+    [Required]
+    public string PlainBindAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Password of the shared <c>bootstrap</c> identity that may only use the enrolment topics. Empty allows any.</summary>
     public string BootstrapPassword { get; set; } = string.Empty;

@@ -8,4 +8,14 @@ namespace Fleet.Shared.Messages;
 /// <param name="RotationId">Identifies this rotation, for the logs of both sides.</param>
 /// <param name="Secret">The new MQTT password. The portal keeps only its hash.</param>
 /// <param name="IssuedAt">When the portal issued it (portal clock).</param>
-public sealed record CredentialRotation(string RotationId, string Secret, DateTimeOffset IssuedAt);
+/// <param name="Certificate">
+/// A renewed client certificate (PEM) for the device's key, when the device has one: the device uses it from its next
+/// connection on, like the secret.
+/// </param>
+/// <param name="CaCertificates">With <paramref name="Certificate"/>: the portal CA chain (PEM).</param>
+public sealed record CredentialRotation(
+    string RotationId,
+    string Secret,
+    DateTimeOffset IssuedAt,
+    string? Certificate = null,
+    string? CaCertificates = null);

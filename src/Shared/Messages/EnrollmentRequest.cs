@@ -22,6 +22,11 @@ namespace Fleet.Shared.Messages;
 /// key it sees to the enrolment and re-issues a credential only to a request carrying the same key
 /// (proof of possession); a request with another key is refused as forged.
 /// </param>
+/// <param name="CertificateRequest">
+/// A PKCS#10 certificate request (PEM) for a key the agent generated and keeps (ECDSA P-256; RSA 2048+ and P-384
+/// accepted): once approved, the answer carries a client certificate for it (<see
+/// cref="EnrollmentResponse.Certificate"/>). Absent: the device gets a password only.
+/// </param>
 public sealed record EnrollmentRequest(
     int ProtocolVersion,
     string MachineId,
@@ -36,7 +41,8 @@ public sealed record EnrollmentRequest(
     TpmEvidence? Tpm = null,
     TpmActivation? TpmActivation = null,
     string? EnrollmentToken = null,
-    string? EnrollmentKey = null);
+    string? EnrollmentKey = null,
+    string? CertificateRequest = null);
 
 /// <summary>A network interface of an enrolling device.</summary>
 /// <param name="Name">Kernel interface name (<c>eth0</c>, <c>enp1s0</c>).</param>

@@ -21,6 +21,12 @@ namespace Fleet.Shared.Messages;
 /// With an Approved answer: the portal's Ed25519 public key (32 bytes, base64) that signs agent builds
 /// (<see cref="AgentSignature"/>). The agent keeps it with its credential and installs only builds it verifies.
 /// </param>
+/// <param name="Certificate">
+/// With an Approved answer to a request that carried a <see cref="EnrollmentRequest.CertificateRequest"/>: the
+/// device's client certificate (PEM), subject <c>CN=</c> the device id, issued by the portal CA. With it the device
+/// connects to the MQTTS port without a password.
+/// </param>
+/// <param name="CaCertificates">With <paramref name="Certificate"/>: the portal CA chain (PEM), issuing CA first.</param>
 public sealed record EnrollmentResponse(
     EnrollmentDecision Decision,
     string? DeviceId = null,
@@ -31,7 +37,9 @@ public sealed record EnrollmentResponse(
     string? ClaimCode = null,
     string? ClaimUrl = null,
     DateTimeOffset? ClaimCodeExpiresAt = null,
-    string? AgentSigningKey = null);
+    string? AgentSigningKey = null,
+    string? Certificate = null,
+    string? CaCertificates = null);
 
 /// <summary>Decision on an enrolment request.</summary>
 public enum EnrollmentDecision

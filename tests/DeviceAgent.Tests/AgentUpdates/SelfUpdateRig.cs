@@ -135,6 +135,7 @@ internal sealed class SelfUpdateRig : IAsyncDisposable
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = Portal.Port,
+            PlainMqtt = true,
             TimeoutSeconds = 5,
             StateDirectory = StateDirectory,
         };

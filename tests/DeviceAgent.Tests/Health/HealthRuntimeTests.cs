@@ -118,6 +118,7 @@ public sealed class HealthRuntimeTests
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = portal.Port,
+            PlainMqtt = true,
             TimeoutSeconds = 5,
             HealthIntervalOverrideSeconds = healthOverride,
         };

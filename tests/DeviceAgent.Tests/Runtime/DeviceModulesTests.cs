@@ -88,7 +88,7 @@ public sealed class DeviceModulesTests
     public void Create_TwoAttestations_Refused()
     {
         var time = new FakeTimeProvider();
-        var broker = new BrokerAccess(new AgentOptions(), () => throw new InvalidOperationException(), time);
+        var broker = new BrokerAccess(new AgentOptions { PlainMqtt = true }, () => throw new InvalidOperationException(), time);
         var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var tpm = new Tpm.TpmEnrollmentAttestation(new NoTpm(), _logger);
 
@@ -97,7 +97,7 @@ public sealed class DeviceModulesTests
     }
 
     private static AgentOptions Options(FakePortal portal) =>
-        new() { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, TimeoutSeconds = 5 };
+        new() { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 };
 
     private static InMemoryStateStore Enrolled() => new(new AgentState(EnrollmentId, "dev-1", "secret-1"));
 

@@ -198,6 +198,7 @@ public sealed class DeviceRuntimeTests
         {
             BrokerHost = "127.0.0.1",
             BrokerPort = portal.Port,
+            PlainMqtt = true,
             BootstrapPassword = bootstrapPassword,
             TimeoutSeconds = timeoutSeconds,
         };

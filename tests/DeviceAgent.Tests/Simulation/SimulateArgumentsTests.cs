@@ -13,6 +13,18 @@ public sealed class SimulateArgumentsTests
         Assert.Equal(new SimulateArguments(100, "portal", 1884, 5, 50.5, -42), result.Arguments);
     }
 
+    [Fact]
+    public void Parse_Tls_CaFileOrPinOrPlainSwitch()
+    {
+        var pin = new string('a', 64);
+        var tls = SimulateParseResult.Parse(["--count", "1", "--ca-file", "/tmp/ca.pem", "--ca-fingerprint", pin])
+            .Arguments;
+        var plain = SimulateParseResult.Parse(["--count", "1", "--plain", "--seed", "3"]).Arguments;
+
+        Assert.Equal(("/tmp/ca.pem", pin, false), (tls?.CaFile, tls?.CaFingerprint, tls?.Plain));
+        Assert.Equal((true, 3), (plain?.Plain, plain?.Seed));
+    }
+
     [Theory]
     [InlineData("0.2", 0.2)]
     [InlineData("4", 4.0)]
@@ -99,6 +111,9 @@ public sealed class SimulateArgumentsTests
     [InlineData("--ramp-per-second must be", "--count", "1", "--ramp-per-second", "-3")]
     [InlineData("--ramp-per-second must be", "--count", "1", "--ramp-per-second", "NaN")]
     [InlineData("--seed must be", "--count", "1", "--seed", "99999999999")]
+    [InlineData("--ca-fingerprint must be", "--count", "1", "--ca-fingerprint", "abc")]
+    [InlineData("--plain connects without TLS", "--count", "1", "--plain", "--ca-file", "/tmp/ca.pem")]
+    [InlineData("--plain given more than once", "--count", "1", "--plain", "--plain")]
     public void Parse_BadArguments_ReturnsClearError(string expectedError, params string[] args)
     {
         var result = SimulateParseResult.Parse(args);

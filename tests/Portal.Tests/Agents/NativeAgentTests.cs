@@ -74,7 +74,7 @@ public sealed class NativeAgentTests
         await using var portal = await PortalInstance.StartAsync();
 
         await using var agent = NativeAgentProcess.Start(binary, "x86_64", portal.MqttPort, "unused",
-            arguments: ["simulate", "--count", "3", "--broker", $"127.0.0.1:{portal.MqttPort}"]);
+            arguments: ["simulate", "--count", "3", "--broker", $"127.0.0.1:{portal.MqttPort}", "--plain"]);
 
         await UntilAsync(agent, "simulates three devices asking to enrol", async () =>
         {

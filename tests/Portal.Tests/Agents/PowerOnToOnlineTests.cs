@@ -83,8 +83,21 @@ public sealed class PowerOnToOnlineTests
             var settings = (await File.ReadAllLinesAsync(envFile)).Select(l => l.Split('=', 2))
                 .Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
             Assert.Equal(token.Value!.Value, settings["Agent__EnrollmentToken"]);
-            Assert.Equal(portal.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Assert.Equal(portal.MqttTlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 settings["Agent__BrokerPort"]);
+
+            // The CA file Ignition wrote, under the fake root (agent.env names it as on the device); until agent.env
+            // names one, the portal's chain as the admin would hand it over.
+            if (settings.TryGetValue("Agent__CaCertificateFile", out var onDevice))
+            {
+                settings["Agent__CaCertificateFile"] = Path.Combine(root, onDevice.TrimStart('/'));
+            }
+            else
+            {
+                settings["Agent__CaCertificateFile"] = Path.Combine(work, "ca.pem");
+                await File.WriteAllTextAsync(settings["Agent__CaCertificateFile"], portal.Services
+                    .GetRequiredService<Fleet.Portal.Features.Certificates.PortalCertificateAuthority>().ChainPem);
+            }
 
             // That very binary, with the env file's settings; the machine it reads is a fake host with the MAC.
             agent = StartAgent(binary, settings, work);

@@ -192,6 +192,7 @@ public sealed class SelfUpdateEndToEndTests
             {
                 ["Agent__BrokerHost"] = "127.0.0.1",
                 ["Agent__BrokerPort"] = portal.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Agent__PlainMqtt"] = "true",
                 ["Agent__EnrollmentToken"] = token.Value!.Value,
                 ["Agent__StateDirectory"] = Path.Combine(work, "state"),
                 ["Agent__HostRoot"] = host,

@@ -49,7 +49,8 @@ public sealed class MassEnrolmentTests
 
         var options = new AgentOptions
         {
-            BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, EnrollmentToken = token, ClaimBanner = false,
+            BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, PlainMqtt = true, EnrollmentToken = token,
+            ClaimBanner = false,
         };
         var factory = new MqttClientFactory();
         var runtimes = SimulatedFleet.Create(Devices, seed: 41, TimeProvider.System)

@@ -37,6 +37,9 @@ public sealed class AgentHost : IAsyncDisposable
         {
             ["Agent:BrokerHost"] = "127.0.0.1",
             ["Agent:BrokerPort"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // The portal's plain port unless a test says otherwise (Agent:PlainMqtt=false, a CA, the TLS port).
+            ["Agent:PlainMqtt"] = "true",
             ["Agent:StateDirectory"] = stateDirectory,
             ["Agent:HostRoot"] = hostRoot,
             ["Agent:KeepAliveSeconds"] = "5",

@@ -12,13 +12,20 @@ public static class ApprovedDevice
         return (response.DeviceId!, response.Secret!);
     }
 
-    /// <summary>Enrols a device and approves it; returns the portal's Approved answer.</summary>
-    public static async Task<EnrollmentResponse> ApproveAsync(PortalInstance portal, string hostname = "test-host")
+    /// <summary>
+    /// Enrols a device and approves it; returns the portal's Approved answer (with a certificate for
+    /// <paramref name="certificateRequest"/>'s key when one is given).
+    /// </summary>
+    public static async Task<EnrollmentResponse> ApproveAsync(
+        PortalInstance portal, string hostname = "test-host", string? certificateRequest = null)
     {
         ArgumentNullException.ThrowIfNull(portal);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(portal.MqttPort);
         await using var _ = client;
-        await client.EnrollAsync(TestMqttClient.Request(hostname: hostname));
+        await client.EnrollAsync(TestMqttClient.Request(hostname: hostname) with
+        {
+            CertificateRequest = certificateRequest,
+        });
         var device = (await portal.FindDeviceAsync(d => d.EnrollmentId == client.ClientId))!;
         await portal.Devices.ApproveAsync(device.Id, TestActors.Operator);
         var response = await client.ReceiveAsync(FleetJson.Default.EnrollmentResponse);

@@ -110,6 +110,7 @@ public sealed class NativeAgentProcess : IAsyncDisposable
 
         start.Environment["Agent__BrokerHost"] = "127.0.0.1";
         start.Environment["Agent__BrokerPort"] = mqttPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["Agent__PlainMqtt"] = "true";
         start.Environment["Agent__StateDirectory"] = Path.Combine(folder, "state");
         start.Environment["Agent__EnrollmentToken"] = enrollmentToken;
         start.Environment["Agent__ClaimBannerRoot"] = Path.Combine(folder, "banner-root");

@@ -10,7 +10,8 @@ namespace Fleet.Portal.Tests.Infrastructure;
 
 /// <summary>
 /// The real portal on Kestrel (loopback, free port) with a real SQLite file in a temp folder and
-/// its embedded MQTT broker on another free port.
+/// its embedded MQTT broker on two more free ports: plain MQTT (<see cref="MqttPort"/>, what most tests use) and MQTTS
+/// (<see cref="MqttTlsPort"/>).
 /// </summary>
 public sealed class PortalInstance : IAsyncDisposable
 {
@@ -27,8 +28,11 @@ public sealed class PortalInstance : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    /// <summary>The broker's port, read back once it listens.</summary>
+    /// <summary>The broker's plain MQTT port (Fleet:Mqtt:PlainPort), read back once it listens.</summary>
     public int MqttPort { get; private set; }
+
+    /// <summary>The broker's MQTTS port (Fleet:Mqtt:Port), read back once it listens.</summary>
+    public int MqttTlsPort { get; private set; }
 
     public RecordingLoggerProvider Logs { get; }
 
@@ -46,6 +50,8 @@ public sealed class PortalInstance : IAsyncDisposable
     public AuditQueryService AuditQuery => Services.GetRequiredService<AuditQueryService>();
 
     /// <param name="time">A clock for the whole portal (token expiry tests pass a FakeTimeProvider); the system clock by default.</param>
+    /// <param name="mqttPort">The plain MQTT port (a restart passes the one it had); free by default.</param>
+    /// <param name="mqttTlsPort">The MQTTS port (a restart passes the one it had); free by default.</param>
     /// <param name="services">Extra registrations after the portal's own (a recording <c>IUpdateOutcomeSink</c>, a test policy provider).</param>
     /// <param name="https">An https address on another free port besides the plain one (<see cref="HttpsAddress"/>).
     /// </param>
@@ -55,7 +61,8 @@ public sealed class PortalInstance : IAsyncDisposable
         int? mqttPort = null,
         TimeProvider? time = null,
         Action<IServiceCollection>? services = null,
-        bool https = false)
+        bool https = false,
+        int? mqttTlsPort = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("fleet-portal-").FullName;
         var logs = new RecordingLoggerProvider();
@@ -64,8 +71,10 @@ public sealed class PortalInstance : IAsyncDisposable
             ["Fleet:Storage:DataDirectory"] = dataDirectory,
 
             // Port 0: the broker binds a free port and the instance reads it back (a restart passes it again).
-            ["Fleet:Mqtt:Port"] = (mqttPort ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Fleet:Mqtt:Port"] = (mqttTlsPort ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Fleet:Mqtt:BindAddress"] = "127.0.0.1",
+            ["Fleet:Mqtt:PlainPort"] = (mqttPort ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Fleet:Mqtt:PlainBindAddress"] = "127.0.0.1",
             ["Fleet:Devices:PresenceSweepSeconds"] = "1",
             ["FLEET_ADMIN_PASSWORD"] = AdminPassword,
             ["Logging:LogLevel:Default"] = "Information",
@@ -104,7 +113,9 @@ public sealed class PortalInstance : IAsyncDisposable
         instance.BaseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
         instance.HttpsAddress = addresses.Where(a => a.StartsWith("https://", StringComparison.Ordinal))
             .Select(a => new Uri(a)).FirstOrDefault();
-        instance.MqttPort = app.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>().Port;
+        var broker = app.Services.GetRequiredService<Fleet.Portal.Messaging.EmbeddedBroker>();
+        instance.MqttTlsPort = broker.Port;
+        instance.MqttPort = broker.PlainPort ?? 0;
         return instance;
     }
 

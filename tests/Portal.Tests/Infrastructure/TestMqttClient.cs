@@ -28,8 +28,10 @@ public sealed class TestMqttClient : IAsyncDisposable
         int port, string? enrollmentId = null, string password = "", string? enrollmentKey = null) =>
         ConnectAsync(port, enrollmentId ?? NewEnrollmentId(), Topics.BootstrapUserName, password, enrollmentKey);
 
+    /// <param name="tls">TLS options for the broker's MQTTS port (a client certificate, the CA); none: plain MQTT.</param>
     public static async Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectAsync(
-        int port, string clientId, string user, string password, string? enrollmentKey = null)
+        int port, string clientId, string? user, string? password, string? enrollmentKey = null,
+        MqttClientTlsOptions? tls = null)
     {
         var client = new TestMqttClient(clientId);
         client._client.ApplicationMessageReceivedAsync += e =>
@@ -40,9 +42,18 @@ public sealed class TestMqttClient : IAsyncDisposable
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId)
-            .WithCredentials(user, password)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithTimeout(TimeSpan.FromSeconds(10));
+        if (user is not null)
+        {
+            builder.WithCredentials(user, password);
+        }
+
+        if (tls is not null)
+        {
+            builder.WithTlsOptions(tls);
+        }
+
         if (enrollmentKey is not null)
         {
             var value = System.Text.Encoding.UTF8.GetBytes(enrollmentKey).AsMemory();

@@ -63,7 +63,7 @@ public sealed partial class OptionsTableTests
     {
         var table = Table(typeof(Fleet.Portal.PortalApp).Assembly, "Section", "Fleet:");
 
-        const string Row = "| `Fleet:Mqtt:Port` | int | `1883` | 0–65535 | TCP port of the embedded broker;";
+        const string Row = "| `Fleet:Mqtt:Port` | int | `8883` | 0–65535 | TCP port of the embedded broker's MQTTS";
         Assert.Contains(Row, table, StringComparison.Ordinal);
     }
 

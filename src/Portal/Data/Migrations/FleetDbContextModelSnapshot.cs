@@ -45,6 +45,25 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CertificateFingerprint")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CertificateNotAfter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CertificatePem")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CertificateRequest")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CertificateSerial")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Conflict")
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
@@ -164,6 +183,14 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("OsReleaseJson")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCertificatePem")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCertificateSerial")
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("PendingCredentialHash")
@@ -1451,6 +1478,11 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("PasswordsAllowed")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(true);
+
                     b.Property<string>("PauseReason")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -1490,7 +1522,8 @@ namespace Fleet.Portal.Data.Migrations
                             Description = "Every device not put in another group; Zincati's default group.",
                             FleetLockSlots = 1,
                             MaintenanceDays = 0,
-                            Name = "default"
+                            Name = "default",
+                            PasswordsAllowed = true
                         });
                 });
 

@@ -8,6 +8,11 @@ internal static class CertificatesServiceCollectionExtensions
     {
         builder.Services.AddOptions<TlsOptions>().BindConfiguration(TlsOptions.Section)
             .ValidateDataAnnotations().ValidateOnStart();
+
+        // The broker's MQTTS listener presents the server certificate and lets through client certificates of the CA.
+        builder.Services.AddSingleton(sp => new Messaging.BrokerTls(
+            () => sp.GetRequiredService<ServerCertificate>().Context,
+            sp.GetRequiredService<PortalCertificateAuthority>().Issued));
         builder.Services.AddSingleton<PortalCertificateAuthority>();
         builder.Services.AddSingleton<ServerCertificate>();
         builder.AddHttpsListeners();

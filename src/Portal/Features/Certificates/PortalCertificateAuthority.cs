@@ -10,8 +10,9 @@ namespace Fleet.Portal.Features.Certificates;
 /// <summary>
 /// The CA that issues the portal's server certificate and each device's client certificate. Either the admin's
 /// (<see cref="TlsOptions.CaCertificateFile"/>, possibly an intermediate whose root stays offline) or the portal's
-/// own, made on first start: an ECDSA P-256 root in <c>pki/ca.crt</c> and <c>pki/ca.key</c> (0600) of the data folder,
-/// valid 20 years. Back the folder up with the database: a new CA means every device must be given it again.
+/// own, made on first start: an ECDSA P-256 issuing CA under a root of its own, both in <c>pki/ca.crt</c>, the issuing
+/// CA's key in <c>pki/ca.key</c> (0600) of the data folder (the root's key is not kept), valid 20 years. Back the
+/// folder up with the database: a new CA means every device must be given it again.
 /// </summary>
 public sealed class PortalCertificateAuthority
 {
@@ -264,21 +265,39 @@ public sealed class PortalCertificateAuthority
         return (issuer, chain);
     }
 
+    /// <summary>
+    /// A root and the issuing CA it signs; only the issuing CA's key is kept. Two levels because TLS stacks (.NET's
+    /// among them) leave a self-signed root out of the chain they present: the issuing CA is in every handshake only
+    /// when it is not the root, and a manual install pins it (<see cref="Fingerprint"/>) against that chain.
+    /// </summary>
     private static void Create(FleetDataDirectory data, string certificatePath, string keyPath, TimeProvider time)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        var request = new CertificateRequest($"CN=Fleet portal CA {suffix}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(
-            X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var now = time.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now - Backdate, now + CaValidity);
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = CaRequest($"CN=Fleet portal root CA {suffix}", rootKey, pathLength: 1);
+        using var root = rootRequest.CreateSelfSigned(now - Backdate, now + CaValidity);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = CaRequest($"CN=Fleet portal CA {suffix}", key, pathLength: 0);
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] = (byte)((serial[0] & 0x7F) | 0x01);
+        using var issuing = request.Create(root, now - Backdate, now + CaValidity - TimeSpan.FromDays(1), serial);
 
         // The key first: a certificate without its key is never left behind.
         data.WritePrivate(keyPath, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
-        data.WritePrivate(certificatePath, System.Text.Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()));
+        data.WritePrivate(certificatePath, System.Text.Encoding.ASCII.GetBytes(
+            issuing.ExportCertificatePem() + "\n" + root.ExportCertificatePem() + "\n"));
+    }
+
+    private static CertificateRequest CaRequest(string subject, ECDsa key, int pathLength)
+    {
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, pathLength, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(
+            X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request;
     }
 
     private static X500DistinguishedName CommonName(string name)

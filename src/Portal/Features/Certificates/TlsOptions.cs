@@ -43,7 +43,8 @@ public sealed class TlsOptions
     [Range(2, 825)]
     public int ServerCertificateDays { get; set; } = 90;
 
-    /// <summary>Days a device certificate is valid; the device asks for a new one after two thirds of it.</summary>
+    /// <summary>Days a device certificate is valid; the portal renews it (a credential rotation) after two thirds.
+    /// </summary>
     [Range(2, 3650)]
     public int DeviceCertificateDays { get; set; } = 365;
 }

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.Portal.Features.Enrollment;
 
@@ -16,6 +18,8 @@ namespace Fleet.Portal.Features.Enrollment;
 /// </summary>
 public sealed class CredentialService(
     IDbContextFactory<FleetDbContext> dbFactory,
+    DeviceCredentials credentials,
+    IOptions<TlsOptions> tls,
     ActorAuthorizer authorizer,
     AuditLog audit,
     IDevicePublisher publisher,
@@ -57,13 +61,20 @@ public sealed class CredentialService(
         return Outcome.Of(true);
     }
 
-    /// <summary>Rotates online devices whose credential is older than <paramref name="maxAge"/>; returns how many.</summary>
-    internal async Task<int> RotateDueAsync(TimeSpan maxAge, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rotates online devices whose credential is older than <paramref name="maxAge"/> (null: no age limit), or whose
+    /// certificate is in the last third of its life (<see cref="TlsOptions.DeviceCertificateDays"/>); returns how
+    /// many.
+    /// </summary>
+    internal async Task<int> RotateDueAsync(TimeSpan? maxAge, int limit, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var cutoff = time.GetUtcNow() - maxAge;
+        var now = time.GetUtcNow();
+        var cutoff = maxAge is { } age ? now - age : DateTimeOffset.MinValue;
+        var renewBefore = now + TimeSpan.FromDays(tls.Value.DeviceCertificateDays / 3.0);
         var due = await db.Devices
-            .Where(d => d.State == EnrollmentState.Approved && d.IsOnline && d.PendingCredentialHash == null && d.CredentialIssuedAt < cutoff)
+            .Where(d => d.State == EnrollmentState.Approved && d.IsOnline && d.PendingCredentialHash == null
+                && (d.CredentialIssuedAt < cutoff || d.CertificateNotAfter < renewBefore))
             .OrderBy(d => d.CredentialIssuedAt)
             .Take(limit)
             .ToListAsync(cancellationToken);
@@ -117,6 +128,7 @@ public sealed class CredentialService(
         var before = DeviceService.Summary(device);
         device.CredentialHash = null;
         device.PendingCredentialHash = null;
+        DeviceCredentials.Revoke(device);
         device.IsOnline = false;
         string text;
         switch (action)
@@ -170,7 +182,12 @@ public sealed class CredentialService(
         var secret = DeviceCredentials.NewSecret();
         device.PendingCredentialHash = DeviceCredentials.Hash(secret);
         device.PendingCredentialIssuedAt = now;
-        var rotation = new CredentialRotation(Guid.NewGuid().ToString("N"), secret, now);
+
+        // A device with a key gets a renewed certificate for it with the secret: the key never leaves the device.
+        var certificate = credentials.Certify(device);
+        DeviceCredentials.SetPending(device, certificate);
+        var rotation = new CredentialRotation(Guid.NewGuid().ToString("N"), secret, now, certificate?.Pem,
+            certificate is null ? null : credentials.CaCertificates);
         db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "credential", Message = $"Credential rotation {rotation.RotationId[..8]} sent by {actor.Name}" });
         audit.Add(db, actor, "device.credential.rotate", "device", device.Id.ToString("N"), detail: $"rotation {rotation.RotationId}");
         await db.SaveChangesAsync(cancellationToken);

@@ -22,7 +22,10 @@ public sealed class EnrollmentOptions
     [Range(1, 1_000_000)]
     public int ClaimAttemptsPerMinute { get; set; } = 120;
 
-    /// <summary>Rotate every online device's credential when it is older than this many days; 0 turns scheduled rotation off.</summary>
+    /// <summary>
+    /// Rotate every online device's credential when it is older than this many days; 0 turns age-based rotation off
+    /// (certificates are still renewed in the last third of their life).
+    /// </summary>
     [Range(0, 3_650)]
     public int CredentialRotationDays { get; set; }
 

@@ -161,6 +161,7 @@ internal sealed class EnrollmentRequestHandler(
         }
 
         device.EnrollmentKeyHash = tpmProven && keyHash is not null ? keyHash : device.EnrollmentKeyHash ?? keyHash;
+        device.CertificateRequest = request.CertificateRequest ?? device.CertificateRequest;
         device.LastRequestAt = now;
         device.LastRequestSentAt = request.SentAt;
         batch.Changed.Add(device.Id);

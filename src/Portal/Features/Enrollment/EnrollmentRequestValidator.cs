@@ -52,6 +52,12 @@ internal static partial class EnrollmentRequestValidator
             RequireText(errors, "serialNumber", request.SerialNumber, Protocol.MaxSerialNumberLength);
         }
 
+        if (request.CertificateRequest is not null
+            && !Certificates.PortalCertificateAuthority.TryReadRequest(request.CertificateRequest, out _, out var why))
+        {
+            errors.Add($"certificateRequest: {why}");
+        }
+
         ValidateInterfaces(errors, request.Interfaces);
         return errors;
     }

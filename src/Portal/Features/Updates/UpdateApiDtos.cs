@@ -56,7 +56,13 @@ public sealed record WindowDto(IReadOnlyList<string>? Days, string? StartUtc, in
         open);
 }
 
-public sealed record GroupInputDto(string? Name, string? Description, string? StreamOverride, int? FleetLockSlots, WindowDto? MaintenanceWindow)
+public sealed record GroupInputDto(
+    string? Name,
+    string? Description,
+    string? StreamOverride,
+    int? FleetLockSlots,
+    WindowDto? MaintenanceWindow,
+    bool? PasswordsAllowed = null)
 {
     /// <summary>The service's input, or the fields that could not even be read.</summary>
     public (GroupInput? Input, Dictionary<string, string[]> Errors) ToInput()
@@ -93,7 +99,8 @@ public sealed record GroupInputDto(string? Name, string? Description, string? St
 
         return errors.Count > 0
             ? (null, errors)
-            : (new GroupInput(Name ?? string.Empty, Description, StreamOverride, FleetLockSlots ?? 1, days, start, MaintenanceWindow?.DurationMinutes), errors);
+            : (new GroupInput(Name ?? string.Empty, Description, StreamOverride, FleetLockSlots ?? 1, days, start,
+                MaintenanceWindow?.DurationMinutes, PasswordsAllowed ?? true), errors);
     }
 }
 
@@ -108,12 +115,13 @@ public sealed record GroupDto(
     int FleetLockSlots,
     WindowDto? MaintenanceWindow,
     int DeviceCount,
-    IReadOnlyList<LockHolderRow> LockHolders)
+    IReadOnlyList<LockHolderRow> LockHolders,
+    bool PasswordsAllowed)
 {
     public static GroupDto From(GroupRow g)
     {
         ArgumentNullException.ThrowIfNull(g);
         return new(g.Id, g.Name, g.Description, g.StreamOverride, g.Stream, g.Pause, g.PinnedVersion, g.FleetLockSlots,
-            WindowDto.From(g.Window, g.WindowOpen), g.DeviceCount, g.LockHolders);
+            WindowDto.From(g.Window, g.WindowOpen), g.DeviceCount, g.LockHolders, g.PasswordsAllowed);
     }
 }

@@ -46,6 +46,8 @@ public sealed record SettingsInput(string DefaultStream, int FailureThresholdPer
 /// <param name="FleetLockSlots">Devices of the group that may reboot for an update at once.</param>
 /// <param name="MaintenanceStartUtc">Start of the maintenance window, UTC.</param>
 /// <param name="MaintenanceDurationMinutes">Length of the maintenance window.</param>
+/// <param name="PasswordsAllowed">Whether its devices may connect with a password (else a client certificate only).
+/// </param>
 public sealed record GroupInput(
     string Name,
     string? Description,
@@ -53,7 +55,8 @@ public sealed record GroupInput(
     int FleetLockSlots,
     WeekDays MaintenanceDays = WeekDays.None,
     TimeOnly? MaintenanceStartUtc = null,
-    int? MaintenanceDurationMinutes = null);
+    int? MaintenanceDurationMinutes = null,
+    bool PasswordsAllowed = true);
 
 public sealed record StreamRow(
     string Name,
@@ -123,7 +126,8 @@ public sealed record GroupRow(
     MaintenanceWindow? Window,
     bool WindowOpen,
     int DeviceCount,
-    IReadOnlyList<LockHolderRow> LockHolders)
+    IReadOnlyList<LockHolderRow> LockHolders,
+    bool PasswordsAllowed = true)
 {
     public bool IsDefault => Id == DeviceGroup.DefaultId;
 }

@@ -216,6 +216,7 @@ public sealed partial class UpdateService
         group.Description = Blank(input.Description);
         group.StreamOverride = Blank(input.StreamOverride);
         group.FleetLockSlots = input.FleetLockSlots;
+        group.PasswordsAllowed = input.PasswordsAllowed;
         var window = input.MaintenanceDays != WeekDays.None;
         group.MaintenanceDays = input.MaintenanceDays;
         group.MaintenanceStartUtc = window ? input.MaintenanceStartUtc : null;
@@ -224,5 +225,6 @@ public sealed partial class UpdateService
 
     private static string Summary(DeviceGroup g) =>
         $"{g.Name}: stream {g.StreamOverride ?? "(fleet default)"}, {g.FleetLockSlots} reboot slot(s), "
-        + $"window {g.Window?.ToString() ?? "none"}, description {g.Description ?? "(none)"}";
+        + $"window {g.Window?.ToString() ?? "none"}, passwords {(g.PasswordsAllowed ? "allowed" : "refused")}, "
+        + $"description {g.Description ?? "(none)"}";
 }

@@ -83,7 +83,7 @@ public sealed partial class UpdateService(
         return [.. groups.Select(g => new GroupRow(
             g.Id, g.Name, g.Description, g.StreamOverride, g.StreamOverride ?? settings.DefaultStream, PauseInfo.Of(g, now), g.PinnedVersion,
             g.FleetLockSlots, g.Window, g.Window?.IsOpen(now) ?? true, counts.FirstOrDefault(c => c.GroupId == g.Id)?.Count ?? 0,
-            [.. holders.Where(h => h.GroupId == g.Id)]))];
+            [.. holders.Where(h => h.GroupId == g.Id)], g.PasswordsAllowed))];
     }
 
     public async Task<GroupRow?> GetGroupAsync(int id, CancellationToken cancellationToken = default) =>

@@ -47,6 +47,12 @@ public sealed class DeviceGroup : IPausable
     /// <summary>Seconds between health reports of its devices (sent in DeviceSettings); null: the fleet default.</summary>
     public int? HealthIntervalSeconds { get; set; }
 
+    /// <summary>
+    /// Whether its devices may connect to the broker with their password. False: only with their client certificate
+    /// (over TLS), for a group whose agents all have one.
+    /// </summary>
+    public bool PasswordsAllowed { get; set; } = true;
+
     public MaintenanceWindow? Window =>
         MaintenanceDays != WeekDays.None && MaintenanceStartUtc is { } start && MaintenanceDurationMinutes is { } minutes
             ? new MaintenanceWindow(MaintenanceDays, start, minutes)

@@ -17,6 +17,9 @@ internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<Device
         builder.Property(g => g.PausedBy).HasMaxLength(256);
         builder.Property(g => g.PinnedVersion).HasMaxLength(Protocol.MaxVersionLength);
         builder.Property(g => g.FleetLockSlots).HasDefaultValue(1);
+
+        // Existing groups keep allowing passwords, so agents without a certificate keep connecting.
+        builder.Property(g => g.PasswordsAllowed).HasDefaultValue(true).HasSentinel(true);
         builder.Ignore(g => g.Window);
         builder.HasOne<UpdateStream>().WithMany().HasForeignKey(g => g.StreamOverride)
             .OnDelete(DeleteBehavior.Restrict);
@@ -26,6 +29,7 @@ internal sealed class DeviceGroupConfiguration : IEntityTypeConfiguration<Device
             Name = DeviceGroup.DefaultName,
             Description = "Every device not put in another group; Zincati's default group.",
             FleetLockSlots = 1,
+            PasswordsAllowed = true,
         });
     }
 }
