@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261206154610_Tls_Tpm")]
-    partial class Tls_Tpm
+    [Migration("20261206165851_TlsAndDeviceCertificates")]
+    partial class TlsAndDeviceCertificates
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -46,6 +46,25 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("BootedVersion")
                         .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CertificateFingerprint")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CertificateNotAfter")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CertificatePem")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CertificateRequest")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CertificateSerial")
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Conflict")
@@ -167,6 +186,14 @@ namespace Fleet.Portal.Data.Migrations
 
                     b.Property<string>("OsReleaseJson")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCertificatePem")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PendingCertificateSerial")
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("PendingCredentialHash")
@@ -1454,6 +1481,11 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("PasswordsAllowed")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(true);
+
                     b.Property<string>("PauseReason")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -1493,7 +1525,8 @@ namespace Fleet.Portal.Data.Migrations
                             Description = "Every device not put in another group; Zincati's default group.",
                             FleetLockSlots = 1,
                             MaintenanceDays = 0,
-                            Name = "default"
+                            Name = "default",
+                            PasswordsAllowed = true
                         });
                 });
 

@@ -5,7 +5,7 @@
 namespace Fleet.Portal.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class Tls_mqtts : Migration
+    public partial class TlsAndDeviceCertificates : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -42,6 +42,33 @@ namespace Fleet.Portal.Data.Migrations
                 table: "Devices",
                 type: "TEXT",
                 maxLength: 40,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "EkCertificateIssuer",
+                table: "Devices",
+                type: "TEXT",
+                maxLength: 512,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "EkCertificateProblem",
+                table: "Devices",
+                type: "TEXT",
+                maxLength: 1024,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "EkCertificateSerial",
+                table: "Devices",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EkCertificateVerifiedAt",
+                table: "Devices",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
@@ -94,6 +121,22 @@ namespace Fleet.Portal.Data.Migrations
 
             migrationBuilder.DropColumn(
                 name: "CertificateSerial",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "EkCertificateIssuer",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "EkCertificateProblem",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "EkCertificateSerial",
+                table: "Devices");
+
+            migrationBuilder.DropColumn(
+                name: "EkCertificateVerifiedAt",
                 table: "Devices");
 
             migrationBuilder.DropColumn(
