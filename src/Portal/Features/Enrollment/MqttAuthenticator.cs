@@ -191,14 +191,16 @@ internal sealed partial class MqttAuthenticator(
 
         var serial = certificate.SerialNumber;
         var password = attempt.Password is null ? null : Encoding.UTF8.GetString(attempt.Password);
-        if (serial == device.PendingCertificateSerial || DeviceCredentials.Verify(password, device.PendingCredentialHash))
-        {
-            await PromoteAsync(db, deviceId, device, cancellationToken);
-        }
-        else if (serial != device.CertificateSerial)
+        var rotated = serial == device.PendingCertificateSerial;
+        if (!rotated && serial != device.CertificateSerial)
         {
             const string Revoked = "client certificate revoked or superseded";
             return (ConnectVerdict.Refuse(MqttConnectReasonCode.NotAuthorized, Revoked), true);
+        }
+
+        if (rotated || DeviceCredentials.Verify(password, device.PendingCredentialHash))
+        {
+            await PromoteAsync(db, deviceId, device, cancellationToken);
         }
 
         return (ConnectVerdict.Accept(new ClientIdentity(ClientKind.Device, subject, attempt.Address)), true);
