@@ -111,7 +111,8 @@ internal static class HealthBenchmark
 
         // Portal run.
         (TimeSpan Paused, int Gen2) gcAtStart = default;
-        var (portalLoad, portalCpu, connectedMemory, connectedHeap) = await RunLoadAsync(tlsArgs.Length > 0 ? portal.MqttTlsPort : portal.MqttPort, files, rate / loaders, seconds, work, "portal",
+        var (portalLoad, portalCpu, connectedMemory, connectedHeap) = await RunLoadAsync(
+            tlsArgs.Length > 0 ? portal.MqttTlsPort : portal.MqttPort, files, rate / loaders, seconds, work, "portal",
             measureCpu: () => { self.Refresh(); return self.TotalProcessorTime; },
             measureMemory: () => { GC.Collect(); self.Refresh(); return (self.WorkingSet64, GC.GetTotalMemory(true)); },
             onLoadStart: () =>
@@ -163,7 +164,8 @@ internal static class HealthBenchmark
         // Mosquitto baseline: same devices, same load, a subscriber counting what it receives.
         var mosquittoPort = FreePort.Next();
         var config = Path.Combine(work, "mosquitto.conf");
-        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 0\npersistence false\nlog_type error\n"
+        await File.WriteAllTextAsync(config, $"listener {mosquittoPort} 127.0.0.1\nallow_anonymous true\n"
+            + "max_connections -1\nmax_queued_messages 0\npersistence false\nlog_type error\n"
             + (tlsArgs.Length > 0 ? await MosquittoTlsAsync(portal, work) : string.Empty));
         using var mosquitto = Process.Start(new ProcessStartInfo("mosquitto", $"-c {config}") { RedirectStandardError = true, RedirectStandardOutput = true })!;
         await Task.Delay(1000);
@@ -174,7 +176,9 @@ internal static class HealthBenchmark
             Interlocked.Increment(ref received);
             return Task.CompletedTask;
         };
-        var counter = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", mosquittoPort).WithClientId("bench-counter");
+        var counter = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", mosquittoPort)
+            .WithClientId("bench-counter");
         if (tlsArgs.Length > 0)
         {
             counter.WithTlsOptions(TestTls.Client(Authority(portal).Chain));
@@ -209,7 +213,11 @@ internal static class HealthBenchmark
         var children = files.Select((file, i) =>
         {
             var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            foreach (var arg in Self().Concat(["health-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--ids", file, "--rate", ratePerProcess.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--acked", Path.Combine(work, $"acked-{name}-{i}.txt"), .. tlsArgs]))
+            foreach (var arg in Self().Concat([
+                "health-load", "--port", port.ToString(CultureInfo.InvariantCulture), "--ids", file,
+                "--rate", ratePerProcess.ToString(CultureInfo.InvariantCulture),
+                "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
+                "--acked", Path.Combine(work, $"acked-{name}-{i}.txt"), .. tlsArgs]))
             {
                 start.ArgumentList.Add(arg);
             }
@@ -336,7 +344,9 @@ internal static class HealthBenchmark
     private static PortalCertificateAuthority Authority(PortalInstance portal) =>
         portal.Services.GetRequiredService<PortalCertificateAuthority>();
 
-    /// <summary>Mosquitto's TLS lines: a server certificate of the portal CA for 127.0.0.1, client certificates asked.</summary>
+    /// <summary>
+    /// Mosquitto's TLS lines: a server certificate of the portal CA for 127.0.0.1, client certificates asked.
+    /// </summary>
     private static async Task<string> MosquittoTlsAsync(PortalInstance portal, string work)
     {
         using var server = Authority(portal).IssueServerCertificate(["127.0.0.1"], TimeSpan.FromDays(1));
@@ -346,7 +356,8 @@ internal static class HealthBenchmark
             .GetECDsaPrivateKey(server)!;
         await File.WriteAllTextAsync(key, serverKey.ExportPkcs8PrivateKeyPem());
         // Started as root, Mosquitto would read them as its own user, which may not enter the 0700 work folder.
-        return $"cafile {Path.Combine(work, "ca.pem")}\ncertfile {certificate}\nkeyfile {key}\nrequire_certificate false\n"
+        return $"cafile {Path.Combine(work, "ca.pem")}\ncertfile {certificate}\nkeyfile {key}\n"
+            + "require_certificate false\n"
             + "user root\n";
     }
 
@@ -399,7 +410,9 @@ internal static class HealthBenchmark
                         System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
                     using var issued = Authority(portal).IssueDeviceCertificate(
                         new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=bench", key,
-                            System.Security.Cryptography.HashAlgorithmName.SHA256), id.ToString("N"), TimeSpan.FromDays(1));
+                            System.Security.Cryptography.HashAlgorithmName.SHA256),
+                        id.ToString("N"),
+                        TimeSpan.FromDays(1));
                     DeviceCredentials.SetCurrent(device, IssuedCertificate.Of(issued));
                     await File.WriteAllTextAsync(Path.Combine(certificates, $"{id:N}.pem"),
                         issued.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());

@@ -51,7 +51,8 @@ internal static class HealthLoad
             else
             {
                 var pem = await File.ReadAllTextAsync(Path.Combine(certificates, devices[i].Id + ".pem"), ct);
-                var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
+                var certificate =
+                    System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
                 builder.WithTlsOptions(Fleet.Portal.Tests.Infrastructure.TestTls.Client(ca, certificate));
             }
 

@@ -29,7 +29,8 @@ if (args.Contains("--tpm"))
 // Token-policy enrolment: dotnet run -c Release --project tests/Benchmarks -- --token-enrolment [--devices N]
 // [--rate R] [--warmup W] [--rounds K] [--agent-defaults] [--tls] [--set Fleet:Mqtt:Option=value ...]: --agent-defaults
 // runs the agents with their own keep-alive and timeouts (60 s and 30 s otherwise); --tls runs them over MQTTS with the
-// portal CA, a key each and a certificate request, as agents do (plain MQTT otherwise); --set overrides a portal option.
+// portal CA, a key each and a certificate request, as agents do (plain MQTT otherwise); --set overrides a portal
+// option.
 if (args.Contains("--token-enrolment"))
 {
     // dotnet run -c Release --project tests/Benchmarks -- --token-enrolment --devices 3000 --rate 600
@@ -83,7 +84,14 @@ await using var portal = await PortalInstance.StartAsync(new Dictionary<string, 
 var process = Process.GetCurrentProcess();
 Console.WriteLine($"Fleet benchmark: {devices} devices, heartbeat every {heartbeatSeconds} s, soak {soakSeconds} s, {Environment.ProcessorCount} cores");
 
-var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.MqttPort, PlainMqtt = true, KeepAliveSeconds = 60, TimeoutSeconds = 30 };
+var options = new AgentOptions
+{
+    BrokerHost = "127.0.0.1",
+    BrokerPort = portal.MqttPort,
+    PlainMqtt = true,
+    KeepAliveSeconds = 60,
+    TimeoutSeconds = 30,
+};
 var factory = new MqttClientFactory();
 var runtimes = SimulatedFleet.Create(devices, seed: 11, TimeProvider.System)
     .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId, null, null)), options, factory.CreateMqttClient, TimeProvider.System, NullLogger.Instance))

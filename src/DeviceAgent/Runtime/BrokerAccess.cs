@@ -25,7 +25,8 @@ public sealed class BrokerAccess(
 {
     public AgentOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
 
-    /// <summary>What the broker's certificate must chain to; null for plain MQTT (<see cref="AgentOptions.PlainMqtt"/>).
+    /// <summary>What the broker's certificate must chain to; null for plain MQTT
+    /// (<see cref="AgentOptions.PlainMqtt"/>).
     /// </summary>
     public BrokerTrust? Trust { get; } = BrokerTrust.From(options, logger ?? NullLogger.Instance);
 

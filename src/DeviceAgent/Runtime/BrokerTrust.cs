@@ -8,9 +8,9 @@ namespace Fleet.DeviceAgent.Runtime;
 
 /// <summary>
 /// What the agent trusts the broker's certificate to chain to: the portal CA chain from
-/// <see cref="AgentOptions.CaCertificateFile"/>, else the chain saved in the state folder (<see cref="FileName"/>), else
-/// a pinned SHA-256 of the issuing CA (<see cref="AgentOptions.CaFingerprint"/>) compared with the chain the broker
-/// presents, which is saved once it matched. Nothing else: no system CAs, no trust on first use.
+/// <see cref="AgentOptions.CaCertificateFile"/>, else the chain saved in the state folder (<see cref="FileName"/>),
+/// else a pinned SHA-256 of the issuing CA (<see cref="AgentOptions.CaFingerprint"/>) compared with the chain the
+/// broker presents, which is saved once it matched. Nothing else: no system CAs, no trust on first use.
 /// </summary>
 public sealed class BrokerTrust
 {
@@ -121,7 +121,9 @@ public sealed class BrokerTrust
         return Pinned(leaf, others);
     }
 
-    /// <summary>First contact with a pin: the presented chain must hold the pinned CA, and the leaf chain to it.</summary>
+    /// <summary>
+    /// First contact with a pin: the presented chain must hold the pinned CA, and the leaf chain to it.
+    /// </summary>
     private bool Pinned(X509Certificate2 leaf, X509Certificate2Collection others)
     {
         var match = others.FirstOrDefault(c =>
@@ -132,7 +134,9 @@ public sealed class BrokerTrust
                 "The broker's TLS certificate chain does not contain the CA pinned by Agent:CaFingerprint {Pin} "
                 + "(presented CAs: {Presented}); refusing the connection",
                 _pin,
-                string.Join(", ", others.Select(c => Convert.ToHexStringLower(c.GetCertHash(HashAlgorithmName.SHA256)))));
+                string.Join(
+                    ", ",
+                    others.Select(c => Convert.ToHexStringLower(c.GetCertHash(HashAlgorithmName.SHA256)))));
             return false;
         }
 

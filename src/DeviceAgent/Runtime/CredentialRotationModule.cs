@@ -44,7 +44,9 @@ public sealed class CredentialRotationModule(IStateStore store, ILogger logger) 
 
         // Saved first: if the agent dies now, it restarts with the new secret, which the portal accepts.
         var certificate = rotation.Certificate is { } renewed
-            && DeviceCertificate.Certifies(renewed, session.State.ClientKey) ? renewed : session.State.ClientCertificate;
+            && DeviceCertificate.Certifies(renewed, session.State.ClientKey)
+            ? renewed
+            : session.State.ClientCertificate;
         var rotated = session.State with { Secret = rotation.Secret, ClientCertificate = certificate };
         await store.SaveAsync(rotated, cancellationToken);
         session.ReconnectWith(rotated);

@@ -198,7 +198,8 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
 
         var caFile = values.GetValueOrDefault("ca-file");
         var pin = values.GetValueOrDefault("ca-fingerprint");
-        if (pin is not null && !System.Text.RegularExpressions.Regex.IsMatch(pin, "^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$"))
+        if (pin is not null
+            && !System.Text.RegularExpressions.Regex.IsMatch(pin, "^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$"))
         {
             return Fail("--ca-fingerprint must be a SHA-256 in hex (64 digits, colons allowed)");
         }

@@ -10,4 +10,6 @@ namespace Fleet.Portal.Messaging;
 /// </summary>
 /// <param name="ServerCertificate">The certificate and chain to present now (it may be renewed or reloaded).</param>
 /// <param name="Issued">Whether a client certificate was issued by the portal CA and is valid now.</param>
-internal sealed record BrokerTls(Func<SslStreamCertificateContext> ServerCertificate, Func<X509Certificate2, bool> Issued);
+internal sealed record BrokerTls(
+    Func<SslStreamCertificateContext> ServerCertificate,
+    Func<X509Certificate2, bool> Issued);

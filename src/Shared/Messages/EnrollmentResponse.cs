@@ -26,7 +26,9 @@ namespace Fleet.Shared.Messages;
 /// device's client certificate (PEM), subject <c>CN=</c> the device id, issued by the portal CA. With it the device
 /// connects to the MQTTS port without a password.
 /// </param>
-/// <param name="CaCertificates">With <paramref name="Certificate"/>: the portal CA chain (PEM), issuing CA first.</param>
+/// <param name="CaCertificates">
+/// With <paramref name="Certificate"/>: the portal CA chain (PEM), issuing CA first.
+/// </param>
 public sealed record EnrollmentResponse(
     EnrollmentDecision Decision,
     string? DeviceId = null,

@@ -284,7 +284,10 @@ public sealed class SelfUpdateTests
         using var state = new TempDirectory();
         var store = new FileStateStore(
             Options.Create(new AgentOptions { StateDirectory = state.Path }), NullLogger<FileStateStore>.Instance);
-        var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 };
+        var options = new AgentOptions
+        {
+            BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5,
+        };
         var runtime = TestRuntime.Create(options, store, TimeProvider.System, new RecordingLogger());
         using var stop = new CancellationTokenSource();
         var run = runtime.RunAsync(stop.Token);

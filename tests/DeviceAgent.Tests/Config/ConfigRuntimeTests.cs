@@ -18,7 +18,10 @@ public sealed class ConfigRuntimeTests
         using var rig = new ConfigRig();
         var logger = new RecordingLogger();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 };
+        var options = new AgentOptions
+        {
+            BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5,
+        };
         var store = new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", "dev-1", "secret-1"));
         var runtime = TestRuntime.Create(options, store, time, logger, [new ConfigModule(rig.Coordinator, logger)]);
         using var stop = new CancellationTokenSource();

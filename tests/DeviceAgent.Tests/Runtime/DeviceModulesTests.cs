@@ -88,7 +88,8 @@ public sealed class DeviceModulesTests
     public void Create_TwoAttestations_Refused()
     {
         var time = new FakeTimeProvider();
-        var broker = new BrokerAccess(new AgentOptions { PlainMqtt = true }, () => throw new InvalidOperationException(), time);
+        var broker = new BrokerAccess(
+            new AgentOptions { PlainMqtt = true }, () => throw new InvalidOperationException(), time);
         var device = SimulatedFleet.Create(1, seed: 11, time)[0];
         var tpm = new Tpm.TpmEnrollmentAttestation(new NoTpm(), _logger);
 

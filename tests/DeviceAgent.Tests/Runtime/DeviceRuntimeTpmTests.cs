@@ -82,7 +82,10 @@ public sealed class DeviceRuntimeTpmTests
 
     private DeviceRuntime CreateRuntime(FakePortal portal, TimeProvider time, ITpmAttestor tpm)
     {
-        var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 };
+        var options = new AgentOptions
+        {
+            BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5,
+        };
         var store = new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeef0"));
         return TestRuntime.Create(
             options, store, time, _logger, attestation: [new TpmEnrollmentAttestation(tpm, _logger)]);

@@ -27,7 +27,10 @@ public sealed class UpdateScenarioTests
         });
         var logger = new RecordingLogger();
         var runtime = TestRuntime.Create(
-            new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5 },
+            new AgentOptions
+            {
+                BrokerHost = "127.0.0.1", BrokerPort = portal.Port, PlainMqtt = true, TimeoutSeconds = 5,
+            },
             new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", DeviceId, "secret")),
             rig.Time,
             logger,

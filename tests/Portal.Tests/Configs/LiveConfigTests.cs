@@ -83,7 +83,8 @@ public sealed class LiveConfigTests(PortalFixture fixture) : IClassFixture<Porta
         Assert.True((await Portal.Configs().AssignAsync(config, ConfigScope.Device, null, device, TestActors.Operator)).Succeeded);
         // Approval already retained a config without it; wait for the one that has it.
         await Portal.WaitForAsync(
-            () => Task.FromResult(broker.RetainedFor(deviceId).Any(m => IsConfig(m, deviceId, "/etc/later")) ? "pushed" : null),
+            () => Task.FromResult(
+                broker.RetainedFor(deviceId).Any(m => IsConfig(m, deviceId, "/etc/later")) ? "pushed" : null),
             what: "the config pushed");
 
         // Connected but not subscribed to its config topic: MQTT sends it nothing on that topic. A message on a

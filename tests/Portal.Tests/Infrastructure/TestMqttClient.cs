@@ -28,7 +28,9 @@ public sealed class TestMqttClient : IAsyncDisposable
         int port, string? enrollmentId = null, string password = "", string? enrollmentKey = null) =>
         ConnectAsync(port, enrollmentId ?? NewEnrollmentId(), Topics.BootstrapUserName, password, enrollmentKey);
 
-    /// <param name="tls">TLS options for the broker's MQTTS port (a client certificate, the CA); none: plain MQTT.</param>
+    /// <param name="tls">
+    /// TLS options for the broker's MQTTS port (a client certificate, the CA); none: plain MQTT.
+    /// </param>
     public static async Task<(TestMqttClient Client, MqttClientConnectResultCode Code)> ConnectAsync(
         int port, string clientId, string? user, string? password, string? enrollmentKey = null,
         MqttClientTlsOptions? tls = null)

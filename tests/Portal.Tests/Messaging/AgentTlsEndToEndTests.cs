@@ -19,11 +19,12 @@ public sealed class AgentTlsEndToEndTests : IAsyncLifetime
 
     private PortalCertificateAuthority Authority => _portal.Services.GetRequiredService<PortalCertificateAuthority>();
 
-    public async ValueTask InitializeAsync() => _portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
-    {
-        ["Fleet:Devices:HeartbeatIntervalSeconds"] = "1",
-        ["Fleet:Devices:PendingRetrySeconds"] = "1",
-    });
+    public async ValueTask InitializeAsync() => _portal = await PortalInstance.StartAsync(
+        new Dictionary<string, string?>
+        {
+            ["Fleet:Devices:HeartbeatIntervalSeconds"] = "1",
+            ["Fleet:Devices:PendingRetrySeconds"] = "1",
+        });
 
     public async ValueTask DisposeAsync()
     {
@@ -57,7 +58,8 @@ public sealed class AgentTlsEndToEndTests : IAsyncLifetime
 
         // Passwords off for its group: back online on the certificate alone.
         await RefusePasswordsAsync();
-        await using var again = await AgentHost.StartAsync(_portal.MqttTlsPort, agent.StateDirectory, settings: settings);
+        await using var again = await AgentHost.StartAsync(
+            _portal.MqttTlsPort, agent.StateDirectory, settings: settings);
         await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device && d.IsOnline),
             what: "online again with the certificate");
     }

@@ -125,9 +125,11 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Some other CA", caKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var otherCa = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var otherCa = caRequest.CreateSelfSigned(
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
 
-        await AssertRefusedAsync(id, Sign(otherCa, id, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)));
+        await AssertRefusedAsync(
+            id, Sign(otherCa, id, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)));
     }
 
     [Fact]
@@ -227,7 +229,8 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
     [Fact]
     public void Start_PlainListener_Warned() =>
         Assert.Contains(Portal.Logs.Entries, e => e.Level == LogLevel.Warning
-            && e.Message.Contains($"Plain MQTT (no TLS) listening on 127.0.0.1:{Portal.MqttPort}", StringComparison.Ordinal));
+            && e.Message.Contains(
+                $"Plain MQTT (no TLS) listening on 127.0.0.1:{Portal.MqttPort}", StringComparison.Ordinal));
 
     private async Task AssertRefusedAsync(string id, X509Certificate2 certificate)
     {
@@ -251,9 +254,12 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
     private X509Certificate2 PortalCa() => X509Certificate2.CreateFromPemFile(
         Path.Combine(Portal.DataDirectory, PortalCertificateAuthority.FolderName,
             PortalCertificateAuthority.CertificateFileName),
-        Path.Combine(Portal.DataDirectory, PortalCertificateAuthority.FolderName, PortalCertificateAuthority.KeyFileName));
+        Path.Combine(Portal.DataDirectory, PortalCertificateAuthority.FolderName,
+            PortalCertificateAuthority.KeyFileName));
 
-    /// <summary>A client certificate for <paramref name="id"/> signed by <paramref name="issuer"/>, with its key.</summary>
+    /// <summary>
+    /// A client certificate for <paramref name="id"/> signed by <paramref name="issuer"/>, with its key.
+    /// </summary>
     private static X509Certificate2 Sign(X509Certificate2 issuer, string id, DateTimeOffset notBefore,
         DateTimeOffset notAfter)
     {
@@ -268,7 +274,9 @@ public sealed class MqttsTests(PortalFixture fixture) : IClassFixture<PortalFixt
     private static string Request(ECDsa key) =>
         new CertificateRequest("CN=ignored", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
 
-    /// <summary>The certificate with its key, as a TLS client presents it (PKCS#12 round trip: a usable key on Linux).</summary>
+    /// <summary>
+    /// The certificate with its key, as a TLS client presents it (PKCS#12 round trip: a usable key on Linux).
+    /// </summary>
     private static X509Certificate2 WithKey(string certificatePem, ECDsa key)
     {
         using var certificate = X509Certificate2.CreateFromPem(certificatePem);

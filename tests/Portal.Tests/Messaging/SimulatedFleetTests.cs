@@ -26,7 +26,10 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
     public async Task Simulate_TwentyDevices_AllPendingThenApprovedAllOnlineThenAllOffline()
     {
         const int count = 20;
-        var options = new AgentOptions { BrokerHost = "127.0.0.1", BrokerPort = _portal.MqttPort, PlainMqtt = true, KeepAliveSeconds = 5 };
+        var options = new AgentOptions
+        {
+            BrokerHost = "127.0.0.1", BrokerPort = _portal.MqttPort, PlainMqtt = true, KeepAliveSeconds = 5,
+        };
         var factory = new MqttClientFactory();
         var runtimes = SimulatedFleet.Create(count, seed: 7, TimeProvider.System)
             .Select(d => new DeviceRuntime(d, d, new InMemoryStateStore(new AgentState(d.EnrollmentId, null, null)), options, factory.CreateMqttClient, TimeProvider.System, NullLogger.Instance))
@@ -53,7 +56,10 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
     {
         const int count = 12;
         var state = Path.Combine(Directory.CreateTempSubdirectory("fleet-sim-state-").FullName, "sim.json");
-        string[] args = ["--count", "12", "--broker", $"127.0.0.1:{_portal.MqttPort}", "--seed", "7", "--state", state, "--plain"];
+        string[] args =
+        [
+            "--count", "12", "--broker", $"127.0.0.1:{_portal.MqttPort}", "--seed", "7", "--state", state, "--plain",
+        ];
 
         using (var firstStop = new CancellationTokenSource())
         {

@@ -85,7 +85,9 @@ public sealed class DeviceCredentials(
         device.CertificateFingerprint = issued?.Fingerprint;
     }
 
-    /// <summary>Forgets every certificate of the device (revocation): the broker accepts none of them any more.</summary>
+    /// <summary>
+    /// Forgets every certificate of the device (revocation): the broker accepts none of them any more.
+    /// </summary>
     public static void Revoke(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
