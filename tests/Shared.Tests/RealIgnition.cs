@@ -5,7 +5,7 @@ namespace Fleet.Shared.Tests;
 
 /// <summary>
 /// Runs the real Ignition binary (Debian's 2.14) stages <c>fetch</c> then <c>files</c> with <c>-platform file</c>
-/// against a temporary root, the recipe in shared/interop/README.md.
+/// against a temporary root, the shared interop recipe (found by SharedInterop).
 /// </summary>
 internal sealed class RealIgnition : IDisposable
 {

@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace Fleet.Portal.Tests.Infrastructure;
 
 /// <summary>
-/// The real Ignition (Debian's 2.14, <c>-platform file</c>) as ../shared/interop/README.md runs it: a base config
-/// that replaces itself with the config at a URL, the fetch stage, then the files stage into <c>root</c> under a
-/// work folder (SELinux relabelling stubbed: irrelevant in a test root).
+/// The real Ignition (Debian's 2.14, <c>-platform file</c>) as the shared interop recipe (found by SharedInterop) runs
+/// it: a base config that replaces itself with the config at a URL, the fetch stage, then the files stage into
+/// <c>root</c> under a work folder (SELinux relabelling stubbed: irrelevant in a test root).
 /// </summary>
 public static class IgnitionRun
 {

@@ -1792,7 +1792,9 @@ namespace Fleet.Portal.Data.Migrations
                         new
                         {
                             Name = "stable",
-                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
+                            Description =
+                                "Fedora CoreOS stable: the most reliable stream, promoted from testing every two "
+                                + "weeks.",
                             IsBuiltIn = true
                         },
                         new
@@ -2524,7 +2526,9 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Authorizations")
                         .HasForeignKey("ApplicationId");
 
@@ -2533,11 +2537,15 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Tokens")
                         .HasForeignKey("ApplicationId");
 
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", "Authorization")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization",
+                            "Authorization")
                         .WithMany("Tokens")
                         .HasForeignKey("AuthorizationId");
 

@@ -11,10 +11,10 @@ namespace Fleet.Portal.Features.Agents;
 
 /// <summary>
 /// Publishes each approved device's <see cref="AgentRelease"/>, retained on <see cref="Topics.AgentRelease"/>: the
-/// build <see cref="AgentRollout.OfferTo"/> offers it, or an empty retained message that clears the offer when
-/// there is none any more (halted, removed, outside the percentage, or the device runs it). Passes over every approved device at
-/// start-up (the retained store lives in memory) and whenever targets or builds change (<see cref="AgentNotifier"/>);
-/// a device alone when its record changes (approved, regrouped, a new agent version online:
+/// build <see cref="AgentRollout.OfferTo"/> offers it, or an empty retained message that clears the offer when there is
+/// none any more (halted, removed, outside the percentage, or the device runs it). Passes over every approved device at
+/// start-up (the retained store lives in memory) and whenever targets or builds change (<see cref="AgentNotifier"/>); a
+/// device alone when its record changes (approved, regrouped, a new agent version online:
 /// <see cref="DeviceNotifier.RecordsChanged"/>). Only a changed offer is published again; each is recorded in
 /// <see cref="DeviceAgentState.OfferedVersion"/>.
 /// </summary>
