@@ -359,7 +359,8 @@ internal static class TokenEnrolmentLoad
             var running = new List<Task>(devices);
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            using var connected = new CountdownEvent(devices);
+            // Awaited, not waited on: a blocked thread-pool thread is one fewer for the devices' handshakes.
+            var (remaining, connected) = (devices, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             for (var i = 0; i < runtimes.Count; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
@@ -380,13 +381,16 @@ internal static class TokenEnrolmentLoad
                         latencies.Add([
                             Stopwatch.GetElapsedTime(started, steps[3]).TotalMilliseconds, Stopwatch.GetElapsedTime(started, now).TotalMilliseconds,
                             .. steps.Skip(1).Select((t, k) => Stopwatch.GetElapsedTime(steps[k], t).TotalMilliseconds)]);
-                        connected.Signal();
+                        if (Interlocked.Decrement(ref remaining) == 0)
+                        {
+                            connected.TrySetResult();
+                        }
                     }
                 };
                 running.Add(Task.Run(() => runtime.RunAsync(stop.Token), CancellationToken.None));
             }
 
-            connected.Wait(TimeSpan.FromMinutes(5));
+            await connected.Task.WaitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             await File.WriteAllLinesAsync(latencyFile, latencies.Select(l => string.Join(' ', l.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DONE {latencies.Count} {cpu:0.00} {runtimes.Sum(r => r.ConnectFailures)}"));

@@ -64,7 +64,13 @@ public sealed class BrokerAccess(
             {
                 tls.UseTls()
                     .WithTargetHost(Options.BrokerHost)
+                    .WithRevocationMode(X509RevocationMode.NoCheck)   // the portal CA publishes no revocation lists
                     .WithCertificateValidationHandler(e => trust.Validate(e.Certificate, e.Chain, e.SslPolicyErrors));
+                if (trust.TrustChain is { } chain)
+                {
+                    tls.WithTrustChain(chain);   // one chain build, against the portal CA only
+                }
+
                 if (clientCertificate is not null)
                 {
                     tls.WithClientCertificates([clientCertificate]);

@@ -76,6 +76,16 @@ public sealed class BrokerTrust
         + "gives it) or Agent:CaFingerprint (the SHA-256 of the portal's issuing CA, shown on its Certificates page); "
         + "Agent:PlainMqtt=true connects without TLS";
 
+    /// <summary>
+    /// The CA chain the TLS stack checks the broker's certificate against by itself, in the one chain it builds for
+    /// the handshake: the trusted chain when it ends at a root (a self-signed CA), as the portal's own CA chain does;
+    /// null before a pin has matched, or for a chain without its root, which <see cref="Validate"/> checks itself.
+    /// </summary>
+    public X509Certificate2Collection? TrustChain =>
+        _anchors is { } anchors && anchors.Any(a => a.SubjectName.RawData.AsSpan().SequenceEqual(a.IssuerName.RawData))
+            ? anchors
+            : null;
+
     /// <summary>Whether the broker's certificate is trusted; logs why not. For MQTTnet's validation handler.</summary>
     public bool Validate(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors)
     {
@@ -107,6 +117,13 @@ public sealed class BrokerTrust
 
         if (_anchors is { } anchors)
         {
+            // Built against TrustChain by the TLS stack, and ending at one of the anchors: nothing left to check.
+            if (errors == SslPolicyErrors.None && presented is { ChainElements.Count: > 1 }
+                && IsAnchor(presented.ChainElements[^1].Certificate, anchors))
+            {
+                return true;
+            }
+
             if (Chains(leaf, anchors, others))
             {
                 return true;
@@ -189,9 +206,11 @@ public sealed class BrokerTrust
         }
 
         // With AllowUnknownCertificateAuthority the chain must still end at, or pass through, an anchor.
-        return chain.ChainElements.Skip(1).Any(e => anchors.Any(a =>
-            a.RawDataMemory.Span.SequenceEqual(e.Certificate.RawDataMemory.Span)));
+        return chain.ChainElements.Skip(1).Any(e => IsAnchor(e.Certificate, anchors));
     }
+
+    private static bool IsAnchor(X509Certificate2 certificate, X509Certificate2Collection anchors) =>
+        anchors.Any(a => a.RawDataMemory.Span.SequenceEqual(certificate.RawDataMemory.Span));
 
     private static X509Certificate2Collection Read(string path, string what)
     {

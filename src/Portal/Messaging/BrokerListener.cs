@@ -225,8 +225,10 @@ internal sealed class BrokerListener(
 
             // Asked for, not required: without one, the CONNECT check wants a password the device's group allows.
             ClientCertificateRequired = true,
-            RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                presented is null || (presented is X509Certificate2 certificate && settings.Issued(certificate)),
+            CertificateChainPolicy = settings.ClientChainPolicy(),
+            RemoteCertificateValidationCallback = (_, presented, chain, errors) =>
+                presented is null
+                || (presented is X509Certificate2 certificate && settings.Issued(certificate, chain, errors)),
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             AllowRenegotiation = false,
         };

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleet.Portal.Data;
@@ -140,6 +141,34 @@ public sealed class PortalCertificateAuthorityTests : IDisposable
     }
 
     [Fact]
+    public void ClientChainPolicy_TheHandshakesChainDecides_ForeignAndExpiredFail()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var authority = Authority(time);
+        using var otherFolder = new TemporaryFolder();
+        var other = new PortalCertificateAuthority(Options.Create(new TlsOptions()),
+            new FleetDataDirectory(otherFolder.Path), time, NullLogger<PortalCertificateAuthority>.Instance);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256);
+        using var own = authority.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
+        using var foreign = other.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
+
+        // What the TLS handshake does: one chain under the authority's policy, then the validation callback.
+        bool Handshake(X509Certificate2 presented)
+        {
+            using var chain = new X509Chain { ChainPolicy = authority.ClientChainPolicy()! };
+            var errors = chain.Build(presented) ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateChainErrors;
+            return authority.Issued(presented, chain, errors);
+        }
+
+        Assert.True(Handshake(own));
+        Assert.False(Handshake(foreign));
+        Assert.False(authority.Issued(foreign, null, SslPolicyErrors.None));   // no chain: checked afresh
+        time.Advance(TimeSpan.FromDays(11));
+        Assert.False(Handshake(own));
+    }
+
+    [Fact]
     public async Task AdminIntermediateCa_RootKeptOffline_IssuesCertificatesThatChainToTheRoot()
     {
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -172,8 +201,17 @@ public sealed class PortalCertificateAuthorityTests : IDisposable
         using var device = authority.IssueDeviceCertificate(
             new CertificateRequest("CN=x", deviceKey, HashAlgorithmName.SHA256), "dev", TimeSpan.FromDays(10));
         Assert.True(authority.Issued(device));
+        Assert.NotNull(authority.ClientChainPolicy());   // the root came with the chain
         var (exit, output) = await OpenSslVerifyAsync(authority.ChainPem, device, "sslclient");
         Assert.True(exit == 0, output);
+
+        // Without its root the chain cannot anchor a handshake's chain: the authority checks on its own.
+        await File.WriteAllTextAsync(chainFile, intermediate.ExportCertificatePem(), Cancel);
+        var rootless = new PortalCertificateAuthority(
+            Options.Create(new TlsOptions { CaCertificateFile = chainFile, CaKeyFile = keyFile }),
+            new FleetDataDirectory(_folder), TimeProvider.System, NullLogger<PortalCertificateAuthority>.Instance);
+        Assert.Null(rootless.ClientChainPolicy());
+        Assert.True(rootless.Issued(device, null, SslPolicyErrors.RemoteCertificateChainErrors));
 
         // A key that is not the CA certificate's own is refused at start, with the option named.
         using var wrongKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -10,9 +10,12 @@ internal static class CertificatesServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
 
         // The broker's MQTTS listener presents the server certificate and lets through client certificates of the CA.
-        builder.Services.AddSingleton(sp => new Messaging.BrokerTls(
-            () => sp.GetRequiredService<ServerCertificate>().Context,
-            sp.GetRequiredService<PortalCertificateAuthority>().Issued));
+        builder.Services.AddSingleton(sp =>
+        {
+            var authority = sp.GetRequiredService<PortalCertificateAuthority>();
+            return new Messaging.BrokerTls(
+                () => sp.GetRequiredService<ServerCertificate>().Context, authority.ClientChainPolicy, authority.Issued);
+        });
         builder.Services.AddSingleton<PortalCertificateAuthority>();
         builder.Services.AddSingleton<ServerCertificate>();
         builder.AddHttpsListeners();

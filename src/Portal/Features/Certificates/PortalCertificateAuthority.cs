@@ -1,5 +1,6 @@
 using System.Formats.Asn1;
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleet.Portal.Data;
@@ -30,6 +31,7 @@ public sealed class PortalCertificateAuthority
     private static readonly TimeSpan Backdate = TimeSpan.FromHours(1);
 
     private readonly X509Certificate2 _issuer;   // with its private key
+    private readonly X509Certificate2[] _roots;  // the self-signed CAs of the chain: none when the root is offline
     private readonly TimeProvider _time;
 
     public PortalCertificateAuthority(IOptions<TlsOptions> options, FleetDataDirectory data, TimeProvider time,
@@ -65,6 +67,7 @@ public sealed class PortalCertificateAuthority
 
         Chain = chain;
         Certificate = chain[0];
+        _roots = [.. chain.Where(c => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData))];
         Fingerprint = Convert.ToHexStringLower(Certificate.GetCertHash(HashAlgorithmName.SHA256));
         ChainPem = string.Concat(chain.Select(c => c.ExportCertificatePem() + "\n"));
     }
@@ -157,6 +160,29 @@ public sealed class PortalCertificateAuthority
         return true;
     }
 
+    /// <summary>
+    /// A request that <see cref="TryReadRequest"/> accepted when it arrived (as stored with its device), read again
+    /// without checking its signature and key a second time (they take half a millisecond, on the ingest writer);
+    /// null when there is none or it does not read.
+    /// </summary>
+    public static CertificateRequest? ReadAcceptedRequest(string? pem)
+    {
+        if (string.IsNullOrWhiteSpace(pem) || pem.Length > MaxRequestPemLength)
+        {
+            return null;
+        }
+
+        try
+        {
+            return CertificateRequest.LoadSigningRequestPem(pem, HashAlgorithmName.SHA256,
+                CertificateRequestLoadOptions.SkipSignatureValidation, RSASignaturePadding.Pkcs1);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException or AsnContentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Longest PEM request accepted (an RSA 4096 request is about 1.7 KiB).</summary>
     public const int MaxRequestPemLength = 4096;
 
@@ -180,6 +206,47 @@ public sealed class PortalCertificateAuthority
         return chain.Build(certificate)
             && chain.ChainElements.Count >= 2
             && chain.ChainElements[1].Certificate.RawDataMemory.Span.SequenceEqual(Certificate.RawDataMemory.Span);
+    }
+
+    /// <summary>
+    /// The policy a TLS listener checks client certificates with, so that the chain the handshake builds anyway is the
+    /// one that decides: only the CA chain's root is trusted, the chain itself is the way to it, client authentication
+    /// is required, at this portal's time. Null when the chain holds no root (an admin's intermediate whose root stays
+    /// offline): <see cref="Issued(X509Certificate2, X509Chain?, SslPolicyErrors)"/> then builds its own chain.
+    /// </summary>
+    public X509ChainPolicy? ClientChainPolicy()
+    {
+        if (_roots.Length == 0)
+        {
+            return null;
+        }
+
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+            VerificationTime = _time.GetUtcNow().UtcDateTime,
+            VerificationTimeIgnored = false,
+        };
+        policy.CustomTrustStore.AddRange(_roots);
+        policy.ExtraStore.AddRange(Chain);
+        policy.ApplicationPolicy.Add(new Oid(ClientAuthentication));
+        return policy;
+    }
+
+    /// <summary>
+    /// <see cref="Issued(X509Certificate2)"/> for a client certificate the TLS handshake has built
+    /// <paramref name="chain"/> for: settled by that chain when it was built with <see cref="ClientChainPolicy"/>
+    /// without errors and passes through this CA; checked afresh otherwise.
+    /// </summary>
+    public bool Issued(X509Certificate2 certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return ((errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0
+                && chain is { ChainElements.Count: >= 2 }
+                && chain.ChainElements[1].Certificate.RawDataMemory.Span.SequenceEqual(Certificate.RawDataMemory.Span))
+            || Issued(certificate);
     }
 
     private X509Certificate2 Sign(CertificateRequest request, X509KeyUsageFlags usage, TimeSpan lifetime)

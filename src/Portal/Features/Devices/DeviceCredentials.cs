@@ -62,12 +62,13 @@ public sealed class DeviceCredentials(
     public IssuedCertificate? Certify(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (!PortalCertificateAuthority.TryReadRequest(device.CertificateRequest, out var request, out _))
+        // Only a request the enrolment check accepted is stored with a device.
+        if (PortalCertificateAuthority.ReadAcceptedRequest(device.CertificateRequest) is not { } request)
         {
             return null;
         }
 
-        using var certificate = authority.IssueDeviceCertificate(request!, device.Id.ToString("N"),
+        using var certificate = authority.IssueDeviceCertificate(request, device.Id.ToString("N"),
             TimeSpan.FromDays(tls.Value.DeviceCertificateDays));
         return IssuedCertificate.Of(certificate);
     }
