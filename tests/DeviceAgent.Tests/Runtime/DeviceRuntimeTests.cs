@@ -86,6 +86,8 @@ public sealed class DeviceRuntimeTests
         await stop.CancelAsync();
         await run.Within();
 
+        // The goodbye is sent as the agent stops; the broker may record it a moment after the run has ended.
+        await portal.WaitForAsync(p => p.Topic == Topics.Status("dev-3") && !IsOnline(p));
         Assert.Single(portal.PublishedTo(Topics.EnrollmentRequest(runtime.EnrollmentId!)));
         Assert.Single(portal.BootstrapKeys);
         Assert.Equal(DeviceState.Online, online.Read(FleetJson.Default.DeviceStatus).State);

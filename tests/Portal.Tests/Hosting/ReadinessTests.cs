@@ -59,6 +59,10 @@ public sealed class ReadinessTests
             portal.ExpectErrors("database or disk is full");
             // EF's "An error occurred using a transaction." carries no exception to match on.
             portal.ExpectErrors(e => e.Category == "Microsoft.EntityFrameworkCore.Database.Transaction");
+            // A background pass that writes while the disk is full (health retention, when its interval falls then)
+            // fails with SQLite's FULL, or IOERR when the journal cannot grow; it retries at its next interval.
+            portal.ExpectErrors(e => FullDisk(e.Exception));
+            portal.ExpectErrors(e => e.Message.StartsWith("Health retention run failed", StringComparison.Ordinal));
             using var http = new HttpClient { BaseAddress = portal.BaseAddress };
             var (id, client) = await ApprovedDevice.ConnectAsync(portal, "on-a-full-disk");
             await using var _ = client;
@@ -93,6 +97,13 @@ public sealed class ReadinessTests
             Run("umount", "-l", data);
         }
     }
+
+    private static bool FullDisk(Exception? exception) => exception switch
+    {
+        null => false,
+        SqliteException { SqliteErrorCode: 13 or 10 } => true,   // SQLITE_FULL, SQLITE_IOERR
+        _ => FullDisk(exception.InnerException),
+    };
 
     /// <summary>
     /// Polls <c>/readyz</c> until it answers <paramref name="expected"/> (it recomputes at most every 2 s); returns the
