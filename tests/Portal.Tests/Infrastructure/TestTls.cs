@@ -13,18 +13,11 @@ public static class TestTls
     /// </summary>
     public static MqttClientTlsOptions Client(X509Certificate2Collection ca, X509Certificate2? certificate = null)
     {
+        // The TLS stack builds the one chain, against the portal CA only (as the agent does).
         var builder = new MqttClientTlsOptionsBuilder().UseTls().WithTargetHost("127.0.0.1")
-            .WithCertificateValidationHandler(e =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-                chain.ChainPolicy.ExtraStore.AddRange(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                using var presented = new X509Certificate2(e.Certificate);
-                return e.SslPolicyErrors is SslPolicyErrors.None or SslPolicyErrors.RemoteCertificateChainErrors
-                    && chain.Build(presented);
-            });
+            .WithTrustChain(ca)
+            .WithRevocationMode(X509RevocationMode.NoCheck)
+            .WithCertificateValidationHandler(e => e.SslPolicyErrors == SslPolicyErrors.None);
         if (certificate is not null)
         {
             builder.WithClientCertificates([certificate]);
