@@ -134,38 +134,22 @@ public sealed class PortalCertificateAuthorityTests : IDisposable
 
         using var foreign = other.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
         Assert.False(authority.Issued(foreign));
+        Assert.False(Handshake(foreign));
+        Assert.False(authority.Issued(foreign, null, SslPolicyErrors.None));   // no chain: checked afresh
         using var own = authority.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
         Assert.True(authority.Issued(own));
+        Assert.True(Handshake(own));
         time.Advance(TimeSpan.FromDays(11));
         Assert.False(authority.Issued(own));
-    }
+        Assert.False(Handshake(own));
 
-    [Fact]
-    public void ClientChainPolicy_TheHandshakesChainDecides_ForeignAndExpiredFail()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var authority = Authority(time);
-        using var otherFolder = new TemporaryFolder();
-        var other = new PortalCertificateAuthority(Options.Create(new TlsOptions()),
-            new FleetDataDirectory(otherFolder.Path), time, NullLogger<PortalCertificateAuthority>.Instance);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA256);
-        using var own = authority.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
-        using var foreign = other.IssueDeviceCertificate(request, "dev", TimeSpan.FromDays(10));
-
-        // What the TLS handshake does: one chain under the authority's policy, then the validation callback.
+        // What a TLS listener does: one chain under the authority's policy, then the validation callback.
         bool Handshake(X509Certificate2 presented)
         {
             using var chain = new X509Chain { ChainPolicy = authority.ClientChainPolicy()! };
             var errors = chain.Build(presented) ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateChainErrors;
             return authority.Issued(presented, chain, errors);
         }
-
-        Assert.True(Handshake(own));
-        Assert.False(Handshake(foreign));
-        Assert.False(authority.Issued(foreign, null, SslPolicyErrors.None));   // no chain: checked afresh
-        time.Advance(TimeSpan.FromDays(11));
-        Assert.False(Handshake(own));
     }
 
     [Fact]
