@@ -71,7 +71,7 @@ internal static class AccountEndpoints
 
         // Minimal APIs reject a bad antiforgery token only when they bind a form; sign-out binds nothing, so
         // it checks the token itself, or any site could sign a user out with a cross-site POST.
-        app.MapPost("/account/logout", LogoutAsync);
+        app.MapPost("/account/logout", LogoutAsync).ExcludeFromDescription();   // the browser's, not the API's
     }
 
     private static async Task<Results<RedirectHttpResult, OutcomeProblem>> LogoutAsync(

@@ -62,9 +62,16 @@ internal static class ApiServiceCollectionExtensions
 
         app.MapOpenApi("/openapi/{documentName}.json")
             .AllowAnonymous();
+        // Everything the page loads comes from the portal (Scalar's script is in its package): no font server, no
+        // vendor AI agent, MCP or developer-tools bar, no telemetry.
         app.MapScalarApiReference("/api/reference", o => o
                 .WithTitle("Fleet API")
-                .WithOpenApiRoutePattern("/openapi/{documentName}.json"))
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .DisableDefaultFonts()
+                .DisableAgent()
+                .DisableMcp()
+                .DisableTelemetry()
+                .HideDeveloperTools())
             .AllowAnonymous();
     }
 }
