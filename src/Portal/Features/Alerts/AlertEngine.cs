@@ -260,9 +260,9 @@ public sealed class AlertEngine : BackgroundService
     {
         var since = now - TimeSpan.FromMinutes(_alertOptions.Value.HoldDownMinutes);
         var recent = await db.Alerts.AsNoTracking().Where(scope).Where(a => !a.IsOpen && a.ResolvedAt > since)
-            .Select(a => new { a.RuleId, a.DeviceId, a.FiredAt })
+            .Select(a => new { a.RuleId, a.DeviceId, a.ResolvedAt })
             .ToListAsync(cancellationToken);
-        return recent.ToLookup(a => (a.RuleId, a.DeviceId), a => a.FiredAt);
+        return recent.ToLookup(a => (a.RuleId, a.DeviceId), a => a.ResolvedAt!.Value);
     }
 
     private List<AlertChange> Apply(
@@ -282,9 +282,10 @@ public sealed class AlertEngine : BackgroundService
                     : new AlertCondition(false, null, string.Empty);
                 if (condition.Holds && existing is null)
                 {
-                    // Hold-down: an alert of this rule (as it is now) resolved on this device lately; firing again
-                    // at once would turn one lasting condition into a stream of alerts and notifications.
-                    if (heldDown[(rule.Id, subject.DeviceId)].Any(firedAt => firedAt >= rule.ChangedAt))
+                    // Hold-down: an alert of this rule resolved on this device lately; firing again at once would
+                    // turn one lasting condition into a stream of alerts and notifications. Alerts the last edit
+                    // of the rule closed (resolved at ChangedAt) do not count: the edited rule judges afresh.
+                    if (heldDown[(rule.Id, subject.DeviceId)].Any(resolvedAt => resolvedAt > rule.ChangedAt))
                     {
                         continue;
                     }

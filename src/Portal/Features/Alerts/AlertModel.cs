@@ -56,7 +56,7 @@ public sealed class AlertRule
 
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>When the condition last changed (created or edited): hold-down counts only alerts fired since.</summary>
+    /// <summary>When the condition last changed (created or edited): hold-down counts only alerts resolved after.</summary>
     public DateTimeOffset ChangedAt { get; set; }
 
     /// <summary>Until then the rule's alerts are recorded but notify nobody.</summary>

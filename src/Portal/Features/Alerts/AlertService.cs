@@ -166,7 +166,7 @@ public sealed class AlertService(
         var before = Summary(rule);
         Apply(rule, input);
         rule.ChangedAt = time.GetUtcNow();
-        await CloseOpenAsync(db, ruleId, actor, cancellationToken); // the condition changed: judge afresh
+        await CloseOpenAsync(db, ruleId, rule.ChangedAt, actor, cancellationToken); // the condition changed: judge afresh
         audit.Add(db, actor, "alert-rule.update", "alert-rule", key, before, Summary(rule));
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
@@ -265,9 +265,9 @@ public sealed class AlertService(
         return Outcome.Done;
     }
 
-    private async Task CloseOpenAsync(FleetDbContext db, int ruleId, Actor actor, CancellationToken cancellationToken)
+    private static async Task CloseOpenAsync(
+        FleetDbContext db, int ruleId, DateTimeOffset now, Actor actor, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         foreach (var open in await db.Alerts.Where(a => a.RuleId == ruleId && a.IsOpen).ToListAsync(cancellationToken))
         {
             open.IsOpen = false;
