@@ -66,7 +66,11 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
         }
         catch
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "alerts-helpdesk-failure.png"), FullPage = true });
+            await page.ScreenshotAsync(new()
+            {
+                Path = Path.Combine(AppContext.BaseDirectory, "alerts-helpdesk-failure.png"),
+                FullPage = true,
+            });
             throw;
         }
     }
@@ -92,11 +96,13 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
             await Assertions.Expect(disk.GetByTestId("rule-threshold-cell")).ToHaveTextAsync("90 %");
 
             await disk.GetByTestId("rule-edit").ClickAsync();
-            await Assertions.Expect(page.GetByText("Edit rule: Disk almost full")).ToBeVisibleAsync(PageActions.Visible);
+            await Assertions.Expect(page.GetByText("Edit rule: Disk almost full"))
+                .ToBeVisibleAsync(PageActions.Visible);
             await Assertions.Expect(PageActions.Input(page, "rule-threshold")).ToHaveValueAsync("90");
             await PageActions.FillAsync(page, "rule-threshold", "85");
             await page.GetByTestId("rule-save").ClickAsync();
-            await Assertions.Expect(disk.GetByTestId("rule-threshold-cell")).ToHaveTextAsync("85 %", new() { Timeout = 30_000 });
+            await Assertions.Expect(disk.GetByTestId("rule-threshold-cell"))
+                .ToHaveTextAsync("85 %", new() { Timeout = 30_000 });
             var saved = (await portal.Services.GetRequiredService<AlertService>().RulesAsync())
                 .Single(r => r.Name == "Disk almost full");
             Assert.Equal(85, saved.Threshold);
@@ -105,13 +111,19 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
             await Assertions.Expect(page.GetByText("New rule")).ToBeVisibleAsync(PageActions.Visible);
             await Assertions.Expect(PageActions.Input(page, "rule-threshold")).ToHaveValueAsync("90");
             await page.GetByTestId("rule-kind").First.ClickAsync();
-            await page.Locator(".mud-popover-open").GetByText("Offline longer than", new() { Exact = true }).ClickAsync();
-            await Assertions.Expect(PageActions.Input(page, "rule-threshold")).ToHaveValueAsync("15", new() { Timeout = 30_000 });
+            await page.Locator(".mud-popover-open").GetByText("Offline longer than", new() { Exact = true })
+                .ClickAsync();
+            await Assertions.Expect(PageActions.Input(page, "rule-threshold"))
+                .ToHaveValueAsync("15", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("rule-form")).ToContainTextAsync("minutes");
         }
         catch
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "alerts-rules-failure.png"), FullPage = true });
+            await page.ScreenshotAsync(new()
+            {
+                Path = Path.Combine(AppContext.BaseDirectory, "alerts-rules-failure.png"),
+                FullPage = true,
+            });
             throw;
         }
     }

@@ -37,7 +37,8 @@ public sealed class AlertAdministrationTests
         Assert.Equal(rules.Count - 1, after.Count);
         Assert.DoesNotContain(after, r => r.Kind == AlertKind.Offline);
         await using var db = await restarted.CreateDbAsync();
-        Assert.Equal(rules.Count, await db.AuditEntries.CountAsync(a => a.Action == "alert-rule.create" && a.Actor == "system"));
+        Assert.Equal(rules.Count,
+            await db.AuditEntries.CountAsync(a => a.Action == "alert-rule.create" && a.Actor == "system"));
     }
 
     [Fact]
@@ -47,13 +48,15 @@ public sealed class AlertAdministrationTests
         var alerts = portal.Services.GetRequiredService<AlertService>();
         var channels = portal.Services.GetRequiredService<NotificationService>();
         var rule = (await alerts.RulesAsync())[0];
-        var (channel, _) = await AlertNotificationTests.AddChannelAsync(portal, ChannelKind.Webhook, "https://hooks.example.test/x");
+        var (channel, _) = await AlertNotificationTests.AddChannelAsync(
+            portal, ChannelKind.Webhook, "https://hooks.example.test/x");
         var input = AlertRuleInput.From(rule) with { Threshold = rule.Threshold + 1 };
 
         var helpDesk = TestActors.HelpDesk;
         Assert.Equal(OutcomeKind.Forbidden, (await alerts.CreateRuleAsync(input with { Name = "x" }, helpDesk)).Kind);
         Assert.Equal(OutcomeKind.Forbidden, (await alerts.UpdateRuleAsync(rule.Id, input, helpDesk)).Kind);
-        Assert.Equal(OutcomeKind.Forbidden, (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(1), helpDesk)).Kind);
+        Assert.Equal(OutcomeKind.Forbidden,
+            (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(1), helpDesk)).Kind);
         Assert.Equal(OutcomeKind.Forbidden, (await alerts.DeleteRuleAsync(rule.Id, helpDesk)).Kind);
         foreach (var actor in new[] { helpDesk, TestActors.Operator })
         {
@@ -68,14 +71,16 @@ public sealed class AlertAdministrationTests
         using var http = ApiTokens.Http(portal, token);
         using var put = await http.PutAsJsonAsync($"/api/v1/alert-rules/{rule.Id}", input);
         using var snooze = await http.PostAsJsonAsync($"/api/v1/alert-rules/{rule.Id}/snooze", new AlertSnooze(60));
-        using var secret = await http.GetAsync(new Uri($"/api/v1/notification-channels/{channel}/secret", UriKind.Relative));
+        using var secret = await http.GetAsync(
+            new Uri($"/api/v1/notification-channels/{channel}/secret", UriKind.Relative));
         Assert.Equal([HttpStatusCode.Forbidden, HttpStatusCode.Forbidden, HttpStatusCode.Forbidden],
             new[] { put.StatusCode, snooze.StatusCode, secret.StatusCode });
 
         var unchanged = (await alerts.RulesAsync()).Single(r => r.Id == rule.Id);
         Assert.Equal((rule.Threshold, (DateTimeOffset?)null), (unchanged.Threshold, unchanged.SnoozedUntil));
         await using var db = await portal.CreateDbAsync();
-        Assert.True(await db.AuditEntries.CountAsync(a => a.Outcome == AuditOutcome.Denied && a.Actor == helpDesk.Name) >= 8);
+        Assert.True(
+            await db.AuditEntries.CountAsync(a => a.Outcome == AuditOutcome.Denied && a.Actor == helpDesk.Name) >= 8);
     }
 
     [Fact]
@@ -84,13 +89,16 @@ public sealed class AlertAdministrationTests
         await using var portal = await PortalInstance.StartAsync();
         var alerts = portal.Services.GetRequiredService<AlertService>();
         var channels = portal.Services.GetRequiredService<NotificationService>();
-        var (channel, secret) = await AlertNotificationTests.AddChannelAsync(portal, ChannelKind.Webhook, "https://hooks.example.test/x");
+        var (channel, secret) = await AlertNotificationTests.AddChannelAsync(
+            portal, ChannelKind.Webhook, "https://hooks.example.test/x");
         var rule = await AlertNotificationTests.AttachToDefaultAsync(portal, AlertKind.MemoryAbove, channel);
-        Assert.Equal(OutcomeKind.Done, (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(4), TestActors.Operator)).Kind);
+        Assert.Equal(OutcomeKind.Done,
+            (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(4), TestActors.Operator)).Kind);
         var shown = await channels.RevealSecretAsync(channel, TestActors.Admin);
         Assert.Equal(secret, shown.Value!.Secret);
         Assert.Equal(OutcomeKind.Done, (await channels.UpdateAsync(channel,
-            new ChannelInput("renamed", ChannelKind.Webhook, "https://hooks.example.test/y", Enabled: false), TestActors.Admin)).Kind);
+            new ChannelInput("renamed", ChannelKind.Webhook, "https://hooks.example.test/y", Enabled: false),
+            TestActors.Admin)).Kind);
         Assert.Equal(OutcomeKind.Done, (await channels.DeleteAsync(channel, TestActors.Admin)).Kind);
 
         await using var db = await portal.CreateDbAsync();

@@ -33,7 +33,8 @@ public sealed class AlertNotificationTests
         var fired = await receiver.NextAsync();
 
         Assert.Equal(ChannelSecrets.Sign(secret!, fired.Body), fired.Headers[NotificationSender.SignatureHeader]);
-        Assert.NotEqual(ChannelSecrets.Sign("another-secret", fired.Body), fired.Headers[NotificationSender.SignatureHeader]);
+        Assert.NotEqual(ChannelSecrets.Sign("another-secret", fired.Body),
+            fired.Headers[NotificationSender.SignatureHeader]);
         Assert.StartsWith("application/json", fired.Headers["Content-Type"], StringComparison.Ordinal);
         using var body = JsonDocument.Parse(fired.Body);
         var root = body.RootElement;
@@ -54,7 +55,8 @@ public sealed class AlertNotificationTests
         await WaitForDeliveryAsync(portal, d => d.Event == AlertEvent.Resolved && d.Status == DeliveryStatus.Delivered);
         var log = (await portal.Services.GetRequiredService<NotificationService>()
             .DeliveriesAsync(TestActors.Admin)).Value!;
-        Assert.Equal([(AlertEvent.Resolved, DeliveryStatus.Delivered, 1), (AlertEvent.Fired, DeliveryStatus.Delivered, 1)],
+        Assert.Equal(
+            [(AlertEvent.Resolved, DeliveryStatus.Delivered, 1), (AlertEvent.Fired, DeliveryStatus.Delivered, 1)],
             log.Select(d => (d.Event, d.Status, d.Attempts)));
     }
 
@@ -69,7 +71,8 @@ public sealed class AlertNotificationTests
             ["Fleet:Alerts:SmtpSecurity"] = "None",
             ["Fleet:Alerts:SmtpFrom"] = "fleet@example.test",
         });
-        var (channel, secret) = await AddChannelAsync(portal, ChannelKind.Email, "ops@example.test, oncall@example.test");
+        var (channel, secret) =
+            await AddChannelAsync(portal, ChannelKind.Email, "ops@example.test, oncall@example.test");
         Assert.Null(secret);
         await AttachToDefaultAsync(portal, AlertKind.TemperatureAbove, channel);
         var (id, client) = await ApprovedDevice.ConnectAsync(portal, "hot-box");
@@ -98,7 +101,8 @@ public sealed class AlertNotificationTests
         var (id, client) = await ApprovedDevice.ConnectAsync(portal, "flaky-receiver");
         await using var _ = client;
 
-        await client.PublishAsync(Topics.Health(id), HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
+        await client.PublishAsync(Topics.Health(id),
+            HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
             FleetJson.Default.HealthReport);
         await receiver.NextAsync(); // answered 500
         var failed = await WaitForDeliveryAsync(portal, d => d.Attempts == 1);
@@ -115,7 +119,8 @@ public sealed class AlertNotificationTests
         await dispatcher.DeliverDueAsync();
         await receiver.NextAsync(); // answered 200
         var delivered = await WaitForDeliveryAsync(portal, d => d.Status == DeliveryStatus.Delivered);
-        Assert.Equal((2, (string?)null, clock.GetUtcNow()), (delivered.Attempts, delivered.LastError, delivered.DeliveredAt));
+        Assert.Equal((2, (string?)null, clock.GetUtcNow()),
+            (delivered.Attempts, delivered.LastError, delivered.DeliveredAt));
     }
 
     [Fact]
@@ -128,11 +133,13 @@ public sealed class AlertNotificationTests
         var alerts = portal.Services.GetRequiredService<AlertService>();
         var (channel, _) = await AddChannelAsync(portal, ChannelKind.Webhook, receiver.Url.ToString());
         var rule = await AttachToDefaultAsync(portal, AlertKind.DiskAbove, channel);
-        Assert.Equal(OutcomeKind.Done, (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(1), TestActors.Operator)).Kind);
+        Assert.Equal(OutcomeKind.Done,
+            (await alerts.SnoozeRuleAsync(rule.Id, TimeSpan.FromHours(1), TestActors.Operator)).Kind);
 
         var (quiet, quietClient) = await ApprovedDevice.ConnectAsync(portal, "snoozed");
         await using var _ = quietClient;
-        await quietClient.PublishAsync(Topics.Health(quiet), HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
+        await quietClient.PublishAsync(Topics.Health(quiet),
+            HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
             FleetJson.Default.HealthReport);
         await engine.EvaluateDevicesAsync([Guid.ParseExact(quiet, "N")]);
         Assert.Single(await alerts.ListAsync(openOnly: true, Guid.ParseExact(quiet, "N")));
@@ -145,7 +152,8 @@ public sealed class AlertNotificationTests
         clock.Advance(TimeSpan.FromHours(1));
         var (loud, loudClient) = await ApprovedDevice.ConnectAsync(portal, "after-snooze");
         await using var __ = loudClient;
-        await loudClient.PublishAsync(Topics.Health(loud), HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
+        await loudClient.PublishAsync(Topics.Health(loud),
+            HealthIngestTests.Report(1, clock.GetUtcNow(), diskUsedPercent: 95),
             FleetJson.Default.HealthReport);
         await engine.EvaluateDevicesAsync([Guid.ParseExact(loud, "N")]);
         using var body = JsonDocument.Parse((await receiver.NextAsync()).Body);
@@ -165,7 +173,8 @@ public sealed class AlertNotificationTests
         Assert.False(AlertDispatcher.IsQuiet(rule, day.AddHours(21).AddMinutes(59)));
     }
 
-    internal static async Task<(int Id, string? Secret)> AddChannelAsync(PortalInstance portal, ChannelKind kind, string target)
+    internal static async Task<(int Id, string? Secret)> AddChannelAsync(
+        PortalInstance portal, ChannelKind kind, string target)
     {
         var created = await portal.Services.GetRequiredService<NotificationService>()
             .CreateAsync(new ChannelInput($"{kind} channel", kind, target), TestActors.Admin);
@@ -183,7 +192,8 @@ public sealed class AlertNotificationTests
         return rule;
     }
 
-    private static async Task<AlertDelivery> WaitForDeliveryAsync(PortalInstance portal, Func<AlertDelivery, bool> match) =>
+    private static async Task<AlertDelivery> WaitForDeliveryAsync(
+        PortalInstance portal, Func<AlertDelivery, bool> match) =>
         await portal.WaitForAsync(async () =>
         {
             await using var db = await portal.CreateDbAsync();

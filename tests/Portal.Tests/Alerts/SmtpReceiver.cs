@@ -9,7 +9,8 @@ using SmtpServer.Storage;
 
 namespace Fleet.Portal.Tests.Alerts;
 
-/// <summary>A real SMTP server in the test process (SmtpServer, 127.0.0.1, port 0 read back) that keeps every mail.</summary>
+/// <summary>A real SMTP server in the test process (SmtpServer, 127.0.0.1, port 0 read back) keeping every mail.
+/// </summary>
 public sealed class SmtpReceiver : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();

@@ -93,7 +93,8 @@ public sealed class AlertRuleTests : IAsyncLifetime
     [Fact]
     public async Task RuleEdited_OpenAlertClosed_FiresAgainUnderTheNewRuleWithoutHoldDown()
     {
-        var rule = await CreateRuleAsync(new AlertRuleInput("Disk", AlertKind.DiskAbove, 90, AlertSeverity.Warning, null));
+        var rule = await CreateRuleAsync(
+            new AlertRuleInput("Disk", AlertKind.DiskAbove, 90, AlertSeverity.Warning, null));
         var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "edited");
         await using var _ = client;
         var deviceId = Guid.ParseExact(id, "N");

@@ -180,7 +180,8 @@ public sealed class AlertDispatcher(
             if (delivery.Attempts >= o.DeliveryAttempts)
             {
                 delivery.Status = DeliveryStatus.Failed;
-                logger.LogWarning("Notification {Delivery} to channel {Channel} failed {Attempts} times, giving up: {Error}",
+                logger.LogWarning(
+                    "Notification {Delivery} to channel {Channel} failed {Attempts} times, giving up: {Error}",
                     delivery.Id, delivery.ChannelId, delivery.Attempts, error);
             }
             else

@@ -253,7 +253,7 @@ public sealed class AlertEngine : BackgroundService
                select new AlertSubject(d.Id, d.Hostname, d.GroupId, d.IsOnline, d.LastSeenAt, h, null))
             .ToListAsync(cancellationToken);
 
-    /// <summary>Alerts resolved within the hold-down: a rule does not fire again on their device until it ends.</summary>
+    /// <summary>Alerts resolved within the hold-down: their rule does not fire again on their device yet.</summary>
     private async Task<ILookup<(int RuleId, Guid DeviceId), DateTimeOffset>> HeldDownAsync(
         FleetDbContext db, System.Linq.Expressions.Expression<Func<AlertInstance, bool>> scope, DateTimeOffset now,
         CancellationToken cancellationToken)

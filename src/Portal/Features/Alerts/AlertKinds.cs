@@ -7,7 +7,7 @@ public sealed record AlertKindInfo(string Label, string Unit, double DefaultThre
     public bool HasThreshold => Unit.Length > 0;
 }
 
-/// <summary>The one table of what each <see cref="AlertKind"/> means to the UI, the API's validation and the docs.</summary>
+/// <summary>What each <see cref="AlertKind"/> means to the UI, the API's validation and the docs.</summary>
 public static class AlertKinds
 {
     private static readonly Dictionary<AlertKind, AlertKindInfo> Info = new()

@@ -22,7 +22,7 @@ public enum AlertKind
     /// <summary>Connected for Threshold minutes without a health report since (agent up, reporting broken).</summary>
     NoReportSinceConnect,
 
-    /// <summary>A config assigned to the device cannot render for it (raised and resolved by the configs feature).</summary>
+    /// <summary>A config assigned to the device cannot render for it (raised and resolved by configs).</summary>
     ConfigCannotRender,
 }
 
@@ -56,7 +56,7 @@ public sealed class AlertRule
 
     public DateTimeOffset CreatedAt { get; set; }
 
-    /// <summary>When the condition last changed (created or edited): hold-down counts only alerts resolved after.</summary>
+    /// <summary>When the condition last changed (created, edited): hold-down counts alerts resolved after.</summary>
     public DateTimeOffset ChangedAt { get; set; }
 
     /// <summary>Until then the rule's alerts are recorded but notify nobody.</summary>

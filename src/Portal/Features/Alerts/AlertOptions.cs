@@ -48,15 +48,18 @@ public sealed class AlertOptions
     /// <summary>SMTP server for e-mail channels; empty: e-mail channels fail their deliveries with a reason.</summary>
     public string? SmtpHost { get; set; }
 
+    /// <summary>SMTP port: 587 for submission with STARTTLS, 465 for TLS on connect, 25 for a plain relay.</summary>
     [Range(1, 65_535)]
     public int SmtpPort { get; set; } = 587;
 
+    /// <summary>TLS towards the SMTP server: Auto, None, SslOnConnect or StartTls.</summary>
     public SmtpSecurity SmtpSecurity { get; set; } = SmtpSecurity.Auto;
 
     /// <summary>User name for SMTP AUTH; empty: no authentication.</summary>
     public string? SmtpUserName { get; set; }
 
-    /// <summary>Password for SMTP AUTH (a secret: set it through the environment, <c>Fleet__Alerts__SmtpPassword</c>).</summary>
+    /// <summary>Password for SMTP AUTH; a secret: set it in the environment (<c>Fleet__Alerts__SmtpPassword</c>).
+    /// </summary>
     public string? SmtpPassword { get; set; }
 
     /// <summary>The From address of alert e-mails.</summary>

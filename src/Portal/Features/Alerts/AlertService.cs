@@ -166,7 +166,7 @@ public sealed class AlertService(
         var before = Summary(rule);
         Apply(rule, input);
         rule.ChangedAt = time.GetUtcNow();
-        await CloseOpenAsync(db, ruleId, rule.ChangedAt, actor, cancellationToken); // the condition changed: judge afresh
+        await CloseOpenAsync(db, ruleId, rule.ChangedAt, actor, cancellationToken); // changed: judge afresh
         audit.Add(db, actor, "alert-rule.update", "alert-rule", key, before, Summary(rule));
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
@@ -307,7 +307,8 @@ public sealed class AlertService(
             errors["threshold"] = [$"Threshold must be between {info.Min} and {info.Max} {info.Unit}."];
         }
 
-        if ((input.SilenceFrom is null) != (input.SilenceTo is null) || (input.SilenceFrom is { } f && f == input.SilenceTo))
+        if ((input.SilenceFrom is null) != (input.SilenceTo is null)
+            || (input.SilenceFrom is { } f && f == input.SilenceTo))
         {
             errors["silenceTo"] = ["A silence window needs a start and a different end (UTC), or neither."];
         }
@@ -349,7 +350,8 @@ public sealed class AlertService(
     {
         if (!AlertKinds.IsRaisedByCaller(kind))
         {
-            throw new ArgumentException($"{kind} is evaluated by the alert engine, not raised by callers.", nameof(kind));
+            throw new ArgumentException(
+                $"{kind} is evaluated by the alert engine, not raised by callers.", nameof(kind));
         }
     }
 

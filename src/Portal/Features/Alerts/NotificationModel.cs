@@ -82,6 +82,6 @@ public sealed class AlertSettings
 {
     public int Id { get; set; }
 
-    /// <summary>Set once, when the default rules were created (or found unnecessary): they are not created again.</summary>
+    /// <summary>Set once, when the default rules were created (or found unneeded): never created again.</summary>
     public DateTimeOffset? DefaultRulesCreatedAt { get; set; }
 }

@@ -103,7 +103,9 @@ public sealed class NotificationSender(
 
         using var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(o.SmtpFrom));
-        foreach (var to in channel.Target.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var recipients = channel.Target.Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var to in recipients)
         {
             message.To.Add(MailboxAddress.Parse(to));
         }

@@ -141,7 +141,8 @@ public sealed class NotificationService(
             return Outcome.NotFound("No such channel.");
         }
 
-        foreach (var rule in (await db.AlertRules.ToListAsync(cancellationToken)).Where(r => r.ChannelIds.Contains(channelId)))
+        var rules = await db.AlertRules.ToListAsync(cancellationToken);
+        foreach (var rule in rules.Where(r => r.ChannelIds.Contains(channelId)))
         {
             rule.ChannelIds = rule.ChannelIds.Where(id => id != channelId).ToList();
         }

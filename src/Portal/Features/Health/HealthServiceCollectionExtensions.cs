@@ -7,7 +7,7 @@ namespace Fleet.Portal.Features.Health;
 
 internal static class HealthServiceCollectionExtensions
 {
-    /// <summary>Health report intake (validation, batch writer), retention, queries; alerts register themselves.</summary>
+    /// <summary>Health report intake (validation, batch writer), retention, queries (alerts: AddAlerts).</summary>
     public static WebApplicationBuilder AddDeviceHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();

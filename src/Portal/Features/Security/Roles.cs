@@ -39,7 +39,7 @@ public static class Policies
     /// <summary>Which TPM manufacturer CAs vouch for devices' endorsement keys (Admin).</summary>
     public const string ManageAttestation = "attestation.manage";
 
-    /// <summary>Alert notification channels (webhooks, e-mail), their signing secrets and delivery log (Admin).</summary>
+    /// <summary>Alert notification channels (webhooks, e-mail), their secrets and delivery log (Admin).</summary>
     public const string ManageNotifications = "notifications.manage";
 
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
