@@ -2,6 +2,7 @@ using Fleet.Portal.Components;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Account;
 using Fleet.Portal.Features.Agents;
+using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Attestation;
@@ -56,6 +57,7 @@ public static class PortalApp
         builder.AddFleetMessaging();
         builder.AddIngest();
         builder.AddDeviceHealth();
+        builder.AddAlerts();
         builder.AddProbes();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -69,6 +69,12 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
 
     public DbSet<AlertInstance> Alerts => Set<AlertInstance>();
 
+    public DbSet<NotificationChannel> NotificationChannels => Set<NotificationChannel>();
+
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+
+    public DbSet<AlertSettings> AlertSettings => Set<AlertSettings>();
+
     // Updates
     public DbSet<UpdateStream> UpdateStreams => Set<UpdateStream>();
 

@@ -8,8 +8,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Fleet.Portal.Tests.Health;
 
 /// <summary>
-/// Alert rules against the real portal on a fake clock: fire, no re-fire while active, resolve,
-/// offline detection. Evaluations are called explicitly so every assertion follows a known evaluation.
+/// Alert rules against the real portal on a fake clock: fire, no re-fire while active, resolve, hold-down,
+/// offline detection. Evaluations are called explicitly so every assertion follows a known evaluation. The default
+/// rules are deleted first, so each test sees only the rule it adds.
 /// </summary>
 public sealed class AlertRuleTests : IAsyncLifetime
 {
@@ -20,12 +21,17 @@ public sealed class AlertRuleTests : IAsyncLifetime
 
     private AlertEngine Engine => _portal.Services.GetRequiredService<AlertEngine>();
 
-    public async ValueTask InitializeAsync() => _portal = await PortalInstance.StartAsync(time: _clock);
+    public async ValueTask InitializeAsync()
+    {
+        _portal = await PortalInstance.StartAsync(time: _clock);
+        await using var db = await _portal.CreateDbAsync();
+        await db.AlertRules.ExecuteDeleteAsync();
+    }
 
     public async ValueTask DisposeAsync() => await _portal.DisposeAsync();
 
     [Fact]
-    public async Task DiskRule_FiresOnceWhileHigh_ResolvesWhenCleared_FiresAgainAfter()
+    public async Task DiskRule_FiresOnceWhileHigh_ResolvesWhenCleared_FiresAgainOnlyAfterHoldDown()
     {
         var rule = await CreateRuleAsync(new AlertRuleInput("Disk full", AlertKind.DiskAbove, 90, AlertSeverity.Critical, null));
         var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "filling-up");
@@ -46,9 +52,63 @@ public sealed class AlertRuleTests : IAsyncLifetime
         var resolved = Assert.Single(await AlertsAsync(deviceId));
         Assert.Equal((false, _clock.GetUtcNow(), (string?)null), (resolved.IsOpen, resolved.ResolvedAt, resolved.ResolvedBy));
 
+        // High again at once: held down (30 minutes by default), not a second alert seconds after the first.
+        _clock.Advance(TimeSpan.FromSeconds(8));
         await SendAsync(client, id, 4, disk: 99);
+        _clock.Advance(TimeSpan.FromMinutes(29));
+        await SendAsync(client, id, 5, disk: 99);
+        Assert.Single(await AlertsAsync(deviceId));
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await SendAsync(client, id, 6, disk: 99);
         var history = await AlertsAsync(deviceId);
         Assert.Equal([false, true], history.Select(a => a.IsOpen));
+    }
+
+    [Fact]
+    public async Task ResolvedByHand_ConditionStillHolds_NoReFireWithinHoldDown()
+    {
+        await CreateRuleAsync(new AlertRuleInput("Disk full", AlertKind.DiskAbove, 90, AlertSeverity.Critical, null));
+        var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "stays-full");
+        await using var _ = client;
+        var deviceId = Guid.ParseExact(id, "N");
+        await SendAsync(client, id, 1, disk: 95);
+        var alert = Assert.Single(await AlertsAsync(deviceId));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(OutcomeKind.Done, (await Alerts.ResolveAsync(alert.Id, TestActors.Operator)).Kind);
+
+        // Reports every 8 s for 29 minutes, the disk still full: the resolved alert stays the only one.
+        for (var seq = 2; seq < 2 + (29 * 60 / 8); seq += 20)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(8 * 20));
+            await SendAsync(client, id, seq, disk: 95);
+        }
+
+        Assert.False(Assert.Single(await AlertsAsync(deviceId)).IsOpen);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await SendAsync(client, id, 1000, disk: 95);
+        Assert.Equal([false, true], (await AlertsAsync(deviceId)).Select(a => a.IsOpen));
+    }
+
+    [Fact]
+    public async Task RuleEdited_OpenAlertClosed_FiresAgainUnderTheNewRuleWithoutHoldDown()
+    {
+        var rule = await CreateRuleAsync(
+            new AlertRuleInput("Disk", AlertKind.DiskAbove, 90, AlertSeverity.Warning, null));
+        var (id, client) = await ApprovedDevice.ConnectAsync(_portal, "edited");
+        await using var _ = client;
+        var deviceId = Guid.ParseExact(id, "N");
+        await SendAsync(client, id, 1, disk: 95);
+        Assert.Single(await AlertsAsync(deviceId));
+
+        var edit = new AlertRuleInput("Disk", AlertKind.DiskAbove, 80, AlertSeverity.Critical, null);
+        Assert.Equal(OutcomeKind.Done, (await Alerts.UpdateRuleAsync(rule, edit, TestActors.Operator)).Kind);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await SendAsync(client, id, 2, disk: 85);
+
+        var alerts = await AlertsAsync(deviceId);
+        Assert.Equal([(false, AlertSeverity.Warning), (true, AlertSeverity.Critical)],
+            alerts.Select(a => (a.IsOpen, a.Severity)));
     }
 
     [Fact]
@@ -69,6 +129,7 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await Engine.SweepAsync();
         var fired = Assert.Single(await AlertsAsync(deviceId));
         Assert.Contains("offline for 11 min", fired.Message, StringComparison.Ordinal);
+        Assert.Contains("(limit 10 min)", fired.Message, StringComparison.Ordinal);
 
         _clock.Advance(TimeSpan.FromMinutes(5));
         await Engine.SweepAsync();

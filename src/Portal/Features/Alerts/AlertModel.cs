@@ -21,6 +21,9 @@ public enum AlertKind
 
     /// <summary>Connected for Threshold minutes without a health report since (agent up, reporting broken).</summary>
     NoReportSinceConnect,
+
+    /// <summary>A config assigned to the device cannot render for it (raised and resolved by configs).</summary>
+    ConfigCannotRender,
 }
 
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AlertSeverity>))]
@@ -52,6 +55,21 @@ public sealed class AlertRule
     public bool Enabled { get; set; } = true;
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the condition last changed (created, edited): hold-down counts alerts resolved after.</summary>
+    public DateTimeOffset ChangedAt { get; set; }
+
+    /// <summary>Until then the rule's alerts are recorded but notify nobody.</summary>
+    public DateTimeOffset? SnoozedUntil { get; set; }
+
+    /// <summary>Daily window (UTC) in which alerts are recorded but notify nobody; may wrap midnight.</summary>
+    public TimeOnly? SilenceFrom { get; set; }
+
+    /// <summary>End of <see cref="SilenceFrom"/>'s window (exclusive).</summary>
+    public TimeOnly? SilenceTo { get; set; }
+
+    /// <summary>The <see cref="NotificationChannel"/>s told when an alert of this rule fires or resolves.</summary>
+    public List<int> ChannelIds { get; set; } = [];
 }
 
 /// <summary>

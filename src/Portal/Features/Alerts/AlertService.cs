@@ -5,8 +5,29 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Portal.Features.Alerts;
 
-/// <summary>A rule as entered in the UI or the API.</summary>
-public sealed record AlertRuleInput(string Name, AlertKind Kind, double Threshold, AlertSeverity Severity, int? GroupId, bool Enabled = true);
+/// <summary>
+/// A rule as entered in the UI or the API. <paramref name="ChannelIds"/>: the channels it notifies (null on an
+/// update keeps them). The silence window is daily, in UTC, both ends or neither.
+/// </summary>
+public sealed record AlertRuleInput(
+    string Name,
+    AlertKind Kind,
+    double Threshold,
+    AlertSeverity Severity,
+    int? GroupId,
+    bool Enabled = true,
+    IReadOnlyList<int>? ChannelIds = null,
+    TimeOnly? SilenceFrom = null,
+    TimeOnly? SilenceTo = null)
+{
+    /// <summary>The rule as it is, for an edit form.</summary>
+    public static AlertRuleInput From(AlertRule r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new(r.Name, r.Kind, r.Threshold, r.Severity, r.GroupId, r.Enabled, r.ChannelIds, r.SilenceFrom,
+            r.SilenceTo);
+    }
+}
 
 /// <summary>An alert as listed: the instance with its device's hostname and its rule's name.</summary>
 public sealed record AlertView(long Id, int RuleId, string Rule, Guid DeviceId, string Hostname, AlertSeverity Severity, string Message, double? Value,
@@ -18,8 +39,34 @@ public sealed class AlertService(
     ActorAuthorizer authorizer,
     AuditLog audit,
     AlertNotifier notifier,
+    AlertEngine engine,
+    AlertDispatcher dispatcher,
     TimeProvider time)
 {
+    /// <summary>The longest snooze: a week.</summary>
+    public static readonly TimeSpan MaxSnooze = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Opens an alert of <paramref name="kind"/> (one another feature decides, such as
+    /// <see cref="AlertKind.ConfigCannotRender"/>) on the device, for every enabled rule of that kind covering it.
+    /// While one is open nothing changes; after one resolves the hold-down applies. The rule's channels are told.
+    /// </summary>
+    public async Task RaiseAsync(
+        Guid deviceId, AlertKind kind, string detail, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(detail);
+        CheckRaisedByCaller(kind);
+        await engine.SetRaisedAsync(deviceId, kind, detail.Length <= 400 ? detail : detail[..399] + "…",
+            cancellationToken);
+    }
+
+    /// <summary>Closes the device's open alerts of <paramref name="kind"/> (the condition is gone).</summary>
+    public async Task ResolveAsync(Guid deviceId, AlertKind kind, CancellationToken cancellationToken = default)
+    {
+        CheckRaisedByCaller(kind);
+        await engine.SetRaisedAsync(deviceId, kind, null, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<AlertView>> ListAsync(bool openOnly, Guid? deviceId = null, int limit = 200, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -52,7 +99,10 @@ public sealed class AlertService(
             a.AcknowledgedBy ??= actor.Name;
         }, cancellationToken);
 
-    /// <summary>Closes an alert by hand. If its condition still holds it fires again at the next evaluation: resolve means "fixed".</summary>
+    /// <summary>
+    /// Closes an alert by hand ("fixed"); the channels told of it are told it resolved. If its condition still
+    /// holds it fires again once the hold-down (<see cref="AlertOptions.HoldDownMinutes"/>) has passed.
+    /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
     public async Task<Outcome> ResolveAsync(long alertId, Actor actor, CancellationToken cancellationToken = default) =>
         await ChangeAlertAsync(alertId, actor, "alert.resolve", (a, now) =>
@@ -81,7 +131,8 @@ public sealed class AlertService(
             return invalid;
         }
 
-        var rule = new AlertRule { Name = input.Name.Trim(), CreatedAt = time.GetUtcNow() };
+        var now = time.GetUtcNow();
+        var rule = new AlertRule { Name = input.Name.Trim(), CreatedAt = now, ChangedAt = now };
         Apply(rule, input);
         db.AlertRules.Add(rule);
         await db.SaveChangesAsync(cancellationToken);
@@ -114,10 +165,46 @@ public sealed class AlertService(
 
         var before = Summary(rule);
         Apply(rule, input);
-        await CloseOpenAsync(db, ruleId, actor, cancellationToken); // the condition changed: judge afresh
+        rule.ChangedAt = time.GetUtcNow();
+        await CloseOpenAsync(db, ruleId, rule.ChangedAt, actor, cancellationToken); // changed: judge afresh
         audit.Add(db, actor, "alert-rule.update", "alert-rule", key, before, Summary(rule));
         await db.SaveChangesAsync(cancellationToken);
         await notifier.RefreshAsync(db, cancellationToken);
+        return Outcome.Done;
+    }
+
+    /// <summary>
+    /// Snoozes a rule for <paramref name="duration"/> (at most <see cref="MaxSnooze"/>; zero ends a snooze): its
+    /// alerts are still recorded and shown but notify nobody until then.
+    /// </summary>
+    [RequiresPolicy(Policies.ManageDevices)]
+    public async Task<Outcome> SnoozeRuleAsync(
+        int ruleId, TimeSpan duration, Actor actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var key = ruleId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "alert-rule.snooze", "alert-rule", key,
+                cancellationToken))
+        {
+            return Outcome.Forbidden("Your role may not change alerts.");
+        }
+
+        if (duration < TimeSpan.Zero || duration > MaxSnooze)
+        {
+            return Outcome.Invalid("duration", $"A snooze lasts from 0 to {MaxSnooze.TotalDays:0} days.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.AlertRules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken) is not { } rule)
+        {
+            return Outcome.NotFound("No such alert or rule.");
+        }
+
+        var before = rule.SnoozedUntil is { } was ? $"snoozed until {was:u}" : "not snoozed";
+        rule.SnoozedUntil = duration == TimeSpan.Zero ? null : time.GetUtcNow() + duration;
+        audit.Add(db, actor, "alert-rule.snooze", "alert-rule", key, before,
+            rule.SnoozedUntil is { } until ? $"snoozed until {until:u}" : "not snoozed", detail: rule.Name);
+        await db.SaveChangesAsync(cancellationToken);
         return Outcome.Done;
     }
 
@@ -162,16 +249,25 @@ public sealed class AlertService(
         }
 
         var before = State(alert);
-        change(alert, time.GetUtcNow());
+        var wasOpen = alert.IsOpen;
+        var now = time.GetUtcNow();
+        change(alert, now);
         audit.Add(db, actor, action, "alert", key, before, State(alert), detail: alert.Message);
         await db.SaveChangesAsync(cancellationToken);
+        if (wasOpen && !alert.IsOpen)
+        {
+            var rule = await db.AlertRules.AsNoTracking().SingleAsync(r => r.Id == alert.RuleId, cancellationToken);
+            await dispatcher.EnqueueAsync(db, [new AlertChange(rule, alert, AlertEvent.Resolved)], now,
+                cancellationToken);
+        }
+
         await notifier.RefreshAsync(db, cancellationToken);
         return Outcome.Done;
     }
 
-    private async Task CloseOpenAsync(FleetDbContext db, int ruleId, Actor actor, CancellationToken cancellationToken)
+    private static async Task CloseOpenAsync(
+        FleetDbContext db, int ruleId, DateTimeOffset now, Actor actor, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         foreach (var open in await db.Alerts.Where(a => a.RuleId == ruleId && a.IsOpen).ToListAsync(cancellationToken))
         {
             open.IsOpen = false;
@@ -204,16 +300,26 @@ public sealed class AlertService(
             errors["severity"] = [$"Severity must be one of {string.Join(", ", Enum.GetNames<AlertSeverity>())}."];
         }
 
-        var (min, max, unit) = input.Kind switch
+        var info = Enum.IsDefined(input.Kind) ? AlertKinds.Of(input.Kind) : null;
+        if (info is { HasThreshold: true }
+            && (!double.IsFinite(input.Threshold) || input.Threshold < info.Min || input.Threshold > info.Max))
         {
-            AlertKind.DiskAbove or AlertKind.MemoryAbove => (0.0, 100.0, "%"),
-            AlertKind.TemperatureAbove => (-50.0, 150.0, "°C"),
-            AlertKind.FailedUnits => (0.0, 0.0, ""),
-            _ => (0.0, 525_600.0, "minutes"),
-        };
-        if (input.Kind != AlertKind.FailedUnits && (!double.IsFinite(input.Threshold) || input.Threshold < min || input.Threshold > max))
+            errors["threshold"] = [$"Threshold must be between {info.Min} and {info.Max} {info.Unit}."];
+        }
+
+        if ((input.SilenceFrom is null) != (input.SilenceTo is null)
+            || (input.SilenceFrom is { } f && f == input.SilenceTo))
         {
-            errors["threshold"] = [$"Threshold must be between {min} and {max} {unit}."];
+            errors["silenceTo"] = ["A silence window needs a start and a different end (UTC), or neither."];
+        }
+
+        if (input.ChannelIds is { Count: > 0 } channels)
+        {
+            var known = await db.NotificationChannels.Where(c => channels.Contains(c.Id)).CountAsync(cancellationToken);
+            if (known != channels.Distinct().Count())
+            {
+                errors["channelIds"] = ["A channel named does not exist."];
+            }
         }
 
         if (input.GroupId is { } g && !await db.DeviceGroups.AnyAsync(x => x.Id == g, cancellationToken))
@@ -228,14 +334,32 @@ public sealed class AlertService(
     {
         rule.Name = input.Name.Trim();
         rule.Kind = input.Kind;
-        rule.Threshold = input.Kind == AlertKind.FailedUnits ? 0 : input.Threshold;
+        rule.Threshold = AlertKinds.Of(input.Kind).HasThreshold ? input.Threshold : 0;
         rule.Severity = input.Severity;
         rule.GroupId = input.GroupId;
         rule.Enabled = input.Enabled;
+        rule.SilenceFrom = input.SilenceFrom;
+        rule.SilenceTo = input.SilenceTo;
+        if (input.ChannelIds is { } channels)
+        {
+            rule.ChannelIds = channels.Distinct().Order().ToList();
+        }
     }
 
-    private static string Summary(AlertRule r) =>
-        $"{r.Name}: {r.Kind} {r.Threshold} {r.Severity} group={r.GroupId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "fleet"} enabled={r.Enabled}";
+    private static void CheckRaisedByCaller(AlertKind kind)
+    {
+        if (!AlertKinds.IsRaisedByCaller(kind))
+        {
+            throw new ArgumentException(
+                $"{kind} is evaluated by the alert engine, not raised by callers.", nameof(kind));
+        }
+    }
+
+    internal static string Summary(AlertRule r) =>
+        $"{r.Name}: {AlertKinds.Label(r.Kind)} {AlertKinds.Threshold(r.Kind, r.Threshold)} {r.Severity} "
+        + $"group={r.GroupId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "fleet"} "
+        + $"enabled={r.Enabled} channels=[{string.Join(",", r.ChannelIds)}]"
+        + (r.SilenceFrom is { } from ? $" silent {from:HH\\:mm}-{r.SilenceTo:HH\\:mm} UTC" : string.Empty);
 
     private static string State(AlertInstance a) =>
         a.IsOpen ? (a.AcknowledgedAt is null ? "open" : $"acknowledged by {a.AcknowledgedBy}") : $"resolved by {a.ResolvedBy ?? "itself"}";

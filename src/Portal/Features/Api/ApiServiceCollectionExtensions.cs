@@ -52,6 +52,7 @@ internal static class ApiServiceCollectionExtensions
         Attestation.EkCaEndpoints.MapEkCaEndpoints(api);
         api.MapEnrollmentEndpoints();
         Health.HealthApiEndpoints.MapHealthApiEndpoints(api);
+        Alerts.NotificationApiEndpoints.MapNotificationEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);
         Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)

@@ -19,6 +19,9 @@ public sealed record DeviceHealthDto(Guid DeviceId, long Sequence, DateTimeOffse
     }
 }
 
+/// <summary>How long a rule's notifications pause, in minutes (0 ends a snooze).</summary>
+public sealed record AlertSnooze(int Minutes);
+
 /// <summary>The id of an alert rule just created.</summary>
 public sealed record AlertRuleCreated(int Id);
 
@@ -49,7 +52,7 @@ internal static class HealthApiEndpoints
                 (await s.ResolveAsync(id, ActorOf(http), ct)).ToHttp())
             .RequireAuthorization(Policies.ManageDevices)
             .WithName("alert.resolve")
-            .WithSummary("Resolve an alert; it fires again if its condition still holds");
+            .WithSummary("Resolve an alert; if its condition still holds it fires again after the hold-down");
 
         var rules = api.MapGroup("/alert-rules").WithTags("Alerts");
         rules.MapGet("/", async (AlertService s, CancellationToken ct) => TypedResults.Ok(await s.RulesAsync(ct)))
@@ -74,6 +77,12 @@ internal static class HealthApiEndpoints
             .RequireAuthorization(Policies.ManageDevices)
             .WithName("alert-rule.delete")
             .WithSummary("Delete a rule and its alerts");
+        rules.MapPost("/{id:int}/snooze", async (
+            int id, AlertSnooze input, AlertService s, HttpContext http, CancellationToken ct) =>
+                (await s.SnoozeRuleAsync(id, TimeSpan.FromMinutes(input.Minutes), ActorOf(http), ct)).ToHttp())
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("alert-rule.snooze")
+            .WithSummary("Snooze a rule's notifications for some minutes (0 ends the snooze)");
         return api;
     }
 

@@ -2,13 +2,12 @@ using Fleet.Portal.Ingest;
 using Fleet.Portal.Messaging;
 using Fleet.Shared;
 using Microsoft.Extensions.Options;
-using Fleet.Portal.Features.Alerts;
 
 namespace Fleet.Portal.Features.Health;
 
 internal static class HealthServiceCollectionExtensions
 {
-    /// <summary>Health report intake (validation, batch writer), retention, queries, and alerts.</summary>
+    /// <summary>Health report intake (validation, batch writer), retention, queries (alerts: AddAlerts).</summary>
     public static WebApplicationBuilder AddDeviceHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -25,11 +24,6 @@ internal static class HealthServiceCollectionExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthRetention>());
         builder.Services.AddSingleton<HealthQueryService>();
         builder.Services.AddSingleton<HealthSettingsService>();
-
-        builder.Services.AddSingleton<AlertNotifier>();
-        builder.Services.AddSingleton<AlertService>();
-        builder.Services.AddSingleton<AlertEngine>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         return builder;
     }

@@ -39,6 +39,9 @@ public static class Policies
     /// <summary>Which TPM manufacturer CAs vouch for devices' endorsement keys (Admin).</summary>
     public const string ManageAttestation = "attestation.manage";
 
+    /// <summary>Alert notification channels (webhooks, e-mail), their secrets and delivery log (Admin).</summary>
+    public const string ManageNotifications = "notifications.manage";
+
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -48,5 +51,6 @@ public static class Policies
         [ManageUsers] = [Roles.Admin],
         [ManageAgents] = [Roles.Admin],
         [ManageAttestation] = [Roles.Admin],
+        [ManageNotifications] = [Roles.Admin],
     };
 }
