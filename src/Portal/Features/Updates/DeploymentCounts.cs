@@ -44,6 +44,17 @@ public static class UpdateAssignments
                 ?? defaultStream) == stream);
     }
 
+    /// <summary>
+    /// Approved devices of a group (the default group: also those in none): the one count of a group's devices
+    /// that the groups page, the rollout view and a config assignment show.
+    /// </summary>
+    public static IQueryable<Device> DevicesInGroup(FleetDbContext db, int groupId)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Devices.Where(d => d.State == EnrollmentState.Approved
+            && (d.GroupId ?? DeviceGroup.DefaultId) == groupId);
+    }
+
     /// <summary>The fleet default stream, for <see cref="DevicesOnStream"/>.</summary>
     public static async Task<string> DefaultStreamAsync(
         FleetDbContext db,
