@@ -50,9 +50,9 @@ public sealed class CountsAgreeInBrowserTests(BrowserFixture browser) : IClassFi
             await Assertions.Expect(page.GetByTestId("device-address")).ToHaveTextAsync(Address, Long);
             await Assertions.Expect(page.GetByTestId("device-uptime")).ToHaveTextAsync("16 d 0 h");
             await Assertions.Expect(page.GetByTestId("os-updates").GetByTestId("node-id")).ToHaveTextAsync(nodeId);
-            await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Zincati node" }))
-                .ToHaveCountAsync(2);
-            foreach (var row in await page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Zincati node" }).AllAsync())
+            var nodeRows = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Zincati node" });
+            await Assertions.Expect(nodeRows).ToHaveCountAsync(2);
+            foreach (var row in await nodeRows.AllAsync())
             {
                 await Assertions.Expect(row).ToContainTextAsync(nodeId);
             }

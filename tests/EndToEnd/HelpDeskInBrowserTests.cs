@@ -49,8 +49,9 @@ public sealed class HelpDeskInBrowserTests(BrowserFixture browser) : IClassFixtu
 
             // No deployment report yet: the OS version is the one its os-release stated, under the header that
             // names the same OS, never "not reported".
-            await Assertions.Expect(card.GetByTestId("booted-version")).ToHaveTextAsync(new System.Text.RegularExpressions
-                .Regex(@"^\S+ \(os-release at enrolment; no deployment report yet\)$"));
+            var fromOsRelease = new System.Text.RegularExpressions.Regex(
+                @"^\S+ \(os-release at enrolment; no deployment report yet\)$");
+            await Assertions.Expect(card.GetByTestId("booted-version")).ToHaveTextAsync(fromOsRelease);
             await Assertions.Expect(card.GetByTestId("last-rollback")).ToHaveTextAsync("never");
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "helpdesk.png"), FullPage = true });
 
