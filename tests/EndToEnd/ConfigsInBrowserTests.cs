@@ -43,14 +43,26 @@ public sealed class ConfigsInBrowserTests(BrowserFixture browser) : IClassFixtur
             await page.GetByTestId("config-link").GetByText("web").ClickAsync();
             await Assertions.Expect(page.GetByTestId("config-title")).ToHaveTextAsync("web · v1", new() { Timeout = 30_000 });
 
-            var source = page.Locator("textarea[data-testid=config-source]").Or(page.GetByTestId("config-source").Locator("textarea"));
+            // The editor (CodeMirror): line numbers, and the reported error marked at its line.
+            var editor = page.GetByTestId("config-source");
+            var source = editor.Locator(".cm-content");
             await source.FillAsync(Butane("hello {{device.hostnme}}"));
             var error = page.GetByTestId("config-error");
             await Assertions.Expect(error).ToContainTextAsync("line 7", new() { Timeout = 30_000 });
             await Assertions.Expect(error).ToContainTextAsync("device.hostnme");
+            var lineNumbers = editor.Locator(".cm-lineNumbers .cm-gutterElement");
+            await Assertions.Expect(lineNumbers.GetByText("10", new() { Exact = true })).ToBeVisibleAsync();
+            var marked = editor.Locator(".cm-line.fleet-error-line");
+            await Assertions.Expect(marked).ToHaveCountAsync(1);
+            await Assertions.Expect(marked).ToHaveAttributeAsync("data-error-line", "7");
+            await Assertions.Expect(marked).ToContainTextAsync("{{device.hostnme}}");
+            await Assertions.Expect(editor.Locator(".cm-lint-marker-error")).ToHaveCountAsync(1);
+            Assert.Contains("monospace", await source.EvaluateAsync<string>("e => getComputedStyle(e).fontFamily"),
+                StringComparison.Ordinal);
 
             await source.FillAsync(Butane("hello {{device.hostname}}"));
             await Assertions.Expect(page.GetByTestId("config-error")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+            await Assertions.Expect(marked).ToHaveCountAsync(0);
             await page.GetByText("Rendered Ignition", new() { Exact = true }).ClickAsync();
             await Assertions.Expect(page.GetByTestId("rendered-ignition")).ToContainTextAsync("/etc/motd", new() { Timeout = 30_000 });
             await PageActions.FillAsync(page, "config-message", "greet by name");
@@ -61,6 +73,11 @@ public sealed class ConfigsInBrowserTests(BrowserFixture browser) : IClassFixtur
             await page.GetByTestId("diff-show").ClickAsync();
             await Assertions.Expect(page.GetByTestId("diff-removed")).ToContainTextAsync("welcome", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("diff-added")).ToContainTextAsync("hello {{device.hostname}}");
+            var fold = page.GetByTestId("diff-fold");   // unchanged lines away from the change, folded
+            await Assertions.Expect(fold)
+                .ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+ unchanged lines$"));
+            await fold.ClickAsync();
+            await Assertions.Expect(fold).ToHaveCountAsync(0);
 
             await page.GetByTestId("assign").ClickAsync();   // the default choice: group "default"
             await Assertions.Expect(page.GetByTestId("assignment").Filter(new() { HasText = "group default" })).ToBeVisibleAsync(PageActions.Visible);
@@ -92,9 +109,8 @@ public sealed class ConfigsInBrowserTests(BrowserFixture browser) : IClassFixtur
     {
         await using var portal = await PortalInstance.StartAsync();
         const string password = "config-test-password-2";
-        Assert.Equal(
-            OutcomeKind.Done,
-            (await portal.Users.CreateAsync(new NewUser("otto", null, "Operator", password), TestActors.Admin)).Kind);
+        var otto = await portal.Users.CreateAsync(new NewUser("otto", null, "Operator", password), TestActors.Admin);
+        Assert.True(otto.Succeeded, otto.Message);
         var configs = portal.Services.GetRequiredService<ConfigService>();
         var created = await configs.CreateAsync(
             new ConfigInput("site", ConfigSourceLanguage.Butane, null, SiteButane, "first"), TestActors.Operator);

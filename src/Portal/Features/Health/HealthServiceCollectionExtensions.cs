@@ -31,6 +31,7 @@ internal static class HealthServiceCollectionExtensions
         builder.Services.AddSingleton<AlertEngine>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
+        builder.Services.AddSingleton<Dashboard.FleetHistory>();
         return builder;
     }
 }
