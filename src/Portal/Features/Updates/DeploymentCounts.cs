@@ -44,8 +44,9 @@ public static class UpdateAssignments
     }
 
     /// <summary>
-    /// Approved devices of a group (the default group: also those in none): the one count of a group's devices
-    /// that the groups page, the rollout view and a config assignment show.
+    /// Approved devices of a group (the default group: also those in none), as a config assignment counts them;
+    /// the groups page counts <see cref="Approved"/> by group and the rollout view those on its stream, so the
+    /// three agree.
     /// </summary>
     public static IQueryable<Device> DevicesInGroup(FleetDbContext db, int groupId) =>
         Approved(db).Where(d => (d.GroupId ?? DeviceGroup.DefaultId) == groupId);
