@@ -44,6 +44,15 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
             await Assertions.Expect(page.GetByTestId("dash-online")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("dash-open-alerts")).ToHaveTextAsync("0");
             await Assertions.Expect(page.GetByTestId("dash-worst")).ToContainTextAsync("going-away");
+
+            // The fleet over the day (first asked now, after the report was stored): one device reporting.
+            await page.GetByTestId("dash-range").GetByText("24 h").ClickAsync();
+            var reporting = page.GetByTestId("dash-chart-reporting");
+            await Assertions.Expect(reporting.Locator("svg polyline.fleet-chart-line"))
+                .ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await reporting.GetByTestId("chart-point").Last.HoverAsync();
+            await Assertions.Expect(reporting.Locator(".fleet-chart-tip:visible"))
+                .ToContainTextAsync("Devices reporting: 1 devices");
             var navigations = 0;
             page.FrameNavigated += (_, frame) => navigations += frame == page.MainFrame ? 1 : 0;
 
