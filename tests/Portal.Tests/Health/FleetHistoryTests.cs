@@ -44,7 +44,7 @@ public sealed class FleetHistoryTests : IAsyncLifetime
         var series = await _portal.Services.GetRequiredService<FleetHistory>().GetAsync(TimeWindow.Hour);
 
         Assert.Equal([(At(11, 50, 0), 2d), (At(12, 0, 0), 1d)], Points(series.Reporting));
-        Assert.Equal([(At(11, 50, 0), 0.05), (At(12, 0, 0), 0.03)], Points(series.ReportsPerSecond));
+        Assert.Equal([(At(11, 50, 0), 0.05), (At(12, 0, 0), 0.0333)], Points(series.ReportsPerSecond));
         var open = series.OpenAlerts.ToDictionary(p => p.At, p => p.Value);
         Assert.Equal(0, open[At(11, 43, 0)]);   // bucket 11:43–11:44, before it fired
         Assert.Equal(1, open[At(11, 44, 0)]);   // open at 11:45, the end of bucket 11:44

@@ -90,7 +90,7 @@ public sealed class FleetHistory(IDbContextFactory<FleetDbContext> dbFactory, Ti
             var start = new DateTimeOffset(b.Start, TimeSpan.Zero);
             var seconds = Math.Max(1, Math.Min(bucket.TotalSeconds, (now - start).TotalSeconds));
             reporting.Add(new(start, b.Devices));
-            rate.Add(new(start, Math.Round(b.Reports / seconds, 2)));
+            rate.Add(new(start, Math.Round(b.Reports / seconds, 4)));
         }
 
         for (var start = first; start <= now; start += bucket)
