@@ -62,6 +62,7 @@ public static class PortalApp
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddScoped<Components.Charts.ViewerTime>();
 
         var app = builder.Build();
         app.UseSecurityHeaders();

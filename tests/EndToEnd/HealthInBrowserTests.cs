@@ -3,6 +3,7 @@ using Fleet.Portal.Features.Users;
 using Fleet.Portal.Tests.Infrastructure;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Fleet.EndToEnd.Tests;
@@ -43,6 +44,15 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
             await Assertions.Expect(page.GetByTestId("dash-online")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("dash-open-alerts")).ToHaveTextAsync("0");
             await Assertions.Expect(page.GetByTestId("dash-worst")).ToContainTextAsync("going-away");
+
+            // The fleet over the day (first asked now, after the report was stored): one device reporting.
+            await page.GetByTestId("dash-range").GetByText("24 h").ClickAsync();
+            var reporting = page.GetByTestId("dash-chart-reporting");
+            await Assertions.Expect(reporting.Locator("svg polyline.fleet-chart-line"))
+                .ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await reporting.GetByTestId("chart-point").Last.HoverAsync();
+            await Assertions.Expect(reporting.Locator(".fleet-chart-tip:visible"))
+                .ToContainTextAsync("Devices reporting: 1 devices");
             var navigations = 0;
             page.FrameNavigated += (_, frame) => navigations += frame == page.MainFrame ? 1 : 0;
 
@@ -80,7 +90,11 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
             await client.PublishAsync(Topics.Health(id), report, FleetJson.Default.HealthReport);
         }
 
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        // The viewer is in India (UTC+05:30): ticks at round hours of that clock are half past in UTC.
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = portal.BaseAddress.ToString(), TimezoneId = "Asia/Kolkata",
+        });
         var page = await context.NewPageAsync();
         try
         {
@@ -89,7 +103,8 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
             var charts = page.GetByTestId("health-charts");
             foreach (var chart in new[] { "chart-cpu", "chart-memory", "chart-disk", "chart-temperature" })
             {
-                await Assertions.Expect(charts.GetByTestId(chart).Locator("svg path.mud-chart-line")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+                await Assertions.Expect(charts.GetByTestId(chart).Locator("svg polyline.fleet-chart-line"))
+                    .ToHaveCountAsync(1, new() { Timeout = 30_000 });
             }
 
             await Assertions.Expect(page.GetByTestId("health-latest")).ToContainTextAsync("Last health report");
@@ -99,7 +114,33 @@ public sealed class HealthInBrowserTests(BrowserFixture browser) : IClassFixture
             // Live: a new report reaches the open page without a reload.
             await client.PublishAsync(Topics.Health(id), Report(6, 99), FleetJson.Default.HealthReport);
             await page.GetByTestId("chart-range").GetByText("24 h").ClickAsync();
-            await Assertions.Expect(charts.GetByTestId("chart-cpu").Locator("svg path.mud-chart-line")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            var cpu = charts.GetByTestId("chart-cpu");
+            await Assertions.Expect(cpu.Locator("svg polyline.fleet-chart-line"))
+                .ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await Assertions.Expect(cpu.GetByTestId("chart-tick")).ToHaveCountAsync(8);   // every 3 h of a day
+            var ticks = await cpu.GetByTestId("chart-tick").EvaluateAllAsync<string[][]>(
+                "ts => ts.map(t => [t.dataset.at, t.textContent.trim()])");
+            var now = portal.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var kolkata = TimeZoneInfo.FindSystemTimeZoneById("Asia/Kolkata");
+            foreach (var (at, label) in ticks.Select(t => (DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(
+                t[0], System.Globalization.CultureInfo.InvariantCulture)), t[1])))
+            {
+                Assert.True(at <= now, $"tick {at:O} is after now {now:O}");
+                Assert.True(at >= now.AddHours(-24), $"tick {at:O} is before the window");
+                var local = TimeZoneInfo.ConvertTime(at, kolkata);
+                Assert.Equal(local.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), label);
+                Assert.Equal((0, 0), (local.Hour % 3, local.Minute));
+            }
+
+            // Hover values: the point under the pointer says its time and value.
+            await cpu.GetByTestId("chart-point").Last.HoverAsync();
+            await Assertions.Expect(cpu.Locator(".fleet-chart-tip:visible")).ToContainTextAsync("CPU: ");
+
+            // A week draws its line too, with a tick at each of the viewer's midnights.
+            await page.GetByTestId("chart-range").GetByText("7 d").ClickAsync();
+            await Assertions.Expect(cpu.Locator("svg polyline.fleet-chart-line"))
+                .ToHaveCountAsync(1, new() { Timeout = 30_000 });
+            await Assertions.Expect(cpu.GetByTestId("chart-tick")).ToHaveCountAsync(7);
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "device-charts.png"), FullPage = true });
         }
         catch

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Fleet.Portal.Data;
+using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Tests.Infrastructure;
 
 namespace Fleet.Portal.Tests.Configs;
@@ -45,5 +47,63 @@ public sealed class ConfigApiTests(PortalFixture fixture) : IClassFixture<Portal
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+    }
+
+    [Fact]
+    public async Task Assign_VariableSetOnOneDeviceOfThree_AnswersPartialCoverageWithTheOthers()
+    {
+        using var http = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, "Operator"));
+        var group = await Updates.UpdateTestSupport.CreateGroupAsync(Portal);
+        var (berlin, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "site-a", groupId: group);
+        var (lacking1, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "site-b", groupId: group);
+        var (lacking2, _) = await ConfigTestSupport.AddDeviceAsync(Portal, hostname: "site-c", groupId: group);
+        await ConfigTestSupport.AddDeviceAsync(Portal, EnrollmentState.Pending, "site-pending", group);
+        await Portal.Configs().SetVariableAsync(berlin, "site", "berlin", secret: false, TestActors.Operator);
+        var config = await ConfigTestSupport.CreateAsync(
+            Portal, ConfigTestSupport.Ignition("/etc/site", "{{vars.site}}"));
+
+        using var response = await http.PutAsJsonAsync(new Uri("/api/v1/configs/assignments", UriKind.Relative),
+            new { configId = config, scope = "Group", groupId = group });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, body.GetProperty("rendered").GetInt32());
+        Assert.Equal(3, body.GetProperty("devices").GetInt32());   // the pending device is not served a config
+        Assert.True(body.GetProperty("partial").GetBoolean());
+        Assert.Equal("renders for 1 of 3; 2 lack vars.site", body.GetProperty("summary").GetString());
+        var unrendered = body.GetProperty("unrendered").EnumerateArray().ToList();
+        Assert.Equal(
+            [(lacking1, "site-b"), (lacking2, "site-c")],
+            unrendered.Select(u => (u.GetProperty("deviceId").GetGuid(), u.GetProperty("hostname").GetString()!)));
+        Assert.All(unrendered, u => Assert.Equal(["vars.site"],
+            u.GetProperty("missing").EnumerateArray().Select(m => m.GetString())));
+    }
+
+    [Fact]
+    public async Task Assign_AfterTheVariableIsSetEverywhere_RendersForAll()
+    {
+        var configs = Portal.Configs();
+        var group = await Updates.UpdateTestSupport.CreateGroupAsync(Portal);
+        var (a, _) = await ConfigTestSupport.AddDeviceAsync(Portal, groupId: group);
+        var (b, _) = await ConfigTestSupport.AddDeviceAsync(Portal, groupId: group);
+        var config = await ConfigTestSupport.CreateAsync(
+            Portal, ConfigTestSupport.Ignition("/etc/site", "{{vars.site}} {{vars.rack}}"));
+        await configs.SetVariableAsync(a, "site", "berlin", secret: false, TestActors.Operator);
+
+        var partial = await configs.AssignAsync(config, ConfigScope.Group, group, null, TestActors.Operator);
+        foreach (var device in new[] { a, b })
+        {
+            await configs.SetVariableAsync(device, "site", "berlin", secret: false, TestActors.Operator);
+            await configs.SetVariableAsync(device, "rack", "r1", secret: false, TestActors.Operator);
+        }
+
+        var again = await configs.AssignAsync(config, ConfigScope.Group, group, null, TestActors.Operator);
+
+        Assert.True(partial.Succeeded, partial.Message);
+        Assert.Equal("renders for 0 of 2; 2 lack vars.rack; 1 lack vars.site", partial.Value!.Summary);
+        Assert.True(again.Succeeded, again.Message);
+        Assert.False(again.Value!.Partial);
+        Assert.Equal("renders for 2 of 2", again.Value.Summary);
+        Assert.Empty(again.Value.Unrendered);
     }
 }

@@ -90,7 +90,9 @@ internal static class ConfigApiEndpoints
                 Run(h, a => s.AssignAsync(body.ConfigId, body.Scope, body.GroupId, body.DeviceId, a, h.RequestAborted)))
             .RequireAuthorization(Policies.ManageDevices)
             .WithName("config.assign")
-            .WithSummary("Assign a config to the fleet default, a group or a device");
+            .WithSummary("Assign a config to the fleet default, a group or a device; answers for how many of the "
+                + "target's approved devices it renders and lists those it does not (\"renders for 1 of 29; "
+                + "28 lack vars.site\")");
         configs.MapDelete("/assignments", (
                 ConfigScope scope, int? groupId, Guid? deviceId, ConfigService s, HttpContext h) =>
                 Run(h, a => s.UnassignAsync(scope, groupId, deviceId, a, h.RequestAborted)))

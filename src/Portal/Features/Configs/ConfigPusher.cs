@@ -39,10 +39,14 @@ internal sealed class ConfigPusher(
 
     private readonly ConcurrentDictionary<Guid, string> _sent = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _checked = new();
+    private readonly ConcurrentDictionary<Guid, string> _unrendered = new();
     private readonly DevicePushSignal _due = new();   // first pass at start-up: what the current configs render to
 
     /// <summary>How many devices have been sent their current config since start-up.</summary>
     internal int DevicesPushed => _sent.Count;
+
+    /// <summary>Approved devices whose config did not render when last rendered, and why.</summary>
+    internal IReadOnlyDictionary<Guid, string> Unrendered => _unrendered;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -157,8 +161,19 @@ internal sealed class ConfigPusher(
 
             if (!served.Rendered.Succeeded)
             {
-                logger.LogWarning("No desired config for device {DeviceId:N}: {Error}", deviceId, served.Rendered.Error);
+                // Said once when the device stops rendering, not on every pass until it renders again.
+                var error = served.Rendered.Error ?? "no config";
+                if (_unrendered.TryAdd(deviceId, error))
+                {
+                    logger.LogWarning("No desired config for device {DeviceId:N}: {Error}", deviceId, error);
+                }
+
                 return false;
+            }
+
+            if (_unrendered.TryRemove(deviceId, out _))
+            {
+                logger.LogInformation("Device {DeviceId:N} renders its desired config again", deviceId);
             }
 
             if (_sent.TryGetValue(deviceId, out var last) && last == served.Sha512)

@@ -26,6 +26,10 @@ public sealed record RenderedConfig(
 
     /// <summary>The device's render inputs as this render read them (see <see cref="ConfigRenderer.FingerprintAsync"/>).</summary>
     public string? Fingerprint { get; init; }
+
+    /// <summary>The templates (<c>vars.site</c>) the config uses that this device does not define, when that is
+    /// why it did not render.</summary>
+    public IReadOnlyList<string> Missing { get; init; } = [];
 }
 
 /// <summary>
@@ -213,8 +217,11 @@ public sealed class ConfigRenderer(
         var missing = Templating.Expand(merged, context, mode);
         if (missing.Count > 0)
         {
-            var names = string.Join(", ", missing.Distinct().Select(m => "{{" + m + "}}"));
-            return Result(null, origin, [.. ordered.Select(o => o.Layer)], $"The config uses {names}, which device {device.Hostname} does not define: add the device variable(s).");
+            var distinct = missing.Distinct(StringComparer.Ordinal).ToList();
+            var names = string.Join(", ", distinct.Select(m => "{{" + m + "}}"));
+            return Result(null, origin, [.. ordered.Select(o => o.Layer)],
+                $"The config uses {names}, which device {device.Hostname} does not define: add the device variable(s).")
+                with { Missing = distinct };
         }
 
         if (mode == SecretMode.Omit)

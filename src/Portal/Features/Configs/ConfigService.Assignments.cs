@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Portal.Data;
 using Fleet.Portal.Features.Security;
 using Fleet.Portal.Features.Updates;
 using Microsoft.EntityFrameworkCore;
@@ -27,9 +28,12 @@ public sealed partial class ConfigService
             .OrderBy(r => r.Scope).ThenBy(r => r.TargetName, StringComparer.Ordinal)];
     }
 
-    /// <summary>Assigns a config to a target, replacing what that target had.</summary>
+    /// <summary>
+    /// Assigns a config to a target, replacing what that target had; answers for how many of the target's devices
+    /// the config now renders (<see cref="CoverageAsync"/>), so a partial assignment is seen where it is made.
+    /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<Outcome> AssignAsync(
+    public async Task<Outcome<RenderCoverage>> AssignAsync(
         int configId, ConfigScope scope, int? groupId, Guid? deviceId, Actor actor,
         CancellationToken cancellationToken = default)
     {
@@ -58,7 +62,7 @@ public sealed partial class ConfigService
         var before = assignment is null ? null : $"{target}: config {assignment.ConfigId}";
         if (assignment?.ConfigId == configId)
         {
-            return Outcome.Done;
+            return Outcome.Of(await CoverageAsync(scope, groupId, deviceId, cancellationToken));
         }
 
         if (assignment is null)
@@ -80,8 +84,55 @@ public sealed partial class ConfigService
         audit.Add(db, actor, "config.assign", "config", configId.ToString(CultureInfo.InvariantCulture), before, $"{target}: config {config.Name}");
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify();
-        return Outcome.Done;
+        var coverage = await CoverageAsync(scope, groupId, deviceId, cancellationToken);
+        if (coverage.Partial)
+        {
+            logger.LogWarning("Config {Name} assigned to {Target} by {Actor} {Summary}",
+                config.Name, target, actor.Name, coverage.Summary);
+        }
+
+        return Outcome.Of(coverage);
     }
+
+    /// <summary>
+    /// For how many of the approved devices a target reaches (every one for the fleet default, a group's, or the
+    /// one device whatever its state) the configs assigned now render, and which they do not render for. Renders
+    /// through the <see cref="IgnitionCache"/> that the <see cref="ConfigPusher"/> fills, so after a change the two
+    /// render each device once between them.
+    /// </summary>
+    public async Task<RenderCoverage> CoverageAsync(
+        ConfigScope scope, int? groupId, Guid? deviceId, CancellationToken cancellationToken = default)
+    {
+        List<Guid> ids;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var devices = scope switch
+            {
+                ConfigScope.Fleet => db.Devices.Where(d => d.State == EnrollmentState.Approved),
+                ConfigScope.Group => UpdateAssignments.DevicesInGroup(db, groupId ?? DeviceGroup.DefaultId),
+                _ => db.Devices.Where(d => d.Id == deviceId),
+            };
+            ids = await devices.AsNoTracking().Select(d => d.Id).ToListAsync(cancellationToken);
+        }
+
+        var unrendered = new List<UnrenderedDevice>();
+        foreach (var chunk in ids.Chunk(CoverageChunk))
+        {
+            foreach (var (id, served) in await cache.GetManyAsync(chunk, SecretMode.Reveal, cancellationToken))
+            {
+                if (!served.Rendered.Succeeded)
+                {
+                    unrendered.Add(new(id, served.Rendered.Hostname, served.Rendered.Missing,
+                        served.Rendered.Error ?? "no config"));
+                }
+            }
+        }
+
+        return RenderCoverage.Of(ids.Count, unrendered);
+    }
+
+    /// <summary>Devices rendered together for <see cref="CoverageAsync"/> (the pusher's chunk).</summary>
+    private const int CoverageChunk = 500;
 
     [RequiresPolicy(Policies.ManageDevices)]
     public async Task<Outcome> UnassignAsync(

@@ -19,6 +19,7 @@ public sealed partial class ConfigService(
     IConfigToolchain toolchain,
     ConfigSecrets secrets,
     IgnitionUrlSigner signer,
+    IgnitionCache cache,
     ConfigNotifier notifier,
     ActorAuthorizer authorizer,
     Microsoft.AspNetCore.Authorization.IAuthorizationService authorization,

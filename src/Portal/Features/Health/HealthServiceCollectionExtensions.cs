@@ -25,6 +25,7 @@ internal static class HealthServiceCollectionExtensions
         builder.Services.AddSingleton<HealthQueryService>();
         builder.Services.AddSingleton<HealthSettingsService>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
+        builder.Services.AddSingleton<Dashboard.FleetHistory>();
         return builder;
     }
 }

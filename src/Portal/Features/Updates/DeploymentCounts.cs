@@ -37,11 +37,26 @@ public static class UpdateAssignments
     public static IQueryable<Device> DevicesOnStream(FleetDbContext db, string stream, string defaultStream)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Devices.Where(d => d.State == EnrollmentState.Approved
-            && (d.UpdateStreamOverride
+        return Approved(db).Where(d => (d.UpdateStreamOverride
                 ?? db.DeviceGroups.Where(g => g.Id == (d.GroupId ?? DeviceGroup.DefaultId))
                     .Select(g => g.StreamOverride).FirstOrDefault()
                 ?? defaultStream) == stream);
+    }
+
+    /// <summary>
+    /// Approved devices of a group (the default group: also those in none), as a config assignment counts them;
+    /// the groups page counts <see cref="Approved"/> by group and the rollout view those on its stream, so the
+    /// three agree.
+    /// </summary>
+    public static IQueryable<Device> DevicesInGroup(FleetDbContext db, int groupId) =>
+        Approved(db).Where(d => (d.GroupId ?? DeviceGroup.DefaultId) == groupId);
+
+    /// <summary>The devices a group, a stream or an assignment counts: approved ones (pending and rejected devices
+    /// are in a group too, but are served nothing).</summary>
+    public static IQueryable<Device> Approved(FleetDbContext db)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Devices.Where(d => d.State == EnrollmentState.Approved);
     }
 
     /// <summary>The fleet default stream, for <see cref="DevicesOnStream"/>.</summary>

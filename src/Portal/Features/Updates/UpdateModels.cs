@@ -158,10 +158,13 @@ public sealed record GroupCount(int GroupId, string GroupName, int Devices);
 /// <param name="Failed">Devices that reported it failing or rolling back: what the rollout guard counts.</param>
 /// <param name="Version">The release version.</param>
 /// <param name="AgeIndex">Its position in the stream (older first).</param>
+/// <param name="HasRollout">Whether updates.json gives it a rollout.</param>
 /// <param name="RolloutNow">Share of devices offered it now (1 when it is not rolling out).</param>
 /// <param name="IsHalted">Whether it is halted.</param>
 /// <param name="Devices">Devices booted into it.</param>
-public sealed record VersionCount(string Version, int AgeIndex, double RolloutNow, bool IsHalted, int Devices, int Succeeded = 0, int Failed = 0);
+public sealed record VersionCount(
+    string Version, int AgeIndex, bool HasRollout, double RolloutNow, bool IsHalted, int Devices, int Succeeded = 0,
+    int Failed = 0);
 
 /// <summary>The rollout of a stream: who is assigned to it and, where devices report it, on which version they are.</summary>
 /// <param name="ByStatus">Devices on the stream by update status from their deployment reports ("not reported" for devices that sent none).</param>

@@ -76,7 +76,8 @@ public sealed partial class UpdateService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var settings = await db.UpdateSettings.AsNoTracking().SingleAsync(cancellationToken);
         var groups = await db.DeviceGroups.AsNoTracking().OrderBy(g => g.Id == DeviceGroup.DefaultId ? 0 : 1).ThenBy(g => g.Name).ToListAsync(cancellationToken);
-        var counts = await db.Devices.AsNoTracking().GroupBy(d => d.GroupId ?? DeviceGroup.DefaultId)
+        var counts = await UpdateAssignments.Approved(db).AsNoTracking()
+            .GroupBy(d => d.GroupId ?? DeviceGroup.DefaultId)
             .Select(g => new { GroupId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var holders = await locks.ListHoldersAsync(null, cancellationToken);
         var now = time.GetUtcNow();
@@ -115,7 +116,8 @@ public sealed partial class UpdateService(
         var now = time.GetUtcNow();
         var (level, pause) = UpdatePlanner.PausedBy(device, group, stream, now);
         var (pinned, pinSource) = UpdatePlanner.Pin(device, group);
-        return new DeviceUpdatePlan(device.Id, device.Hostname, device.NodeUuid, group.Id, group.Name, streamName,
+        var nodeUuid = device.NodeUuid ?? Fleet.Shared.NodeUuid.FromMachineId(device.MachineId);   // as DeviceText
+        return new DeviceUpdatePlan(device.Id, device.Hostname, nodeUuid, group.Id, group.Name, streamName,
             UpdatePlanner.StreamSource(device, group), device.UpdateStreamOverride, PauseInfo.Of(device, now), level, pause?.PauseReason,
             device.PinnedVersion, pinned, pinSource);
     }
@@ -148,7 +150,8 @@ public sealed partial class UpdateService(
             .ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
         int Outcomes(string version, bool succeeded) => outcomes.Where(o => o.ReleaseVersion == version && o.Succeeded == succeeded).Sum(o => o.Count);
-        var versions = releases.Select(r => new VersionCount(r.Version, r.AgeIndex, Rollout.Throttle(r, now), r.IsHalted, counts.GetValueOrDefault(r.Version),
+        var versions = releases.Select(r => new VersionCount(r.Version, r.AgeIndex, r.HasRollout,
+            Rollout.Throttle(r, now), r.IsHalted, counts.GetValueOrDefault(r.Version),
             Outcomes(r.Version, true), Outcomes(r.Version, false))).ToList();
         var other = counts.Where(c => !releases.Any(r => r.Version == c.Key)).Sum(c => c.Value);
         return new RolloutView(

@@ -1,0 +1,8 @@
+// The portal's own browser helpers, called through Blazor's JS interop.
+window.fleetViewer = {
+    // The viewer's time zone: an IANA id where the browser knows one, and the current offset east of UTC.
+    zone: () => ({
+        id: Intl.DateTimeFormat().resolvedOptions().timeZone || null,
+        offsetMinutes: -new Date().getTimezoneOffset(),
+    }),
+};
