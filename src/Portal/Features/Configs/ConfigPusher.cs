@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Messaging;
@@ -16,7 +17,8 @@ namespace Fleet.Portal.Features.Configs;
 /// its rendered config changes: after any config, assignment, variable, key or group change (one coalesced pass
 /// over the approved devices), and when a device itself changes (approved, renamed, regrouped; at most once per
 /// <see cref="DeviceRecheck"/> per device, telemetry does not wake it: see <see cref="DeviceNotifier.RecordsChanged"/>). Retained, so a device that
-/// is offline gets the latest when it next subscribes. Only a changed hash is published again.
+/// is offline gets the latest when it next subscribes. Only a changed hash is published again. A device whose config
+/// stops rendering gets a <see cref="AlertKind.ConfigCannotRender"/> alert, resolved when it renders again.
 /// </summary>
 internal sealed class ConfigPusher(
     ConfigNotifier configs,
@@ -26,6 +28,7 @@ internal sealed class ConfigPusher(
     IgnitionUrlSigner signer,
     IDbContextFactory<FleetDbContext> dbFactory,
     IDevicePublisher publisher,
+    AlertService alerts,
     TimeProvider time,
     ILogger<ConfigPusher> logger) : BackgroundService
 {
@@ -40,6 +43,7 @@ internal sealed class ConfigPusher(
     private readonly ConcurrentDictionary<Guid, string> _sent = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _checked = new();
     private readonly ConcurrentDictionary<Guid, string> _unrendered = new();
+    private bool _alertsRead;
     private readonly DevicePushSignal _due = new();   // first pass at start-up: what the current configs render to
 
     /// <summary>How many devices have been sent their current config since start-up.</summary>
@@ -94,6 +98,21 @@ internal sealed class ConfigPusher(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            if (!_alertsRead)
+            {
+                // Alerts left open by an earlier run: resolved by this pass if those devices render now.
+                var open = await db.Alerts.AsNoTracking().Where(a => a.IsOpen)
+                    .Join(db.AlertRules.Where(r => r.Kind == AlertKind.ConfigCannotRender),
+                        a => a.RuleId, r => r.Id, (a, _) => a.DeviceId)
+                    .Distinct().ToListAsync(cancellationToken);
+                foreach (var id in open)
+                {
+                    _unrendered.TryAdd(id, "open alert");
+                }
+
+                _alertsRead = true;
+            }
+
             var ids = await db.Devices.AsNoTracking().Where(d => d.State == EnrollmentState.Approved).Select(d => d.Id).ToListAsync(cancellationToken);
             var pushed = 0;
             foreach (var chunk in ids.Chunk(PushChunk))
@@ -163,9 +182,16 @@ internal sealed class ConfigPusher(
             {
                 // Said once when the device stops rendering, not on every pass until it renders again.
                 var error = served.Rendered.Error ?? "no config";
-                if (_unrendered.TryAdd(deviceId, error))
+                if (!_unrendered.ContainsKey(deviceId))
                 {
+                    // Remembered once the alert is raised, so a failed raise is tried again on the next pass.
                     logger.LogWarning("No desired config for device {DeviceId:N}: {Error}", deviceId, error);
+                    var missing = served.Rendered.Missing;
+                    await alerts.RaiseAsync(deviceId, AlertKind.ConfigCannotRender,
+                        missing.Count > 0 ? $"Its config lacks {string.Join(", ", missing)}: set the device variable."
+                            : error,
+                        cancellationToken);
+                    _unrendered[deviceId] = error;
                 }
 
                 return false;
@@ -174,6 +200,7 @@ internal sealed class ConfigPusher(
             if (_unrendered.TryRemove(deviceId, out _))
             {
                 logger.LogInformation("Device {DeviceId:N} renders its desired config again", deviceId);
+                await alerts.ResolveAsync(deviceId, AlertKind.ConfigCannotRender, cancellationToken);
             }
 
             if (_sent.TryGetValue(deviceId, out var last) && last == served.Sha512)
