@@ -15,6 +15,13 @@ internal static class DeviceEndpoints
         devices.MapGet("/", ListAsync)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("devices.list");
+        devices.MapGet("/export.csv", DeviceCsv.ExportAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("devices.export")
+            .WithSummary("Every device the filter matches, as CSV: q, status, arch, label, sort, dir (as on the page)");
+        devices.MapPost("/labels", ChangeLabelsAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("devices.labels");
         devices.MapGet("/counts", CountAsync)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("devices.counts");
@@ -27,6 +34,9 @@ internal static class DeviceEndpoints
         devices.MapPost("/{id:guid}/reject", RejectAsync)
             .RequireAuthorization(Policies.ManageDevices)
             .WithName("device.reject");
+        devices.MapPost("/{id:guid}/undo-reject", UndoRejectAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("device.reject.undo");
         return api;
     }
 
@@ -112,6 +122,29 @@ internal static class DeviceEndpoints
         var decided = await service.RejectAsync(id, ActorOf(http), cancellationToken);
         return (decided.Succeeded ? await DetailAsync(
             id, service, mayManage: true, cancellationToken) : decided).ToHttp();
+    }
+
+    [EndpointSummary("Undo a rejection: the device is Pending again, waiting for a person")]
+    private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> UndoRejectAsync(
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
+    {
+        var undone = await service.UndoRejectAsync(id, ActorOf(http), cancellationToken);
+        return (undone.Succeeded ? await DetailAsync(
+            id, service, mayManage: true, cancellationToken) : undone).ToHttp();
+    }
+
+    [EndpointSummary("Add labels (NAME or NAME=VALUE) to devices and remove labels (by NAME) from them")]
+    private static async Task<Results<Ok<int>, OutcomeProblem>> ChangeLabelsAsync(
+        LabelChangeDto change, DeviceLabelService labels, HttpContext http, CancellationToken cancellationToken)
+    {
+        var (add, errors) = DeviceLabels.ParseList(string.Join(',', change.Add ?? []));
+        if (errors.Count > 0)
+        {
+            return Outcome.Invalid(new Dictionary<string, string[]> { ["add"] = [.. errors] }).ToProblem();
+        }
+
+        var remove = (change.Remove ?? []).Select(r => r.Trim()).Where(r => r.Length > 0).ToList();
+        return (await labels.ChangeAsync(change.DeviceIds ?? [], add, remove, ActorOf(http), cancellationToken)).ToHttp();
     }
 
     private static async Task<Outcome<DeviceDetailDto>> DetailAsync(
