@@ -38,6 +38,12 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
             var row = page.Locator("tr", new() { HasText = "reject-me" });
             await Assertions.Expect(row.GetByTestId("device-status")).ToHaveTextAsync("Pending", Within);
 
+            // At 1366 px the row's last button is whole, inside the window.
+            var reject = await row.GetByTestId("reject").BoundingBoxAsync();
+            Assert.NotNull(reject);
+            Assert.True(reject.X + reject.Width <= 1366, $"Reject ends at {reject.X + reject.Width} px");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "devices-1366.png") });
+
             // Cancelled: nothing happens.
             await row.GetByTestId("reject").ClickAsync();
             await Assertions.Expect(page.GetByTestId("confirm-what")).ToContainTextAsync("reject-me", Contains);
