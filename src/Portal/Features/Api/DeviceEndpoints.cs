@@ -48,6 +48,7 @@ internal static class DeviceEndpoints
         [Description("x86_64, aarch64, …")] string? architecture = null,
         [Description("1 to 500, default 50")] int limit = 50,
         [Description("The nextCursor of the previous page")] string? cursor = null,
+        [Description("Only devices with this label: NAME (any value) or NAME=VALUE")] string? label = null,
         CancellationToken cancellationToken = default)
     {
         var errors = new Dictionary<string, string[]>();
@@ -86,7 +87,7 @@ internal static class DeviceEndpoints
         }
 
         var (rows, next) = await service.ListAfterAsync(
-            new DeviceQuery(search, statusFilter, architecture), after, limit, cancellationToken);
+            new DeviceQuery(search, statusFilter, architecture, Label: label), after, limit, cancellationToken);
         return Outcome.Of(new PageDto<DeviceDto>([.. rows.Select(DeviceDto.From)], next?.Encode())).ToHttp();
     }
 
