@@ -13,9 +13,13 @@ namespace Fleet.EndToEnd.Tests;
 /// (Back and reload keep it); labels are edited in bulk and filtered on; the CSV export is the filtered rows;
 /// a help-desk user sees no control that changes anything and the server refuses their changes.
 /// </summary>
-public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class DevicesInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly LocatorAssertionsToHaveTextOptions Within = new() { Timeout = 30_000 };
+
+    private static readonly PageAssertionsToHaveURLOptions Long = new() { Timeout = 30_000 };
+
+    private static readonly LocatorAssertionsToHaveCountOptions Count = new() { Timeout = 30_000 };
 
     private static readonly LocatorAssertionsToContainTextOptions Contains = new() { Timeout = 30_000 };
 
@@ -49,7 +53,7 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
             await Assertions.Expect(page.GetByTestId("confirm-what")).ToContainTextAsync("reject-me", Contains);
             await Assertions.Expect(page.GetByTestId("confirm-undo")).ToContainTextAsync("Pending");
             await page.GetByTestId("confirm-cancel").ClickAsync();
-            await Assertions.Expect(page.GetByTestId("confirm-what")).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("confirm-what")).ToHaveCountAsync(0, Count);
             Assert.Equal(EnrollmentState.Pending, (await portal.FindDeviceAsync(d => d.Id == id))!.State);
 
             // Confirmed: rejected, with an Undo at hand.
@@ -67,7 +71,8 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
             await Assertions.Expect(row.GetByTestId("device-status")).ToHaveTextAsync("Pending", Within);
 
             await using var db = await portal.CreateDbAsync();
-            Assert.Equal(2, await db.AuditEntries.CountAsync(e => e.Action == "device.reject.undo" && e.EntityId == id.ToString("N")));
+            Assert.Equal(2, await db.AuditEntries.CountAsync(
+                e => e.Action == "device.reject.undo" && e.EntityId == id.ToString("N")));
             Assert.Equal(EnrollmentState.Pending, (await db.Devices.SingleAsync(d => d.Id == id)).State);
         });
     }
@@ -88,36 +93,38 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
         {
             await PageActions.SignInAsync(page, "admin", PortalInstance.AdminPassword);
             await PageActions.GotoInteractiveAsync(page, "/devices");
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(7, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(7, Count);
 
             // Search, then sort by hostname ascending: both in the address.
             await PageActions.FillAsync(page, "device-search", "state-");
-            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"\?q=state-$"), new() { Timeout = 30_000 });
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(6, new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"\?q=state-$"), Long);
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(6, Count);
             await page.GetByTestId("sort-hostname").ClickAsync();
-            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"q=state-&sort=hostname$"), new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"q=state-&sort=hostname$"), Long);
             await Assertions.Expect(page.GetByTestId("device-link").First).ToHaveTextAsync("state-5", Within);
             await page.GetByTestId("sort-hostname").ClickAsync();
-            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"sort=hostname&dir=asc$"), new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"sort=hostname&dir=asc$"), Long);
             string[] ascending = ["state-0", "state-1", "state-2", "state-3", "state-4", "state-5"];
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, Within);
 
             // Open a device by keyboard (its link), then Back: the same list.
             await page.GetByTestId("device-link").First.FocusAsync();
             await page.Keyboard.PressAsync("ArrowDown");
             await Assertions.Expect(page.GetByTestId("device-link").Nth(1)).ToBeFocusedAsync();
             await page.Keyboard.PressAsync("Enter");
-            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/devices/[0-9a-f-]{36}$"), new() { Timeout = 30_000 });
-            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "state-1" })).ToBeVisibleAsync(PageActions.Visible);
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/devices/[0-9a-f-]{36}$"), Long);
+            var heading = page.GetByRole(AriaRole.Heading, new() { Name = "state-1" });
+            await Assertions.Expect(heading).ToBeVisibleAsync(PageActions.Visible);
             await page.GoBackAsync();
-            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"\?q=state-&sort=hostname&dir=asc$"), new() { Timeout = 30_000 });
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, new() { Timeout = 30_000 });
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"\?q=state-&sort=hostname&dir=asc$"), Long);
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, Within);
             await Assertions.Expect(PageActions.Input(page, "device-search")).ToHaveValueAsync("state-");
 
             // Reload: the same again.
             await page.ReloadAsync();
-            await page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, new() { Timeout = 30_000 });
+            await page.GetByTestId("interactive").WaitForAsync(
+                new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, Within);
             await Assertions.Expect(PageActions.Input(page, "device-search")).ToHaveValueAsync("state-");
 
             // Label two devices in one go, then filter on the label.
@@ -132,20 +139,21 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
             await Assertions.Expect(page.GetByTestId("confirm-what")).ToContainTextAsync("add lab, rack=3", Contains);
             await page.GetByTestId("confirm-yes").ClickAsync();
             var labelled = page.Locator("tr", new() { HasText = "state-4" }).GetByTestId("device-label");
-            await Assertions.Expect(labelled).ToHaveTextAsync(["lab", "rack=3"], new() { Timeout = 30_000 });
+            await Assertions.Expect(labelled).ToHaveTextAsync(["lab", "rack=3"], Within);
 
             await PageActions.GotoInteractiveAsync(page, "/devices?label=lab&sort=hostname&dir=asc");
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(Labelled, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(Labelled, Within);
 
             // The CSV is the rows the filter shows: every one, in the same order, whatever page is open.
             await PageActions.GotoInteractiveAsync(page, "/devices?q=state-&sort=hostname&dir=asc&size=25");
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveTextAsync(ascending, Within);
             var shown = await page.GetByTestId("device-link").AllInnerTextsAsync();
             var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
             var csv = await File.ReadAllLinesAsync(await download.PathAsync());
             Assert.Equal(DeviceCsv.Columns, csv[0].Split(','));
             Assert.Equal(shown, csv.Skip(1).Select(line => line.Split(',')[1]));
-            var expected = await portal.Devices.ListAsync(new DeviceQuery("state-", SortBy: "hostname", Descending: false));
+            var expected = await portal.Devices.ListAsync(
+                new DeviceQuery("state-", SortBy: "hostname", Descending: false));
             Assert.Equal(expected.Rows.Select(r => r.Id.ToString("N")), csv.Skip(1).Select(line => line.Split(',')[0]));
 
             // A search with no match on a fleet that has devices says so, not "start an agent".
@@ -173,7 +181,7 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
         {
             await PageActions.SignInAsync(page, "hazel", password);
             await PageActions.GotoInteractiveAsync(page, "/devices");
-            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(2, new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(2, Count);
             foreach (var control in HelpDeskMayNotSee)
             {
                 await Assertions.Expect(page.GetByTestId(control)).ToHaveCountAsync(0);
@@ -186,7 +194,8 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
             Assert.Equal(3, (await File.ReadAllLinesAsync(await download.PathAsync())).Length);
 
             await page.GetByTestId("device-link").Filter(new() { HasText = "hd-pending" }).ClickAsync();
-            await Assertions.Expect(page.GetByTestId("labels-card").GetByTestId("device-label")).ToHaveTextAsync("lab", Within);
+            var card = page.GetByTestId("labels-card");
+            await Assertions.Expect(card.GetByTestId("device-label")).ToHaveTextAsync("lab", Within);
             await Assertions.Expect(page.GetByTestId("label-add")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("label-add-input")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("reject")).ToHaveCountAsync(0);
@@ -218,7 +227,8 @@ public sealed partial class DevicesInBrowserTests(BrowserFixture browser) : ICla
         }
         catch
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, $"{name}-failure.png"), FullPage = true });
+            var path = Path.Combine(AppContext.BaseDirectory, $"{name}-failure.png");
+            await page.ScreenshotAsync(new() { Path = path, FullPage = true });
             throw;
         }
     }

@@ -3,13 +3,14 @@ using Fleet.Portal.Features.Users;
 
 namespace Fleet.Portal.Tests.Devices;
 
-/// <summary>The pure rules behind the Devices page: its query string, label syntax, and the Users page's guard.</summary>
+/// <summary>The pure rules behind the Devices page (query string, label syntax) and the Users page's guard.</summary>
 public sealed class DeviceListRulesTests
 {
     [Fact]
     public void ListState_RoundTrip_SameStateBack()
     {
-        var state = new DeviceListState("box 1&2", DeviceStatusFilter.Offline, "aarch64", "rack=3", "hostname", false, 4, 100);
+        var state = new DeviceListState(
+            "box 1&2", DeviceStatusFilter.Offline, "aarch64", "rack=3", "hostname", false, 4, 100);
 
         var query = state.ToQueryString();
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Portal.Tests.Devices;
 
-/// <summary>Undo of a rejection, labels, saved filters and the CSV export, on a real portal, database and broker.</summary>
+/// <summary>Undo of a rejection, labels, saved filters and the CSV export, on a real portal and broker.</summary>
 public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixture<PortalFixture>
 {
     private PortalInstance Portal => fixture.Portal;
@@ -32,7 +33,8 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
         var device = await db.Devices.SingleAsync(d => d.Id == id);
         Assert.Equal(EnrollmentState.Pending, device.State);
         Assert.Equal(TestActors.Operator.Name, device.DecidedBy);   // decided: no policy approves it on its own
-        var entry = await db.AuditEntries.SingleAsync(e => e.Action == "device.reject.undo" && e.EntityId == id.ToString("N"));
+        var entry = await db.AuditEntries.SingleAsync(
+            e => e.Action == "device.reject.undo" && e.EntityId == id.ToString("N"));
         Assert.EndsWith(": Pending", entry.After, StringComparison.Ordinal);
         Assert.EndsWith(": Rejected", entry.Before, StringComparison.Ordinal);
     }
@@ -53,7 +55,10 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
     public async Task Labels_AddedInBulkThenRemoved_FilterFollowsAndEachDeviceAudited()
     {
         var tag = Tag();
-        var ids = new[] { await EnrolAsync($"lbl{tag}-a"), await EnrolAsync($"lbl{tag}-b"), await EnrolAsync($"lbl{tag}-c") };
+        var ids = new[]
+        {
+            await EnrolAsync($"lbl{tag}-a"), await EnrolAsync($"lbl{tag}-b"), await EnrolAsync($"lbl{tag}-c"),
+        };
         var lab = new DeviceLabel($"lab{tag}", "");
         var rack = new DeviceLabel($"rack{tag}", "3");
 
@@ -69,7 +74,9 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
         var row = (await Portal.Devices.ListAsync(new DeviceQuery(Label: lab.Name))).Rows.Single();
         Assert.Equal([lab, rack], row.Labels);
         await using var db = await Portal.CreateDbAsync();
-        Assert.Equal(3, await db.AuditEntries.CountAsync(e => e.Action == "device.labels" && ids.Select(i => i.ToString("N")).Contains(e.EntityId)));
+        var entities = ids.Select(i => i.ToString("N")).ToList();
+        Assert.Equal(3, await db.AuditEntries.CountAsync(
+            e => e.Action == "device.labels" && entities.Contains(e.EntityId!)));
     }
 
     [Fact]
@@ -131,7 +138,9 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
         var token = await ApiTokens.GetTokenAsync(Portal, "HelpDesk");
 
         using var response = await ApiTokens.GetAsync(
-            Portal, $"/api/v1/devices/export.csv?q=csv{tag}-&label=csv{tag}&sort=hostname&dir=asc&size=25&page=2", token);
+            Portal,
+            $"/api/v1/devices/export.csv?q=csv{tag}-&label=csv{tag}&sort=hostname&dir=asc&size=25&page=2",
+            token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
@@ -141,7 +150,8 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
         var expected = await Portal.Devices.ListAsync(
             new DeviceQuery($"csv{tag}-", SortBy: "hostname", Descending: false, Take: 500, Label: $"csv{tag}"));
         Assert.Equal(5, expected.Total);
-        Assert.Equal(expected.Rows.Select(r => string.Join(',', DeviceCsv.Cells(r).Select(Fleet.Portal.Features.Audit.AuditCsv.Cell))),
+        Assert.Equal(
+            expected.Rows.Select(r => string.Join(',', DeviceCsv.Cells(r).Select(AuditCsv.Cell))),
             lines.Skip(1));
         Assert.Contains($"\"csv{tag}=a,\"\"b\"\"\"", body, StringComparison.Ordinal);   // quoted, quotes doubled
         Assert.All(enrolments, e => Assert.DoesNotContain(e, body, StringComparison.Ordinal));
@@ -155,7 +165,8 @@ public sealed class DeviceListServiceTests(PortalFixture fixture) : IClassFixtur
 
         using var helpDesk = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, "HelpDesk"));
         using var refused = await helpDesk.PostAsJsonAsync("/api/v1/devices/labels", change);
-        using var undoRefused = await helpDesk.PostAsync(new Uri($"/api/v1/devices/{id:N}/undo-reject", UriKind.Relative), null);
+        using var undoRefused = await helpDesk.PostAsync(
+            new Uri($"/api/v1/devices/{id:N}/undo-reject", UriKind.Relative), null);
         using var operatorHttp = ApiTokens.Http(Portal, await ApiTokens.GetTokenAsync(Portal, "Operator"));
         using var changed = await operatorHttp.PostAsJsonAsync("/api/v1/devices/labels", change);
 

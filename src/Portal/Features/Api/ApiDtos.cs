@@ -79,4 +79,5 @@ public sealed record EventDto(DateTimeOffset At, string Kind, string Message);
 public sealed record PageDto<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>Labels to add (<c>NAME</c> or <c>NAME=VALUE</c>) to and remove (by <c>NAME</c>) from the devices.</summary>
-public sealed record LabelChangeDto(IReadOnlyList<Guid>? DeviceIds, IReadOnlyList<string>? Add, IReadOnlyList<string>? Remove);
+public sealed record LabelChangeDto(
+    IReadOnlyList<Guid>? DeviceIds, IReadOnlyList<string>? Add, IReadOnlyList<string>? Remove);

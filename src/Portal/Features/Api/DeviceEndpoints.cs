@@ -109,30 +109,22 @@ internal static class DeviceEndpoints
 
     [EndpointSummary("Approve a pending device: it receives its own credential")]
     private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> ApproveAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
-    {
-        var decided = await service.ApproveAsync(id, ActorOf(http), cancellationToken);
-        return (decided.Succeeded ? await DetailAsync(
-            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
-    }
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.ApproveAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken)).ToHttp();
 
     [EndpointSummary("Reject a pending device: it is told so and never gets a credential")]
     private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> RejectAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
-    {
-        var decided = await service.RejectAsync(id, ActorOf(http), cancellationToken);
-        return (decided.Succeeded ? await DetailAsync(
-            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
-    }
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.RejectAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken)).ToHttp();
 
     [EndpointSummary("Undo a rejection: the device is Pending again, waiting for a person")]
     private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> UndoRejectAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
-    {
-        var undone = await service.UndoRejectAsync(id, ActorOf(http), cancellationToken);
-        return (undone.Succeeded ? await DetailAsync(
-            id, service, mayManage: true, cancellationToken) : undone).ToHttp();
-    }
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.UndoRejectAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken))
+            .ToHttp();
 
     [EndpointSummary("Add labels (NAME or NAME=VALUE) to devices and remove labels (by NAME) from them")]
     private static async Task<Results<Ok<int>, OutcomeProblem>> ChangeLabelsAsync(
@@ -145,8 +137,14 @@ internal static class DeviceEndpoints
         }
 
         var remove = (change.Remove ?? []).Select(r => r.Trim()).Where(r => r.Length > 0).ToList();
-        return (await labels.ChangeAsync(change.DeviceIds ?? [], add, remove, ActorOf(http), cancellationToken)).ToHttp();
+        var changed = await labels.ChangeAsync(change.DeviceIds ?? [], add, remove, ActorOf(http), cancellationToken);
+        return changed.ToHttp();
     }
+
+    /// <summary>The device as it is after a successful decision; the refusal otherwise.</summary>
+    private static async Task<Outcome<DeviceDetailDto>> AfterChangeAsync(
+        Outcome change, Guid id, DeviceService service, CancellationToken cancellationToken) =>
+        change.Succeeded ? await DetailAsync(id, service, mayManage: true, cancellationToken) : change;
 
     private static async Task<Outcome<DeviceDetailDto>> DetailAsync(
         Guid id, DeviceService service, bool mayManage, CancellationToken cancellationToken) =>

@@ -13,7 +13,7 @@ namespace Fleet.Portal.Features.Devices;
 /// </summary>
 internal static class DeviceCsv
 {
-    /// <summary>The Devices page's download (portal cookie); the API serves the same at /api/v1/devices/export.csv.</summary>
+    /// <summary>The Devices page's download (portal cookie); the API serves the same under /api/v1/devices.</summary>
     public const string ExportPath = "/devices/export.csv";
 
     public static readonly IReadOnlyList<string> Columns =
@@ -41,10 +41,12 @@ internal static class DeviceCsv
             body => WriteAsync(body, rows, http.RequestAborted), "text/csv; charset=utf-8", fileName);
     }
 
-    public static async Task WriteAsync(Stream body, IAsyncEnumerable<DeviceRow> rows, CancellationToken cancellationToken)
+    public static async Task WriteAsync(
+        Stream body, IAsyncEnumerable<DeviceRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        await using var writer = new StreamWriter(body, new UTF8Encoding(false), bufferSize: 16 * 1024, leaveOpen: true);
+        await using var writer = new StreamWriter(
+            body, new UTF8Encoding(false), bufferSize: 16 * 1024, leaveOpen: true);
         await writer.WriteAsync(AuditCsv.Line(Columns));
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {

@@ -19,7 +19,8 @@ public sealed class DeviceLabelService(
     public const int MaxDevices = 1000;
 
     /// <summary>Every label name in use, with how many devices carry it, for pickers and the filter.</summary>
-    public async Task<IReadOnlyList<(string Name, int Devices)>> ListNamesAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<(string Name, int Devices)>> ListNamesAsync(
+        CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var names = await db.DeviceVariables.AsNoTracking()
@@ -33,7 +34,8 @@ public sealed class DeviceLabelService(
     }
 
     /// <summary>One device's labels, sorted by name.</summary>
-    public async Task<IReadOnlyList<DeviceLabel>> OfDeviceAsync(Guid deviceId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<DeviceLabel>> OfDeviceAsync(
+        Guid deviceId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var variables = await db.DeviceVariables.AsNoTracking()
@@ -59,7 +61,8 @@ public sealed class DeviceLabelService(
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(add);
         ArgumentNullException.ThrowIfNull(remove);
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, "device.labels", "device", null, cancellationToken))
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.ManageDevices, "device.labels", "device", null, cancellationToken))
         {
             return Outcome.Forbidden("Your role may not change device labels.");
         }
@@ -133,13 +136,15 @@ public sealed class DeviceLabelService(
                 }
             }
 
-            var kept = mine.Where(v => !removed.Contains(v.Name) && !add.Any(a => DeviceLabels.VariableName(a.Name) == v.Name));
+            var kept = mine.Where(v =>
+                !removed.Contains(v.Name) && !add.Any(a => DeviceLabels.VariableName(a.Name) == v.Name));
             var after = Shown(kept.Select(v => DeviceLabels.FromVariable(v.Name, v.Value, v.IsSecret))
                 .OfType<DeviceLabel>()
                 .Concat(add));
             if (before != after)
             {
-                audit.Add(db, actor, "device.labels", "device", device.Id.ToString("N"), $"{device.Hostname}: {before}", after);
+                var id = device.Id.ToString("N");
+                audit.Add(db, actor, "device.labels", "device", id, $"{device.Hostname}: {before}", after);
                 changed.Add(device.Id);
             }
         }

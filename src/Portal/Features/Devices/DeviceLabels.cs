@@ -35,7 +35,8 @@ public static class DeviceLabels
         var value = equals < 0 ? string.Empty : trimmed[(equals + 1)..].Trim();
         if (!Templating.VariableName().IsMatch(VariableName(name)))
         {
-            error = $"'{Shorten(trimmed)}': a label name is a letter or '_' then up to 55 letters, digits, '_' or '-'.";
+            var shown = trimmed.Length <= 40 ? trimmed : trimmed[..40] + "…";
+            error = $"'{shown}': a label name is a letter or '_' then up to 55 letters, digits, '_' or '-'.";
             return false;
         }
 
@@ -81,6 +82,4 @@ public static class DeviceLabels
         !isSecret && name.StartsWith(VariablePrefix, StringComparison.Ordinal)
             ? new DeviceLabel(name[VariablePrefix.Length..], value)
             : null;
-
-    private static string Shorten(string value) => value.Length <= 40 ? value : string.Concat(value.AsSpan(0, 40), "…");
 }

@@ -23,13 +23,15 @@ public sealed record DeviceListState(
 
     public static readonly IReadOnlyList<int> PageSizes = [25, 50, 100, 250];
 
-    public static readonly IReadOnlyList<string> SortKeys = ["hostname", "mac", "arch", "os", "status", "lastSeen", DefaultSort];
+    public static readonly IReadOnlyList<string> SortKeys =
+        ["hostname", "mac", "arch", "os", "status", "lastSeen", DefaultSort];
 
     /// <summary>Reads a query string; anything unknown or malformed falls back to its default.</summary>
     public static DeviceListState Parse(string? queryString)
     {
         var query = QueryHelpers.ParseQuery(queryString);
-        string? Text(string key) => query.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString() : null;
+        string? Text(string key) =>
+            query.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.ToString() : null;
         int Number(string key, int fallback) =>
             int.TryParse(Text(key), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : fallback;
 
@@ -46,7 +48,9 @@ public sealed record DeviceListState(
             PageSizes.Contains(size) ? size : DefaultPageSize);
     }
 
-    /// <summary>The query string (with '?', or empty), naming only what differs from the defaults; pages count from 1.</summary>
+    /// <summary>
+    /// The query string (with '?', or empty), naming only what differs from the defaults; pages count from 1.
+    /// </summary>
     public string ToQueryString(bool withPage = true)
     {
         var parts = new List<KeyValuePair<string, string?>>();

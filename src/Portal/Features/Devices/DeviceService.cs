@@ -72,7 +72,8 @@ public sealed class DeviceService(
     /// at a time, labels included: what the CSV export writes.
     /// </summary>
     public async IAsyncEnumerable<DeviceRow> ExportAsync(
-        DeviceQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        DeviceQuery query,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         const int Chunk = 500;
@@ -105,7 +106,8 @@ public sealed class DeviceService(
         }
 
         var byDevice = variables.ToLookup(v => v.DeviceId, v => DeviceLabels.FromVariable(v.Name, v.Value, false)!);
-        return [.. rows.Select(r => r with { Labels = [.. byDevice[r.Id].OrderBy(l => l.Name, StringComparer.Ordinal)] })];
+        return [.. rows.Select(r =>
+            r with { Labels = [.. byDevice[r.Id].OrderBy(l => l.Name, StringComparer.Ordinal)] })];
     }
 
     private static readonly System.Linq.Expressions.Expression<Func<Device, DeviceRow>> ToRow = d =>
@@ -219,54 +221,30 @@ public sealed class DeviceService(
     /// on its own, as after a revoke); it is told so, and asks again within the pending retry interval.
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
-    public async Task<Outcome> UndoRejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default)
+    public Task<Outcome> UndoRejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+        DecideAsync(id, actor, Decision.UndoReject, cancellationToken);
+
+    private enum Decision
     {
-        const string Action = "device.reject.undo";
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, Action, "device", id.ToString("N"), cancellationToken))
-        {
-            return Outcome.Forbidden("Your role may not approve or reject devices.");
-        }
-
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        if (device is null)
-        {
-            return Outcome.NotFound($"There is no device with id {id:N}.");
-        }
-
-        if (device.State != EnrollmentState.Rejected)
-        {
-            return Outcome.Conflict($"{device.Hostname} is {DeviceStatusText.Of(device)}, not Rejected: nothing to undo.");
-        }
-
-        var now = time.GetUtcNow();
-        var before = Summary(device);
-        device.State = EnrollmentState.Pending;
-        device.DecidedAt = now;
-        device.DecidedBy = actor.Name;
-        db.DeviceEvents.Add(new DeviceEvent
-        {
-            DeviceId = id, At = now, Kind = "decision", Message = $"Rejection undone by {actor.Name}; waiting for a person",
-        });
-        audit.Add(db, actor, Action, "device", id.ToString("N"), before, Summary(device));
-        await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Rejection of device {DeviceId:N} ({Hostname}) undone by {Actor}", id, device.Hostname, actor.Name);
-        var response = new EnrollmentResponse(
-            EnrollmentDecision.Pending,
-            Reason: $"rejection undone by {actor.Name}; waiting for a person",
-            RetryAfterSeconds: options.Value.PendingRetrySeconds);
-        await publisher.PublishAsync(
-            Topics.EnrollmentResponse(device.EnrollmentId),
-            JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse),
-            cancellationToken);
-        notifier.Notify([id]);
-        return Outcome.Done;
+        Approve,
+        Reject,
+        UndoReject,
     }
 
-    private async Task<Outcome> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken)
+    private Task<Outcome> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken) =>
+        DecideAsync(id, actor, approve ? Decision.Approve : Decision.Reject, cancellationToken);
+
+    private async Task<Outcome> DecideAsync(
+        Guid id, Actor actor, Decision decision, CancellationToken cancellationToken)
     {
-        var action = approve ? "device.approve" : "device.reject";
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
+        var action = decision switch
+        {
+            Decision.Approve => "device.approve",
+            Decision.Reject => "device.reject",
+            _ => "device.reject.undo",
+        };
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
         {
             return Outcome.Forbidden("Your role may not approve or reject devices.");
         }
@@ -278,26 +256,48 @@ public sealed class DeviceService(
             return Outcome.NotFound($"There is no device with id {id:N}.");
         }
 
-        if (device.State != EnrollmentState.Pending)
+        var undo = decision == Decision.UndoReject;
+        if (device.State != (undo ? EnrollmentState.Rejected : EnrollmentState.Pending))
         {
-            return Outcome.Conflict($"Device {id:N} was already approved or rejected; decisions are made once.");
+            return Outcome.Conflict(undo
+                ? $"{device.Hostname} is {DeviceStatusText.Of(device)}, not Rejected: nothing to undo."
+                : $"Device {id:N} was already approved or rejected; decisions are made once.");
         }
 
         var now = time.GetUtcNow();
         var before = Summary(device);
-        device.State = approve ? EnrollmentState.Approved : EnrollmentState.Rejected;
+        device.State = decision switch
+        {
+            Decision.Approve => EnrollmentState.Approved,
+            Decision.Reject => EnrollmentState.Rejected,
+            _ => EnrollmentState.Pending,   // decided: no policy approves it on its own, a person must
+        };
         device.DecidedAt = now;
         device.DecidedBy = actor.Name;
-        var response = approve
-            ? credentials.Issue(device, enrollmentKey: null, now)
-            : new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600);
+        var response = decision switch
+        {
+            Decision.Approve => credentials.Issue(device, enrollmentKey: null, now),
+            Decision.Reject => new EnrollmentResponse(
+                EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600),
+            _ => new EnrollmentResponse(
+                EnrollmentDecision.Pending,
+                Reason: $"rejection undone by {actor.Name}; waiting for a person",
+                RetryAfterSeconds: options.Value.PendingRetrySeconds),
+        };
+        var text = decision switch
+        {
+            Decision.Approve => $"Approved by {actor.Name}",
+            Decision.Reject => $"Rejected by {actor.Name}",
+            _ => $"Rejection undone by {actor.Name}; waiting for a person",
+        };
 
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor.Name}" });
-        audit.Add(db, actor, action, "device", id.ToString("N"), before, Summary(device) + (approve ? ", credential issued" : string.Empty));
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = text });
+        audit.Add(db, actor, action, "device", id.ToString("N"), before,
+            Summary(device) + (decision == Decision.Approve ? ", credential issued" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Device {DeviceId:N} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor.Name);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}): {Decision}", id, device.Hostname, text);
 
-        // Sent after the commit; if the agent is not listening it asks again and gets a fresh credential.
+        // Sent after the commit; if the agent is not listening it asks again and gets a fresh answer.
         await publisher.PublishAsync(
             Topics.EnrollmentResponse(device.EnrollmentId),
             JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse),

@@ -10,7 +10,8 @@ public sealed class SavedDeviceFilterService(IDbContextFactory<FleetDbContext> d
     /// <summary>Most filters one person keeps.</summary>
     public const int MaxPerUser = 50;
 
-    public async Task<IReadOnlyList<SavedDeviceFilter>> ListAsync(Actor owner, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<SavedDeviceFilter>> ListAsync(
+        Actor owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -20,8 +21,11 @@ public sealed class SavedDeviceFilterService(IDbContextFactory<FleetDbContext> d
             .ToListAsync(cancellationToken);
     }
 
-    /// <summary>Saves <paramref name="query"/> under <paramref name="name"/>, replacing the owner's filter of that name.</summary>
-    public async Task<Outcome> SaveAsync(Actor owner, string? name, string query, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Saves <paramref name="query"/> under <paramref name="name"/>, replacing the owner's filter of that name.
+    /// </summary>
+    public async Task<Outcome> SaveAsync(
+        Actor owner, string? name, string query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(query);

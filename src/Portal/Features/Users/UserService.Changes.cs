@@ -176,7 +176,9 @@ public sealed partial class UserService
     {
         var (users, user, actor) = target;
         var enabledAdmin = !IsDisabled(user) && await users.IsInRoleAsync(user, Roles.Admin);
-        var enabledAdmins = enabledAdmin ? (await users.GetUsersInRoleAsync(Roles.Admin)).Count(u => !IsDisabled(u)) : 0;
+        var enabledAdmins = enabledAdmin
+            ? (await users.GetUsersInRoleAsync(Roles.Admin)).Count(u => !IsDisabled(u))
+            : 0;
         return AdminGuard(IsOwn(actor, user.Id, user.UserName), enabledAdmin, enabledAdmins, user.UserName, verb);
     }
 
