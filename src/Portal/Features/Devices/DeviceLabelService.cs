@@ -52,20 +52,22 @@ public sealed class DeviceLabelService(
     /// </summary>
     [RequiresPolicy(Policies.ManageDevices)]
     public async Task<Outcome<int>> ChangeAsync(
-        IReadOnlyCollection<Guid> ids,
-        IReadOnlyCollection<DeviceLabel> add,
-        IReadOnlyCollection<string> remove,
+        IReadOnlyCollection<Guid>? ids,
+        IReadOnlyCollection<DeviceLabel>? add,
+        IReadOnlyCollection<string>? remove,
         Actor actor,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        ArgumentNullException.ThrowIfNull(add);
-        ArgumentNullException.ThrowIfNull(remove);
+        // Authorized first: a refused caller learns nothing about its arguments.
         if (!await authorizer.AllowedAsync(
                 actor, Policies.ManageDevices, "device.labels", "device", null, cancellationToken))
         {
             return Outcome.Forbidden("Your role may not change device labels.");
         }
+
+        ids ??= [];
+        add ??= [];
+        remove ??= [];
 
         if (ids.Count is 0 or > MaxDevices)
         {

@@ -10,6 +10,9 @@ public sealed class SavedDeviceFilterService(IDbContextFactory<FleetDbContext> d
     /// <summary>Most filters one person keeps.</summary>
     public const int MaxPerUser = 50;
 
+    private const string OwnOnly = "reads and changes the caller's own saved filters, no device";
+
+    [NoPolicy(OwnOnly)]
     public async Task<IReadOnlyList<SavedDeviceFilter>> ListAsync(
         Actor owner, CancellationToken cancellationToken = default)
     {
@@ -24,6 +27,7 @@ public sealed class SavedDeviceFilterService(IDbContextFactory<FleetDbContext> d
     /// <summary>
     /// Saves <paramref name="query"/> under <paramref name="name"/>, replacing the owner's filter of that name.
     /// </summary>
+    [NoPolicy(OwnOnly)]
     public async Task<Outcome> SaveAsync(
         Actor owner, string? name, string query, CancellationToken cancellationToken = default)
     {
@@ -60,6 +64,7 @@ public sealed class SavedDeviceFilterService(IDbContextFactory<FleetDbContext> d
         return Outcome.Done;
     }
 
+    [NoPolicy(OwnOnly)]
     public async Task<Outcome> DeleteAsync(Actor owner, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
