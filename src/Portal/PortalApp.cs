@@ -87,6 +87,7 @@ public static class PortalApp
         app.MapCertificateEndpoints();
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
+        app.MapDeviceExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -45,12 +45,14 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             var row = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=carol]") });
             await Assertions.Expect(row.GetByTestId("user-row-role")).ToHaveTextAsync("HelpDesk", new() { Timeout = 30_000 });
 
-            // Destructive actions ask first; the admin's own last-Admin account cannot be disabled.
+            // The admin's own row says why it cannot be disabled or lose its role, before anyone tries.
             var adminRow = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=admin]") });
             await adminRow.GetByTestId("user-actions").ClickAsync();
-            await page.GetByTestId("disable-user").ClickAsync();
-            await page.GetByRole(AriaRole.Button, new() { Name = "Disable" }).ClickAsync();
-            await Assertions.Expect(page.GetByText("You cannot disable your own account. Ask another admin.")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(page.GetByTestId("disable-user-refused"))
+                .ToContainTextAsync("You cannot disable your own account. Ask another admin.", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("change-role-refused")).ToContainTextAsync("your own account");
+            await Assertions.Expect(page.GetByTestId("disable-user")).ToHaveCountAsync(0);
+            await page.Keyboard.PressAsync("Escape");
             await Assertions.Expect(adminRow.GetByTestId("user-status")).ToHaveTextAsync("Enabled");
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "users.png"), FullPage = true });
 

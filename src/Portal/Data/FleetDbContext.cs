@@ -3,6 +3,7 @@ using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Configs;
+using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
 using Fleet.Portal.Features.Updates;
@@ -96,6 +97,9 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
     public DbSet<AgentTarget> AgentTargets => Set<AgentTarget>();
 
     public DbSet<DeviceAgentState> DeviceAgentStates => Set<DeviceAgentState>();
+
+    // Devices page
+    public DbSet<SavedDeviceFilter> SavedDeviceFilters => Set<SavedDeviceFilter>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

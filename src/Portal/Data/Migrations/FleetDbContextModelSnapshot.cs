@@ -1177,6 +1177,35 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("SshKeys");
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Devices.SavedDeviceFilter", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Owner", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SavedDeviceFilters");
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Enrollment.ClaimCode", b =>
                 {
                     b.Property<long>("Id")

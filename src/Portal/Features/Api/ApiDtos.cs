@@ -15,10 +15,12 @@ public sealed record DeviceDto(
     bool IsOnline,
     DateTimeOffset? LastSeenAt,
     DateTimeOffset FirstSeenAt,
-    string? Conflict)
+    string? Conflict,
+    IReadOnlyList<string> Labels)
 {
     public static DeviceDto From(DeviceRow row) => new(
-        row.Id, row.Hostname, row.PrimaryMac, row.Architecture, row.OsName, row.StatusText, row.State.ToString(), row.IsOnline, row.LastSeenAt, row.FirstSeenAt, row.Conflict);
+        row.Id, row.Hostname, row.PrimaryMac, row.Architecture, row.OsName, row.StatusText, row.State.ToString(),
+        row.IsOnline, row.LastSeenAt, row.FirstSeenAt, row.Conflict, [.. row.Labels.Select(l => l.ToString())]);
 }
 
 /// <summary>
@@ -75,3 +77,7 @@ public sealed record EventDto(DateTimeOffset At, string Kind, string Message);
 
 /// <summary>A page of a cursor-paginated list; pass <see cref="NextCursor"/> back as <c>cursor</c> for the next page.</summary>
 public sealed record PageDto<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+/// <summary>Labels to add (<c>NAME</c> or <c>NAME=VALUE</c>) to and remove (by <c>NAME</c>) from the devices.</summary>
+public sealed record LabelChangeDto(
+    IReadOnlyList<Guid>? DeviceIds, IReadOnlyList<string>? Add, IReadOnlyList<string>? Remove);

@@ -15,6 +15,13 @@ internal static class DeviceEndpoints
         devices.MapGet("/", ListAsync)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("devices.list");
+        devices.MapGet("/export.csv", DeviceCsv.ExportAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("devices.export")
+            .WithSummary("Every device the filter matches, as CSV: q, status, arch, label, sort, dir (as on the page)");
+        devices.MapPost("/labels", ChangeLabelsAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("devices.labels");
         devices.MapGet("/counts", CountAsync)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("devices.counts");
@@ -27,6 +34,9 @@ internal static class DeviceEndpoints
         devices.MapPost("/{id:guid}/reject", RejectAsync)
             .RequireAuthorization(Policies.ManageDevices)
             .WithName("device.reject");
+        devices.MapPost("/{id:guid}/undo-reject", UndoRejectAsync)
+            .RequireAuthorization(Policies.ManageDevices)
+            .WithName("device.reject.undo");
         return api;
     }
 
@@ -38,6 +48,7 @@ internal static class DeviceEndpoints
         [Description("x86_64, aarch64, …")] string? architecture = null,
         [Description("1 to 500, default 50")] int limit = 50,
         [Description("The nextCursor of the previous page")] string? cursor = null,
+        [Description("Only devices with this label: NAME (any value) or NAME=VALUE")] string? label = null,
         CancellationToken cancellationToken = default)
     {
         var errors = new Dictionary<string, string[]>();
@@ -76,7 +87,7 @@ internal static class DeviceEndpoints
         }
 
         var (rows, next) = await service.ListAfterAsync(
-            new DeviceQuery(search, statusFilter, architecture), after, limit, cancellationToken);
+            new DeviceQuery(search, statusFilter, architecture, Label: label), after, limit, cancellationToken);
         return Outcome.Of(new PageDto<DeviceDto>([.. rows.Select(DeviceDto.From)], next?.Encode())).ToHttp();
     }
 
@@ -98,21 +109,42 @@ internal static class DeviceEndpoints
 
     [EndpointSummary("Approve a pending device: it receives its own credential")]
     private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> ApproveAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
-    {
-        var decided = await service.ApproveAsync(id, ActorOf(http), cancellationToken);
-        return (decided.Succeeded ? await DetailAsync(
-            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
-    }
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.ApproveAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken)).ToHttp();
 
     [EndpointSummary("Reject a pending device: it is told so and never gets a credential")]
     private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> RejectAsync(
-        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken)
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.RejectAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken)).ToHttp();
+
+    [EndpointSummary("Undo a rejection: the device is Pending again, waiting for a person")]
+    private static async Task<Results<Ok<DeviceDetailDto>, OutcomeProblem>> UndoRejectAsync(
+        Guid id, DeviceService service, HttpContext http, CancellationToken cancellationToken) =>
+        (await AfterChangeAsync(
+            await service.UndoRejectAsync(id, ActorOf(http), cancellationToken), id, service, cancellationToken))
+            .ToHttp();
+
+    [EndpointSummary("Add labels (NAME or NAME=VALUE) to devices and remove labels (by NAME) from them")]
+    private static async Task<Results<Ok<int>, OutcomeProblem>> ChangeLabelsAsync(
+        LabelChangeDto change, DeviceLabelService labels, HttpContext http, CancellationToken cancellationToken)
     {
-        var decided = await service.RejectAsync(id, ActorOf(http), cancellationToken);
-        return (decided.Succeeded ? await DetailAsync(
-            id, service, mayManage: true, cancellationToken) : decided).ToHttp();
+        var (add, errors) = DeviceLabels.ParseList(string.Join(',', change.Add ?? []));
+        if (errors.Count > 0)
+        {
+            return Outcome.Invalid(new Dictionary<string, string[]> { ["add"] = [.. errors] }).ToProblem();
+        }
+
+        var remove = (change.Remove ?? []).Select(r => r.Trim()).Where(r => r.Length > 0).ToList();
+        var changed = await labels.ChangeAsync(change.DeviceIds ?? [], add, remove, ActorOf(http), cancellationToken);
+        return changed.ToHttp();
     }
+
+    /// <summary>The device as it is after a successful decision; the refusal otherwise.</summary>
+    private static async Task<Outcome<DeviceDetailDto>> AfterChangeAsync(
+        Outcome change, Guid id, DeviceService service, CancellationToken cancellationToken) =>
+        change.Succeeded ? await DetailAsync(id, service, mayManage: true, cancellationToken) : change;
 
     private static async Task<Outcome<DeviceDetailDto>> DetailAsync(
         Guid id, DeviceService service, bool mayManage, CancellationToken cancellationToken) =>

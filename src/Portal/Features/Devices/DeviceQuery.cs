@@ -7,6 +7,9 @@ public enum DeviceStatusFilter
 {
     Any,
     Pending,
+
+    /// <summary>Approved, online or not: the devices that take configs, groups and updates.</summary>
+    Approved,
     Rejected,
     Online,
     Offline,
@@ -20,6 +23,7 @@ public enum DeviceStatusFilter
 /// <param name="Descending">Sort from the largest value down.</param>
 /// <param name="Skip">Rows to skip (paging).</param>
 /// <param name="Take">Most rows to return.</param>
+/// <param name="Label">Only devices with this label (<c>NAME</c>, any value, or <c>NAME=VALUE</c>).</param>
 public sealed record DeviceQuery(
     string? Search = null,
     DeviceStatusFilter Status = DeviceStatusFilter.Any,
@@ -27,7 +31,8 @@ public sealed record DeviceQuery(
     string SortBy = "firstSeen",
     bool Descending = true,
     int Skip = 0,
-    int Take = 50);
+    int Take = 50,
+    string? Label = null);
 
 /// <summary>A row of the device list.</summary>
 public sealed record DeviceRow(
@@ -43,6 +48,9 @@ public sealed record DeviceRow(
     string? Conflict)
 {
     public string StatusText => DeviceStatusText.Of(State, IsOnline);
+
+    /// <summary>The device's labels (<see cref="DeviceLabels"/>), sorted; empty until loaded with the page.</summary>
+    public IReadOnlyList<DeviceLabel> Labels { get; init; } = [];
 }
 
 public sealed record DevicePage(IReadOnlyList<DeviceRow> Rows, int Total);

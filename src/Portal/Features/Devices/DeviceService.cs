@@ -18,20 +18,21 @@ public sealed class DeviceService(
     AuditLog audit,
     DeviceCredentials credentials,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<DeviceOptions> options,
     ILogger<DeviceService> logger)
 {
     public async Task<DevicePage> ListAsync(DeviceQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var devices = Filter(db.Devices.AsNoTracking(), query);
+        var devices = Filter(db, query);
         var total = await devices.CountAsync(cancellationToken);
         var rows = await Sort(devices, query.SortBy, query.Descending)
             .Skip(Math.Max(0, query.Skip))
             .Take(Math.Clamp(query.Take, 1, 500))
             .Select(ToRow)
             .ToListAsync(cancellationToken);
-        return new DevicePage(rows, total);
+        return new DevicePage(await WithLabelsAsync(db, rows, cancellationToken), total);
     }
 
     /// <summary>The Devices page's next page in the default order: the rows after <paramref name="after"/> by key, and the filtered total.</summary>
@@ -40,7 +41,7 @@ public sealed class DeviceService(
         ArgumentNullException.ThrowIfNull(query);
         var (rows, _) = await ListAfterAsync(query, after, query.Take, cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return new DevicePage(rows, await Filter(db.Devices.AsNoTracking(), query).CountAsync(cancellationToken));
+        return new DevicePage(rows, await Filter(db, query).CountAsync(cancellationToken));
     }
 
     /// <summary>
@@ -52,7 +53,7 @@ public sealed class DeviceService(
         ArgumentNullException.ThrowIfNull(query);
         limit = Math.Clamp(limit, 1, 500);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var devices = Filter(db.Devices.AsNoTracking(), query);
+        var devices = Filter(db, query);
         if (after is { } cursor)
         {
             devices = devices.Where(d => d.FirstSeenAt < cursor.FirstSeenAt || (d.FirstSeenAt == cursor.FirstSeenAt && d.Id.CompareTo(cursor.Id) < 0));
@@ -63,14 +64,58 @@ public sealed class DeviceService(
             .Select(ToRow)
             .ToListAsync(cancellationToken);
         var next = rows.Count > limit ? new DeviceCursor(rows[limit - 1].FirstSeenAt, rows[limit - 1].Id) : (DeviceCursor?)null;
-        return (rows.Take(limit).ToList(), next);
+        return (await WithLabelsAsync(db, [.. rows.Take(limit)], cancellationToken), next);
+    }
+
+    /// <summary>
+    /// Every device matching <paramref name="query"/> (its search, filters and sort; paging ignored), a chunk
+    /// at a time, labels included: what the CSV export writes.
+    /// </summary>
+    public async IAsyncEnumerable<DeviceRow> ExportAsync(
+        DeviceQuery query,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        const int Chunk = 500;
+        for (var skip = 0; ; skip += Chunk)
+        {
+            var page = await ListAsync(query with { Skip = skip, Take = Chunk }, cancellationToken);
+            foreach (var row in page.Rows)
+            {
+                yield return row;
+            }
+
+            if (page.Rows.Count < Chunk)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static async Task<IReadOnlyList<DeviceRow>> WithLabelsAsync(
+        FleetDbContext db, List<DeviceRow> rows, CancellationToken cancellationToken)
+    {
+        var ids = rows.Select(r => r.Id).ToList();
+        var variables = await db.DeviceVariables.AsNoTracking()
+            .Where(v => ids.Contains(v.DeviceId) && !v.IsSecret && v.Name.StartsWith(DeviceLabels.VariablePrefix))
+            .Select(v => new { v.DeviceId, v.Name, v.Value })
+            .ToListAsync(cancellationToken);
+        if (variables.Count == 0)
+        {
+            return rows;
+        }
+
+        var byDevice = variables.ToLookup(v => v.DeviceId, v => DeviceLabels.FromVariable(v.Name, v.Value, false)!);
+        return [.. rows.Select(r =>
+            r with { Labels = [.. byDevice[r.Id].OrderBy(l => l.Name, StringComparer.Ordinal)] })];
     }
 
     private static readonly System.Linq.Expressions.Expression<Func<Device, DeviceRow>> ToRow = d =>
         new DeviceRow(d.Id, d.Hostname, d.PrimaryMac, d.Architecture, d.OsName, d.State, d.IsOnline, d.LastSeenAt, d.FirstSeenAt, d.Conflict);
 
-    private static IQueryable<Device> Filter(IQueryable<Device> devices, DeviceQuery query)
+    private static IQueryable<Device> Filter(FleetDbContext db, DeviceQuery query)
     {
+        var devices = db.Devices.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim();
@@ -89,6 +134,7 @@ public sealed class DeviceService(
         devices = query.Status switch
         {
             DeviceStatusFilter.Pending => devices.Where(d => d.State == EnrollmentState.Pending),
+            DeviceStatusFilter.Approved => devices.Where(d => d.State == EnrollmentState.Approved),
             DeviceStatusFilter.Rejected => devices.Where(d => d.State == EnrollmentState.Rejected),
             DeviceStatusFilter.Online => devices.Where(d => d.State == EnrollmentState.Approved && d.IsOnline),
             DeviceStatusFilter.Offline => devices.Where(d => d.State == EnrollmentState.Approved && !d.IsOnline),
@@ -98,6 +144,16 @@ public sealed class DeviceService(
         if (!string.IsNullOrWhiteSpace(query.Architecture))
         {
             devices = devices.Where(d => d.Architecture == query.Architecture);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Label))
+        {
+            // NAME matches the label whatever its value; NAME=VALUE only that value. Unparseable matches nothing.
+            var wanted = DeviceLabels.TryParse(query.Label, out var label, out _) ? label : new DeviceLabel("=", "");
+            var name = DeviceLabels.VariableName(wanted.Name);
+            var anyValue = !query.Label.Contains('=', StringComparison.Ordinal);
+            devices = devices.Where(d => db.DeviceVariables.Any(v =>
+                v.DeviceId == d.Id && v.Name == name && !v.IsSecret && (anyValue || v.Value == wanted.Value)));
         }
 
         return devices;
@@ -160,10 +216,35 @@ public sealed class DeviceService(
         return results;
     }
 
-    private async Task<Outcome> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken)
+    /// <summary>
+    /// Undoes a rejection: the device is Pending again and waits for a person (no enrolment policy approves it
+    /// on its own, as after a revoke); it is told so, and asks again within the pending retry interval.
+    /// </summary>
+    [RequiresPolicy(Policies.ManageDevices)]
+    public Task<Outcome> UndoRejectAsync(Guid id, Actor actor, CancellationToken cancellationToken = default) =>
+        DecideAsync(id, actor, Decision.UndoReject, cancellationToken);
+
+    private enum Decision
     {
-        var action = approve ? "device.approve" : "device.reject";
-        if (!await authorizer.AllowedAsync(actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
+        Approve,
+        Reject,
+        UndoReject,
+    }
+
+    private Task<Outcome> DecideAsync(Guid id, Actor actor, bool approve, CancellationToken cancellationToken) =>
+        DecideAsync(id, actor, approve ? Decision.Approve : Decision.Reject, cancellationToken);
+
+    private async Task<Outcome> DecideAsync(
+        Guid id, Actor actor, Decision decision, CancellationToken cancellationToken)
+    {
+        var action = decision switch
+        {
+            Decision.Approve => "device.approve",
+            Decision.Reject => "device.reject",
+            _ => "device.reject.undo",
+        };
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.ManageDevices, action, "device", id.ToString("N"), cancellationToken))
         {
             return Outcome.Forbidden("Your role may not approve or reject devices.");
         }
@@ -175,26 +256,48 @@ public sealed class DeviceService(
             return Outcome.NotFound($"There is no device with id {id:N}.");
         }
 
-        if (device.State != EnrollmentState.Pending)
+        var undo = decision == Decision.UndoReject;
+        if (device.State != (undo ? EnrollmentState.Rejected : EnrollmentState.Pending))
         {
-            return Outcome.Conflict($"Device {id:N} was already approved or rejected; decisions are made once.");
+            return Outcome.Conflict(undo
+                ? $"{device.Hostname} is {DeviceStatusText.Of(device)}, not Rejected: nothing to undo."
+                : $"Device {id:N} was already approved or rejected; decisions are made once.");
         }
 
         var now = time.GetUtcNow();
         var before = Summary(device);
-        device.State = approve ? EnrollmentState.Approved : EnrollmentState.Rejected;
+        device.State = decision switch
+        {
+            Decision.Approve => EnrollmentState.Approved,
+            Decision.Reject => EnrollmentState.Rejected,
+            _ => EnrollmentState.Pending,   // decided: no policy approves it on its own, a person must
+        };
         device.DecidedAt = now;
         device.DecidedBy = actor.Name;
-        var response = approve
-            ? credentials.Issue(device, enrollmentKey: null, now)
-            : new EnrollmentResponse(EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600);
+        var response = decision switch
+        {
+            Decision.Approve => credentials.Issue(device, enrollmentKey: null, now),
+            Decision.Reject => new EnrollmentResponse(
+                EnrollmentDecision.Rejected, Reason: $"rejected by {actor.Name}", RetryAfterSeconds: 600),
+            _ => new EnrollmentResponse(
+                EnrollmentDecision.Pending,
+                Reason: $"rejection undone by {actor.Name}; waiting for a person",
+                RetryAfterSeconds: options.Value.PendingRetrySeconds),
+        };
+        var text = decision switch
+        {
+            Decision.Approve => $"Approved by {actor.Name}",
+            Decision.Reject => $"Rejected by {actor.Name}",
+            _ => $"Rejection undone by {actor.Name}; waiting for a person",
+        };
 
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = $"{(approve ? "Approved" : "Rejected")} by {actor.Name}" });
-        audit.Add(db, actor, action, "device", id.ToString("N"), before, Summary(device) + (approve ? ", credential issued" : string.Empty));
+        db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = now, Kind = "decision", Message = text });
+        audit.Add(db, actor, action, "device", id.ToString("N"), before,
+            Summary(device) + (decision == Decision.Approve ? ", credential issued" : string.Empty));
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Device {DeviceId:N} ({Hostname}) {Decision} by {Actor}", id, device.Hostname, approve ? "approved" : "rejected", actor.Name);
+        logger.LogInformation("Device {DeviceId:N} ({Hostname}): {Decision}", id, device.Hostname, text);
 
-        // Sent after the commit; if the agent is not listening it asks again and gets a fresh credential.
+        // Sent after the commit; if the agent is not listening it asks again and gets a fresh answer.
         await publisher.PublishAsync(
             Topics.EnrollmentResponse(device.EnrollmentId),
             JsonSerializer.SerializeToUtf8Bytes(response, FleetJson.Default.EnrollmentResponse),

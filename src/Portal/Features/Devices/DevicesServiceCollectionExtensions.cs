@@ -15,6 +15,8 @@ internal static class DevicesServiceCollectionExtensions
         builder.Services.AddSingleton<DeviceNotifier>();
         builder.Services.AddSingleton<DeviceCredentials>();
         builder.Services.AddSingleton<DeviceService>();
+        builder.Services.AddSingleton<DeviceLabelService>();
+        builder.Services.AddSingleton<SavedDeviceFilterService>();
         builder.Services.AddInboundHandler<HeartbeatHandler>();
         builder.Services.AddInboundHandler<StatusHandler>();
         builder.Services.AddInboundHandler<PresenceHandler>();

@@ -175,20 +175,29 @@ public sealed partial class UserService
     private static async Task<string?> AdminGuardAsync(Target target, string verb)
     {
         var (users, user, actor) = target;
-        var ownId = actor.Principal.FindFirstValue(ClaimTypes.NameIdentifier);
-        if (ownId == user.Id || string.Equals(actor.Name, user.UserName, StringComparison.OrdinalIgnoreCase))
-        {
-            return $"You cannot {verb} your own account. Ask another admin.";
-        }
-
-        if (!IsDisabled(user) && await users.IsInRoleAsync(user, Roles.Admin)
-            && (await users.GetUsersInRoleAsync(Roles.Admin)).Count(u => !IsDisabled(u)) <= 1)
-        {
-            return $"{user.UserName} is the last enabled Admin. Make another user Admin first.";
-        }
-
-        return null;
+        var enabledAdmin = !IsDisabled(user) && await users.IsInRoleAsync(user, Roles.Admin);
+        var enabledAdmins = enabledAdmin
+            ? (await users.GetUsersInRoleAsync(Roles.Admin)).Count(u => !IsDisabled(u))
+            : 0;
+        return AdminGuard(IsOwn(actor, user.Id, user.UserName), enabledAdmin, enabledAdmins, user.UserName, verb);
     }
+
+    /// <summary>Whether <paramref name="userId"/> / <paramref name="userName"/> is the actor's own account.</summary>
+    public static bool IsOwn(Actor actor, string userId, string? userName)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor.Principal.FindFirstValue(ClaimTypes.NameIdentifier) == userId
+            || string.Equals(actor.Name, userName, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The one rule, for the service (which refuses) and the Users page (which shows it before anyone tries): an
+    /// admin may not lock themselves out, and the last enabled Admin stays one.
+    /// </summary>
+    public static string? AdminGuard(bool own, bool enabledAdmin, int enabledAdmins, string? userName, string verb) =>
+        own ? $"You cannot {verb} your own account. Ask another admin."
+        : enabledAdmin && enabledAdmins <= 1 ? $"{userName} is the last enabled Admin. Make another user Admin first."
+        : null;
 
     private static async Task<string> SummaryAsync(UserManager<IdentityUser> users, IdentityUser user) =>
         Summary(user.UserName, RoleOf(await users.GetRolesAsync(user)), IsDisabled(user));
