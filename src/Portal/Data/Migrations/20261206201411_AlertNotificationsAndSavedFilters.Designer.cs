@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Fleet.Portal.Data.Migrations
 {
     [DbContext(typeof(FleetDbContext))]
-    [Migration("20261206184904_I18_alerts")]
-    partial class I18_alerts
+    [Migration("20261206201411_AlertNotificationsAndSavedFilters")]
+    partial class AlertNotificationsAndSavedFilters
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -1180,6 +1180,35 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("SshKeys");
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Devices.SavedDeviceFilter", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Owner", "Name")
+                        .IsUnique();
+
+                    b.ToTable("SavedDeviceFilters");
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Enrollment.ClaimCode", b =>
                 {
                     b.Property<long>("Id")
@@ -1908,7 +1937,8 @@ namespace Fleet.Portal.Data.Migrations
                         new
                         {
                             Name = "stable",
-                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
+                            Description = "Fedora CoreOS stable: the most reliable stream, promoted "
+                                + "from testing every two weeks.",
                             IsBuiltIn = true
                         },
                         new
@@ -2655,7 +2685,9 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Authorizations")
                         .HasForeignKey("ApplicationId");
 
@@ -2664,11 +2696,15 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Tokens")
                         .HasForeignKey("ApplicationId");
 
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", "Authorization")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization",
+                            "Authorization")
                         .WithMany("Tokens")
                         .HasForeignKey("AuthorizationId");
 

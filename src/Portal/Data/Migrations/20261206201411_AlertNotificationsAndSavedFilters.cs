@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Fleet.Portal.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class I18_alerts : Migration
+    public partial class AlertNotificationsAndSavedFilters : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -74,6 +74,21 @@ namespace Fleet.Portal.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "SavedDeviceFilters",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Query = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SavedDeviceFilters", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AlertDeliveries",
                 columns: table => new
                 {
@@ -125,6 +140,12 @@ namespace Fleet.Portal.Data.Migrations
                 name: "IX_AlertDeliveries_Status_NextAttemptAt",
                 table: "AlertDeliveries",
                 columns: new[] { "Status", "NextAttemptAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SavedDeviceFilters_Owner_Name",
+                table: "SavedDeviceFilters",
+                columns: new[] { "Owner", "Name" },
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -135,6 +156,9 @@ namespace Fleet.Portal.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "AlertSettings");
+
+            migrationBuilder.DropTable(
+                name: "SavedDeviceFilters");
 
             migrationBuilder.DropTable(
                 name: "NotificationChannels");
