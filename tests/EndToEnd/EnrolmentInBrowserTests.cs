@@ -30,6 +30,9 @@ public sealed class EnrolmentInBrowserTests(BrowserFixture browser) : IClassFixt
             await page.ClickAsync("button[type=submit]");
             await Assertions.Expect(page.Locator("#devices-heading")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
+            // Until the circuit is live the prerendered Approve button ignores clicks.
+            await page.GetByTestId("interactive").WaitForAsync(
+                new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
             var row = page.Locator("tr", new() { HasText = Environment.MachineName });
             await Assertions.Expect(row.GetByTestId("device-status")).ToHaveTextAsync("Pending", Within);
 
