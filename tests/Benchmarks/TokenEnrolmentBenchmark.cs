@@ -360,7 +360,8 @@ internal static class TokenEnrolmentLoad
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             // Awaited, not waited on: a blocked thread-pool thread is one fewer for the devices' handshakes.
-            var (remaining, connected) = (devices, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var remaining = devices;
+            var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             for (var i = 0; i < runtimes.Count; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
@@ -390,7 +391,8 @@ internal static class TokenEnrolmentLoad
                 running.Add(Task.Run(() => runtime.RunAsync(stop.Token), CancellationToken.None));
             }
 
-            await connected.Task.WaitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await connected.Task.WaitAsync(TimeSpan.FromMinutes(5))
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
             await File.WriteAllLinesAsync(latencyFile, latencies.Select(l => string.Join(' ', l.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"DONE {latencies.Count} {cpu:0.00} {runtimes.Sum(r => r.ConnectFailures)}"));

@@ -49,7 +49,8 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
             var adminRow = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=admin]") });
             await adminRow.GetByTestId("user-actions").ClickAsync();
             await Assertions.Expect(page.GetByTestId("disable-user-refused"))
-                .ToContainTextAsync("You cannot disable your own account. Ask another admin.", new() { Timeout = 30_000 });
+                .ToContainTextAsync("You cannot disable your own account. Ask another admin.",
+                    new() { Timeout = 30_000 });
             await Assertions.Expect(page.GetByTestId("change-role-refused")).ToContainTextAsync("your own account");
             await Assertions.Expect(page.GetByTestId("disable-user")).ToHaveCountAsync(0);
             await page.Keyboard.PressAsync("Escape");

@@ -65,7 +65,11 @@ public sealed class BrokerTrustTests : IDisposable
     private BrokerTrust From(string caPem)
     {
         _state.Write("ca-file.pem", caPem);
-        var options = new AgentOptions { StateDirectory = _state.Path, CaCertificateFile = _state.Combine("ca-file.pem") };
+        var options = new AgentOptions
+        {
+            StateDirectory = _state.Path,
+            CaCertificateFile = _state.Combine("ca-file.pem"),
+        };
         return BrokerTrust.From(options, NullLogger.Instance)!;
     }
 

@@ -14,7 +14,9 @@ internal static class CertificatesServiceCollectionExtensions
         {
             var authority = sp.GetRequiredService<PortalCertificateAuthority>();
             return new Messaging.BrokerTls(
-                () => sp.GetRequiredService<ServerCertificate>().Context, authority.ClientChainPolicy, authority.Issued);
+                () => sp.GetRequiredService<ServerCertificate>().Context,
+                authority.ClientChainPolicy,
+                authority.Issued);
         });
         builder.Services.AddSingleton<PortalCertificateAuthority>();
         builder.Services.AddSingleton<ServerCertificate>();
