@@ -31,8 +31,8 @@ public sealed record TimeWindow(TimeSpan Span, TimeSpan Step, string Format, Tim
 }
 
 /// <summary>
-/// Ticks of a time axis on the viewer's wall clock: every <c>step</c> of local time (10:00, 10:10 …; 00:00, 03:00 …;
-/// midnights), only inside the window, so the last tick is never after its end (now).
+/// Ticks of a time axis on the viewer's wall clock: every <c>step</c> of local time (10:00, 10:10 …;
+/// 00:00, 03:00 …; midnights), only inside the window, so the last tick is never after its end (now).
 /// </summary>
 public static class TimeAxis
 {
