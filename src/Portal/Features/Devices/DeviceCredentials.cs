@@ -169,7 +169,7 @@ public sealed class DeviceCredentials(
 
     private static bool SameKey(string certificatePem, string requestPem)
     {
-        if (!PortalCertificateAuthority.TryReadRequest(requestPem, out var request, out _))
+        if (PortalCertificateAuthority.ReadAcceptedRequest(requestPem) is not { } request)
         {
             return true;   // nothing better to certify
         }
@@ -177,7 +177,7 @@ public sealed class DeviceCredentials(
         using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(
             certificatePem);
         return certificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan()
-            .SequenceEqual(request!.PublicKey.ExportSubjectPublicKeyInfo());
+            .SequenceEqual(request.PublicKey.ExportSubjectPublicKeyInfo());
     }
 
     /// <summary>
