@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Health;
@@ -43,10 +44,12 @@ internal static class HealthBenchmark
         var stages = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         var collecting = false;
         using var listener = new MeterListener();
+        var alertPasses = new List<double>();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == IngestMetrics.MeterName
-                && instrument.Name is "fleet.ingest.health.commit_latency" or IngestMetrics.BatchStageName)
+            if ((instrument.Meter.Name == IngestMetrics.MeterName
+                    && instrument.Name is "fleet.ingest.health.commit_latency" or IngestMetrics.BatchStageName)
+                || (instrument.Meter.Name == AlertMetrics.MeterName && instrument.Name == AlertMetrics.EvaluationName))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -55,6 +58,19 @@ internal static class HealthBenchmark
         {
             if (!Volatile.Read(ref collecting))
             {
+                return;
+            }
+
+            if (instrument.Name == AlertMetrics.EvaluationName)
+            {
+                if (tags[0].Value as string == "report")
+                {
+                    lock (alertPasses)
+                    {
+                        alertPasses.Add(value);
+                    }
+                }
+
                 return;
             }
 
@@ -156,6 +172,13 @@ internal static class HealthBenchmark
                 $"  ingest writer: {(stages.TryGetValue("commit", out var c) ? c.Count : 0)} batches; per batch "
                 + $"p50/p99/max: {Stage("apply")}, {Stage("commit")}, {Stage("finish")}; "
                 + $"GC paused {gcPaused.TotalMilliseconds:0} ms, {gen2} gen2");
+        }
+
+        lock (alertPasses)
+        {
+            // Report-driven alert rules run after each commit, coalesced over the batches that committed meanwhile.
+            Console.WriteLine($"  alert rules: {alertPasses.Count} passes, {alertPasses.Sum():0} ms in all = "
+                + $"{alertPasses.Sum() * 1000 / Math.Max(1, portalLoad.Acked):0} µs per report");
         }
 
         Console.WriteLine($"  portal CPU {portalCpu.TotalSeconds:0.0} s over {portalLoad.DrainSeconds:0.0} s = {portalCpu.TotalSeconds / portalLoad.DrainSeconds:P0} of one core; {portalCpu.TotalMilliseconds * 1000 / Math.Max(1, portalLoad.Acked):0} µs CPU per report");

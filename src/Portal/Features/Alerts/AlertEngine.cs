@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Devices;
+using System.Diagnostics;
 using Fleet.Portal.Features.Health;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public sealed class AlertEngine : BackgroundService
     private readonly IOptions<HealthOptions> _options;
     private readonly IOptions<AlertOptions> _alertOptions;
     private readonly AlertDispatcher _dispatcher;
+    private readonly AlertMetrics _metrics;
     private readonly ILogger<AlertEngine> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Channel<bool> _signal =
@@ -38,12 +40,14 @@ public sealed class AlertEngine : BackgroundService
         DeviceNotifier devices,
         AlertNotifier notifier,
         AlertDispatcher dispatcher,
+        AlertMetrics metrics,
         TimeProvider time,
         IOptions<HealthOptions> options,
         IOptions<AlertOptions> alertOptions,
         ILogger<AlertEngine> logger)
     {
         _dispatcher = dispatcher;
+        _metrics = metrics;
         _alertOptions = alertOptions;
         _dbFactory = dbFactory;
         _devices = devices;
@@ -67,6 +71,7 @@ public sealed class AlertEngine : BackgroundService
     {
         ArgumentNullException.ThrowIfNull(deviceIds);
         await _gate.WaitAsync(cancellationToken);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
@@ -94,6 +99,7 @@ public sealed class AlertEngine : BackgroundService
         finally
         {
             _gate.Release();
+            _metrics.Evaluated("report", deviceIds.Count, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -101,6 +107,8 @@ public sealed class AlertEngine : BackgroundService
     public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        var evaluated = 0;
         try
         {
             await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
@@ -134,6 +142,7 @@ public sealed class AlertEngine : BackgroundService
 
             var now = _time.GetUtcNow();
             var held = await HeldDownAsync(db, a => ruleIds.Contains(a.RuleId), now, cancellationToken);
+            evaluated = subjects.Count;
             var changes = Apply(db, rules, subjects, open, held, now,
                 (rule, subject) => AlertEvaluator.Evaluate(rule, subject, now));
             return await SaveAsync(db, changes, now, cancellationToken);
@@ -141,6 +150,7 @@ public sealed class AlertEngine : BackgroundService
         finally
         {
             _gate.Release();
+            _metrics.Evaluated("clock", evaluated, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -250,7 +260,10 @@ public sealed class AlertEngine : BackgroundService
         await (from d in devices.AsNoTracking()
                join h in db.DeviceHealth.AsNoTracking() on d.Id equals h.DeviceId into health
                from h in health.DefaultIfEmpty()
-               select new AlertSubject(d.Id, d.Hostname, d.GroupId, d.IsOnline, d.LastSeenAt, h, null))
+               select new AlertSubject(d.Id, d.Hostname, d.GroupId, d.IsOnline, d.LastSeenAt,
+                   h == null ? null : new AlertReading(h.MemoryPercent, h.DiskPercent, h.FullestMount,
+                       h.TemperatureCelsius, h.FailedUnits, h.ReceivedAt),
+                   null))
             .ToListAsync(cancellationToken);
 
     /// <summary>Alerts resolved within the hold-down: their rule does not fire again on their device yet.</summary>

@@ -1,10 +1,15 @@
 using Fleet.Portal.Data;
-using Fleet.Portal.Features.Health;
 
 namespace Fleet.Portal.Features.Alerts;
 
+/// <summary>The numbers of a device's latest health report the rules look at (a projection of its latest state).
+/// </summary>
+public sealed record AlertReading(
+    double? MemoryPercent, double? DiskPercent, string? FullestMount, double? TemperatureCelsius, int? FailedUnits,
+    DateTimeOffset ReceivedAt);
+
 /// <summary>What a device looks like to the rules: presence from the device row, numbers from its latest report.</summary>
-public sealed record AlertSubject(Guid DeviceId, string Hostname, int? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt, DeviceHealth? Health, DateTimeOffset? ConnectedAt = null);
+public sealed record AlertSubject(Guid DeviceId, string Hostname, int? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt, AlertReading? Health, DateTimeOffset? ConnectedAt = null);
 
 /// <summary>Whether a rule's condition holds for a device, with the value and a sentence for people.</summary>
 public sealed record AlertCondition(bool Holds, double? Value, string Message);
@@ -22,34 +27,53 @@ public static class AlertEvaluator
     /// <summary>Rules decided by the clock (the timer evaluates these) rather than by a report arriving.</summary>
     public static bool IsTimeBased(AlertKind kind) => kind is AlertKind.Offline or AlertKind.NoReportSinceConnect;
 
+    /// <summary>
+    /// Whether the rule holds, and its value. The sentence is written only when it holds: a condition that does not
+    /// hold is never shown, and most evaluations (one per rule for every stored report) end there.
+    /// </summary>
     public static AlertCondition Evaluate(AlertRule rule, AlertSubject s, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(s);
         var h = s.Health;
-        switch (rule.Kind)
+        (bool Holds, double? Value) c = rule.Kind switch
         {
-            case AlertKind.Offline:
-                var minutes = s.LastSeenAt is { } seen ? (now - seen).TotalMinutes : double.PositiveInfinity;
-                return new(!s.IsOnline && minutes > rule.Threshold, double.IsFinite(minutes) ? Math.Round(minutes, 1) : null,
-                    $"{s.Hostname} offline for {(double.IsFinite(minutes) ? $"{minutes:0} min" : "ever")} (limit {rule.Threshold:0} min)");
-            case AlertKind.DiskAbove:
-                return Above(h?.DiskPercent, rule.Threshold, $"{s.Hostname}: {h?.FullestMount ?? "disk"} {h?.DiskPercent:0.#} % full (limit {rule.Threshold:0.#} %)");
-            case AlertKind.TemperatureAbove:
-                return Above(h?.TemperatureCelsius, rule.Threshold, $"{s.Hostname}: {h?.TemperatureCelsius:0.#} °C (limit {rule.Threshold:0.#} °C)");
-            case AlertKind.MemoryAbove:
-                return Above(h?.MemoryPercent, rule.Threshold, $"{s.Hostname}: memory {h?.MemoryPercent:0.#} % used (limit {rule.Threshold:0.#} %)");
-            case AlertKind.FailedUnits:
-                return new(h?.FailedUnits > 0, h?.FailedUnits, $"{s.Hostname}: {h?.FailedUnits} failed systemd unit(s)");
-            case AlertKind.NoReportSinceConnect:
-                var silent = s.IsOnline && s.ConnectedAt is { } connected && (h is null || h.ReceivedAt < connected)
-                    && (now - connected).TotalMinutes > rule.Threshold;
-                return new(silent, null, $"{s.Hostname}: connected since {s.ConnectedAt:u} but no health report (limit {rule.Threshold:0} min)");
-            default:
-                return new(false, null, string.Empty);
-        }
+            AlertKind.Offline =>
+                (!s.IsOnline && OfflineMinutes(s, now) > rule.Threshold, Rounded(OfflineMinutes(s, now))),
+            AlertKind.DiskAbove => (h?.DiskPercent > rule.Threshold, Rounded(h?.DiskPercent)),
+            AlertKind.TemperatureAbove => (h?.TemperatureCelsius > rule.Threshold, Rounded(h?.TemperatureCelsius)),
+            AlertKind.MemoryAbove => (h?.MemoryPercent > rule.Threshold, Rounded(h?.MemoryPercent)),
+            AlertKind.FailedUnits => (h?.FailedUnits > 0, h?.FailedUnits),
+            AlertKind.NoReportSinceConnect => (s.IsOnline && s.ConnectedAt is { } connected
+                && (h is null || h.ReceivedAt < connected) && (now - connected).TotalMinutes > rule.Threshold, null),
+            _ => (false, null),
+        };
+        return new(c.Holds, c.Value, c.Holds ? Describe(rule, s, now) : string.Empty);
     }
 
-    private static AlertCondition Above(double? value, double threshold, string message) =>
-        new(value > threshold, value is { } v ? Math.Round(v, 1) : null, message);
+    private static string Describe(AlertRule rule, AlertSubject s, DateTimeOffset now)
+    {
+        var h = s.Health;
+        var minutes = OfflineMinutes(s, now);
+        return rule.Kind switch
+        {
+            AlertKind.Offline =>
+                $"{s.Hostname} offline for {(double.IsFinite(minutes) ? $"{minutes:0} min" : "ever")} (limit {rule.Threshold:0} min)",
+            AlertKind.DiskAbove =>
+                $"{s.Hostname}: {h?.FullestMount ?? "disk"} {h?.DiskPercent:0.#} % full (limit {rule.Threshold:0.#} %)",
+            AlertKind.TemperatureAbove =>
+                $"{s.Hostname}: {h?.TemperatureCelsius:0.#} °C (limit {rule.Threshold:0.#} °C)",
+            AlertKind.MemoryAbove =>
+                $"{s.Hostname}: memory {h?.MemoryPercent:0.#} % used (limit {rule.Threshold:0.#} %)",
+            AlertKind.FailedUnits => $"{s.Hostname}: {h?.FailedUnits} failed systemd unit(s)",
+            AlertKind.NoReportSinceConnect =>
+                $"{s.Hostname}: connected since {s.ConnectedAt:u} but no health report (limit {rule.Threshold:0} min)",
+            _ => string.Empty,
+        };
+    }
+
+    private static double OfflineMinutes(AlertSubject s, DateTimeOffset now) =>
+        s.LastSeenAt is { } seen ? (now - seen).TotalMinutes : double.PositiveInfinity;
+
+    private static double? Rounded(double? value) => value is { } v && double.IsFinite(v) ? Math.Round(v, 1) : null;
 }

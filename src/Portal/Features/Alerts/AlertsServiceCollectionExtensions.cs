@@ -19,6 +19,7 @@ internal static class AlertsServiceCollectionExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
         builder.Services.AddSingleton<AlertNotifier>();
         builder.Services.AddSingleton<AlertService>();
+        builder.Services.AddSingleton<AlertMetrics>();
         builder.Services.AddSingleton<AlertEngine>();
         builder.Services.AddHostedService<AlertDefaults>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
