@@ -184,6 +184,12 @@ internal static class HealthBenchmark
         Console.WriteLine($"  portal CPU {portalCpu.TotalSeconds:0.0} s over {portalLoad.DrainSeconds:0.0} s = {portalCpu.TotalSeconds / portalLoad.DrainSeconds:P0} of one core; {portalCpu.TotalMilliseconds * 1000 / Math.Max(1, portalLoad.Acked):0} µs CPU per report");
         Console.WriteLine($"  portal memory: idle {idleMemory / 1048576} MiB (heap {idleHeap / 1048576} MiB), {devices} connected {connectedMemory.WorkingSet / 1048576} MiB (heap {connectedMemory.Heap / 1048576} MiB): {(connectedMemory.WorkingSet - idleMemory) / devices / 1024.0:0.0} KiB per connected device ({(connectedMemory.Heap - idleHeap) / devices / 1024.0:0.0} KiB managed)");
 
+        // --portal-only: an A/B run of two builds needs no second baseline.
+        if (args.Contains("--portal-only"))
+        {
+            return 0;
+        }
+
         // Mosquitto baseline: same devices, same load, a subscriber counting what it receives.
         var mosquittoPort = FreePort.Next();
         var config = Path.Combine(work, "mosquitto.conf");
