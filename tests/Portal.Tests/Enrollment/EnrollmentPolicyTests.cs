@@ -93,7 +93,9 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
     {
         await SetPolicyAsync(preRegistered: true);
         var mac = TestMqttClient.RandomMac();
-        var added = await fixture.Enrollment.AddPreRegistrationAsync(new PreRegistrationInput(mac, Hostname: "registered-name"), TestActors.Operator, TestContext.Current.CancellationToken);
+        var added = await fixture.Enrollment.AddPreRegistrationAsync(
+            new PreRegistrationInput(mac, Hostname: "registered-name", Labels: "site=lyon, lab"), TestActors.Operator,
+            TestContext.Current.CancellationToken);
         Assert.True(added.Succeeded, added.Message);
         var (client, _) = await TestMqttClient.ConnectBootstrapAsync(Portal.MqttPort);
         await using var _ = client;
@@ -104,6 +106,13 @@ public sealed class EnrollmentPolicyTests(EnrollmentFixture fixture) : IClassFix
         var device = await DeviceAsync(client.ClientId);
         Assert.Equal("pre-registered", device.ApprovedBy);
         Assert.Equal("registered-name", device.Hostname);
+
+        // The labels it was announced with are its labels now.
+        await using var db = await Portal.CreateDbAsync();
+        var labels = await db.DeviceVariables.AsNoTracking().Where(v => v.DeviceId == device.Id)
+            .Select(v => new { v.Name, v.Value }).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([("labels.lab", ""), ("labels.site", "lyon")],
+            labels.Select(l => (l.Name, l.Value)).Order());
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public sealed class PreRegistrationImportTests(PortalFixture fixture) : IClassFi
             52:54:00:AA:00:01,,edge-dup,,
             52:54:00:aa:00:07,,edge-7
             52:54:00:aa:00:08,xyz,edge-8,,
+            52:54:00:aa:00:0a,,edge-10,,"site=lyon,9lives"
             """;
 
         var result = await Enrollment.ImportPreRegistrationsAsync(csv, TestActors.Operator, TestContext.Current.CancellationToken);
@@ -31,10 +32,11 @@ public sealed class PreRegistrationImportTests(PortalFixture fixture) : IClassFi
         var report = result.Value!;
         Assert.Equal(2, report.Imported);
         Assert.Equal(
-            [(3, "mac"), (5, "mac"), (6, "group"), (7, "mac"), (8, "(row)"), (9, "ek_hash")],
+            [(3, "mac"), (5, "mac"), (6, "group"), (7, "mac"), (8, "(row)"), (9, "ek_hash"), (10, "labels")],
             report.Errors.Select(e => (e.Row, e.Column)).ToList());
         Assert.Contains("not-a-mac", report.Errors[0].Reason, StringComparison.Ordinal);
         Assert.Contains("already pre-registered", report.Errors[3].Reason, StringComparison.Ordinal);
+        Assert.Contains("'9lives': a label name", report.Errors[6].Reason, StringComparison.Ordinal);
         await using var db = await fixture.Portal.CreateDbAsync();
         var stored = await db.PreRegistrations.AsNoTracking().OrderBy(p => p.Mac).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(["52:54:00:aa:00:01", "52:54:00:aa:00:03"], stored.Select(p => p.Mac));

@@ -1,4 +1,5 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Shared;
 using Fleet.Shared.Messages;
@@ -66,7 +67,10 @@ internal sealed class EnrollmentPolicy(FleetDbContext db, IOptions<EnrollmentOpt
                 device.Hostname = registration.Hostname;
             }
 
-            return new AutoApproval("pre-registered", registration.GroupId, $"pre-registration {registration.Mac ?? registration.EkHash}");
+            var labels = await LabelAsync(device, registration.Labels, now, cancellationToken);
+            return new AutoApproval("pre-registered", registration.GroupId,
+                $"pre-registration {registration.Mac ?? registration.EkHash}"
+                + (labels.Count > 0 ? $", labels {string.Join(", ", labels)}" : string.Empty));
         }
 
         return null;
@@ -139,6 +143,33 @@ internal sealed class EnrollmentPolicy(FleetDbContext db, IOptions<EnrollmentOpt
             .Where(p => p.DeviceId == null && ((p.Mac != null && macs.Contains(p.Mac)) || (ekHash != null && p.EkHash == ekHash)))
             .OrderBy(p => p.Id)
             .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives the device the labels its pre-registration announced (checked at import), unless it already has a
+    /// variable of that name: a device that enrolled before keeps what a person set.
+    /// </summary>
+    private async Task<IReadOnlyList<DeviceLabel>> LabelAsync(
+        Device device, string? announced, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (labels, _) = DeviceLabels.ParseList(announced);
+        if (labels.Count == 0)
+        {
+            return labels;
+        }
+
+        var taken = await db.DeviceVariables.Where(v => v.DeviceId == device.Id).Select(v => v.Name)
+            .ToListAsync(cancellationToken);
+        var given = labels.Where(l => !taken.Contains(DeviceLabels.VariableName(l.Name))).ToList();
+        foreach (var label in given)
+        {
+            db.DeviceVariables.Add(new DeviceVariable
+            {
+                DeviceId = device.Id, Name = DeviceLabels.VariableName(label.Name), Value = label.Value, UpdatedAt = now,
+            });
+        }
+
+        return given;
     }
 
     private static string Shorten(string token) => token.Length <= 8 ? token : token[..8] + "…";

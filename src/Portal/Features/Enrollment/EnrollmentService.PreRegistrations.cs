@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Security;
 using Fleet.Shared;
 using Microsoft.EntityFrameworkCore;
@@ -188,6 +189,12 @@ public sealed partial class EnrollmentService
             if (row.Labels is { Length: > 1024 })
             {
                 rowErrors.Add(new(row.Line, "labels", "at most 1024 characters"));
+            }
+            else
+            {
+                // The labels the device gets when it enrols: refused here, where the person can fix them.
+                rowErrors.AddRange(DeviceLabels.ParseList(row.Labels).Errors
+                    .Select(e => new CsvRowError(row.Line, "labels", e)));
             }
 
             if (rowErrors.Count > 0)
