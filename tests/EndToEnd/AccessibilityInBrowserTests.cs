@@ -70,6 +70,21 @@ public sealed class AccessibilityInBrowserTests(BrowserFixture browser, Accessib
         Assert.True(await IsDarkAsync(page), "the prerendered page after a reload is light again");
     }
 
+    [Fact]
+    public async Task Favicon_LinkedFromThePage_ServedAsSvg()
+    {
+        await using var context = await NewContextAsync(dark: false, 1366);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        var href = await page.Locator("link[rel=icon]").GetAttributeAsync("href");
+        Assert.NotNull(href);
+
+        var icon = await context.APIRequest.GetAsync(href);
+        Assert.Equal(200, icon.Status);
+        Assert.StartsWith("image/svg+xml", icon.Headers["content-type"], StringComparison.Ordinal);
+        Assert.Contains("<svg", await icon.TextAsync(), StringComparison.Ordinal);
+    }
+
     private async Task<IBrowserContext> NewContextAsync(bool dark, int width) =>
         await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {

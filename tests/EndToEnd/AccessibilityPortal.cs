@@ -30,11 +30,12 @@ public sealed class AccessibilityPortal : IAsyncLifetime
             Assert.True(user.Succeeded, user.Message);
         }
 
-        var device = await AddDeviceAsync("web-01.example.test", EnrollmentState.Approved);
-        await AddDeviceAsync("waiting-01", EnrollmentState.Pending);
+        var device = (await CountsAgreeInBrowserTests.AddDeviceAsync(Portal, "web-01", EnrollmentState.Approved)).Id;
+        await CountsAgreeInBrowserTests.AddDeviceAsync(Portal, "waiting-01", EnrollmentState.Pending);
         var configs = Portal.Services.GetRequiredService<ConfigService>();
-        var created = await configs.CreateAsync(
-            new ConfigInput("web", ConfigSourceLanguage.Butane, "web servers", Butane, "first"), TestActors.Operator);
+        var created = await configs.CreateAsync(new ConfigInput(
+            "web", ConfigSourceLanguage.Butane, "web servers", ConfigsInBrowserTests.SiteButane, "first"),
+            TestActors.Operator);
         Assert.True(created.Succeeded, created.Message);
         var configId = created.Value!.ConfigId;
         Assert.True((await configs.SetVariableAsync(device, "site", "berlin", false, TestActors.Operator)).Succeeded);
@@ -57,32 +58,4 @@ public sealed class AccessibilityPortal : IAsyncLifetime
     }
 
     public ValueTask DisposeAsync() => Portal.DisposeAsync();
-
-    private const string Butane = """
-        variant: fcos
-        version: 1.4.0
-        storage:
-          files:
-            - path: /etc/site
-              contents:
-                inline: "{{vars.site}}"
-        """;
-
-    private async Task<Guid> AddDeviceAsync(string hostname, EnrollmentState state)
-    {
-        var id = Guid.NewGuid();
-        var mac = $"52:54:00:02:{id.ToByteArray()[0]:x2}:{id.ToByteArray()[1]:x2}";
-        var device = new Device
-        {
-            Id = id, EnrollmentId = "a11y-" + hostname, State = state, MachineId = id.ToString("N"),
-            Hostname = hostname, Architecture = "x86_64", Kernel = "6.1", OsName = "Fedora CoreOS 42.20260101.3.0",
-            OsReleaseJson = """{"ID":"fedora","VERSION_ID":"42","OSTREE_VERSION":"42.20260101.3.0"}""",
-            PrimaryMac = mac, AgentVersion = "1", LastAddress = "192.0.2.30", UptimeSeconds = 86_400,
-        };
-        device.Macs.Add(new DeviceMac { Mac = mac, InterfaceName = "eth0", IsPrimary = true });
-        await using var db = await Portal.CreateDbAsync();
-        db.Devices.Add(device);
-        await db.SaveChangesAsync();
-        return id;
-    }
 }
