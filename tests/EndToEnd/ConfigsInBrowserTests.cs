@@ -149,7 +149,7 @@ public sealed class ConfigsInBrowserTests(BrowserFixture browser) : IClassFixtur
         }
     }
 
-    private const string SiteButane = """
+    internal const string SiteButane = """
         variant: fcos
         version: 1.4.0
         storage:

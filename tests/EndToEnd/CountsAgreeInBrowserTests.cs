@@ -79,7 +79,7 @@ public sealed class CountsAgreeInBrowserTests(BrowserFixture browser) : IClassFi
     private static readonly LocatorAssertionsToHaveTextOptions Long = new() { Timeout = 30_000 };
 
     /// <summary>A device row written straight to the database, up 16 days, 2 minutes and 53 seconds.</summary>
-    private static async Task<Device> AddDeviceAsync(PortalInstance portal, string hostname, EnrollmentState state)
+    internal static async Task<Device> AddDeviceAsync(PortalInstance portal, string hostname, EnrollmentState state)
     {
         var id = Guid.NewGuid();
         var mac = $"52:54:00:01:{id.ToByteArray()[0]:x2}:{id.ToByteArray()[1]:x2}";

@@ -6,7 +6,8 @@ import {
     EditorView, Decoration, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { syntaxHighlighting, defaultHighlightStyle, indentOnInput, bracketMatching } from "@codemirror/language";
+import { syntaxHighlighting, indentOnInput, bracketMatching } from "@codemirror/language";
+import { classHighlighter } from "@lezer/highlight";
 import { yaml } from "@codemirror/lang-yaml";
 import { json } from "@codemirror/lang-json";
 import { setDiagnostics, lintGutter } from "@codemirror/lint";
@@ -55,7 +56,9 @@ window.fleetEditor = {
                 extensions: [
                     lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),
                     indentOnInput(), bracketMatching(), lintGutter(), errorLines,
-                    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+                    // Tokens get tok-* classes that app.css colours from the theme palette, so they keep their
+                    // contrast in light and dark mode (the default style's colours are for a white background).
+                    syntaxHighlighting(classHighlighter),
                     keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
                     lang.of(languageOf(language)),
                     editable.of([EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)]),
