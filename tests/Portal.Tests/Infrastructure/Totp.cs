@@ -16,13 +16,15 @@ public static class Totp
         var counter = at.ToUnixTimeSeconds() / 30;
         Span<byte> message = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(message, counter);
+#pragma warning disable CA5350 // RFC 6238's default, and what Identity and every authenticator app use
         var hash = HMACSHA1.HashData(Base32(key), message);
+#pragma warning restore CA5350
         var offset = hash[^1] & 0x0f;
         var value = (BinaryPrimitives.ReadInt32BigEndian(hash.AsSpan(offset)) & 0x7fffffff) % 1_000_000;
         return value.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A 6-digit code that is none of the codes valid around <paramref name="at"/> (Identity accepts ±2 steps).</summary>
+    /// <summary>A 6-digit code none of those valid around <paramref name="at"/> (Identity accepts ±2 steps).</summary>
     public static string WrongCode(string key, DateTimeOffset at)
     {
         var valid = Enumerable.Range(-3, 7).Select(s => Code(key, at.AddSeconds(30 * s))).ToHashSet();
