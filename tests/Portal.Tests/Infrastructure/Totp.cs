@@ -10,7 +10,7 @@ namespace Fleet.Portal.Tests.Infrastructure;
 /// </summary>
 public static class Totp
 {
-    /// <summary>The code for <paramref name="at"/> from a key as shown (any case, groups separated by spaces).</summary>
+    /// <summary>The code for <paramref name="at"/> from a key as shown (any case, groups split by spaces).</summary>
     public static string Code(string key, DateTimeOffset at)
     {
         var counter = at.ToUnixTimeSeconds() / 30;
