@@ -204,6 +204,15 @@ public sealed class OwnAccountService(
     public static string NormalizeCode(string? code) =>
         new([.. (code ?? string.Empty).Where(c => !char.IsWhiteSpace(c) && c != '-')]);
 
+    /// <summary>A recovery code as Identity stores it (XXXXX-XXXXX, upper case), however it was typed.</summary>
+    public static string RecoveryCodeForm(string? code)
+    {
+        var compact = new string([.. (code ?? string.Empty).Where(c => !char.IsWhiteSpace(c))]).ToUpperInvariant();
+        return compact.Length == 10 && !compact.Contains('-', StringComparison.Ordinal)
+            ? $"{compact[..5]}-{compact[5..]}"
+            : compact;
+    }
+
     /// <summary>"alice: time zone Europe/Berlin, two-factor on": what the audit log keeps of an own account.</summary>
     internal static string Summary(string? userName, string? timeZoneId, bool twoFactor) =>
         $"{userName}: time zone {timeZoneId ?? "of the browser"}, two-factor {(twoFactor ? "on" : "off")}";

@@ -111,7 +111,7 @@ internal sealed class PasswordSignIn(
         }
         else
         {
-            result = await signIn.TwoFactorRecoveryCodeSignInAsync(normalized);
+            result = await signIn.TwoFactorRecoveryCodeSignInAsync(OwnAccountService.RecoveryCodeForm(code));
             if (!result.Succeeded)
             {
                 await users.AccessFailedAsync(user);
