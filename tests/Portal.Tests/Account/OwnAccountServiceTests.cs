@@ -159,6 +159,14 @@ public sealed class OwnAccountServiceTests(PortalFixture fixture) : IClassFixtur
         Assert.Equal(owes, SecondFactorRequirement.Owes(principal, options));
     }
 
+    [Theory]
+    [InlineData("QMH66-3FVDC", "QMH66-3FVDC")]
+    [InlineData(" qmh66 3fvdc ", "QMH66-3FVDC")]
+    [InlineData("qmh663fvdc", "QMH66-3FVDC")]
+    [InlineData("123456", "123456")]
+    public void RecoveryCodeForm_AsTyped_AsIdentityStoresIt(string typed, string stored) =>
+        Assert.Equal(stored, OwnAccountService.RecoveryCodeForm(typed));
+
     [Fact]
     public async Task Options_UnknownRequiredRole_PortalRefusesToStart()
     {

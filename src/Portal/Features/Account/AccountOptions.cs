@@ -31,7 +31,7 @@ public sealed class AccountOptions
     /// without two-factor is sent to set it up right after the password and can open nothing else until then.
     /// External (OIDC) sign-in is not affected: the identity provider owns its second factor.
     /// </summary>
-    public string[] TwoFactorRequiredRoles { get; set; } = [];
+    public List<string> TwoFactorRequiredRoles { get; set; } = [];
 
     /// <summary>Whether a user with these roles must use two-factor.</summary>
     public bool RequiresTwoFactor(IEnumerable<string> roles) => roles.Any(TwoFactorRequiredRoles.Contains);
