@@ -1,3 +1,5 @@
+using Fleet.Portal.Features.Account;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.JSInterop;
 
 namespace Fleet.Portal.Components.Charts;
@@ -6,11 +8,16 @@ namespace Fleet.Portal.Components.Charts;
 public sealed record BrowserZone(string? Id, int OffsetMinutes);
 
 /// <summary>
-/// The viewer's time zone, read once per circuit from the browser (<c>fleetViewer.zone</c> in
-/// <c>wwwroot/js/fleet.js</c>), so times on charts read as the clock on the viewer's wall. JavaScript runs only after
-/// the first render: a component asks in <c>OnAfterRenderAsync</c> and draws its time axis once it has the answer.
+/// The viewer's time zone: the one they chose on their account page (an Identity user claim), else the browser's
+/// (<c>fleetViewer.zone</c> in <c>wwwroot/js/fleet.js</c>), so times read as the clock on the viewer's wall. Read
+/// once per circuit. JavaScript runs only after the first render: a component asks in <c>OnAfterRenderAsync</c> and
+/// draws its times once it has the answer.
 /// </summary>
-public sealed class ViewerTime(IJSRuntime js, ILogger<ViewerTime> logger)
+public sealed class ViewerTime(
+    IJSRuntime js,
+    AuthenticationStateProvider authentication,
+    OwnAccountService accounts,
+    ILogger<ViewerTime> logger)
 {
     private Task<TimeZoneInfo>? _zone;
 
@@ -20,8 +27,22 @@ public sealed class ViewerTime(IJSRuntime js, ILogger<ViewerTime> logger)
     /// <summary>Reads the zone on the first call of a circuit; later calls share that answer.</summary>
     public Task<TimeZoneInfo> ZoneAsync() => _zone ??= ReadAsync();
 
+    /// <summary>After the user chose another zone: the next <see cref="ZoneAsync"/> reads it again.</summary>
+    public void Forget()
+    {
+        _zone = null;
+        Zone = null;
+    }
+
     private async Task<TimeZoneInfo> ReadAsync()
     {
+        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        if (user.Identity?.IsAuthenticated == true && await accounts.TimeZoneOfAsync(user) is { } chosen)
+        {
+            Zone = chosen;
+            return chosen;
+        }
+
         BrowserZone? browser = null;
         try
         {

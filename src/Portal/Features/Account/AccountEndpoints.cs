@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Api;
+using Fleet.Portal.Features.Security;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Authentication;
@@ -46,7 +48,18 @@ internal static class AccountEndpoints
             // at all), or a download endpoint marked DisableCookieRedirect, gets a status code, not an HTML
             // login page it cannot use.
             o.Events.OnRedirectToLogin = c => RedirectOrStatus(c, StatusCodes.Status401Unauthorized);
-            o.Events.OnRedirectToAccessDenied = c => RedirectOrStatus(c, StatusCodes.Status403Forbidden);
+            o.Events.OnRedirectToAccessDenied = c =>
+            {
+                // Refused only for the missing second factor: to the set-up, not to a page saying "not allowed".
+                var accounts = c.HttpContext.RequestServices.GetRequiredService<IOptionsMonitor<AccountOptions>>();
+                if (SecondFactorRequirement.Owes(c.HttpContext.User, accounts.CurrentValue)
+                    && !c.Request.Path.StartsWithSegments("/api"))
+                {
+                    c.RedirectUri = AccountPage.SetUpAddress;
+                }
+
+                return RedirectOrStatus(c, StatusCodes.Status403Forbidden);
+            };
         });
 
         builder.Services.Configure<AntiforgeryOptions>(o => o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
@@ -54,11 +67,31 @@ internal static class AccountEndpoints
         // Disabling a user or forcing a sign-out changes the security stamp; sessions notice at the next
         // check, so the check interval (default 30 minutes in Identity) is how long a removed user keeps access.
         builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AccountOptions>()
+            .Validate(o => o.TwoFactorRequiredRoles.All(Roles.All.Contains),
+                $"{AccountOptions.Section}:TwoFactorRequiredRoles may name only {string.Join(", ", Roles.All)}");
         builder.Services.AddOptions<SecurityStampValidatorOptions>()
-            .Configure<IOptions<AccountOptions>>((o, accounts) => o.ValidationInterval = accounts.Value.SessionValidationInterval);
+            .Configure<IOptions<AccountOptions>>((o, accounts) =>
+            {
+                o.ValidationInterval = accounts.Value.SessionValidationInterval;
+
+                // The periodic check rebuilds the principal and would drop how the user signed in ("pwd" or
+                // "mfa"), which is what tells a session that still owes a second factor from one that gave it.
+                o.OnRefreshingPrincipal = c =>
+                {
+                    if (c.NewPrincipal?.Identity is ClaimsIdentity identity && c.CurrentPrincipal is { } current)
+                    {
+                        identity.AddClaims(current.FindAll(SecondFactorRequirement.MethodClaim)
+                            .Select(m => new Claim(m.Type, m.Value)));
+                    }
+
+                    return Task.CompletedTask;
+                };
+            });
         builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
         builder.Services.AddSingleton<IPasswordGenerator, PasswordGenerator>();
         builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddSingleton<OwnAccountService>();
 
         builder.Services.AddCascadingAuthenticationState();
         builder.AddExternalSignIn();

@@ -2,7 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Fleet.Portal.Features.Account;
 
-/// <summary>Section <c>Fleet:Accounts</c>: how soon account changes reach sessions that are already signed in.</summary>
+/// <summary>
+/// Section <c>Fleet:Accounts</c>: how soon account changes reach sessions that are already signed in, and which
+/// roles must sign in with a second factor.
+/// </summary>
 public sealed class AccountOptions
 {
     public const string Section = "Fleet:Accounts";
@@ -22,4 +25,14 @@ public sealed class AccountOptions
     /// 5 s, because each circuit runs its own loop and 0 would spin.
     /// </summary>
     public TimeSpan CircuitRevalidationInterval => TimeSpan.FromSeconds(Math.Max(5, SessionValidationSeconds));
+
+    /// <summary>
+    /// Roles (Admin, Operator, HelpDesk) whose users must sign in with an authenticator code. A user of such a role
+    /// without two-factor is sent to set it up right after the password and can open nothing else until then.
+    /// External (OIDC) sign-in is not affected: the identity provider owns its second factor.
+    /// </summary>
+    public List<string> TwoFactorRequiredRoles { get; set; } = [];
+
+    /// <summary>Whether a user with these roles must use two-factor.</summary>
+    public bool RequiresTwoFactor(IEnumerable<string> roles) => roles.Any(TwoFactorRequiredRoles.Contains);
 }

@@ -12,9 +12,12 @@ internal static class SecurityServiceCollectionExtensions
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         foreach (var (policy, roles) in Policies.RolesOf)
         {
-            authorization.AddPolicy(policy, p => p.RequireAuthenticatedUser().RequireRole(roles));
+            authorization.AddPolicy(policy, p => p.RequireAuthenticatedUser()
+                .RequireRole(roles)
+                .AddRequirements(Account.SecondFactorRequirement.Instance));
         }
 
+        builder.Services.AddSingleton<IAuthorizationHandler, Account.SecondFactorHandler>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<ActorAuthorizer>();
         return builder;

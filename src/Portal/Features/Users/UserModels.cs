@@ -7,7 +7,10 @@ namespace Fleet.Portal.Features.Users;
 /// <param name="UserName">The sign-in name.</param>
 /// <param name="Email">The e-mail address, if any.</param>
 /// <param name="Disabled">Whether the account is disabled.</param>
-public sealed record UserRow(string Id, string UserName, string? Email, string? Role, bool Disabled, DateTimeOffset? LockedOutUntil);
+/// <param name="TwoFactorEnabled">Whether sign-in asks for an authenticator code.</param>
+public sealed record UserRow(
+    string Id, string UserName, string? Email, string? Role, bool Disabled, DateTimeOffset? LockedOutUntil,
+    bool TwoFactorEnabled);
 
 /// <summary>What an admin fills in to create a user.</summary>
 /// <param name="Role">One of <see cref="Security.Roles.All"/>, or null for none.</param>

@@ -115,6 +115,31 @@ public sealed partial class UserService
         return change.Succeeded ? Outcome.Of(generated) : change.As<string?>();
     }
 
+    /// <summary>
+    /// Turns the user's two-factor off (a lost phone): a new authenticator key nobody holds, no recovery codes, and
+    /// a new security stamp that ends their sessions. They sign in with the password alone and set it up again.
+    /// </summary>
+    [RequiresPolicy(Policies.ManageUsers)]
+    public Task<Outcome> ResetTwoFactorAsync(
+        string userId, Actor actor, CancellationToken cancellationToken = default) =>
+        ChangeAsync(userId, actor, "user.two-factor-reset", "two-factor off; new authenticator key, no recovery codes",
+            async target =>
+            {
+                var (users, user, _) = target;
+                var result = await users.SetTwoFactorEnabledAsync(user, enabled: false);
+                if (result.Succeeded)
+                {
+                    result = await users.ResetAuthenticatorKeyAsync(user);
+                }
+
+                if (result.Succeeded)
+                {
+                    _ = await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+                }
+
+                return FromIdentity(result);
+            }, cancellationToken);
+
     /// <summary>Ends every session of the user (a new security stamp); they can sign in again at once.</summary>
     [RequiresPolicy(Policies.ManageUsers)]
     public Task<Outcome> ForceSignOutAsync(string userId, Actor actor, CancellationToken cancellationToken = default) =>
@@ -200,7 +225,8 @@ public sealed partial class UserService
         : null;
 
     private static async Task<string> SummaryAsync(UserManager<IdentityUser> users, IdentityUser user) =>
-        Summary(user.UserName, RoleOf(await users.GetRolesAsync(user)), IsDisabled(user));
+        Summary(user.UserName, RoleOf(await users.GetRolesAsync(user)), IsDisabled(user))
+        + (user.TwoFactorEnabled ? ", two-factor on" : string.Empty);
 
     private static Outcome FromIdentity(IdentityResult result) =>
         result.Succeeded ? Outcome.Done : Outcome.Invalid(Locate(result.Errors));

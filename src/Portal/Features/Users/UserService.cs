@@ -159,6 +159,7 @@ public sealed partial class UserService(
                 u.Email,
                 u.LockoutEnabled,
                 u.LockoutEnd,
+                u.TwoFactorEnabled,
                 Roles = db.UserRoles.Where(ur => ur.UserId == u.Id).Join(db.Roles, ur => ur.RoleId, r => r.Id, (_, r) => r.Name).ToList(),
             })
             .ToListAsync(cancellationToken);
@@ -167,7 +168,9 @@ public sealed partial class UserService(
         {
             var disabled = IsDisabled(u.LockoutEnabled, u.LockoutEnd);
             var lockedOutUntil = !disabled && u.LockoutEnabled && u.LockoutEnd > now ? u.LockoutEnd : null;
-            return new UserRow(u.Id, u.UserName ?? string.Empty, u.Email, RoleOf(u.Roles), disabled, lockedOutUntil);
+            return new UserRow(
+                u.Id, u.UserName ?? string.Empty, u.Email, RoleOf(u.Roles), disabled, lockedOutUntil,
+                u.TwoFactorEnabled);
         }).ToList();
     }
 
