@@ -157,9 +157,15 @@ public sealed class DevicesInBrowserTests(BrowserFixture browser) : IClassFixtur
             Assert.Equal(expected.Rows.Select(r => r.Id.ToString("N")), csv.Skip(1).Select(line => line.Split(',')[0]));
 
             // A search with no match on a fleet that has devices says so, not "start an agent".
-            await PageActions.GotoInteractiveAsync(page, "/devices?q=no-such-device");
-            await Assertions.Expect(page.GetByTestId("no-match")).ToHaveTextAsync("No devices match.", Within);
+            // It names the filter and offers to clear it, keeping the order.
+            await PageActions.GotoInteractiveAsync(page, "/devices?q=no-such-device&status=Online&sort=hostname");
+            await Assertions.Expect(page.GetByTestId("no-match"))
+                .ToHaveTextAsync("No devices match “no-such-device”, status Online.", Within);
             await Assertions.Expect(page.GetByTestId("no-devices")).ToHaveCountAsync(0);
+            await page.GetByTestId("clear-filters").ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/devices\?sort=hostname$"), Long);
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(7, Count);
+            await Assertions.Expect(page.GetByTestId("no-match")).ToHaveCountAsync(0);
         });
     }
 
