@@ -16,7 +16,8 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
 {
     private static readonly LocatorAssertionsToContainTextOptions Soon = new() { Timeout = 30_000 };
 
-    private static HealthReport Report(long sequence, double diskPercent) => new(
+    /// <summary>A health report with the root filesystem <paramref name="diskPercent"/> full.</summary>
+    internal static HealthReport Report(long sequence, double diskPercent) => new(
         sequence,
         DateTimeOffset.UtcNow,
         UptimeSeconds: 1000 + sequence,

@@ -24,7 +24,8 @@ public sealed partial class HumanLabelsInBrowserTests(BrowserFixture browser) : 
         var (id, device) = await ApprovedDevice.ConnectAsync(portal, "labels-box");
         await using var _ = device;
         var deviceId = Guid.ParseExact(id, "N");
-        await device.PublishAsync(Topics.Health(id), Health(93.7), FleetJson.Default.HealthReport);
+        await device.PublishAsync(
+            Topics.Health(id), AlertsInBrowserTests.Report(1, 93.7), FleetJson.Default.HealthReport);
         await device.PublishAsync(Topics.Deployments(id), RolledBack(), FleetJson.Default.DeploymentReport);
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         foreach (var (kind, value) in RejectRules)
@@ -111,17 +112,6 @@ public sealed partial class HumanLabelsInBrowserTests(BrowserFixture browser) : 
         + @"ConfigCannotRender|MachineId|EkHash|EnrollmentId|RolledBack|NeedsReinstall|SshKeys|Dropin|"
         + @"publicKey|Ui|Api|NotFound|TooManyRequests|Unprocessable)\b")]
     private static partial Regex Identifier();
-
-    private static HealthReport Health(double diskPercent) => new(
-        1,
-        DateTimeOffset.UtcNow,
-        UptimeSeconds: 1000,
-        CpuPercent: 10,
-        Memory: new MemoryUsage(8_000_000_000, 5_000_000_000, 0, 0),
-        Filesystems: [new FilesystemUsage("/sysroot", "/dev/vda4", "xfs", 100_000, (long)(diskPercent * 1000),
-            100_000 - (long)(diskPercent * 1000))],
-        Temperatures: [new TemperatureReading("thermal_zone0", "x86_pkg_temp", 45)],
-        FailedUnits: []);
 
     private static DeploymentReport RolledBack() => new(
         DateTimeOffset.UtcNow, UpdateAgentKind.Zincati, GreenbootStatus.Green, true,
