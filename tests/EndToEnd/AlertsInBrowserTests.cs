@@ -8,14 +8,16 @@ using Microsoft.Playwright;
 namespace Fleet.EndToEnd.Tests;
 
 /// <summary>
-/// Must show #2 (last clause): a device with an open alert shows it on the help-desk card and the device page; an
-/// operator edits a default rule, and the rule form resets the threshold when the kind changes.
+/// Must show #2 (last clause): a device with an open alert shows it on the help-desk card and the device page, with
+/// its time on the viewer's clock there and in the alert table; an operator edits a default rule, and the rule form
+/// resets the threshold when the kind changes.
 /// </summary>
 public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly LocatorAssertionsToContainTextOptions Soon = new() { Timeout = 30_000 };
 
-    private static HealthReport Report(long sequence, double diskPercent) => new(
+    /// <summary>A health report with the root filesystem <paramref name="diskPercent"/> full.</summary>
+    internal static HealthReport Report(long sequence, double diskPercent) => new(
         sequence,
         DateTimeOffset.UtcNow,
         UptimeSeconds: 1000 + sequence,
@@ -38,11 +40,13 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
         var deviceId = Guid.ParseExact(id, "N");
         await client.PublishAsync(Topics.Health(id), Report(1, 93.7), FleetJson.Default.HealthReport);
         var alerts = portal.Services.GetRequiredService<AlertService>();
-        await portal.WaitForAsync(async () => (await alerts.ListAsync(true, deviceId)) is [var open, ..] ? open : null,
-            what: "alert");
+        var alert = await portal.WaitForAsync(
+            async () => (await alerts.ListAsync(true, deviceId)) is [var open, ..] ? open : null, what: "alert");
 
+        // A viewer in Kathmandu (UTC+05:45, no daylight saving): no whole-hour offset hides a zone mix-up.
+        const string zone = "Asia/Kathmandu";
         await using var context = await browser.Browser.NewContextAsync(
-            new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+            new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString(), TimezoneId = zone });
         var page = await context.NewPageAsync();
         try
         {
@@ -54,6 +58,15 @@ public sealed class AlertsInBrowserTests(BrowserFixture browser) : IClassFixture
             await Assertions.Expect(card.GetByTestId("device-alert"))
                 .ToContainTextAsync("Disk almost full: nearly-full: /sysroot 93.7 % full (limit 90 %)", Soon);
             await Assertions.Expect(card.GetByTestId("device-alert")).ToContainTextAsync("Critical");
+
+            var local = TimeZoneInfo.ConvertTime(alert.FiredAt, TimeZoneInfo.FindSystemTimeZoneById(zone))
+                .ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+            await Assertions.Expect(card.GetByTestId("device-alert")).ToContainTextAsync($"since {local}", Soon);
+
+            // The alert table reads on the viewer's clock too.
+            await PageActions.GotoInteractiveAsync(page, "/alerts");
+            await Assertions.Expect(page.GetByTestId("alert-row").GetByTestId("alert-fired"))
+                .ToHaveTextAsync(local, new() { Timeout = 30_000 });
 
             await PageActions.GotoInteractiveAsync(page, $"/devices/{deviceId}");
             await Assertions.Expect(page.GetByTestId("open-alerts-card").GetByTestId("device-alert"))

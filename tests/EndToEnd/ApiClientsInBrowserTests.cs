@@ -4,7 +4,10 @@ using Microsoft.Playwright;
 
 namespace Fleet.EndToEnd.Tests;
 
-/// <summary>An admin creates an API client in the browser, uses the secret shown once, and revokes the client.</summary>
+/// <summary>
+/// An admin creates an API client in the browser, copies the secret shown once with its copy button, uses it, and
+/// revokes the client.
+/// </summary>
 public sealed class ApiClientsInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly LocatorAssertionsToBeVisibleOptions Soon = new() { Timeout = 30_000 };
@@ -13,7 +16,11 @@ public sealed class ApiClientsInBrowserTests(BrowserFixture browser) : IClassFix
     public async Task Admin_CreatesClientUsesSecretThenRevokes_TokenStopsWorking()
     {
         await using var portal = await PortalInstance.StartAsync();
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = portal.BaseAddress.ToString(),
+            Permissions = ["clipboard-read", "clipboard-write"],
+        });
         var page = await context.NewPageAsync();
         try
         {
@@ -44,6 +51,11 @@ public sealed class ApiClientsInBrowserTests(BrowserFixture browser) : IClassFix
             await Assertions.Expect(secretField).ToBeVisibleAsync(Soon);
             var clientId = await Field(page, "new-client-id").InputValueAsync();
             var secret = await secretField.InputValueAsync();
+            // The copy button, found by its accessible name, puts the secret on the clipboard and says so.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Copy the client secret" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("copy-client-secret-status"))
+                .ToHaveTextAsync("Copied", new() { Timeout = 30_000 });
+            Assert.Equal(secret, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "api-client-secret.png"), FullPage = true });
             await page.GetByTestId("secret-copied").ClickAsync();
 

@@ -48,6 +48,11 @@ public sealed class DevicesInBrowserTests(BrowserFixture browser) : IClassFixtur
             Assert.True(reject.X + reject.Width <= 1366, $"Reject ends at {reject.X + reject.Width} px");
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "devices-1366.png") });
 
+            // Approve and Reject in their own colours, not greyed by a button group's override.
+            await Assertions.Expect(row.GetByTestId("approve")).ToHaveClassAsync(new Regex("mud-button-filled-success"));
+            await Assertions.Expect(row.GetByTestId("reject")).ToHaveClassAsync(new Regex("mud-button-outlined-error"));
+            await Assertions.Expect(row.Locator(".mud-button-group-override-styles")).ToHaveCountAsync(0);
+
             // Cancelled: nothing happens.
             await row.GetByTestId("reject").ClickAsync();
             await Assertions.Expect(page.GetByTestId("confirm-what")).ToContainTextAsync("reject-me", Contains);
@@ -157,9 +162,15 @@ public sealed class DevicesInBrowserTests(BrowserFixture browser) : IClassFixtur
             Assert.Equal(expected.Rows.Select(r => r.Id.ToString("N")), csv.Skip(1).Select(line => line.Split(',')[0]));
 
             // A search with no match on a fleet that has devices says so, not "start an agent".
-            await PageActions.GotoInteractiveAsync(page, "/devices?q=no-such-device");
-            await Assertions.Expect(page.GetByTestId("no-match")).ToHaveTextAsync("No devices match.", Within);
+            // It names the filter and offers to clear it, keeping the order.
+            await PageActions.GotoInteractiveAsync(page, "/devices?q=no-such-device&status=Online&sort=hostname");
+            await Assertions.Expect(page.GetByTestId("no-match"))
+                .ToHaveTextAsync("No devices match “no-such-device”, status Online.", Within);
             await Assertions.Expect(page.GetByTestId("no-devices")).ToHaveCountAsync(0);
+            await page.GetByTestId("clear-filters").ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"/devices\?sort=hostname$"), Long);
+            await Assertions.Expect(page.GetByTestId("device-link")).ToHaveCountAsync(7, Count);
+            await Assertions.Expect(page.GetByTestId("no-match")).ToHaveCountAsync(0);
         });
     }
 

@@ -5,18 +5,23 @@ using Microsoft.Playwright;
 namespace Fleet.EndToEnd.Tests;
 
 /// <summary>
-/// An admin creates a user in the dialog (password generated and shown once), finds the creation in
-/// the audit log, and the new HelpDesk user sees neither page.
+/// An admin creates a user in the dialog (HelpDesk unless another role is chosen; password generated, shown once
+/// and copied with its button), finds the creation in the audit log, and the new HelpDesk user sees neither page.
 /// </summary>
 public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static readonly LocatorAssertionsToBeVisibleOptions Visible = PageActions.Visible;
+    private static readonly LocatorAssertionsToHaveTextOptions Text = new() { Timeout = 30_000 };
 
     [Fact]
     public async Task Admin_CreatesUserInDialog_SeesItInListAndAuditLog()
     {
         await using var portal = await PortalInstance.StartAsync();
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = portal.BaseAddress.ToString(),
+            Permissions = ["clipboard-read", "clipboard-write"],
+        });
         var page = await context.NewPageAsync();
 
         try
@@ -34,12 +39,16 @@ public sealed partial class UsersAndAuditInBrowserTests(BrowserFixture browser) 
 
             await PageActions.FillAsync(page, "user-email", "carol@example.org");
             await PageActions.FillAsync(page, "user-password", string.Empty);
-            await page.GetByTestId("user-role").ClickAsync();
-            await page.GetByRole(AriaRole.Option, new() { Name = "HelpDesk" }).ClickAsync();
+
+            // The role was never touched: a new user starts as HelpDesk (read-only), not without a role.
+            await Assertions.Expect(PageActions.Input(page, "user-role")).ToHaveValueAsync("HelpDesk");
             await page.GetByTestId("create-user").ClickAsync();
             var generated = page.Locator("input[data-testid=generated-password]").Or(page.GetByTestId("generated-password").Locator("input"));
             await Assertions.Expect(generated).ToHaveValueAsync(PasswordPattern(), new() { Timeout = 30_000 });
             var password = await generated.InputValueAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Copy the generated password" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("copy-password-status")).ToHaveTextAsync("Copied", Text);
+            Assert.Equal(password, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
             await page.GetByTestId("dialog-done").ClickAsync();
 
             var row = page.Locator("tr", new() { Has = page.Locator("[data-testid=user-row][data-user=carol]") });

@@ -7,6 +7,18 @@ namespace Fleet.Portal.Tests.Devices;
 public sealed class DeviceListRulesTests
 {
     [Fact]
+    public void ListState_FilteredAndUnfiltered_FilterInWordsAndClearKeepsOrder()
+    {
+        var state = new DeviceListState(
+            "web", DeviceStatusFilter.Online, "aarch64", "rack=3", "hostname", false, 2, 50);
+
+        Assert.Equal("“web”, status Online, architecture aarch64, label rack=3", state.FilterText);
+        Assert.Equal(new DeviceListState(SortBy: "hostname", Descending: false, PageSize: 50), state.Unfiltered);
+        Assert.Equal(string.Empty, state.Unfiltered.FilterText);
+        Assert.Equal("?sort=hostname&dir=asc&size=50", state.Unfiltered.ToQueryString());
+    }
+
+    [Fact]
     public void ListState_RoundTrip_SameStateBack()
     {
         var state = new DeviceListState(

@@ -73,6 +73,47 @@ public sealed class ReleaseImportTests(ReleaseImportTests.Fixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Import_SameProblemInEveryRelease_ListedOnceWithItsCount()
+    {
+        var stream = await UpdateTestSupport.CreateStreamAsync(Portal, import: false);
+        var releases = JsonNode.Parse(FixtureStreams.Releases)!;
+        var list = releases["releases"]!.AsArray();
+        foreach (var release in list)
+        {
+            release!["commits"]![0]!["checksum"] = "not-a-checksum";
+        }
+
+        list[2]!["version"] = "not a version!";
+
+        var report = await Import(stream, releases.ToJsonString(), null, null);
+        var problems = ImportProblem.Group(report.Change.Errors);
+
+        Assert.Equal(OutcomeKind.Invalid, report.Change.Kind);
+        Assert.True(report.Change.Errors.Count > 2, "every release is reported");
+        Assert.Equal(2, problems.Count);
+        var checksum = problems.Single(p => p.Place == "$.releases[*].commits[*].checksum");
+        Assert.Equal(ReleaseImportParser.ReleasesField, checksum.Field);
+        Assert.Equal(report.Change.Errors.Count - 1, checksum.Count);
+        Assert.StartsWith(
+            "$.releases[0].commits[0].checksum: 'not-a-checksum'", checksum.First, StringComparison.Ordinal);
+        Assert.Equal(1, problems.Single(p => p.Place == "$.releases[*].version").Count);
+    }
+
+    [Fact]
+    public void ImportProblems_WithoutPlace_KeptApartByMessage()
+    {
+        var problems = ImportProblem.Group(
+        [
+            OutcomeError.At("releases", "'ftp://a' is not an http or https URL"),
+            OutcomeError.At("updates", "'ftp://a' is not an http or https URL"),
+            OutcomeError.At("updates", "not valid JSON at line 1, byte 1: …"),
+        ]);
+
+        Assert.Equal([1, 1, 1], problems.Select(p => p.Count));
+        Assert.All(problems, p => Assert.Equal(string.Empty, p.Place));
+    }
+
+    [Fact]
     public async Task Import_DocumentOfAnotherStreamOrNotJson_Refused()
     {
         var stream = await UpdateTestSupport.CreateStreamAsync(Portal, import: false);

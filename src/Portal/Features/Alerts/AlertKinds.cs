@@ -23,7 +23,7 @@ public static class AlertKinds
 
     public static AlertKindInfo Of(AlertKind kind) => Info[kind];
 
-    public static string Label(AlertKind kind) => Info[kind].Label;
+    public static string Label(this AlertKind kind) => Info[kind].Label;
 
     /// <summary>"90 %", "15 minutes", "–" when the kind has no threshold.</summary>
     public static string Threshold(AlertKind kind, double threshold) =>

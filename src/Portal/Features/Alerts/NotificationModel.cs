@@ -35,6 +35,12 @@ public sealed class NotificationChannel
     public DateTimeOffset CreatedAt { get; set; }
 }
 
+/// <summary>How people read a <see cref="ChannelKind"/>; the API keeps the enum names.</summary>
+public static class ChannelKindLabels
+{
+    public static string Label(this ChannelKind kind) => kind == ChannelKind.Email ? "E-mail" : "Webhook";
+}
+
 [JsonConverter(typeof(JsonStringEnumConverter<AlertEvent>))]
 public enum AlertEvent
 {

@@ -244,5 +244,5 @@ public sealed class NotificationService(
 
     private static string Key(int id) => id.ToString(CultureInfo.InvariantCulture);
 
-    private static string Summary(NotificationChannel c) => $"{c.Name}: {c.Kind} {c.Target} enabled={c.Enabled}";
+    private static string Summary(NotificationChannel c) => $"{c.Name}: {c.Kind.Label()} {c.Target} enabled={c.Enabled}";
 }

@@ -8,6 +8,17 @@ public enum IdentifierKind
     EkHash = 2,
 }
 
+/// <summary>How people read an <see cref="IdentifierKind"/>.</summary>
+public static class IdentifierKindLabels
+{
+    public static string Label(this IdentifierKind kind) => kind switch
+    {
+        IdentifierKind.Mac => "MAC",
+        IdentifierKind.MachineId => "machine-id",
+        _ => "EK hash",
+    };
+}
+
 /// <summary>One identity a device presented (a MAC, its machine-id, its EK hash), with when it was first and last seen.</summary>
 public sealed class DeviceIdentifier
 {

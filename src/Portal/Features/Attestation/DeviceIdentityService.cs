@@ -136,9 +136,17 @@ public sealed class DeviceIdentityService(
             device.Conflict = null;
         }
 
-        db.DeviceEvents.Add(new DeviceEvent { DeviceId = device.Id, At = now, Kind = "conflict", Message = $"Identity conflict on {conflict.Kind} {conflict.Value} resolved by {actor.Name}: {conflict.Resolution}" });
+        db.DeviceEvents.Add(new DeviceEvent
+        {
+            DeviceId = device.Id,
+            At = now,
+            Kind = "conflict",
+            Message = $"Identity conflict on {conflict.Kind.Label()} {conflict.Value} resolved by {actor.Name}: "
+                + conflict.Resolution,
+        });
         audit.Add(db, actor, "device.conflict-resolve", "device", device.Id.ToString("N"),
-            before: $"open: {conflict.Kind} {conflict.Value} ({conflict.Detail})", after: $"resolved: {conflict.Resolution}");
+            before: $"open: {conflict.Kind.Label()} {conflict.Value} ({conflict.Detail})",
+            after: $"resolved: {conflict.Resolution}");
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Identity conflict {ConflictId} of device {DeviceId:N} resolved by {Actor}", conflict.Id, device.Id, actor.Name);
         notifier.Notify([device.Id]);

@@ -43,6 +43,18 @@ public enum AuditSource
     System,
 }
 
+/// <summary>How people read an <see cref="AuditSource"/>; the API and the CSV keep the enum names.</summary>
+public static class AuditSourceLabels
+{
+    public static string Label(this AuditSource source) => source switch
+    {
+        AuditSource.Ui => "UI",
+        AuditSource.Api => "API",
+        AuditSource.Device => "Device",
+        _ => "System",
+    };
+}
+
 public enum AuditOutcome
 {
     Succeeded,

@@ -73,6 +73,19 @@ public sealed record DeviceListState(
         return QueryString.Create(parts).Value ?? string.Empty;
     }
 
+    /// <summary>The filters in words, for "No devices match …": "“web-1”, status Online, label rack=3"; empty
+    /// when nothing is filtered.</summary>
+    public string FilterText => string.Join(", ", new[]
+    {
+        Search is { } search ? $"“{search}”" : null,
+        Status != DeviceStatusFilter.Any ? $"status {Status}" : null,
+        Architecture is { } architecture ? $"architecture {architecture}" : null,
+        Label is { } label ? $"label {label}" : null,
+    }.OfType<string>());
+
+    /// <summary>The same order and page size, nothing filtered, first page.</summary>
+    public DeviceListState Unfiltered => new(SortBy: SortBy, Descending: Descending, PageSize: PageSize);
+
     public DeviceQuery ToQuery() =>
         new(Search, Status, Architecture, SortBy, Descending, Page * PageSize, PageSize, Label);
 }

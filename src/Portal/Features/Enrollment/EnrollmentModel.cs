@@ -105,6 +105,17 @@ public enum RejectKind
     EnrollmentId = 2,
 }
 
+/// <summary>How people read a <see cref="RejectKind"/>; the API keeps the enum names.</summary>
+public static class RejectKindLabels
+{
+    public static string Label(this RejectKind kind) => kind switch
+    {
+        RejectKind.Mac => "MAC address",
+        RejectKind.MachineId => "Machine-id",
+        _ => "Enrolment id",
+    };
+}
+
 /// <summary>A device that must never be enrolled, whatever it presents.</summary>
 public sealed class RejectRule
 {

@@ -225,12 +225,14 @@ public sealed partial class EnrollmentService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.RejectRules.AnyAsync(r => r.Kind == input.Kind && r.Value == normalized, cancellationToken))
         {
-            return Outcome.Conflict("value", $"{input.Kind} {normalized} is already on the reject list");
+            return Outcome.Conflict("value", $"{input.Kind.Label()} {normalized} is already on the reject list");
         }
 
         var rule = new RejectRule { Kind = input.Kind, Value = normalized, Reason = input.Reason, CreatedAt = time.GetUtcNow(), CreatedBy = actor.Name };
         db.RejectRules.Add(rule);
-        audit.Add(db, actor, "enrollment.reject.add", "reject-rule", $"{rule.Kind}:{rule.Value}", after: $"{rule.Kind} {rule.Value}: {rule.Reason}");
+        // The entity is the value, as the authorization check above names it; the summary reads as the page does.
+        audit.Add(db, actor, "enrollment.reject.add", "reject-rule", rule.Value,
+            after: $"{rule.Kind.Label()} {rule.Value}: {rule.Reason}");
         await db.SaveChangesAsync(cancellationToken);
         return Outcome.Of(new RejectRuleRow(
             rule.Id, rule.Kind, rule.Value, rule.Reason, rule.CreatedAt, rule.CreatedBy));
@@ -254,7 +256,7 @@ public sealed partial class EnrollmentService(
         }
 
         db.RejectRules.Remove(rule);
-        audit.Add(db, actor, "enrollment.reject.remove", "reject-rule", key, before: $"{rule.Kind} {rule.Value}: {rule.Reason}");
+        audit.Add(db, actor, "enrollment.reject.remove", "reject-rule", key, before: $"{rule.Kind.Label()} {rule.Value}: {rule.Reason}");
         await db.SaveChangesAsync(cancellationToken);
         return Outcome.Of(true);
     }

@@ -107,3 +107,15 @@ public sealed class DeviceAgentState
 
     public DateTimeOffset? LastResultAt { get; set; }
 }
+
+/// <summary>How people read an <see cref="AgentUpdateResult"/>; the protocol keeps the enum names.</summary>
+public static class AgentUpdateResultLabels
+{
+    public static string Label(this AgentUpdateResult result) => result switch
+    {
+        AgentUpdateResult.Installed => "Installed",
+        AgentUpdateResult.Refused => "Refused",
+        AgentUpdateResult.Failed => "Failed",
+        _ => "Rolled back",
+    };
+}

@@ -64,6 +64,20 @@ public enum ConfigScope
     Device = 2,
 }
 
+/// <summary>How people read the config enums; the API keeps the enum names.</summary>
+public static class ConfigLabels
+{
+    public static string Label(this ConfigSourceLanguage language) =>
+        language == ConfigSourceLanguage.Butane ? "Butane (YAML)" : "Ignition (JSON)";
+
+    public static string Label(this ConfigScope scope) => scope switch
+    {
+        ConfigScope.Fleet => "Fleet default",
+        ConfigScope.Group => "Group",
+        _ => "Device",
+    };
+}
+
 /// <summary>A config assigned to the fleet default, one device group, or one device (at most one per target).</summary>
 public sealed class ConfigAssignment
 {

@@ -47,6 +47,36 @@ public sealed record ImportReport(
         : Change.Message;
 }
 
+/// <summary>
+/// One problem an import found, however often: the same check failing at the same place of each of 21 releases
+/// reads once, with its count and the first place it failed, instead of 21 times.
+/// </summary>
+/// <param name="Field">The document (<see cref="ReleaseImportParser"/>'s field names), "" for none.</param>
+/// <param name="Place">The JSON path with every array index as <c>[*]</c>; "" for a problem of a whole
+/// document.</param>
+/// <param name="First">The first occurrence as reported, with its own path and value.</param>
+/// <param name="Count">How many occurrences were reported (at most the parser's cap).</param>
+public sealed partial record ImportProblem(string Field, string Place, string First, int Count)
+{
+    public static IReadOnlyList<ImportProblem> Group(IEnumerable<OutcomeError> errors) =>
+    [
+        .. errors
+            .Select(e => (Field: e.Field ?? string.Empty, Place: PlaceOf(e.Message), e.Message))
+            .GroupBy(e => (e.Field, e.Place.Length > 0 ? e.Place : e.Message))
+            .Select(g => new ImportProblem(g.Key.Field, g.First().Place, g.First().Message, g.Count())),
+    ];
+
+    // The parser reports "$.releases[3].commits[0].checksum: …"; other problems (bad JSON, a URL) carry no path.
+    private static string PlaceOf(string message)
+    {
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        return message.StartsWith('$') && colon > 0 ? Index().Replace(message[..colon], "[*]") : string.Empty;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]")]
+    private static partial System.Text.RegularExpressions.Regex Index();
+}
+
 internal sealed record ParsedArchitecture(string Architecture, string Checksum, string? OciImage);
 
 internal sealed record ParsedRelease(string Version, int AgeIndex, IReadOnlyList<ParsedArchitecture> Architectures);
