@@ -117,6 +117,12 @@ public sealed class AlertRuleTests : IAsyncLifetime
         await CreateRuleAsync(new AlertRuleInput("Gone", AlertKind.Offline, 10, AlertSeverity.Warning, null));
         var (id, secret) = await ApprovedDevice.EnrolAsync(_portal, "wandering");
         var deviceId = Guid.ParseExact(id, "N");
+
+        // Approved, not yet connected with its credential: it has not gone offline, it has not arrived.
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        await Engine.SweepAsync();
+        Assert.Empty(await AlertsAsync(deviceId));
+
         var (client, _) = await TestMqttClient.ConnectAsync(_portal.MqttPort, id, id, secret);
         await client.PublishAsync(Topics.Status(id), new DeviceStatus(DeviceState.Online), FleetJson.Default.DeviceStatus);
         await client.DisposeAsync();

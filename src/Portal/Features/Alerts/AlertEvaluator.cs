@@ -38,8 +38,10 @@ public static class AlertEvaluator
         var h = s.Health;
         (bool Holds, double? Value) c = rule.Kind switch
         {
-            AlertKind.Offline =>
-                (!s.IsOnline && OfflineMinutes(s, now) > rule.Threshold, Rounded(OfflineMinutes(s, now))),
+            // Offline is a device that was seen and left: one approved but not yet connected has not gone anywhere,
+            // and firing for it would hold the real alert down once it connects and resolves this one.
+            AlertKind.Offline => (!s.IsOnline && s.LastSeenAt is not null && OfflineMinutes(s, now) > rule.Threshold,
+                Rounded(OfflineMinutes(s, now))),
             AlertKind.DiskAbove => (h?.DiskPercent > rule.Threshold, Rounded(h?.DiskPercent)),
             AlertKind.TemperatureAbove => (h?.TemperatureCelsius > rule.Threshold, Rounded(h?.TemperatureCelsius)),
             AlertKind.MemoryAbove => (h?.MemoryPercent > rule.Threshold, Rounded(h?.MemoryPercent)),
@@ -57,8 +59,7 @@ public static class AlertEvaluator
         var minutes = OfflineMinutes(s, now);
         return rule.Kind switch
         {
-            AlertKind.Offline =>
-                $"{s.Hostname} offline for {(double.IsFinite(minutes) ? $"{minutes:0} min" : "ever")} (limit {rule.Threshold:0} min)",
+            AlertKind.Offline => $"{s.Hostname} offline for {minutes:0} min (limit {rule.Threshold:0} min)",
             AlertKind.DiskAbove =>
                 $"{s.Hostname}: {h?.FullestMount ?? "disk"} {h?.DiskPercent:0.#} % full (limit {rule.Threshold:0.#} %)",
             AlertKind.TemperatureAbove =>
