@@ -49,7 +49,8 @@ public sealed class DevicesInBrowserTests(BrowserFixture browser) : IClassFixtur
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "devices-1366.png") });
 
             // Approve and Reject in their own colours, not greyed by a button group's override.
-            await Assertions.Expect(row.GetByTestId("approve")).ToHaveClassAsync(new Regex("mud-button-filled-success"));
+            await Assertions.Expect(row.GetByTestId("approve"))
+                .ToHaveClassAsync(new Regex("mud-button-filled-success"));
             await Assertions.Expect(row.GetByTestId("reject")).ToHaveClassAsync(new Regex("mud-button-outlined-error"));
             await Assertions.Expect(row.Locator(".mud-button-group-override-styles")).ToHaveCountAsync(0);
 

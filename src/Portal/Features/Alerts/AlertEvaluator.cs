@@ -9,7 +9,9 @@ public sealed record AlertReading(
     DateTimeOffset ReceivedAt);
 
 /// <summary>What a device looks like to the rules: presence from the device row, numbers from its latest report.</summary>
-public sealed record AlertSubject(Guid DeviceId, string Hostname, int? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt, AlertReading? Health, DateTimeOffset? ConnectedAt = null);
+public sealed record AlertSubject(
+    Guid DeviceId, string Hostname, int? GroupId, bool IsOnline, DateTimeOffset? LastSeenAt, AlertReading? Health,
+    DateTimeOffset? ConnectedAt = null);
 
 /// <summary>Whether a rule's condition holds for a device, with the value and a sentence for people.</summary>
 public sealed record AlertCondition(bool Holds, double? Value, string Message);

@@ -244,5 +244,6 @@ public sealed class NotificationService(
 
     private static string Key(int id) => id.ToString(CultureInfo.InvariantCulture);
 
-    private static string Summary(NotificationChannel c) => $"{c.Name}: {c.Kind.Label()} {c.Target} enabled={c.Enabled}";
+    private static string Summary(NotificationChannel c) =>
+        $"{c.Name}: {c.Kind.Label()} {c.Target} enabled={c.Enabled}";
 }

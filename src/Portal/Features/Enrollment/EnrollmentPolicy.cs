@@ -165,7 +165,10 @@ internal sealed class EnrollmentPolicy(FleetDbContext db, IOptions<EnrollmentOpt
         {
             db.DeviceVariables.Add(new DeviceVariable
             {
-                DeviceId = device.Id, Name = DeviceLabels.VariableName(label.Name), Value = label.Value, UpdatedAt = now,
+                DeviceId = device.Id,
+                Name = DeviceLabels.VariableName(label.Name),
+                Value = label.Value,
+                UpdatedAt = now,
             });
         }
 

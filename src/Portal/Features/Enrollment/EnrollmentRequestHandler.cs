@@ -99,8 +99,8 @@ internal sealed class EnrollmentRequestHandler(
         {
             logger.LogWarning("Enrolment {EnrollmentId} ({Hostname}) matches reject rule {Kind} {Value}; rejected",
                 enrollmentId, request!.Hostname, rule.Kind, rule.Value);
-            Reply(batch, responseTopic, new EnrollmentResponse(
-                EnrollmentDecision.Rejected, Reason: $"on the reject list ({rule.Kind.Label()})", RetryAfterSeconds: 3600));
+            Reply(batch, responseTopic, new EnrollmentResponse(EnrollmentDecision.Rejected,
+                Reason: $"on the reject list ({rule.Kind.Label()})", RetryAfterSeconds: 3600));
             return;
         }
 

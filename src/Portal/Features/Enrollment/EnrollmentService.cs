@@ -256,7 +256,8 @@ public sealed partial class EnrollmentService(
         }
 
         db.RejectRules.Remove(rule);
-        audit.Add(db, actor, "enrollment.reject.remove", "reject-rule", key, before: $"{rule.Kind.Label()} {rule.Value}: {rule.Reason}");
+        audit.Add(db, actor, "enrollment.reject.remove", "reject-rule", key,
+            before: $"{rule.Kind.Label()} {rule.Value}: {rule.Reason}");
         await db.SaveChangesAsync(cancellationToken);
         return Outcome.Of(true);
     }
