@@ -72,6 +72,7 @@ public sealed class AlertEngine : BackgroundService
         ArgumentNullException.ThrowIfNull(deviceIds);
         await _gate.WaitAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
+        var evaluated = 0;
         try
         {
             await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
@@ -90,6 +91,7 @@ public sealed class AlertEngine : BackgroundService
                 var open = await db.Alerts.Where(a => a.IsOpen && chunk.Contains(a.DeviceId))
                     .ToListAsync(cancellationToken);
                 var held = await HeldDownAsync(db, a => chunk.Contains(a.DeviceId), now, cancellationToken);
+                evaluated += subjects.Count;
                 changes.AddRange(Apply(db, rules, subjects, open, held, now,
                     (rule, subject) => AlertEvaluator.Evaluate(rule, subject, now)));
             }
@@ -99,7 +101,7 @@ public sealed class AlertEngine : BackgroundService
         finally
         {
             _gate.Release();
-            _metrics.Evaluated("report", deviceIds.Count, Stopwatch.GetElapsedTime(started));
+            _metrics.Evaluated("report", evaluated, Stopwatch.GetElapsedTime(started));
         }
     }
 

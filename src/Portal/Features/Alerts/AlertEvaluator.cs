@@ -38,12 +38,13 @@ public static class AlertEvaluator
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(s);
         var h = s.Health;
+        var offline = OfflineMinutes(s, now);
         (bool Holds, double? Value) c = rule.Kind switch
         {
             // Offline is a device that was seen and left: one approved but not yet connected has not gone anywhere,
             // and firing for it would hold the real alert down once it connects and resolves this one.
-            AlertKind.Offline => (!s.IsOnline && s.LastSeenAt is not null && OfflineMinutes(s, now) > rule.Threshold,
-                Rounded(OfflineMinutes(s, now))),
+            AlertKind.Offline =>
+                (!s.IsOnline && s.LastSeenAt is not null && offline > rule.Threshold, Rounded(offline)),
             AlertKind.DiskAbove => (h?.DiskPercent > rule.Threshold, Rounded(h?.DiskPercent)),
             AlertKind.TemperatureAbove => (h?.TemperatureCelsius > rule.Threshold, Rounded(h?.TemperatureCelsius)),
             AlertKind.MemoryAbove => (h?.MemoryPercent > rule.Threshold, Rounded(h?.MemoryPercent)),
