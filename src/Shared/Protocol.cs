@@ -61,6 +61,29 @@ public static class Protocol
     /// </summary>
     public static readonly TimeSpan HealthBacklogSpacing = TimeSpan.FromSeconds(1.25);
 
+    /// <summary>Longest tail of a command's standard output or error a result carries, in characters.</summary>
+    public const int MaxCommandOutputLength = 4096;
+
+    /// <summary>Longest value of a command argument (a unit name, a time), in characters; a diagnostic script is
+    /// bounded by <see cref="MaxDiagnosticScriptLength"/> instead.</summary>
+    public const int MaxCommandArgumentLength = 256;
+
+    /// <summary>Longest diagnostic script the portal stores and sends, in characters.</summary>
+    public const int MaxDiagnosticScriptLength = 16 * 1024;
+
+    /// <summary>Most lines a journal collection may ask for.</summary>
+    public const int MaxJournalLines = 20_000;
+
+    /// <summary>Largest part of an upload (gzip bytes before base64); a part's message stays under
+    /// <see cref="MaxPayloadBytes"/>.</summary>
+    public const int MaxUploadPartBytes = 32 * 1024;
+
+    /// <summary>Most parts of one upload: 64 × 32 KiB = 2 MiB of gzip.</summary>
+    public const int MaxUploadParts = 64;
+
+    /// <summary>Longest time a command may run on the device, in seconds.</summary>
+    public const int MaxCommandTimeoutSeconds = 3600;
+
     /// <summary>Heartbeat interval used until the portal says otherwise, in seconds.</summary>
     public const int DefaultHeartbeatIntervalSeconds = 30;
 }

@@ -93,6 +93,24 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/agent-report</c>.</returns>
     public static string AgentReport(string deviceId) => $"{DevicePrefix(deviceId)}agent-report";
 
+    /// <summary>
+    /// Portal → agent: a <see cref="Messages.CommandRequest"/> (not retained: the portal keeps queued commands and
+    /// sends them again each time the device comes online, until the device says it has them).
+    /// </summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/commands</c>.</returns>
+    public static string Commands(string deviceId) => $"{DevicePrefix(deviceId)}commands";
+
+    /// <summary>Agent → portal: a <see cref="Messages.CommandResult"/> (delivered, running, finished).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/command-result</c>.</returns>
+    public static string CommandResult(string deviceId) => $"{DevicePrefix(deviceId)}command-result";
+
+    /// <summary>Agent → portal: one <see cref="Messages.CommandUpload"/> part of a command's file (a journal).</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/command-upload</c>.</returns>
+    public static string CommandUpload(string deviceId) => $"{DevicePrefix(deviceId)}command-upload";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
@@ -134,6 +152,9 @@ public static class Topics
             ("devices", "credential") => TopicKind.Credential,
             ("devices", "agent") => TopicKind.AgentRelease,
             ("devices", "agent-report") => TopicKind.AgentReport,
+            ("devices", "commands") => TopicKind.Commands,
+            ("devices", "command-result") => TopicKind.CommandResult,
+            ("devices", "command-upload") => TopicKind.CommandUpload,
             _ => TopicKind.Unknown,
         };
         if (kind == TopicKind.Unknown)
@@ -190,6 +211,15 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/agent-report</c>.</summary>
     AgentReport,
+
+    /// <summary><c>fleet/devices/{id}/commands</c>.</summary>
+    Commands,
+
+    /// <summary><c>fleet/devices/{id}/command-result</c>.</summary>
+    CommandResult,
+
+    /// <summary><c>fleet/devices/{id}/command-upload</c>.</summary>
+    CommandUpload,
 }
 
 /// <summary>A parsed Fleet topic.</summary>

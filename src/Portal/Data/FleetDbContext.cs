@@ -2,6 +2,7 @@ using Fleet.Portal.Features.Agents;
 using Fleet.Portal.Features.Alerts;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
+using Fleet.Portal.Features.Commands;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
@@ -97,6 +98,13 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
     public DbSet<AgentTarget> AgentTargets => Set<AgentTarget>();
 
     public DbSet<DeviceAgentState> DeviceAgentStates => Set<DeviceAgentState>();
+
+    // Commands
+    public DbSet<DeviceCommand> DeviceCommands => Set<DeviceCommand>();
+
+    public DbSet<DeviceCommandUpload> DeviceCommandUploads => Set<DeviceCommandUpload>();
+
+    public DbSet<DiagnosticScript> DiagnosticScripts => Set<DiagnosticScript>();
 
     // Devices page
     public DbSet<SavedDeviceFilter> SavedDeviceFilters => Set<SavedDeviceFilter>();

@@ -19,7 +19,8 @@ internal sealed record ClientIdentity(ClientKind Kind, string Id, string? Addres
         ClientKind.Portal => true,
         ClientKind.Bootstrap => topic == Topics.EnrollmentRequest(Id),
         ClientKind.Device => topic == Topics.Heartbeat(Id) || topic == Topics.Status(Id) || topic == Topics.Deployments(Id)
-            || topic == Topics.Health(Id) || topic == Topics.ConfigReport(Id) || topic == Topics.AgentReport(Id),
+            || topic == Topics.Health(Id) || topic == Topics.ConfigReport(Id) || topic == Topics.AgentReport(Id)
+            || topic == Topics.CommandResult(Id) || topic == Topics.CommandUpload(Id),
         _ => false,
     };
 

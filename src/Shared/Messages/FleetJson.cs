@@ -30,4 +30,7 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(CredentialRotation))]
 [JsonSerializable(typeof(AgentRelease))]
 [JsonSerializable(typeof(AgentUpdateReport))]
+[JsonSerializable(typeof(CommandRequest))]
+[JsonSerializable(typeof(CommandResult))]
+[JsonSerializable(typeof(CommandUpload))]
 public sealed partial class FleetJson : JsonSerializerContext;

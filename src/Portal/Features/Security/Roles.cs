@@ -42,6 +42,14 @@ public static class Policies
     /// <summary>Alert notification channels (webhooks, e-mail), their secrets and delivery log (Admin).</summary>
     public const string ManageNotifications = "notifications.manage";
 
+    /// <summary>Run the everyday commands on devices: ping, reboot, roll back, update now, units, journal (Admin,
+    /// Operator).</summary>
+    public const string RunCommands = "commands.run";
+
+    /// <summary>Run the commands that take a device away or run code on it: power off, diagnostics, the browser
+    /// terminal; define diagnostics (Admin; Operators too on a group that allows it).</summary>
+    public const string RunPrivilegedCommands = "commands.privileged";
+
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -52,5 +60,7 @@ public static class Policies
         [ManageAgents] = [Roles.Admin],
         [ManageAttestation] = [Roles.Admin],
         [ManageNotifications] = [Roles.Admin],
+        [RunCommands] = [Roles.Admin, Roles.Operator],
+        [RunPrivilegedCommands] = [Roles.Admin],
     };
 }

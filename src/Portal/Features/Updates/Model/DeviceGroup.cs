@@ -44,6 +44,12 @@ public sealed class DeviceGroup : IPausable
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>Operators may run the Admin-only commands (power off, diagnostics) on its devices.</summary>
+    public bool OperatorsRunPrivilegedCommands { get; set; }
+
+    /// <summary>An Admin may open a browser terminal on its devices (off unless turned on).</summary>
+    public bool TerminalEnabled { get; set; }
+
     /// <summary>Seconds between health reports of its devices (sent in DeviceSettings); null: the fleet default.</summary>
     public int? HealthIntervalSeconds { get; set; }
 
