@@ -224,6 +224,15 @@ public sealed class CommandService(
         return waiting.Count;
     }
 
+    /// <summary>Whether the device's group lets Operators run power off and diagnostics.</summary>
+    public async Task<bool> GroupAllowsPrivilegedAsync(Guid deviceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var groupId = await db.Devices.Where(d => d.Id == deviceId).Select(d => d.GroupId)
+            .SingleOrDefaultAsync(cancellationToken) ?? DeviceGroup.DefaultId;
+        return await db.DeviceGroups.AnyAsync(g => g.Id == groupId && g.OperatorsRunPrivilegedCommands, cancellationToken);
+    }
+
     /// <summary>A device's commands, newest first.</summary>
     public async Task<IReadOnlyList<CommandView>> ListForDeviceAsync(
         Guid deviceId, int take, CancellationToken cancellationToken = default)
