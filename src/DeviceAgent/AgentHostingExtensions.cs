@@ -4,6 +4,7 @@ using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Terminal;
 using Fleet.DeviceAgent.Tpm;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -55,7 +56,7 @@ public static class AgentHostingExtensions
     /// <summary>
     /// The real agent for the Linux host it runs on: the connection loop with enrolment (and the TPM when there is
     /// one), then its modules in order: heartbeats, credential rotation, OS updates, health reports, live config,
-    /// self-update.
+    /// self-update, the browser terminal.
     /// </summary>
     public static HostApplicationBuilder AddDeviceAgent(this HostApplicationBuilder builder)
     {
@@ -90,6 +91,7 @@ public static class AgentHostingExtensions
         builder.AddHealthReports();
         builder.AddLiveConfig();
         builder.AddSelfUpdate();
+        builder.AddTerminal();
         builder.AddTpmAttestation();
         services.AddSingleton(sp => new DeviceRuntime(
             sp.GetRequiredService<BrokerAccess>(),
@@ -107,6 +109,21 @@ public static class AgentHostingExtensions
 
     internal static AgentOptions Options(IServiceProvider services) =>
         services.GetRequiredService<IOptions<AgentOptions>>().Value;
+
+    /// <summary>The browser terminal's shells (<c>Agent:Terminal</c>); no module when it is turned off.</summary>
+    private static void AddTerminal(this HostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TerminalAgentOptions>()
+            .BindConfiguration(TerminalAgentOptions.SectionName)
+            .ValidateWith<TerminalAgentOptions, TerminalAgentOptionsValidator>();
+        if (builder.Configuration.GetValue($"{TerminalAgentOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddSingleton<IDeviceModule>(sp => new TerminalModule(
+                sp.GetRequiredService<IOptions<TerminalAgentOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                RuntimeLogger(sp)));
+        }
+    }
 
     /// <summary>TPM attestation in enrolment, when <c>Agent:Tpm:Enabled</c> says so or the host has a TPM.</summary>
     private static void AddTpmAttestation(this HostApplicationBuilder builder)

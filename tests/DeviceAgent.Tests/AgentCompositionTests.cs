@@ -2,6 +2,7 @@ using Fleet.DeviceAgent.AgentUpdates;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
+using Fleet.DeviceAgent.Terminal;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,14 +24,14 @@ public sealed class AgentCompositionTests
         Assert.Equal(
             [
                 typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule), typeof(HealthModule),
-                typeof(ConfigModule), typeof(AgentUpdateModule),
+                typeof(ConfigModule), typeof(AgentUpdateModule), typeof(TerminalModule),
             ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.Empty(host.Services.GetServices<IEnrollmentAttestation>());
     }
 
     [Fact]
-    public void AddDeviceAgent_HealthConfigSelfUpdateOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
+    public void AddDeviceAgent_HealthConfigSelfUpdateTerminalOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
     {
         using var state = new TempDirectory();
         using var host = Build(state, new()
@@ -38,6 +39,7 @@ public sealed class AgentCompositionTests
             ["Agent:Health:Enabled"] = "false",
             ["Agent:Config:Enabled"] = "false",
             ["Agent:SelfUpdate:Enabled"] = "false",
+            ["Agent:Terminal:Enabled"] = "false",
             ["Agent:Tpm:Enabled"] = "true",
         });
 
