@@ -15,6 +15,7 @@ using Fleet.Portal.Features.Health;
 using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Terminal;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
@@ -54,6 +55,7 @@ public static class PortalApp
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddAgents();
+        builder.AddTerminal();
         builder.AddFleetMessaging();
         builder.AddIngest();
         builder.AddDeviceHealth();
