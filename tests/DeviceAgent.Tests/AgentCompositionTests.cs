@@ -1,4 +1,5 @@
 using Fleet.DeviceAgent.AgentUpdates;
+using Fleet.DeviceAgent.Commands;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
@@ -24,7 +25,7 @@ public sealed class AgentCompositionTests
         Assert.Equal(
             [
                 typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule), typeof(HealthModule),
-                typeof(ConfigModule), typeof(AgentUpdateModule), typeof(TerminalModule),
+                typeof(ConfigModule), typeof(AgentUpdateModule), typeof(CommandsModule), typeof(TerminalModule),
             ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.Empty(host.Services.GetServices<IEnrollmentAttestation>());
@@ -46,7 +47,10 @@ public sealed class AgentCompositionTests
         var runtime = host.Services.GetRequiredService<DeviceRuntime>();
 
         Assert.Equal(
-            [typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule)],
+            [
+                typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule),
+                typeof(CommandsModule),
+            ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.IsType<Tpm.TpmEnrollmentAttestation>(Assert.Single(host.Services.GetServices<IEnrollmentAttestation>()));
     }

@@ -56,6 +56,8 @@ internal static class ApiServiceCollectionExtensions
         Alerts.NotificationApiEndpoints.MapNotificationEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);
         Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
+        Commands.CommandApiEndpoints.MapCommandEndpoints(api);
+        Commands.DiagnosticApiEndpoints.MapDiagnosticEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("me")
