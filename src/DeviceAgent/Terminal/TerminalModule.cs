@@ -168,7 +168,8 @@ public sealed class TerminalModule(TerminalAgentOptions options, TimeProvider ti
         var limit = TimeSpan.FromSeconds(Math.Min(input.TimeLimitSeconds!.Value, options.MaxSessionSeconds));
         var idle = TimeSpan.FromSeconds(input.IdleLimitSeconds!.Value);
         var shell = new TerminalShell(id, now + limit, idle, now);
-        string? refusal = _sessions.Count >= options.MaxSessions ? $"refused: {options.MaxSessions} sessions are open already"
+        string? refusal = _sessions.Count >= options.MaxSessions
+            ? $"refused: {options.MaxSessions} sessions are open already"
             : null;
         if (refusal is null)
         {

@@ -3,7 +3,8 @@ using Fleet.Shared.Messages;
 
 namespace Fleet.DeviceAgent.Terminal;
 
-/// <summary>What the agent accepts of a <see cref="TerminalInput"/>: every field within the protocol's bounds.</summary>
+/// <summary>What the agent accepts of a <see cref="TerminalInput"/>: every field within the protocol's bounds.
+/// </summary>
 internal static class TerminalRules
 {
     /// <summary>Why the message is dropped; null when it is acceptable.</summary>

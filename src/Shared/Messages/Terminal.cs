@@ -14,8 +14,8 @@ public enum TerminalInputKind
 }
 
 /// <summary>
-/// Portal → agent on <see cref="Topics.TerminalInput"/>: one step of a browser-terminal session. The session id is the
-/// topic's; the agent drops a message it cannot read, or whose data is longer than
+/// Portal → agent on <see cref="Topics.TerminalInput"/>: one step of a browser-terminal session. The session id is
+/// the topic's; the agent drops a message it cannot read, or whose data is longer than
 /// <see cref="Protocol.MaxTerminalDataLength"/>, with a logged reason.
 /// </summary>
 /// <param name="Kind">Open, data or close.</param>

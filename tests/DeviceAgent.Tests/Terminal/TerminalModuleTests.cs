@@ -30,6 +30,7 @@ public sealed partial class TerminalModuleTests : IAsyncDisposable
         var session = NewSession();
 
         await OpenAsync(session);
+        await WaitForOutputAsync(session, text => text.Length > 0);   // the prompt, as a person waits for it
         await TypeAsync(session, "echo $((6*7))\n");
 
         await WaitForOutputAsync(session, text => AnswerLine().IsMatch(text));
@@ -121,7 +122,8 @@ public sealed partial class TerminalModuleTests : IAsyncDisposable
         {
             BrokerHost = "127.0.0.1", BrokerPort = _portal.Port, PlainMqtt = true, TimeoutSeconds = 5,
         };
-        var store = new InMemoryStateStore(new AgentState("enroll-00112233445566778899aabbccddeeff", Device, "secret-1"));
+        var store = new InMemoryStateStore(
+            new AgentState("enroll-00112233445566778899aabbccddeeff", Device, "secret-1"));
         _run = TestRuntime.Create(agent, store, _time, _logger, [module]).RunAsync(_stop.Token);
         await _portal.WaitForAsync(p => p.Topic == Topics.Status(Device));   // subscribed by then
         return module;
@@ -155,7 +157,8 @@ public sealed partial class TerminalModuleTests : IAsyncDisposable
         return Output();
     }
 
-    // "42" alone on a line: the shell's answer, not the echoed command (which shows "$((6*7))").
-    [GeneratedRegex(@"(^|\n)42\r?\n")]
+    // "42" alone on a line (after the prompt, when the shell printed it late): the shell's answer, not the echoed
+    // command (which shows "$((6*7))").
+    [GeneratedRegex(@"(^|\n)([#$] )?42\r?\n")]
     private static partial Regex AnswerLine();
 }

@@ -3,7 +3,8 @@ using Fleet.Shared;
 
 namespace Fleet.Portal.Features.Terminal;
 
-/// <summary>Section <c>Fleet:Terminal</c>: how long a browser-terminal session may last, and how many at once.</summary>
+/// <summary>Section <c>Fleet:Terminal</c>: how long a browser-terminal session may last, and how many at once.
+/// </summary>
 public sealed class TerminalOptions
 {
     public const string Section = "Fleet:Terminal";

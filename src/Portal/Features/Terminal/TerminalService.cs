@@ -99,7 +99,8 @@ public sealed class TerminalService(
     }
 
     /// <summary>Sends keystrokes (a paste over <see cref="MaxPasteLength"/> is refused).</summary>
-    public async Task<Outcome> TypeAsync(TerminalSession session, string keys, CancellationToken cancellationToken = default)
+    public async Task<Outcome> TypeAsync(
+        TerminalSession session, string keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(keys);
@@ -164,8 +165,8 @@ public sealed class TerminalService(
 
         if (group.TerminalEnabled != enabled)
         {
-            audit.Add(db, actor, "group.terminal", "group", key, $"{group.Name}: terminal {OnOff(group.TerminalEnabled)}",
-                $"{group.Name}: terminal {OnOff(enabled)}");
+            audit.Add(db, actor, "group.terminal", "group", key,
+                $"{group.Name}: terminal {OnOff(group.TerminalEnabled)}", $"{group.Name}: terminal {OnOff(enabled)}");
             group.TerminalEnabled = enabled;
             await db.SaveChangesAsync(cancellationToken);
             logger.LogInformation("Terminal turned {State} for group {Group} by {Actor}", OnOff(enabled), group.Name,

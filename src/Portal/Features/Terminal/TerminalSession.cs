@@ -44,7 +44,8 @@ public sealed class TerminalSession
     /// <summary>How it ended; null while it is open.</summary>
     public string? EndReason { get; private set; }
 
-    /// <summary>Characters typed and shown, for the audit entry (the transcript's size; its text is not kept).</summary>
+    /// <summary>Characters typed and shown, for the audit entry (the transcript's size; its text is not kept).
+    /// </summary>
     public long CharactersIn { get; private set; }
 
     /// <inheritdoc cref="CharactersIn"/>
