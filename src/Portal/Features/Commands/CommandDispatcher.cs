@@ -138,7 +138,7 @@ public sealed class CommandDispatcher(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var expired = await db.DeviceCommands
             .Where(c => (c.State == CommandState.Queued || c.State == CommandState.Held) && c.ExpiresAt <= now)
-            .Take(10_000).ToListAsync(cancellationToken);
+            .OrderBy(c => c.ExpiresAt).Take(10_000).ToListAsync(cancellationToken);
         foreach (var command in expired)
         {
             Expire(command, now);
@@ -151,7 +151,7 @@ public sealed class CommandDispatcher(
         Send(await db.DeviceCommands
             .Where(c => c.State == CommandState.Queued && (c.SentAt == null || c.SentAt < unconfirmed))
             .Where(c => db.Devices.Any(d => d.Id == c.DeviceId && d.IsOnline))
-            .Select(c => c.DeviceId).Distinct().Take(50_000).ToListAsync(cancellationToken));
+            .Select(c => c.DeviceId).Distinct().ToListAsync(cancellationToken));
 
         var old = now - TimeSpan.FromDays(options.Value.RetentionDays);
         var deleted = await db.DeviceCommands.Where(c => c.FinishedAt != null && c.FinishedAt < old)
