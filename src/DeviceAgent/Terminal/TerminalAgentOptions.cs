@@ -8,8 +8,8 @@ public sealed class TerminalAgentOptions
 {
     public const string SectionName = "Agent:Terminal";
 
-    /// <summary>Whether the agent opens shells at all; false: every session is refused (and nothing subscribed).
-    /// </summary>
+    /// <summary>Whether the agent runs the browser terminal at all; false: it subscribes to nothing, and the portal
+    /// gives up on a session it opens.</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Most shells open at once; one more is refused with a reason.</summary>
