@@ -123,9 +123,11 @@ public sealed class TerminalModule(TerminalAgentOptions options, TimeProvider ti
         }
 
         var topic = Topics.TerminalOutput(session.DeviceId, next.Shell.Id);
-        if (!await session.PublishAsync(topic, next.Message, FleetJson.Default.TerminalOutput, cancellationToken))
+        if (!await session.PublishAsync(topic, next.Message, FleetJson.Default.TerminalOutput, cancellationToken)
+            && next.Shell.FirstRefusal())
         {
-            logger.LogWarning("The portal refused terminal output {Sequence} of session {Session}",
+            // Over the portal's rate for terminal output, say: that piece is lost. Once per session, not per piece.
+            logger.LogWarning("The portal refused terminal output {Sequence} of session {Session}; some output is lost",
                 next.Message.Sequence, next.Shell.Id);
         }
 
@@ -260,6 +262,7 @@ public sealed class TerminalModule(TerminalAgentOptions options, TimeProvider ti
         private readonly CancellationTokenSource _ending = new();
         private long _sequence;
         private int _ended;
+        private int _refused;
 
         public string Id { get; } = id;
 
@@ -278,6 +281,9 @@ public sealed class TerminalModule(TerminalAgentOptions options, TimeProvider ti
         public void Start(ShellProcess process) => Process = process;
 
         public long NextSequence() => Interlocked.Increment(ref _sequence);
+
+        /// <summary>True the first time the portal refuses one of its messages.</summary>
+        public bool FirstRefusal() => Interlocked.Exchange(ref _refused, 1) == 0;
 
         public async Task WriteAsync(string keys, ILogger logger, CancellationToken cancellationToken)
         {

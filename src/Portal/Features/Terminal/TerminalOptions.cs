@@ -24,4 +24,16 @@ public sealed class TerminalOptions
     /// <summary>Sessions open at once over the whole portal; one more is refused.</summary>
     [Range(1, 1000)]
     public int MaxSessions { get; set; } = 20;
+
+    /// <summary>
+    /// Output messages (up to 4,096 characters each) one device may send per minute on average; more are refused
+    /// at the broker (PUBACK 0x97) like any kind over its rate. 12,000: about 800 KB/s.
+    /// </summary>
+    [Range(60, 600_000)]
+    public int OutputMessagesPerMinute { get; set; } = 12_000;
+
+    /// <summary>Output messages one device may send back to back before <see cref="OutputMessagesPerMinute"/>
+    /// applies.</summary>
+    [Range(1, 100_000)]
+    public int OutputBurst { get; set; } = 1_000;
 }
