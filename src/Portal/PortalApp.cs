@@ -16,6 +16,7 @@ using Fleet.Portal.Features.Health;
 using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
+using Fleet.Portal.Features.Terminal;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Messaging;
@@ -56,6 +57,7 @@ public static class PortalApp
         builder.AddConfigs();
         builder.AddAgents();
         builder.AddCommands();
+        builder.AddTerminal();
         builder.AddFleetMessaging();
         builder.AddIngest();
         builder.AddDeviceHealth();

@@ -47,6 +47,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapDeviceEndpoints();
         api.MapApiClientEndpoints();
         api.MapUpdateEndpoints();
+        Terminal.TerminalApiEndpoints.MapTerminalEndpoints(api);
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         Attestation.EkCaEndpoints.MapEkCaEndpoints(api);
