@@ -12,6 +12,7 @@ using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Power;
 using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
@@ -58,6 +59,7 @@ public static class PortalApp
         builder.AddIngest();
         builder.AddDeviceHealth();
         builder.AddAlerts();
+        builder.AddPower();
         builder.AddProbes();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
