@@ -28,10 +28,7 @@ internal static class PowerApiEndpoints
             .RequireAuthorization(Policies.ManagePower)
             .WithName("power-plan.remove")
             .WithSummary("Remove a group's power plan: nothing is powered off or woken for it any more");
-        power.MapGet("/history", async (int id, int? hours, PowerPlanService s, TimeProvider time,
-                    CancellationToken ct) =>
-                TypedResults.Ok(await s.HistoryAsync(id, time.GetUtcNow().AddHours(-Math.Clamp(hours ?? 24, 1, 24 * 90)),
-                    ct)))
+        power.MapGet("/history", HistoryAsync)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("power-plan.history")
             .WithSummary("Planned and actual on-counts of a group over the last hours (24 by default)");
@@ -46,6 +43,12 @@ internal static class PowerApiEndpoints
     private static async Task<Results<Ok<PowerPlanView>, OutcomeProblem>> GetAsync(
         int id, PowerPlanService service, CancellationToken cancellationToken) =>
         Outcome.Found(await service.GetAsync(id, cancellationToken), $"Group {id} has no power plan.").ToHttp();
+
+    /// <summary>The last <paramref name="hours"/> (24 by default, at most 90 days) of evaluations.</summary>
+    private static async Task<Ok<IReadOnlyList<PowerPoint>>> HistoryAsync(
+        int id, int? hours, PowerPlanService service, TimeProvider time, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await service.HistoryAsync(
+            id, time.GetUtcNow().AddHours(-Math.Clamp(hours ?? 24, 1, 24 * 90)), cancellationToken));
 
     private static async Task<Results<Ok<WakeResult>, OutcomeProblem>> WakeAsync(
         Guid id, WakeService service, HttpContext http) =>

@@ -11,8 +11,8 @@ namespace Fleet.Portal.Features.Power;
 /// <summary>
 /// Carries out the groups' power plans every <see cref="PowerOptions.EvaluationSeconds"/> (on the injected clock):
 /// decides each plan (<see cref="PowerPlanner"/>), powers devices off (<see cref="CommandKinds.PowerOff"/> through
-/// <see cref="CommandService"/>, as <see cref="Actor.System"/>, audited there) or wakes them (<see cref="WakeService"/>),
-/// and records the planned and actual on-counts for the group's chart.
+/// <see cref="CommandService"/>, as <see cref="Actor.System"/>, audited there) or wakes them
+/// (<see cref="WakeService"/>), and records the planned and actual on-counts for the group's chart.
 /// </summary>
 public sealed class PowerEvaluator(
     IDbContextFactory<FleetDbContext> dbFactory,
@@ -116,7 +116,8 @@ public sealed class PowerEvaluator(
         var chosen = online.OrderBy(d => d.Cpu ?? 0).ThenBy(d => d.Hostname, StringComparer.Ordinal).Take(count)
             .ToList();
         var order = new CommandOrder(CommandKinds.PowerOff, Reason: "Power plan: load or schedule");
-        var queued = await commands.QueueAsync([.. chosen.Select(d => d.Id)], order, Actor.System, cancellationToken);
+        var queued = await commands.QueueAsync(
+            [.. chosen.Select(d => d.Id)], order, Actor.System, cancellationToken: cancellationToken);
         if (!queued.Succeeded)
         {
             logger.LogWarning("Power plan could not power off {Devices}: {Reason}",

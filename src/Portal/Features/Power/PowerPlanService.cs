@@ -55,7 +55,8 @@ public sealed class PowerPlanService(
     public async Task<PowerPlanView?> GetAsync(int groupId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var plan = await db.PowerPlans.AsNoTracking().SingleOrDefaultAsync(p => p.GroupId == groupId, cancellationToken);
+        var plan = await db.PowerPlans.AsNoTracking()
+            .SingleOrDefaultAsync(p => p.GroupId == groupId, cancellationToken);
         var name = await db.DeviceGroups.AsNoTracking().Where(g => g.Id == groupId).Select(g => g.Name)
             .SingleOrDefaultAsync(cancellationToken);
         return plan is null || name is null ? null : new PowerPlanView(plan.GroupId, name, InputOf(plan),

@@ -106,8 +106,8 @@ public static class PowerPlanner
             if (equals < 0 || !int.TryParse(line[(equals + 1)..].Trim(), NumberStyles.None,
                     CultureInfo.InvariantCulture, out var on) || on > 100_000)
             {
-                errors.Add(new OutcomeError("Write a cron expression, '=', and how many devices are on (0 8 * * 1-5 = 10).",
-                    "schedule", i + 1));
+                errors.Add(new OutcomeError(
+                    "Write a cron expression, '=', and the devices on (0 8 * * 1-5 = 10).", "schedule", i + 1));
                 continue;
             }
 

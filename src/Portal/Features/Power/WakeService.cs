@@ -81,7 +81,7 @@ public sealed class WakeService(
         };
         var why = string.IsNullOrWhiteSpace(reason) ? $"Wake {device.Hostname}" : $"Wake {device.Hostname}: {reason}";
         var order = new CommandOrder(CommandKinds.WakeOnLan, arguments, Truncate(why));
-        var queued = await commands.QueueAsync([route.RelayId], order, actor, cancellationToken);
+        var queued = await commands.QueueAsync([route.RelayId], order, actor, cancellationToken: cancellationToken);
         if (!queued.Succeeded)
         {
             return queued.Result;
