@@ -64,7 +64,7 @@ public sealed class PowerEvaluatorTests
         await EvaluateAsync(portal);
         clock.Advance(TimeSpan.FromMinutes(30));
         var lowForLong = await EvaluateAsync(portal);
-        await PowerDevices.OfflineAsync(portal, devices[1].Id, devices[1].Client);
+        await ReportingDevice.OfflineAsync(portal, devices[1].Id, devices[1].Client);
         var belowMinimum = await EvaluateAsync(portal);
 
         Assert.Equal((2, 0, 0), (lowForLong.Target, lowForLong.PowerOff, lowForLong.Wake));
@@ -146,7 +146,7 @@ public sealed class PowerEvaluatorTests
         var result = new List<(Guid, TestMqttClient)>();
         for (var i = 0; i < devices.Length; i++)
         {
-            result.Add(await PowerDevices.ReportingAsync(portal, devices[i].Hostname, $"52:54:00:00:01:{i:x2}",
+            result.Add(await ReportingDevice.ConnectAsync(portal, devices[i].Hostname, $"52:54:00:00:01:{i:x2}",
                 $"10.9.0.{i + 5}/24", devices[i].Cpu, clock.GetUtcNow()));
         }
 

@@ -50,7 +50,7 @@ public sealed class WakeOnLanTests
                 TimeSpan.FromSeconds(5),
                 sp.GetRequiredService<ILogger<HealthSampler>>()))));
         var relayId = await ApproveAgentAsync(portal);
-        await PowerDevices.WaitForHealthAsync(portal, relayId);
+        await ReportingDevice.WaitForHealthAsync(portal, relayId);
 
         var woken = await portal.Services.GetRequiredService<WakeService>()
             .WakeAsync(sleeper, TestActors.Operator, cancellationToken: Token);
@@ -85,9 +85,9 @@ public sealed class WakeOnLanTests
     {
         await using var portal = await PortalInstance.StartAsync();
         var sleeper = await SleepAsync(portal, "sleeper", "10.2.0.9/24");
-        var (a, clientA) = await PowerDevices.ReportingAsync(portal, "relay-a", "52:54:00:00:0a:01", "10.1.0.5/24");
+        var (a, clientA) = await ReportingDevice.ConnectAsync(portal, "relay-a", "52:54:00:00:0a:01", "10.1.0.5/24");
         await using var _ = clientA;
-        var (b, clientB) = await PowerDevices.ReportingAsync(portal, "relay-b", "52:54:00:00:0b:01", "10.2.0.5/24");
+        var (b, clientB) = await ReportingDevice.ConnectAsync(portal, "relay-b", "52:54:00:00:0b:01", "10.2.0.5/24");
         await using var __ = clientB;
 
         var woken = await portal.Services.GetRequiredService<WakeService>()
@@ -109,7 +109,7 @@ public sealed class WakeOnLanTests
         await using var portal = await PortalInstance.StartAsync();
         var sleeper = await SleepAsync(portal, "sleeper", "10.3.0.9/24");
         var (online, client) =
-            await PowerDevices.ReportingAsync(portal, "elsewhere", "52:54:00:00:0c:01", "10.1.0.5/24");
+            await ReportingDevice.ConnectAsync(portal, "elsewhere", "52:54:00:00:0c:01", "10.1.0.5/24");
         await using var _ = client;
         var wake = portal.Services.GetRequiredService<WakeService>();
 
@@ -140,8 +140,8 @@ public sealed class WakeOnLanTests
     /// <summary>An approved device that reported one interface, then went offline: the device to wake.</summary>
     private static async Task<Guid> SleepAsync(PortalInstance portal, string hostname, string cidr)
     {
-        var (id, client) = await PowerDevices.ReportingAsync(portal, hostname, SleeperMac, cidr);
-        await PowerDevices.OfflineAsync(portal, id, client);
+        var (id, client) = await ReportingDevice.ConnectAsync(portal, hostname, SleeperMac, cidr);
+        await ReportingDevice.OfflineAsync(portal, id, client);
         return id;
     }
 
