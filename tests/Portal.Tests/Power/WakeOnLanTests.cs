@@ -49,7 +49,7 @@ public sealed class WakeOnLanTests
                 })],
                 TimeSpan.FromSeconds(5),
                 sp.GetRequiredService<ILogger<HealthSampler>>()))));
-        var relayId = await ApproveAgentAsync(portal);
+        var relayId = await AgentHost.ApproveAsync(portal);
         await ReportingDevice.WaitForHealthAsync(portal, relayId);
 
         var woken = await portal.Services.GetRequiredService<WakeService>()
@@ -143,16 +143,6 @@ public sealed class WakeOnLanTests
         var (id, client) = await ReportingDevice.ConnectAsync(portal, hostname, SleeperMac, cidr);
         await ReportingDevice.OfflineAsync(portal, id, client);
         return id;
-    }
-
-    private static async Task<Guid> ApproveAgentAsync(PortalInstance portal)
-    {
-        var machineId = (await File.ReadAllTextAsync("/etc/machine-id", Token)).Trim();
-        var pending = await portal.WaitForAsync(
-            () => portal.FindDeviceAsync(d => d.MachineId == machineId), what: "pending agent");
-        await portal.Devices.ApproveAsync(pending.Id, TestActors.Operator);
-        await portal.WaitForAsync(() => portal.FindDeviceAsync(d => d.Id == pending.Id && d.IsOnline), what: "online");
-        return pending.Id;
     }
 
     /// <summary>A host root with <c>/sys/class/net/{name}</c> for the interface collector.</summary>
