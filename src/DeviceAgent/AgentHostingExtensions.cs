@@ -129,6 +129,7 @@ public static class AgentHostingExtensions
             sp.GetRequiredService<IProcessRunner>(), CommandLedger.ScriptDirectory(Options(sp).StateDirectory)));
         services.AddSingleton<ICommandExecutor>(sp =>
             new UpdateCommandExecutor(sp.GetRequiredService<IDeviceUpdates>()));
+        services.AddSingleton<ICommandExecutor, WakeOnLanCommandExecutor>();
         services.AddSingleton(sp => new CommandLedger(
             sp.GetServices<ICommandExecutor>(), Options(sp).StateDirectory, sp.GetRequiredService<TimeProvider>(),
             RuntimeLogger(sp)));

@@ -13,6 +13,7 @@ using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Power;
 using Fleet.Portal.Ingest;
 using Fleet.Portal.Features.Identity;
 using Fleet.Portal.Features.Security;
@@ -62,6 +63,7 @@ public static class PortalApp
         builder.AddIngest();
         builder.AddDeviceHealth();
         builder.AddAlerts();
+        builder.AddPower();
         builder.AddProbes();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

@@ -1,6 +1,7 @@
 using Fleet.Portal.Data;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Enrollment;
+using Fleet.Portal.Features.Power;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Tests.Infrastructure;
@@ -46,12 +47,17 @@ public sealed class AccessibilityPortal : IAsyncLifetime
             new PreRegistrationInput("52:54:00:12:34:56", Hostname: "pre-01"), TestActors.Operator)).Succeeded);
         var stream = (await Portal.Services.GetRequiredService<UpdateService>().GetSettingsAsync()).DefaultStream;
         await Portal.AddReleaseAsync(stream, "42.20260101.3.0");
+        var plan = await Portal.Services.GetRequiredService<PowerPlanService>().SetAsync(
+            DeviceGroup.DefaultId, new PowerPlanInput(PowerPlanMode.Load, 0, 20, 80), TestActors.Admin);
+        Assert.True(plan.Succeeded, plan.Message);
+        await Portal.Services.GetRequiredService<PowerEvaluator>().EvaluateAsync(CancellationToken.None);
 
         Pages =
         [
             "/", "/alerts", "/devices", $"/devices/{device}", "/enrollment", "/enrollment/policies",
             "/enrollment/pre-registrations", "/enrollment/tokens", "/claim", "/updates", "/updates/groups",
-            $"/updates/streams/{stream}/rollout", "/configs", "/configs/new", $"/configs/{configId}",
+            $"/updates/groups/{DeviceGroup.DefaultId}/power", $"/updates/streams/{stream}/rollout", "/configs",
+            "/configs/new", $"/configs/{configId}",
             "/configs/ssh-keys", "/helpdesk", $"/helpdesk/{device}", "/audit", "/admin/users", "/admin/api-clients",
             "/admin/agents", "/admin/tpm-cas", "/account/denied", "/error",
         ];
