@@ -105,6 +105,17 @@ public sealed class CommandsEndToEndTests : IAsyncLifetime
         var powerOff = await Commands.QueueAsync(
             [device.Id], new CommandOrder(CommandKinds.PowerOff), TestActors.Operator);
         Assert.Equal(OutcomeKind.Forbidden, powerOff.Kind);
+
+        // Until an Admin lets Operators run them on the group (an Operator may not change that).
+        var groupId = Fleet.Portal.Features.Updates.DeviceGroup.DefaultId;
+        Assert.Equal(
+            OutcomeKind.Forbidden, (await Commands.SetGroupOperatorsAsync(groupId, true, TestActors.Operator)).Kind);
+        Assert.True((await Commands.SetGroupOperatorsAsync(groupId, true, TestActors.Admin)).Succeeded);
+        var allowed = await Commands.QueueAsync(
+            [device.Id], new CommandOrder(CommandKinds.PowerOff), TestActors.Operator);
+        Assert.True(allowed.Succeeded, allowed.Message);
+        Assert.Equal(CommandState.Succeeded, (await WaitFinishedAsync(allowed.Value![0]))[allowed.Value[0]].State);
+        Assert.Contains("systemctl poweroff", _os.Calls);
     }
 
     [Fact]

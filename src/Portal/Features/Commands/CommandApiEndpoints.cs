@@ -10,6 +10,10 @@ namespace Fleet.Portal.Features.Commands;
 /// <see cref="Policies.ViewFleet"/>, changes <see cref="Policies.RunCommands"/>; the service checks again (power off
 /// and diagnostics need more) and audits.
 /// </summary>
+/// <summary>Whether Operators may run power off and diagnostics on a group's devices.</summary>
+/// <param name="OperatorsAllowed">Yes or no (Admins always may).</param>
+public sealed record GroupOperatorsDto(bool OperatorsAllowed);
+
 internal static class CommandApiEndpoints
 {
     public static RouteGroupBuilder MapCommandEndpoints(this RouteGroupBuilder api)
@@ -40,6 +44,17 @@ internal static class CommandApiEndpoints
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("command.upload")
             .WithSummary("The file a command uploaded (a journal), as text");
+        var group = api.MapGroup("/updates/groups/{id:int}/privileged-commands").WithTags("Commands");
+        group.MapGet("/", async (int id, CommandService s, CancellationToken ct) =>
+                TypedResults.Ok(new GroupOperatorsDto(await s.OperatorsRunPrivilegedAsync(id, ct))))
+            .RequireAuthorization(Policies.ViewFleet)
+            .WithName("group.privileged-commands")
+            .WithSummary("Whether Operators may power off the group's devices and run diagnostics on them");
+        group.MapPut("/", async (int id, GroupOperatorsDto body, CommandService s, HttpContext h) =>
+                (await s.SetGroupOperatorsAsync(id, body.OperatorsAllowed, ActorOf(h), h.RequestAborted)).ToHttp())
+            .RequireAuthorization(Policies.RunPrivilegedCommands)
+            .WithName("group.privileged-commands.set")
+            .WithSummary("Let Operators power off the group's devices and run diagnostics on them, or not (Admin)");
         return api;
     }
 

@@ -259,7 +259,51 @@ public sealed class CommandService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var groupId = await db.Devices.Where(d => d.Id == deviceId).Select(d => d.GroupId)
             .SingleOrDefaultAsync(cancellationToken) ?? DeviceGroup.DefaultId;
-        return await db.DeviceGroups.AnyAsync(g => g.Id == groupId && g.OperatorsRunPrivilegedCommands, cancellationToken);
+        return await db.DeviceGroups.AnyAsync(
+            g => g.Id == groupId && g.OperatorsRunPrivilegedCommands, cancellationToken);
+    }
+
+    /// <summary>
+    /// Lets Operators run power off and diagnostics on a group's devices, or stops them (Admin; audited as
+    /// <c>group.privileged-commands</c>).
+    /// </summary>
+    [RequiresPolicy(Policies.RunPrivilegedCommands)]
+    public async Task<Outcome> SetGroupOperatorsAsync(
+        int groupId, bool allowed, Actor actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        const string action = "group.privileged-commands";
+        var key = groupId.ToString(CultureInfo.InvariantCulture);
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.RunPrivilegedCommands, action, "group", key, cancellationToken))
+        {
+            return Outcome.Forbidden("Only an Admin may let Operators power off devices and run diagnostics.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.DeviceGroups.SingleOrDefaultAsync(g => g.Id == groupId, cancellationToken) is not { } group)
+        {
+            return Outcome.NotFound($"There is no group {groupId}.");
+        }
+
+        if (group.OperatorsRunPrivilegedCommands != allowed)
+        {
+            static string Text(string name, bool on) =>
+                $"{name}: Operators {(on ? "may" : "may not")} power off and run diagnostics";
+            audit.Add(db, actor, action, "group", key, Text(group.Name, !allowed), Text(group.Name, allowed));
+            group.OperatorsRunPrivilegedCommands = allowed;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return Outcome.Done;
+    }
+
+    /// <summary>Whether Operators may run power off and diagnostics on a group's devices.</summary>
+    public async Task<bool> OperatorsRunPrivilegedAsync(int groupId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.DeviceGroups.AnyAsync(
+            g => g.Id == groupId && g.OperatorsRunPrivilegedCommands, cancellationToken);
     }
 
     /// <summary>A device's commands, newest first.</summary>
