@@ -8,6 +8,7 @@ using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Certificates;
+using Fleet.Portal.Features.Commands.Runs;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
@@ -59,6 +60,7 @@ public static class PortalApp
         builder.AddDeviceHealth();
         builder.AddAlerts();
         builder.AddProbes();
+        builder.AddCommandRuns();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
@@ -88,6 +90,7 @@ public static class PortalApp
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapDeviceExport();
+        app.MapCommandRunExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -106,6 +106,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
 
     public DbSet<DiagnosticScript> DiagnosticScripts => Set<DiagnosticScript>();
 
+    public DbSet<Features.Commands.Runs.CommandRun> CommandRuns => Set<Features.Commands.Runs.CommandRun>();
+
     // Devices page
     public DbSet<SavedDeviceFilter> SavedDeviceFilters => Set<SavedDeviceFilter>();
 

@@ -55,6 +55,7 @@ internal static class ApiServiceCollectionExtensions
         Alerts.NotificationApiEndpoints.MapNotificationEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);
         Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
+        Commands.Runs.CommandRunEndpoints.MapCommandRunEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("me")
