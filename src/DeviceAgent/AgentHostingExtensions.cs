@@ -1,4 +1,5 @@
 using Fleet.DeviceAgent.AgentUpdates;
+using Fleet.DeviceAgent.Commands;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
@@ -91,6 +92,7 @@ public static class AgentHostingExtensions
         builder.AddLiveConfig();
         builder.AddSelfUpdate();
         builder.AddTpmAttestation();
+        builder.AddCommands();
         services.AddSingleton(sp => new DeviceRuntime(
             sp.GetRequiredService<BrokerAccess>(),
             sp.GetRequiredService<DeviceEnrollment>(),
@@ -107,6 +109,31 @@ public static class AgentHostingExtensions
 
     internal static AgentOptions Options(IServiceProvider services) =>
         services.GetRequiredService<IOptions<AgentOptions>>().Value;
+
+    /// <summary>
+    /// Commands from the portal: the ledger (each id once, results kept until acknowledged), its device module and the
+    /// built-in executors, which run their tools through the same process runner as OS updates (call after
+    /// <see cref="AddOsUpdates"/>).
+    /// </summary>
+    public static HostApplicationBuilder AddCommands(this HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddSingleton<ICommandExecutor>(sp =>
+            new SystemdCommandExecutor(sp.GetRequiredService<IProcessRunner>()));
+        services.AddSingleton<ICommandExecutor>(sp =>
+            new JournalCommandExecutor(sp.GetRequiredService<IProcessRunner>()));
+        services.AddSingleton<ICommandExecutor>(sp => new DiagnosticCommandExecutor(
+            sp.GetRequiredService<IProcessRunner>(), CommandLedger.ScriptDirectory(Options(sp).StateDirectory)));
+        services.AddSingleton<ICommandExecutor>(sp =>
+            new UpdateCommandExecutor(sp.GetRequiredService<IDeviceUpdates>()));
+        services.AddSingleton(sp => new CommandLedger(
+            sp.GetServices<ICommandExecutor>(), Options(sp).StateDirectory, sp.GetRequiredService<TimeProvider>(),
+            RuntimeLogger(sp)));
+        services.AddSingleton<IDeviceModule>(sp =>
+            new CommandsModule(sp.GetRequiredService<CommandLedger>(), RuntimeLogger(sp)));
+        return builder;
+    }
 
     /// <summary>TPM attestation in enrolment, when <c>Agent:Tpm:Enabled</c> says so or the host has a TPM.</summary>
     private static void AddTpmAttestation(this HostApplicationBuilder builder)

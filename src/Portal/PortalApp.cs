@@ -8,6 +8,7 @@ using Fleet.Portal.Features.ApiClients;
 using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Certificates;
+using Fleet.Portal.Features.Commands;
 using Fleet.Portal.Features.Commands.Runs;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
@@ -55,6 +56,7 @@ public static class PortalApp
         builder.AddUpdates();
         builder.AddConfigs();
         builder.AddAgents();
+        builder.AddCommands();
         builder.AddFleetMessaging();
         builder.AddIngest();
         builder.AddDeviceHealth();

@@ -16,6 +16,7 @@ public sealed class UpdateCoordinator(
     ZincatiConfigWriter zincati,
     UpdateDriver driver,
     ISystemReboot reboot,
+    IServiceManager services,
     IUpdateStateStore store,
     IOptions<UpdateAgentOptions> options,
     TimeProvider time,
@@ -35,6 +36,7 @@ public sealed class UpdateCoordinator(
     private DateTimeOffset _lastDeliveredAt = DateTimeOffset.MinValue;
     private bool _connectReport;
     private bool _warnedNoNodeId;
+    private (UpdateAction Action, string CommandId, TaskCompletionSource<UpdateActionResult> Done)? _request;
 
     public event EventHandler? ReportReady;
 
@@ -57,6 +59,24 @@ public sealed class UpdateCoordinator(
         ArgumentNullException.ThrowIfNull(policy);
         Volatile.Write(ref _incomingPolicy, policy);
         _pokes.Writer.TryWrite(true);
+    }
+
+    public Task<UpdateActionResult> RequestAsync(
+        UpdateAction action, string commandId, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<UpdateActionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_request is not null)
+            {
+                return Task.FromResult(new UpdateActionResult(false, "Another update command is being handled."));
+            }
+
+            _request = (action, commandId, done);
+        }
+
+        _pokes.Writer.TryWrite(true);
+        return done.Task.WaitAsync(cancellationToken);
     }
 
     public DeploymentReport? NextReport()
@@ -141,6 +161,14 @@ public sealed class UpdateCoordinator(
         }
 
         var (state, policyChanged) = TakePolicy(_state);
+        (UpdateAction Action, string CommandId, TaskCompletionSource<UpdateActionResult> Done)? request;
+        lock (_gate)
+        {
+            request = _request;
+            _request = null;
+        }
+
+        string? unanswered = null;
         var (observation, observed, inferred) = await observer.ObserveAsync(state, now, cancellationToken);
         state = observed;
         var events = new List<UpdateEvent>(inferred);
@@ -157,14 +185,33 @@ public sealed class UpdateCoordinator(
             if (state.Pending is not null)
             {
                 step = await driver.ContinueAsync(state, observation, cancellationToken);
+                unanswered = $"An update to {state.Pending.TargetVersion} is in progress.";
+            }
+            else if (request is { Action: UpdateAction.Rollback } rollback)
+            {
+                step = await driver.RollbackAsync(state, observation, rollback.CommandId, cancellationToken);
             }
             else if (policy.RollbackCommandId is { } command && command != state.HandledRollbackId)
             {
                 step = await driver.RollbackAsync(state, observation, command, cancellationToken);
+                unanswered = "A rollback the update policy asked for ran first.";
             }
-            else if (!observation.ZincatiInstalled && (policyChanged || state.LastCheckAt is null || now - state.LastCheckAt >= CheckInterval))
+            else if (request is { Action: UpdateAction.UpdateNow } && observation.ZincatiInstalled)
+            {
+                await services.TryRestartAsync("zincati.service", cancellationToken);
+                request.Value.Done.TrySetResult(new(true, "Zincati restarted: it checks for an update now."));
+                request = null;
+            }
+            else if (!observation.ZincatiInstalled && (request is not null || policyChanged
+                || state.LastCheckAt is null || now - state.LastCheckAt >= CheckInterval))
             {
                 step = await driver.CheckAsync(state, observation, cancellationToken);
+            }
+
+            if (request is { } asked && unanswered is null)
+            {
+                asked.Done.TrySetResult(Answer(step, asked.Action));
+                request = null;
             }
 
             if (step is not null)
@@ -196,6 +243,9 @@ public sealed class UpdateCoordinator(
             _snapshot = Report(observation, state, now);
         }
 
+        request?.Done.TrySetResult(new(false, unanswered ?? (options.Value.Enabled && state.Policy is not null
+            ? "The device has no booted rpm-ostree deployment or no machine id: OS updates are not managed here."
+            : "OS updates are not managed by this agent (off, or no update policy received yet).")));
         await store.SaveAsync(state, cancellationToken);
         _state = state;
         ReportReady?.Invoke(this, EventArgs.Empty);
@@ -203,6 +253,28 @@ public sealed class UpdateCoordinator(
         {
             await RebootAsync(state, cancellationToken);
         }
+    }
+
+    /// <summary>What a command hears of the step its request caused.</summary>
+    private static UpdateActionResult Answer(DriverStep? step, UpdateAction action)
+    {
+        var events = step?.Events ?? [];
+        if (events.FirstOrDefault(e => e.Kind == UpdateEventKind.Failed) is { } failed)
+        {
+            return new(false, failed.Error ?? "The update side reported a failure.");
+        }
+
+        if (step?.Reboot == true || step?.State.Pending is not null)
+        {
+            var target = step.State.Pending?.TargetVersion;
+            return new(true, action == UpdateAction.Rollback
+                ? $"Rolling back to {target}; the device reboots as the update policy coordinates it."
+                : $"Updating to {target}; the device reboots as the update policy coordinates it.");
+        }
+
+        return action == UpdateAction.Rollback
+            ? new(false, "There is no previous deployment to roll back to.")
+            : new(true, "No newer release for this device: it is up to date.");
     }
 
     private (UpdateState State, bool Changed) TakePolicy(UpdateState state)

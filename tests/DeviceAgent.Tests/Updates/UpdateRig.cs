@@ -29,6 +29,7 @@ internal sealed class UpdateRig : IAsyncDisposable
             new ZincatiConfigWriter(host, systemctl, Logger<ZincatiConfigWriter>()),
             new UpdateDriver(rpmOstree, new CincinnatiClient(http), new FleetLockClient(http), host, Time, Logger<UpdateDriver>()),
             systemctl,
+            systemctl,
             Store,
             Options.Create(options ?? new UpdateAgentOptions()),
             Time,

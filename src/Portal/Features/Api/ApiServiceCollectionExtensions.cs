@@ -55,6 +55,8 @@ internal static class ApiServiceCollectionExtensions
         Alerts.NotificationApiEndpoints.MapNotificationEndpoints(api);
         Agents.AgentEndpoints.MapAgentApiEndpoints(api);
         Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
+        Commands.CommandApiEndpoints.MapCommandEndpoints(api);
+        Commands.DiagnosticApiEndpoints.MapDiagnosticEndpoints(api);
         Commands.Runs.CommandRunEndpoints.MapCommandRunEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
