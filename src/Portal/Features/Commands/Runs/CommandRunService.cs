@@ -184,9 +184,11 @@ public sealed class CommandRunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = db.DeviceCommands.AsNoTracking().Where(c => c.RunId == id)
-            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new CommandRunResult(c.Id, c.DeviceId,
-                d.Hostname, c.State, c.DeliveredAt, c.FinishedAt, c.ExitCode, c.Detail, c.Output, c.Error))
-            .OrderBy(r => r.Hostname).ThenBy(r => r.DeviceId)
+            .Join(db.Devices, c => c.DeviceId, d => d.Id, (c, d) => new { Command = c, d.Hostname })
+            .OrderBy(r => r.Hostname).ThenBy(r => r.Command.DeviceId)
+            .Select(r => new CommandRunResult(r.Command.Id, r.Command.DeviceId, r.Hostname, r.Command.State,
+                r.Command.DeliveredAt, r.Command.FinishedAt, r.Command.ExitCode, r.Command.Detail, r.Command.Output,
+                r.Command.Error))
             .AsAsyncEnumerable();
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
@@ -282,8 +284,11 @@ public sealed class CommandRunService(
                 return Outcome.NotFound($"There is no group {groupId}.");
             }
 
+            // A device in no group follows the default group.
+            var isDefault = groupId == Updates.DeviceGroup.DefaultId;
             ids = await db.Devices.AsNoTracking()
-                .Where(d => d.GroupId == groupId && d.State == EnrollmentState.Approved)
+                .Where(d => (d.GroupId == groupId || (isDefault && d.GroupId == null))
+                    && d.State == EnrollmentState.Approved)
                 .OrderBy(d => d.Hostname).Select(d => d.Id).ToListAsync(cancellationToken);
             selection = $"group {group.Name}";
         }
