@@ -101,10 +101,18 @@ public sealed class CommandRunner(
         using var timer = new PeriodicTimer(SweepInterval, time);
         do
         {
-            await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
-            var running = await db.CommandRuns.AsNoTracking().Where(r => r.State == CommandRunState.Running)
-                .Select(r => r.Id).ToListAsync(stoppingToken);
-            running.ForEach(Wake);
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(stoppingToken);
+                var running = await db.CommandRuns.AsNoTracking().Where(r => r.State == CommandRunState.Running)
+                    .Select(r => r.Id).ToListAsync(stoppingToken);
+                running.ForEach(Wake);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("Could not list the running command runs ({Error}); trying again in {Seconds} s",
+                    ex.Message, SweepInterval.TotalSeconds);
+            }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
