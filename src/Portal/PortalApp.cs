@@ -92,6 +92,7 @@ public static class PortalApp
         app.MapOidcEndpoints();
         app.MapAuditEndpoints();
         app.MapDeviceExport();
+        app.MapCommandDownloads();
         app.MapCommandRunExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -21,7 +21,7 @@ namespace Fleet.Benchmarks;
 /// </summary>
 internal static class HealthBenchmark
 {
-    private const string Secret = "benchmark-device-secret";
+    internal const string Secret = "benchmark-device-secret";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -391,7 +391,7 @@ internal static class HealthBenchmark
     }
 
     /// <param name="certificates">With --tls: the folder that gets each device's client certificate and key.</param>
-    private static async Task<List<Guid>> SeedAsync(PortalInstance portal, int count, string prefix,
+    internal static async Task<List<Guid>> SeedAsync(PortalInstance portal, int count, string prefix,
         string? certificates = null)
     {
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Secret));

@@ -34,45 +34,8 @@ internal static class HealthLoad
 
         var certificates = caIndex >= 0 ? Value(args, "--certs") : null;
 
-        var factory = new MqttClientFactory();
-        var clients = new IMqttClient[devices.Count];
         var connectClock = Stopwatch.StartNew();
-        var failedConnects = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
-        {
-            var client = factory.CreateMqttClient();
-            var builder = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(devices[i].Id)
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .WithKeepAlivePeriod(TimeSpan.FromSeconds(120)).WithTimeout(TimeSpan.FromSeconds(60));
-            if (certificates is null)
-            {
-                builder.WithCredentials(devices[i].Id, devices[i].Secret);
-            }
-            else
-            {
-                var pem = await File.ReadAllTextAsync(Path.Combine(certificates, devices[i].Id + ".pem"), ct);
-                var certificate =
-                    System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
-                builder.WithTlsOptions(Fleet.Portal.Tests.Infrastructure.TestTls.Client(ca, certificate));
-            }
-
-            var options = builder.Build();
-            for (var attempt = 0; attempt < 5; attempt++)
-            {
-                try
-                {
-                    await client.ConnectAsync(options, ct);
-                    break;
-                }
-                catch (Exception) when (attempt < 4)
-                {
-                    Interlocked.Increment(ref failedConnects);
-                    await Task.Delay(200, ct);
-                }
-            }
-
-            clients[i] = client;
-        });
+        var (clients, failedConnects) = await ConnectAllAsync(port, devices, ca, certificates);
         Console.WriteLine($"CONNECTED {clients.Count(c => c.IsConnected)} {connectClock.Elapsed.TotalSeconds:0.0} {failedConnects}");
         await Task.Delay(TimeSpan.FromSeconds(5)); // let the portal settle before measuring the load
 
@@ -153,6 +116,60 @@ internal static class HealthLoad
                 Interlocked.Increment(ref failed);
             }
         }
+    }
+
+    /// <summary>
+    /// Connects one MQTT 5 client per device, 64 at a time, with its credentials (or, given
+    /// <paramref name="certificates"/>, over TLS with its client certificate), retrying a refused connect four times;
+    /// <paramref name="prepare"/> runs on each client before it connects (a message handler).
+    /// </summary>
+    public static async Task<(IMqttClient[] Clients, int FailedConnects)> ConnectAllAsync(
+        int port,
+        IReadOnlyList<(string Id, string Secret)> devices,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? ca = null,
+        string? certificates = null,
+        Action<int, IMqttClient>? prepare = null)
+    {
+        var factory = new MqttClientFactory();
+        var clients = new IMqttClient[devices.Count];
+        var failedConnects = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        {
+            var client = factory.CreateMqttClient();
+            prepare?.Invoke(i, client);
+            var builder = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(devices[i].Id)
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .WithKeepAlivePeriod(TimeSpan.FromSeconds(120)).WithTimeout(TimeSpan.FromSeconds(60));
+            if (certificates is null)
+            {
+                builder.WithCredentials(devices[i].Id, devices[i].Secret);
+            }
+            else
+            {
+                var pem = await File.ReadAllTextAsync(Path.Combine(certificates, devices[i].Id + ".pem"), ct);
+                var certificate =
+                    System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(pem, pem);
+                builder.WithTlsOptions(Fleet.Portal.Tests.Infrastructure.TestTls.Client(ca!, certificate));
+            }
+
+            var options = builder.Build();
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                try
+                {
+                    await client.ConnectAsync(options, ct);
+                    break;
+                }
+                catch (Exception) when (attempt < 4)
+                {
+                    Interlocked.Increment(ref failedConnects);
+                    await Task.Delay(200, ct);
+                }
+            }
+
+            clients[i] = client;
+        });
+        return (clients, failedConnects);
     }
 
     public static double Percentile(double[] sorted, double p) =>

@@ -65,6 +65,18 @@ if (args.Length > 0 && args[0] == "enrol-load")
     return await Fleet.Benchmarks.TokenEnrolmentLoad.RunAsync(args);
 }
 
+// Commands: dotnet run -c Release --project tests/Benchmarks -- commands [--devices N] [--rate R] [--seconds S]
+// [--offline M] [--per-call K] [--queuers Q] (docs/benchmarks.md)
+if (args.Length > 0 && args[0] == "commands")
+{
+    return await Fleet.Benchmarks.CommandBenchmark.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "command-load")
+{
+    return await Fleet.Benchmarks.CommandLoad.RunAsync(args);
+}
+
 if (args.Length > 0 && args[0] == "health-load")
 {
     return await Fleet.Benchmarks.HealthLoad.RunAsync(args);

@@ -35,7 +35,6 @@ public sealed record CommandOutcome(
     public static CommandOutcome Of(Updates.ProcessResult result, string? detail = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new(result.Succeeded, result.ExitCode, result.StandardOutput, result.StandardError,
-            detail ?? (result.Succeeded ? null : $"exit code {result.ExitCode}"));
+        return new(result.Succeeded, result.ExitCode, result.StandardOutput, result.StandardError, detail);
     }
 }

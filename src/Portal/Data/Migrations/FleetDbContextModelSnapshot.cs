@@ -950,6 +950,158 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.DeviceCommand", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArgumentsJson")
+                        .HasMaxLength(20480)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DeliveredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("DiagnosticId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("ExitCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Output")
+                        .HasMaxLength(4096)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RequestedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Sends")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("UploadParts")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "State");
+
+                    b.HasIndex("State", "ExpiresAt");
+
+                    b.HasIndex("DeviceId", "State", "RequestedAt");
+
+                    b.ToTable("DeviceCommands");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.DeviceCommandUpload", b =>
+                {
+                    b.Property<Guid>("CommandId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Part")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("CommandId", "Part");
+
+                    b.ToTable("DeviceCommandUploads");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.DiagnosticScript", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Script")
+                        .IsRequired()
+                        .HasMaxLength(16384)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("DiagnosticScripts");
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Configs.ConfigAssignment", b =>
                 {
                     b.Property<int>("Id")
@@ -1623,6 +1775,9 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("OperatorsRunPrivilegedCommands")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("PasswordsAllowed")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -1650,6 +1805,9 @@ namespace Fleet.Portal.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("TerminalEnabled")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -1668,7 +1826,9 @@ namespace Fleet.Portal.Data.Migrations
                             FleetLockSlots = 1,
                             MaintenanceDays = 0,
                             Name = "default",
-                            PasswordsAllowed = true
+                            OperatorsRunPrivilegedCommands = false,
+                            PasswordsAllowed = true,
+                            TerminalEnabled = false
                         });
                 });
 
@@ -1934,8 +2094,7 @@ namespace Fleet.Portal.Data.Migrations
                         new
                         {
                             Name = "stable",
-                            Description = "Fedora CoreOS stable: the most reliable stream, promoted "
-                                + "from testing every two weeks.",
+                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
                             IsBuiltIn = true
                         },
                         new
@@ -2465,6 +2624,24 @@ namespace Fleet.Portal.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.DeviceCommand", b =>
+                {
+                    b.HasOne("Fleet.Portal.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.DeviceCommandUpload", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Commands.DeviceCommand", null)
+                        .WithMany()
+                        .HasForeignKey("CommandId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Configs.ConfigAssignment", b =>
                 {
                     b.HasOne("Fleet.Portal.Features.Configs.ConfigDefinition", null)
@@ -2682,9 +2859,7 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
-                    b.HasOne(
-                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
-                            "Application")
+                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
                         .WithMany("Authorizations")
                         .HasForeignKey("ApplicationId");
 
@@ -2693,15 +2868,11 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", b =>
                 {
-                    b.HasOne(
-                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
-                            "Application")
+                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
                         .WithMany("Tokens")
                         .HasForeignKey("ApplicationId");
 
-                    b.HasOne(
-                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization",
-                            "Authorization")
+                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", "Authorization")
                         .WithMany("Tokens")
                         .HasForeignKey("AuthorizationId");
 

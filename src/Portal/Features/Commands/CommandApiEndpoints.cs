@@ -43,6 +43,12 @@ internal static class CommandApiEndpoints
         return api;
     }
 
+    /// <summary>The browser's download of a command's file (cookie sign-in), beside the API's.</summary>
+    public static void MapCommandDownloads(this WebApplication app) =>
+        app.MapGet("/commands/{id:guid}/upload", DownloadAsync)
+            .RequireAuthorization(Policies.ViewFleet)
+            .DisableCookieRedirect();
+
     private static async Task<Results<Created<IReadOnlyList<Guid>>, OutcomeProblem>> QueueAsync(
         Guid id, CommandOrder body, CommandService service, HttpContext http) =>
         (await service.QueueAsync([id], body, ActorOf(http), cancellationToken: http.RequestAborted))

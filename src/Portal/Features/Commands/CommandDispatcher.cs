@@ -93,11 +93,7 @@ public sealed class CommandDispatcher(
                     continue;
                 }
 
-                var request = new CommandRequest(command.Id.ToString("N"), command.Kind, command.ExpiresAt,
-                    CommandService.Arguments(command) is { Count: > 0 } arguments ? arguments : null,
-                    command.TimeoutSeconds);
-                await publisher.PublishAsync(Topics.Commands(command.DeviceId.ToString("N")),
-                    JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.CommandRequest), cancellationToken);
+                await PublishAsync(command, cancellationToken);
                 command.SentAt = now;
                 command.Sends++;
             }
@@ -105,6 +101,19 @@ public sealed class CommandDispatcher(
             await db.SaveChangesAsync(cancellationToken);
             notifier.Notify(changes);
         }
+    }
+
+    /// <summary>
+    /// Sends one command to its device now. <see cref="CommandService"/> sends a command this way when its device
+    /// is online with nothing else waiting (so order holds), recording the send in the same insert; everything else
+    /// goes through <see cref="Send"/>.
+    /// </summary>
+    internal Task PublishAsync(DeviceCommand command, CancellationToken cancellationToken)
+    {
+        var request = new CommandRequest(command.Id.ToString("N"), command.Kind, command.ExpiresAt,
+            CommandService.Arguments(command) is { Count: > 0 } arguments ? arguments : null, command.TimeoutSeconds);
+        return publisher.PublishAsync(Topics.Commands(command.DeviceId.ToString("N")),
+            JsonSerializer.SerializeToUtf8Bytes(request, FleetJson.Default.CommandRequest), cancellationToken);
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
@@ -138,7 +147,7 @@ public sealed class CommandDispatcher(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var expired = await db.DeviceCommands
             .Where(c => (c.State == CommandState.Queued || c.State == CommandState.Held) && c.ExpiresAt <= now)
-            .Take(10_000).ToListAsync(cancellationToken);
+            .OrderBy(c => c.ExpiresAt).Take(10_000).ToListAsync(cancellationToken);
         foreach (var command in expired)
         {
             Expire(command, now);
@@ -151,7 +160,7 @@ public sealed class CommandDispatcher(
         Send(await db.DeviceCommands
             .Where(c => c.State == CommandState.Queued && (c.SentAt == null || c.SentAt < unconfirmed))
             .Where(c => db.Devices.Any(d => d.Id == c.DeviceId && d.IsOnline))
-            .Select(c => c.DeviceId).Distinct().Take(50_000).ToListAsync(cancellationToken));
+            .Select(c => c.DeviceId).Distinct().ToListAsync(cancellationToken));
 
         var old = now - TimeSpan.FromDays(options.Value.RetentionDays);
         var deleted = await db.DeviceCommands.Where(c => c.FinishedAt != null && c.FinishedAt < old)

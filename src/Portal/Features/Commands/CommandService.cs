@@ -73,13 +73,18 @@ public sealed class CommandService(
             return Outcome.Invalid("devices", "Choose at least one device.").As<IReadOnlyList<Guid>>();
         }
 
-        var devices = new Dictionary<Guid, (EnrollmentState State, int? GroupId, string Hostname)>();
+        var devices = new Dictionary<Guid, (EnrollmentState State, int? GroupId, string Hostname, bool SendNow)>();
         foreach (var chunk in ids.Chunk(500))
         {
             foreach (var d in await db.Devices.AsNoTracking().Where(d => chunk.Contains(d.Id))
-                .Select(d => new { d.Id, d.State, d.GroupId, d.Hostname }).ToListAsync(cancellationToken))
+                .Select(d => new
+                {
+                    d.Id, d.State, d.GroupId, d.Hostname,
+                    SendNow = d.IsOnline
+                        && !db.DeviceCommands.Any(c => c.DeviceId == d.Id && c.State == CommandState.Queued),
+                }).ToListAsync(cancellationToken))
             {
-                devices[d.Id] = (d.State, d.GroupId, d.Hostname);
+                devices[d.Id] = (d.State, d.GroupId, d.Hostname, d.SendNow);
             }
         }
 
@@ -123,6 +128,10 @@ public sealed class CommandService(
             State = state,
             RunId = runId,
             DiagnosticId = diagnostic?.Id,
+
+            // Sent straight after the commit below when the device is online and has nothing else waiting.
+            SentAt = state == CommandState.Queued && devices[id].SendNow ? now : null,
+            Sends = state == CommandState.Queued && devices[id].SendNow ? 1 : 0,
         }).ToList();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         db.DeviceCommands.AddRange(commands);
@@ -138,9 +147,14 @@ public sealed class CommandService(
         logger.LogInformation("{Actor} queued {Kind} for {Count} devices{Run}", actor.Name, order.Kind, ids.Count,
             runId is { } r ? $" (run {r:N})" : string.Empty);
         notifier.Notify([.. commands.Select(c => new CommandChange(c.Id, c.DeviceId, c.RunId, c.State))]);
+        foreach (var command in commands.Where(c => c.Sends == 1))
+        {
+            await dispatcher.PublishAsync(command, cancellationToken);
+        }
+
         if (state == CommandState.Queued)
         {
-            dispatcher.Send(ids);
+            dispatcher.Send([.. commands.Where(c => c.Sends == 0).Select(c => c.DeviceId)]);
         }
 
         return Outcome.Of<IReadOnlyList<Guid>>([.. commands.Select(c => c.Id)]);
@@ -222,6 +236,15 @@ public sealed class CommandService(
         await db.SaveChangesAsync(cancellationToken);
         notifier.Notify([.. waiting.Select(c => new CommandChange(c.Id, c.DeviceId, c.RunId, c.State))]);
         return waiting.Count;
+    }
+
+    /// <summary>Whether the device's group lets Operators run power off and diagnostics.</summary>
+    public async Task<bool> GroupAllowsPrivilegedAsync(Guid deviceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var groupId = await db.Devices.Where(d => d.Id == deviceId).Select(d => d.GroupId)
+            .SingleOrDefaultAsync(cancellationToken) ?? DeviceGroup.DefaultId;
+        return await db.DeviceGroups.AnyAsync(g => g.Id == groupId && g.OperatorsRunPrivilegedCommands, cancellationToken);
     }
 
     /// <summary>A device's commands, newest first.</summary>
