@@ -8,7 +8,7 @@ namespace Fleet.EndToEnd.Tests;
 /// <summary>
 /// Must show #3: a bulk run over 1,000 simulated devices (the agent's <c>simulate</c> command, in process, over the
 /// real broker) shows live progress in the browser, pauses at its failure threshold, resumes, completes and exports
-/// its per-device results.
+/// its per-device results; HelpDesk reads it and changes nothing.
 /// </summary>
 public sealed class BulkRunInBrowserTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
@@ -24,9 +24,12 @@ public sealed class BulkRunInBrowserTests(BrowserFixture browser) : IClassFixtur
     {
         await using var portal = await PortalInstance.StartAsync(
             new Dictionary<string, string?>(SimulatedFleetHost.PortalSettings));
-        const string password = "operator-password-3";
-        Assert.True((await portal.Users.CreateAsync(new NewUser("olga", null, "Operator", password),
-            TestActors.Admin)).Succeeded);
+        const string password = "bulk-run-password-3";
+        foreach (var (name, role) in new[] { ("olga", "Operator"), ("hank", "HelpDesk") })
+        {
+            Assert.True((await portal.Users.CreateAsync(new NewUser(name, null, role, password), TestActors.Admin))
+                .Succeeded);
+        }
         await using var fleet = await SimulatedFleetHost.StartAsync(portal, Devices, null,
             "--command-seconds", "1", "--command-failure-percent", $"{FailurePercent}");
         await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
@@ -81,6 +84,20 @@ public sealed class BulkRunInBrowserTests(BrowserFixture browser) : IClassFixtur
             Assert.Equal(failing, rows.Where(r => r[3] == "Failed").Select(r => r[2]).Order(StringComparer.Ordinal));
             Assert.All(rows.Where(r => r[3] == "Failed"), r => Assert.Equal("1", r[6]));
             Assert.Equal(Devices - 50, rows.Count(r => r[3] == "Succeeded"));
+
+            // HelpDesk reads the run and its results, and has nothing to press.
+            await using var readOnly = await browser.Browser.NewContextAsync(
+                new BrowserNewContextOptions { BaseURL = portal.BaseAddress.ToString() });
+            var help = await readOnly.NewPageAsync();
+            await PageActions.SignInAsync(help, "hank", password);
+            await PageActions.GotoInteractiveAsync(help, "/commands/runs");
+            await Assertions.Expect(help.GetByTestId("run-link")).ToHaveCountAsync(1);
+            await Assertions.Expect(help.GetByTestId("new-run")).ToHaveCountAsync(0);
+            await PageActions.GotoInteractiveAsync(help, page.Url);
+            await Assertions.Expect(help.GetByTestId("run-count-failed")).ToHaveTextAsync("50");
+            await Assertions.Expect(help.GetByTestId("run-export")).ToBeVisibleAsync();
+            await Assertions.Expect(help.Locator("[data-testid=run-pause], [data-testid=run-resume], "
+                + "[data-testid=run-cancel]")).ToHaveCountAsync(0);
         }
         catch
         {
