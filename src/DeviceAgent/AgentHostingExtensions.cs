@@ -5,6 +5,7 @@ using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Identity;
 using Fleet.DeviceAgent.Runtime;
 using Fleet.DeviceAgent.State;
+using Fleet.DeviceAgent.Terminal;
 using Fleet.DeviceAgent.Tpm;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,7 +57,7 @@ public static class AgentHostingExtensions
     /// <summary>
     /// The real agent for the Linux host it runs on: the connection loop with enrolment (and the TPM when there is
     /// one), then its modules in order: heartbeats, credential rotation, OS updates, health reports, live config,
-    /// self-update.
+    /// self-update, the browser terminal.
     /// </summary>
     public static HostApplicationBuilder AddDeviceAgent(this HostApplicationBuilder builder)
     {
@@ -93,6 +94,7 @@ public static class AgentHostingExtensions
         builder.AddSelfUpdate();
         builder.AddTpmAttestation();
         builder.AddCommands();
+        builder.AddTerminal();
         services.AddSingleton(sp => new DeviceRuntime(
             sp.GetRequiredService<BrokerAccess>(),
             sp.GetRequiredService<DeviceEnrollment>(),
@@ -127,12 +129,28 @@ public static class AgentHostingExtensions
             sp.GetRequiredService<IProcessRunner>(), CommandLedger.ScriptDirectory(Options(sp).StateDirectory)));
         services.AddSingleton<ICommandExecutor>(sp =>
             new UpdateCommandExecutor(sp.GetRequiredService<IDeviceUpdates>()));
+        services.AddSingleton<ICommandExecutor, WakeOnLanCommandExecutor>();
         services.AddSingleton(sp => new CommandLedger(
             sp.GetServices<ICommandExecutor>(), Options(sp).StateDirectory, sp.GetRequiredService<TimeProvider>(),
             RuntimeLogger(sp)));
         services.AddSingleton<IDeviceModule>(sp =>
             new CommandsModule(sp.GetRequiredService<CommandLedger>(), RuntimeLogger(sp)));
         return builder;
+    }
+
+    /// <summary>The browser terminal's shells (<c>Agent:Terminal</c>); no module when it is turned off.</summary>
+    private static void AddTerminal(this HostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TerminalAgentOptions>()
+            .BindConfiguration(TerminalAgentOptions.SectionName)
+            .ValidateWith<TerminalAgentOptions, TerminalAgentOptionsValidator>();
+        if (builder.Configuration.GetValue($"{TerminalAgentOptions.SectionName}:Enabled", true))
+        {
+            builder.Services.AddSingleton<IDeviceModule>(sp => new TerminalModule(
+                sp.GetRequiredService<IOptions<TerminalAgentOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(),
+                RuntimeLogger(sp)));
+        }
     }
 
     /// <summary>TPM attestation in enrolment, when <c>Agent:Tpm:Enabled</c> says so or the host has a TPM.</summary>

@@ -41,6 +41,9 @@ internal sealed partial class UpdateAgentOptionsValidator : IValidateOptions<Upd
 internal sealed partial class ConfigAgentOptionsValidator : IValidateOptions<ConfigAgentOptions>;
 
 [OptionsValidator]
+internal sealed partial class TerminalAgentOptionsValidator : IValidateOptions<Terminal.TerminalAgentOptions>;
+
+[OptionsValidator]
 internal sealed partial class HealthAgentOptionsValidator : IValidateOptions<HealthAgentOptions>;
 
 [OptionsValidator]

@@ -84,6 +84,25 @@ public static class Protocol
     /// <summary>Longest time a command may run on the device, in seconds.</summary>
     public const int MaxCommandTimeoutSeconds = 3600;
 
+    /// <summary>Longest keystroke or output text one terminal message carries, in characters; a longer one is dropped.
+    /// </summary>
+    public const int MaxTerminalDataLength = 4096;
+
+    /// <summary>Longest a terminal session may last, in seconds, whatever a portal asks (8 hours).</summary>
+    public const int MaxTerminalSessionSeconds = 8 * 3600;
+
+    /// <summary>Narrowest terminal a session opens with, in columns.</summary>
+    public const int MinTerminalColumns = 10;
+
+    /// <summary>Widest terminal a session opens with, in columns.</summary>
+    public const int MaxTerminalColumns = 500;
+
+    /// <summary>Lowest terminal a session opens with, in rows.</summary>
+    public const int MinTerminalRows = 2;
+
+    /// <summary>Highest terminal a session opens with, in rows.</summary>
+    public const int MaxTerminalRows = 200;
+
     /// <summary>Heartbeat interval used until the portal says otherwise, in seconds.</summary>
     public const int DefaultHeartbeatIntervalSeconds = 30;
 }

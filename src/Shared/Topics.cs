@@ -111,14 +111,45 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/command-upload</c>.</returns>
     public static string CommandUpload(string deviceId) => $"{DevicePrefix(deviceId)}command-upload";
 
+    /// <summary>
+    /// Portal → agent: a <see cref="Messages.TerminalInput"/> of one browser-terminal session (open, keystrokes,
+    /// close). One topic pair per session, so a session's messages stay in order and its id is checked by the broker.
+    /// </summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <param name="session">The session id (<see cref="IsTerminalSession"/>).</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/terminal/{session}/in</c>.</returns>
+    public static string TerminalInput(string deviceId, string session) =>
+        $"{DevicePrefix(deviceId)}{TerminalSegment}/{session}/in";
+
+    /// <summary>Agent → portal: a <see cref="Messages.TerminalOutput"/> of one session (opened, output, closed).
+    /// </summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <param name="session">The session id (<see cref="IsTerminalSession"/>).</param>
+    /// <returns>The topic <c>fleet/devices/{deviceId}/terminal/{session}/out</c>.</returns>
+    public static string TerminalOutput(string deviceId, string session) =>
+        $"{DevicePrefix(deviceId)}{TerminalSegment}/{session}/out";
+
+    /// <summary>The filter an agent subscribes with to receive the input of every session opened on it.</summary>
+    /// <param name="deviceId">The device id the portal issued with the credential.</param>
+    /// <returns><c>fleet/devices/{deviceId}/terminal/+/in</c>.</returns>
+    public static string TerminalInputFilter(string deviceId) => $"{DevicePrefix(deviceId)}{TerminalSegment}/+/in";
+
+    /// <summary>Whether <paramref name="session"/> is a terminal session id: 32 lower-case hex digits.</summary>
+    /// <param name="session">The topic segment.</param>
+    /// <returns>Whether it is well formed.</returns>
+    public static bool IsTerminalSession(string session) =>
+        session is { Length: 32 } && session.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    private const string TerminalSegment = "terminal";
+
     /// <summary>The prefix every topic of one device starts with; a device may use no topic outside it.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns><c>fleet/devices/{deviceId}/</c>.</returns>
     public static string DevicePrefix(string deviceId) => $"{Root}/devices/{deviceId}/";
 
     /// <summary>
-    /// Splits a topic into its kind and the id in it. Returns <see langword="false"/> for any topic
-    /// that is not one of Fleet's (wrong root, wrong depth, wildcard characters, empty id).
+    /// Splits a topic into its kind and the id in it (and a terminal topic's session). Returns <see langword="false"/>
+    /// for any topic that is not one of Fleet's (wrong root, wrong depth, wildcard characters, empty id, bad session).
     /// </summary>
     /// <param name="topic">The topic of a received message.</param>
     /// <param name="parsed">The kind and the enrolment or device id.</param>
@@ -132,6 +163,11 @@ public static class Topics
         }
 
         var parts = topic.Split('/');
+        if (parts.Length == 6)
+        {
+            return TryParseTerminal(parts, out parsed);
+        }
+
         if (parts.Length != 4 || parts[0] != Root || parts[2].Length == 0)
         {
             return false;
@@ -163,6 +199,25 @@ public static class Topics
         }
 
         parsed = new ParsedTopic(kind, parts[2]);
+        return true;
+    }
+
+    private static bool TryParseTerminal(string[] parts, out ParsedTopic parsed)
+    {
+        parsed = default;
+        var kind = parts[5] switch
+        {
+            "in" => TopicKind.TerminalInput,
+            "out" => TopicKind.TerminalOutput,
+            _ => TopicKind.Unknown,
+        };
+        if (parts[0] != Root || parts[1] != "devices" || parts[2].Length == 0 || parts[3] != TerminalSegment
+            || kind == TopicKind.Unknown || !IsTerminalSession(parts[4]))
+        {
+            return false;
+        }
+
+        parsed = new ParsedTopic(kind, parts[2], parts[4]);
         return true;
     }
 }
@@ -220,9 +275,16 @@ public enum TopicKind
 
     /// <summary><c>fleet/devices/{id}/command-upload</c>.</summary>
     CommandUpload,
+
+    /// <summary><c>fleet/devices/{id}/terminal/{session}/in</c>.</summary>
+    TerminalInput,
+
+    /// <summary><c>fleet/devices/{id}/terminal/{session}/out</c>.</summary>
+    TerminalOutput,
 }
 
 /// <summary>A parsed Fleet topic.</summary>
 /// <param name="Kind">Which topic it is.</param>
 /// <param name="Id">The enrolment id (enrol topics) or device id (device topics).</param>
-public readonly record struct ParsedTopic(TopicKind Kind, string Id);
+/// <param name="Session">A terminal topic's session id; null for every other topic.</param>
+public readonly record struct ParsedTopic(TopicKind Kind, string Id, string? Session = null);

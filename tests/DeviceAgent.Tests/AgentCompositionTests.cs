@@ -1,7 +1,9 @@
 using Fleet.DeviceAgent.AgentUpdates;
+using Fleet.DeviceAgent.Commands;
 using Fleet.DeviceAgent.Config;
 using Fleet.DeviceAgent.Health;
 using Fleet.DeviceAgent.Runtime;
+using Fleet.DeviceAgent.Terminal;
 using Fleet.DeviceAgent.Updates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,14 +25,14 @@ public sealed class AgentCompositionTests
         Assert.Equal(
             [
                 typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule), typeof(HealthModule),
-                typeof(ConfigModule), typeof(AgentUpdateModule),
+                typeof(ConfigModule), typeof(AgentUpdateModule), typeof(CommandsModule), typeof(TerminalModule),
             ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.Empty(host.Services.GetServices<IEnrollmentAttestation>());
     }
 
     [Fact]
-    public void AddDeviceAgent_HealthConfigSelfUpdateOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
+    public void AddDeviceAgent_HealthConfigSelfUpdateTerminalOffTpmOn_NoModulesForThemAndTheTpmInEnrolment()
     {
         using var state = new TempDirectory();
         using var host = Build(state, new()
@@ -38,13 +40,17 @@ public sealed class AgentCompositionTests
             ["Agent:Health:Enabled"] = "false",
             ["Agent:Config:Enabled"] = "false",
             ["Agent:SelfUpdate:Enabled"] = "false",
+            ["Agent:Terminal:Enabled"] = "false",
             ["Agent:Tpm:Enabled"] = "true",
         });
 
         var runtime = host.Services.GetRequiredService<DeviceRuntime>();
 
         Assert.Equal(
-            [typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule)],
+            [
+                typeof(HeartbeatModule), typeof(CredentialRotationModule), typeof(UpdatesModule),
+                typeof(CommandsModule),
+            ],
             runtime.Modules.Select(m => m.GetType()));
         Assert.IsType<Tpm.TpmEnrollmentAttestation>(Assert.Single(host.Services.GetServices<IEnrollmentAttestation>()));
     }

@@ -3,6 +3,7 @@ using Fleet.Portal.Features.Commands;
 using Fleet.Portal.Features.Commands.Runs;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Enrollment;
+using Fleet.Portal.Features.Power;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Tests.Infrastructure;
@@ -54,12 +55,17 @@ public sealed class AccessibilityPortal : IAsyncLifetime
             new CommandRunInput(new CommandOrder(CommandKinds.Ping), new CommandRunTarget([device])),
             TestActors.Operator);
         Assert.True(run.Succeeded, run.Message);
+        var plan = await Portal.Services.GetRequiredService<PowerPlanService>().SetAsync(
+            DeviceGroup.DefaultId, new PowerPlanInput(PowerPlanMode.Load, 0, 20, 80), TestActors.Admin);
+        Assert.True(plan.Succeeded, plan.Message);
+        await Portal.Services.GetRequiredService<PowerEvaluator>().EvaluateAsync(CancellationToken.None);
 
         Pages =
         [
             "/", "/alerts", "/devices", $"/devices/{device}", "/enrollment", "/enrollment/policies",
             "/enrollment/pre-registrations", "/enrollment/tokens", "/claim", "/updates", "/updates/groups",
-            $"/updates/streams/{stream}/rollout", "/configs", "/configs/new", $"/configs/{configId}",
+            $"/updates/groups/{DeviceGroup.DefaultId}/power", $"/updates/streams/{stream}/rollout", "/configs",
+            "/configs/new", $"/configs/{configId}",
             "/configs/ssh-keys", "/helpdesk", $"/helpdesk/{device}", "/audit", "/admin/users", "/admin/api-clients",
             "/admin/agents", "/admin/tpm-cas", "/account/denied", "/error", "/commands/runs",
             $"/commands/runs/{run.Value}",

@@ -7,6 +7,7 @@ using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Health;
+using Fleet.Portal.Features.Power;
 using Fleet.Portal.Features.Updates;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -107,6 +108,10 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
     public DbSet<DiagnosticScript> DiagnosticScripts => Set<DiagnosticScript>();
 
     public DbSet<Features.Commands.Runs.CommandRun> CommandRuns => Set<Features.Commands.Runs.CommandRun>();
+
+    public DbSet<PowerPlan> PowerPlans => Set<PowerPlan>();
+
+    public DbSet<PowerSample> PowerSamples => Set<PowerSample>();
 
     // Devices page
     public DbSet<SavedDeviceFilter> SavedDeviceFilters => Set<SavedDeviceFilter>();

@@ -20,9 +20,14 @@ internal sealed record ClientIdentity(ClientKind Kind, string Id, string? Addres
         ClientKind.Bootstrap => topic == Topics.EnrollmentRequest(Id),
         ClientKind.Device => topic == Topics.Heartbeat(Id) || topic == Topics.Status(Id) || topic == Topics.Deployments(Id)
             || topic == Topics.Health(Id) || topic == Topics.ConfigReport(Id) || topic == Topics.AgentReport(Id)
-            || topic == Topics.CommandResult(Id) || topic == Topics.CommandUpload(Id),
+            || topic == Topics.CommandResult(Id) || topic == Topics.CommandUpload(Id) || IsOwnTerminalOutput(topic),
         _ => false,
     };
+
+    /// <summary>The output topic of a terminal session on this device (any session: the portal checks it is open).
+    /// </summary>
+    private bool IsOwnTerminalOutput(string topic) =>
+        Topics.TryParse(topic, out var parsed) && parsed.Kind == TopicKind.TerminalOutput && parsed.Id == Id;
 
     /// <summary>Whether this client may subscribe to <paramref name="filter"/>. A device gets only its own subtree.</summary>
     public bool MaySubscribe(string filter) => Kind switch

@@ -7,16 +7,19 @@ namespace Fleet.Portal.Messaging;
 /// <summary>
 /// Everything a client publishes passes here: nothing a device sends is for other clients, so the portal consumes it.
 /// A message inside the client's own topics, within its rate and size, is queued for ingest and acknowledged only once
-/// its batch is committed; anything else gets a refusing PUBACK and costs the database nothing.
+/// its batch is committed; a kind an <see cref="ILiveMessageSink"/> takes goes to it instead, never stored; anything
+/// else gets a refusing PUBACK and costs the database nothing.
 /// </summary>
 internal sealed class PublishGate(
     IngestQueue queue,
     DeviceMessageLimiter limiter,
     IClientAuthenticator authenticator,
+    IEnumerable<ILiveMessageSink> liveSinks,
     TimeProvider time,
     ILogger<PublishGate> logger)
 {
     private readonly RepeatedLog _repeated = new(time, TimeSpan.FromMinutes(1));
+    private readonly Dictionary<TopicKind, ILiveMessageSink> _live = liveSinks.ToDictionary(s => s.Kind);
 
     public void Attach(MqttServer server)
     {
@@ -75,6 +78,16 @@ internal sealed class PublishGate(
         }
 
         var payload = System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
+        if (_live.TryGetValue(parsed.Kind, out var sink))
+        {
+            if (!sink.TryAccept(parsed, payload))
+            {
+                e.Response.ReasonCode = MqttPubAckReasonCode.PayloadFormatInvalid;
+            }
+
+            return;
+        }
+
         var message = new InboundMessage(kind, parsed.Id, payload, time.GetUtcNow()) { Address = identity.Address };
         await EnqueueAsync(e, message, topic);
     }

@@ -158,8 +158,8 @@ public static partial class CommandRules
     private static bool IsPriority(string value) =>
         value is [>= '0' and <= '7'] || Priorities.Contains(value, StringComparer.Ordinal);
 
-    private static string Printable(string value) =>
-        new([.. value.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string Printable(string? value) =>
+        new([.. (value ?? string.Empty).Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
 
     [GeneratedRegex(@"^[A-Za-z0-9._\-]{1,64}$", RegexOptions.CultureInvariant)]
     private static partial Regex IdPattern();

@@ -33,4 +33,6 @@ namespace Fleet.Shared.Messages;
 [JsonSerializable(typeof(CommandRequest))]
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(CommandUpload))]
+[JsonSerializable(typeof(TerminalInput))]
+[JsonSerializable(typeof(TerminalOutput))]
 public sealed partial class FleetJson : JsonSerializerContext;

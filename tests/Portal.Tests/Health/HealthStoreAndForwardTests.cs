@@ -40,7 +40,7 @@ public sealed class HealthStoreAndForwardTests
         try
         {
             await using var agent = await AgentHost.StartAsync(portal.MqttPort, settings: AgentSettings);
-            var deviceId = await ApproveAgentAsync(portal);
+            var deviceId = await AgentHost.ApproveAsync(portal);
             await WaitForSequencesAsync(portal, deviceId, s => s.Count >= 3, "three reports");
 
             var (dataDirectory, port) = (portal.DataDirectory, portal.MqttPort);
@@ -80,7 +80,7 @@ public sealed class HealthStoreAndForwardTests
         await using var portal = await PortalInstance.StartAsync(PortalSettings);
         await using var proxy = new AckDroppingProxy(portal.MqttPort);
         await using var agent = await AgentHost.StartAsync(proxy.Port, settings: AgentSettings);
-        var deviceId = await ApproveAgentAsync(portal);
+        var deviceId = await AgentHost.ApproveAsync(portal);
         await WaitForSequencesAsync(portal, deviceId, s => s.Count >= 2, "two reports");
 
         var lostBytes = await proxy.LoseNextHealthAckAsync().WaitAsync(Patience, Token);
@@ -99,16 +99,6 @@ public sealed class HealthStoreAndForwardTests
             .Where(s => s.DeviceId == deviceId && s.Sequence == lost.Sequence)
             .ToListAsync(Token);
         Assert.Equal(lost.SentAt, Assert.Single(rows).SentAt);
-    }
-
-    private static async Task<Guid> ApproveAgentAsync(PortalInstance portal)
-    {
-        var machineId = (await File.ReadAllTextAsync("/etc/machine-id", Token)).Trim();
-        var pending = await portal.WaitForAsync(
-            () => portal.FindDeviceAsync(d => d.MachineId == machineId), what: "pending");
-        await portal.Devices.ApproveAsync(pending.Id, TestActors.Operator);
-        await portal.WaitForAsync(() => portal.FindDeviceAsync(d => d.Id == pending.Id && d.IsOnline), what: "online");
-        return pending.Id;
     }
 
     private static async Task<List<long>> SequencesAsync(PortalInstance portal, Guid deviceId)

@@ -63,6 +63,21 @@ public sealed class AgentHost : IAsyncDisposable
         return new AgentHost(host, stateDirectory);
     }
 
+    /// <summary>
+    /// Approves the enrolment of the agent of this machine (found by its <c>/etc/machine-id</c>) as an Operator and
+    /// waits until it is online; returns its device id.
+    /// </summary>
+    public static async Task<Guid> ApproveAsync(PortalInstance portal)
+    {
+        ArgumentNullException.ThrowIfNull(portal);
+        var machineId = (await File.ReadAllTextAsync("/etc/machine-id")).Trim();
+        var pending = await portal.WaitForAsync(
+            () => portal.FindDeviceAsync(d => d.MachineId == machineId), what: "pending agent");
+        await portal.Devices.ApproveAsync(pending.Id, TestActors.Operator);
+        await portal.WaitForAsync(() => portal.FindDeviceAsync(d => d.Id == pending.Id && d.IsOnline), what: "online");
+        return pending.Id;
+    }
+
     /// <summary>Stops the agent the way systemd does (SIGTERM): it says Offline and disconnects cleanly.</summary>
     public async Task StopAsync() => await _host.StopAsync(TimeSpan.FromSeconds(15));
 

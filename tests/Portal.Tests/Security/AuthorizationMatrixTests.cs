@@ -208,7 +208,9 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IClassFixt
             return true;
         }
 
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>) && type.GenericTypeArguments[0] == typeof(Guid))
+        // Any collection of ids a Guid[] is (IEnumerable, IReadOnlyCollection, IReadOnlyList…).
+        if (type.IsGenericType && type.IsInterface && type.GenericTypeArguments is [var item] && item == typeof(Guid)
+            && type.IsAssignableFrom(typeof(Guid[])))
         {
             return new[] { Guid.NewGuid() };
         }

@@ -48,8 +48,9 @@ public sealed partial class DocsTests
         // Level-3 sections only: the overview table under "## MQTT topics" names every topic too.
         var sections = text.Split("\n## ").SelectMany(chapter => chapter.Split("\n### ").Skip(1)).ToList();
         var topics = typeof(Fleet.Shared.Topics).GetMethods(BindingFlags.Public | BindingFlags.Static)
-            .Where(m => m.ReturnType == typeof(string) && m.GetParameters().Length == 1 && m.Name != "DevicePrefix")
-            .Select(m => (string)m.Invoke(null, ["{" + m.GetParameters()[0].Name + "}"])!)
+            .Where(m => m.ReturnType == typeof(string) && m.GetParameters().Length is 1 or 2
+                && m.Name is not ("DevicePrefix" or "TerminalInputFilter"))
+            .Select(m => (string)m.Invoke(null, [.. m.GetParameters().Select(p => (object)("{" + p.Name + "}"))])!)
             .ToList();
 
         Assert.Equal(Enum.GetValues<Fleet.Shared.TopicKind>().Length - 1, topics.Count);

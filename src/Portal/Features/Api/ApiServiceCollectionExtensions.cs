@@ -47,6 +47,7 @@ internal static class ApiServiceCollectionExtensions
         api.MapDeviceEndpoints();
         api.MapApiClientEndpoints();
         api.MapUpdateEndpoints();
+        Terminal.TerminalApiEndpoints.MapTerminalEndpoints(api);
         Configs.ConfigApiEndpoints.MapConfigEndpoints(api);
         Attestation.IdentityEndpoints.MapIdentityEndpoints(api);
         Attestation.EkCaEndpoints.MapEkCaEndpoints(api);
@@ -58,6 +59,7 @@ internal static class ApiServiceCollectionExtensions
         Commands.CommandApiEndpoints.MapCommandEndpoints(api);
         Commands.DiagnosticApiEndpoints.MapDiagnosticEndpoints(api);
         Commands.Runs.CommandRunEndpoints.MapCommandRunEndpoints(api);
+        Power.PowerApiEndpoints.MapPowerEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("me")

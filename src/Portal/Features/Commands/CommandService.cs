@@ -60,6 +60,12 @@ public sealed class CommandService(
             return Outcome.Forbidden("Your role may not run commands on devices.").As<IReadOnlyList<Guid>>();
         }
 
+        if (string.IsNullOrWhiteSpace(order.Kind))
+        {
+            return Outcome.Invalid("kind", "Choose a command: " + string.Join(", ", CommandKinds.All) + ".")
+                .As<IReadOnlyList<Guid>>();
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (arguments, diagnostic, errors) = await ArgumentsAsync(db, order, cancellationToken);
         if (errors.Count > 0)
@@ -218,11 +224,20 @@ public sealed class CommandService(
         return Outcome.Done;
     }
 
-    /// <summary>Cancels every held or queued command of a bulk run (the run audits the cancel); returns how many.
+    /// <summary>
+    /// Cancels every held or queued command of a bulk run (the run audits the cancel); returns how many, 0 when the
+    /// actor may not cancel commands (the refusal is audited).
     /// </summary>
+    [RequiresPolicy(Policies.RunCommands)]
     public async Task<int> CancelWaitingAsync(Guid runId, Actor actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.RunCommands, "command.cancel", EntityType, runId.ToString("N"), cancellationToken))
+        {
+            return 0;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var waiting = await db.DeviceCommands
             .Where(c => c.RunId == runId && (c.State == CommandState.Held || c.State == CommandState.Queued))

@@ -50,6 +50,9 @@ public static class Policies
     /// terminal; define diagnostics (Admin; Operators too on a group that allows it).</summary>
     public const string RunPrivilegedCommands = "commands.privileged";
 
+    /// <summary>Groups' power plans: when devices are powered off and woken (Admin).</summary>
+    public const string ManagePower = "power.manage";
+
     /// <summary>The roles each policy admits; the single source for registration, tests and docs.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> RolesOf = new Dictionary<string, string[]>
     {
@@ -62,5 +65,6 @@ public static class Policies
         [ManageNotifications] = [Roles.Admin],
         [RunCommands] = [Roles.Admin, Roles.Operator],
         [RunPrivilegedCommands] = [Roles.Admin],
+        [ManagePower] = [Roles.Admin],
     };
 }

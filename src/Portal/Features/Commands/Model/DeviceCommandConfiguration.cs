@@ -27,28 +27,3 @@ internal sealed class DeviceCommandConfiguration : IEntityTypeConfiguration<Devi
         builder.HasOne<Device>().WithMany().HasForeignKey(c => c.DeviceId).OnDelete(DeleteBehavior.Cascade);
     }
 }
-
-/// <summary>How <see cref="DeviceCommandUpload"/> is stored: one row per part, gone with its command.</summary>
-internal sealed class DeviceCommandUploadConfiguration : IEntityTypeConfiguration<DeviceCommandUpload>
-{
-    public void Configure(EntityTypeBuilder<DeviceCommandUpload> builder)
-    {
-        builder.HasKey(u => new { u.CommandId, u.Part });
-        builder.HasOne<DeviceCommand>().WithMany().HasForeignKey(u => u.CommandId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-/// <summary>How <see cref="DiagnosticScript"/> is stored: names are unique.</summary>
-internal sealed class DiagnosticScriptConfiguration : IEntityTypeConfiguration<DiagnosticScript>
-{
-    public void Configure(EntityTypeBuilder<DiagnosticScript> builder)
-    {
-        builder.HasKey(d => d.Id);
-        builder.Property(d => d.Name).HasMaxLength(DiagnosticScript.MaxNameLength);
-        builder.HasIndex(d => d.Name).IsUnique();
-        builder.Property(d => d.Description).HasMaxLength(1024);
-        builder.Property(d => d.Script).HasMaxLength(Protocol.MaxDiagnosticScriptLength);
-        builder.Property(d => d.Sha256).HasMaxLength(64);
-        builder.Property(d => d.ChangedBy).HasMaxLength(256);
-    }
-}
