@@ -9,6 +9,7 @@ using Fleet.Portal.Features.Attestation;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Certificates;
 using Fleet.Portal.Features.Commands;
+using Fleet.Portal.Features.Commands.Runs;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Devices;
 using Fleet.Portal.Features.Enrollment;
@@ -65,6 +66,7 @@ public static class PortalApp
         builder.AddAlerts();
         builder.AddPower();
         builder.AddProbes();
+        builder.AddCommandRuns();
         builder.AddApi();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
@@ -95,6 +97,7 @@ public static class PortalApp
         app.MapAuditEndpoints();
         app.MapDeviceExport();
         app.MapCommandDownloads();
+        app.MapCommandRunExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,17 +1,21 @@
 using Fleet.Portal.Data;
+using Fleet.Portal.Features.Commands;
+using Fleet.Portal.Features.Commands.Runs;
 using Fleet.Portal.Features.Configs;
 using Fleet.Portal.Features.Enrollment;
 using Fleet.Portal.Features.Power;
 using Fleet.Portal.Features.Updates;
 using Fleet.Portal.Features.Users;
 using Fleet.Portal.Tests.Infrastructure;
+using Fleet.Shared.Messages;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.EndToEnd.Tests;
 
 /// <summary>
 /// One portal for every accessibility pass, seeded so each page has rows to show: an approved device with a
-/// config, a variable and an address, a pending one, a pre-registration, a release, an Operator and a HelpDesk user.
+/// config, a variable and an address, a pending one, a pre-registration, a release, a command run, an Operator and a
+/// HelpDesk user.
 /// </summary>
 public sealed class AccessibilityPortal : IAsyncLifetime
 {
@@ -47,6 +51,10 @@ public sealed class AccessibilityPortal : IAsyncLifetime
             new PreRegistrationInput("52:54:00:12:34:56", Hostname: "pre-01"), TestActors.Operator)).Succeeded);
         var stream = (await Portal.Services.GetRequiredService<UpdateService>().GetSettingsAsync()).DefaultStream;
         await Portal.AddReleaseAsync(stream, "42.20260101.3.0");
+        var run = await Portal.Services.GetRequiredService<CommandRunService>().StartAsync(
+            new CommandRunInput(new CommandOrder(CommandKinds.Ping), new CommandRunTarget([device])),
+            TestActors.Operator);
+        Assert.True(run.Succeeded, run.Message);
         var plan = await Portal.Services.GetRequiredService<PowerPlanService>().SetAsync(
             DeviceGroup.DefaultId, new PowerPlanInput(PowerPlanMode.Load, 0, 20, 80), TestActors.Admin);
         Assert.True(plan.Succeeded, plan.Message);
@@ -59,7 +67,8 @@ public sealed class AccessibilityPortal : IAsyncLifetime
             $"/updates/groups/{DeviceGroup.DefaultId}/power", $"/updates/streams/{stream}/rollout", "/configs",
             "/configs/new", $"/configs/{configId}",
             "/configs/ssh-keys", "/helpdesk", $"/helpdesk/{device}", "/audit", "/admin/users", "/admin/api-clients",
-            "/admin/agents", "/admin/tpm-cas", "/account/denied", "/error",
+            "/admin/agents", "/admin/tpm-cas", "/account/denied", "/error", "/commands/runs",
+            $"/commands/runs/{run.Value}",
         ];
     }
 

@@ -16,9 +16,12 @@ public sealed record SimulateArguments(
     string? StatePath = null,
     string? CaFile = null,
     string? CaFingerprint = null,
-    bool Plain = false)
+    bool Plain = false,
+    double CommandSeconds = SimulateArguments.DefaultCommandSeconds,
+    int CommandFailurePercent = 0)
 {
     public const double DefaultRampPerSecond = 200;
+    public const double DefaultCommandSeconds = 2;
     public const int MaxCount = 100_000;
 
     public const string Usage = """
@@ -46,6 +49,12 @@ public sealed record SimulateArguments(
                                     across runs (default with --seed:
                                     ~/.local/share/fleet-agent/simulate/seed-<seed>.json;
                                     without --seed: none, unless given)
+          --command-seconds S       how long a command other than ping runs before its result
+                                    (0-3600, fractions allowed; default 2)
+          --command-failure-percent P
+                                    devices whose index modulo 100 is below P (0-100) fail every
+                                    command but ping with exit code 1: device 1 to P of each
+                                    hundred (default 0)
           --help                    show this text
         """;
 }
@@ -99,7 +108,8 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             }
 
             if (name is not ("count" or "broker" or "heartbeat-seconds" or "ramp-per-second" or "seed"
-                or "health-interval" or "pre-enrolled" or "token" or "state" or "ca-file" or "ca-fingerprint"))
+                or "health-interval" or "pre-enrolled" or "token" or "state" or "ca-file" or "ca-fingerprint"
+                or "command-seconds" or "command-failure-percent"))
             {
                 return Fail($"unknown option --{name}");
             }
@@ -210,8 +220,23 @@ public sealed record SimulateParseResult(SimulateArguments? Arguments, string? E
             return Fail("--plain connects without TLS: --ca-file and --ca-fingerprint do not go with it");
         }
 
+        var commandSeconds = SimulateArguments.DefaultCommandSeconds;
+        if (values.TryGetValue("command-seconds", out var commandText)
+            && (!double.TryParse(commandText, NumberStyles.Float, CultureInfo.InvariantCulture, out commandSeconds)
+                || !double.IsFinite(commandSeconds) || commandSeconds is < 0 or > 3600))
+        {
+            return Fail($"--command-seconds must be a number of seconds from 0 to 3600, not '{commandText}'");
+        }
+
+        var failurePercent = 0;
+        if (values.TryGetValue("command-failure-percent", out var failureText)
+            && !TryParseInt(failureText, 0, 100, out failurePercent))
+        {
+            return Fail($"--command-failure-percent must be a whole number from 0 to 100, not '{failureText}'");
+        }
+
         return new(new SimulateArguments(count, host, port, heartbeat, ramp, seed, health, preEnrolled, token, state,
-            caFile, pin, plain), null);
+            caFile, pin, plain, commandSeconds, failurePercent), null);
     }
 
     internal static bool TryParseBroker(string text, out string? host, out int? port)

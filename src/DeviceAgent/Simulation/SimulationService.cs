@@ -29,20 +29,24 @@ internal sealed class SimulationService(
 
         // Enrolment, heartbeats and credential rotation, and health reports unless they are off: no update, config
         // or TPM side. A simulated device's health outbox is in memory.
+        var commands = new SimulatedCommandBehaviour(
+            TimeSpan.FromSeconds(arguments.CommandSeconds), arguments.CommandFailurePercent);
         var runtimes = state.Devices
             .Select(d => new DeviceRuntime(broker, d, d, state.StoreFor(d.Index), runtimeLogger,
                 arguments.HealthIntervalSeconds == 0
-                    ? []
+                    ? [new SimulatedCommands(d.Index, commands, time, runtimeLogger)]
                     : [new HealthModule(
                         d,
                         new HealthOutbox(null, healthLimits, time, runtimeLogger),
                         deviceOptions,
                         time,
-                        runtimeLogger)]))
+                        runtimeLogger),
+                        new SimulatedCommands(d.Index, commands, time, runtimeLogger)]))
             .ToArray();
         logger.LogInformation(
             "Simulating {Count} devices against {Host}:{Port} over {Transport} (seed {Seed}, {Ramp}/s, heartbeat "
-            + "{Heartbeat}, health {Health})",
+            + "{Heartbeat}, health {Health}, commands take {CommandSeconds} s, {FailurePercent} % of devices fail "
+            + "them)",
             runtimes.Length,
             deviceOptions.BrokerHost,
             deviceOptions.BrokerPort,
@@ -50,7 +54,9 @@ internal sealed class SimulationService(
             state.Seed,
             arguments.RampPerSecond,
             arguments.HeartbeatSeconds is { } s ? $"{s} s fixed" : "from the portal",
-            arguments.HealthIntervalSeconds switch { 0 => "off", { } h => $"{h} s fixed", null => "from the portal" });
+            arguments.HealthIntervalSeconds switch { 0 => "off", { } h => $"{h} s fixed", null => "from the portal" },
+            arguments.CommandSeconds,
+            arguments.CommandFailurePercent);
 
         if (state.FilePath is not null)
         {

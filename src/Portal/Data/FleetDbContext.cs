@@ -107,6 +107,8 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options)
 
     public DbSet<DiagnosticScript> DiagnosticScripts => Set<DiagnosticScript>();
 
+    public DbSet<Features.Commands.Runs.CommandRun> CommandRuns => Set<Features.Commands.Runs.CommandRun>();
+
     public DbSet<PowerPlan> PowerPlans => Set<PowerPlan>();
 
     public DbSet<PowerSample> PowerSamples => Set<PowerSample>();

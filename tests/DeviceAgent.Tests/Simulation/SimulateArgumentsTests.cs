@@ -25,6 +25,31 @@ public sealed class SimulateArgumentsTests
         Assert.Equal((true, 3), (plain?.Plain, plain?.Seed));
     }
 
+    [Fact]
+    public void Parse_CommandOptions_DurationAndFailurePercentOrDefaults()
+    {
+        var given = SimulateParseResult.Parse(
+            ["--count", "1", "--command-seconds", "0.5", "--command-failure-percent", "5"]).Arguments;
+        var defaults = SimulateParseResult.Parse(["--count", "1"]).Arguments;
+
+        Assert.Equal((0.5, 5), (given?.CommandSeconds, given?.CommandFailurePercent));
+        Assert.Equal(
+            (SimulateArguments.DefaultCommandSeconds, 0), (defaults?.CommandSeconds, defaults?.CommandFailurePercent));
+    }
+
+    [Theory]
+    [InlineData("--command-seconds", "-1")]
+    [InlineData("--command-seconds", "3601")]
+    [InlineData("--command-failure-percent", "101")]
+    [InlineData("--command-failure-percent", "2.5")]
+    public void Parse_CommandOptionOutOfRange_FailsNamingIt(string option, string value)
+    {
+        var result = SimulateParseResult.Parse(["--count", "1", option, value]);
+
+        Assert.Null(result.Arguments);
+        Assert.StartsWith(option, result.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0.2", 0.2)]
     [InlineData("4", 4.0)]

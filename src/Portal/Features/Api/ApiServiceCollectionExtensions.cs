@@ -58,6 +58,7 @@ internal static class ApiServiceCollectionExtensions
         Agents.AgentTargetApiEndpoints.MapAgentTargetEndpoints(api);
         Commands.CommandApiEndpoints.MapCommandEndpoints(api);
         Commands.DiagnosticApiEndpoints.MapDiagnosticEndpoints(api);
+        Commands.Runs.CommandRunEndpoints.MapCommandRunEndpoints(api);
         Power.PowerApiEndpoints.MapPowerEndpoints(api);
         api.MapGet("/me", MeEndpoint.Get)
             .RequireAuthorization(Policies.ViewFleet)

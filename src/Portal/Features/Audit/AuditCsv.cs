@@ -14,15 +14,30 @@ internal static class AuditCsv
         ["Id", "AtUtc", "Actor", "ActorRole", "Source", "Action", "EntityType", "EntityId", "Before", "After", "Outcome", "Detail", "RemoteAddress"];
 
     /// <summary>Flushed every <see cref="AuditQueryService.ExportChunkSize"/> rows so a large export streams instead of buffering.</summary>
-    public static async Task WriteAsync(Stream body, IAsyncEnumerable<AuditEntry> entries, CancellationToken cancellationToken)
+    public static Task WriteAsync(
+        Stream body, IAsyncEnumerable<AuditEntry> entries, CancellationToken cancellationToken) =>
+        WriteAsync(body, Columns, entries, Cells, cancellationToken);
+
+    /// <summary>
+    /// Any export (audit entries, devices, a run's results): the header, then a line of <paramref name="cells"/> per
+    /// row, flushed every <see cref="AuditQueryService.ExportChunkSize"/> rows so a large export streams.
+    /// </summary>
+    public static async Task WriteAsync<T>(
+        Stream body,
+        IReadOnlyList<string> columns,
+        IAsyncEnumerable<T> rows,
+        Func<T, IEnumerable<string?>> cells,
+        CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entries);
-        await using var writer = new StreamWriter(body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true);
-        await writer.WriteAsync(Line(Columns));
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(cells);
+        await using var writer = new StreamWriter(
+            body, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 16 * 1024, leaveOpen: true);
+        await writer.WriteAsync(Line(columns));
         var count = 0;
-        await foreach (var entry in entries.WithCancellation(cancellationToken))
+        await foreach (var row in rows.WithCancellation(cancellationToken))
         {
-            await writer.WriteAsync(Line(Cells(entry)));
+            await writer.WriteAsync(Line(cells(row)));
             if (++count % AuditQueryService.ExportChunkSize == 0)
             {
                 await writer.FlushAsync(cancellationToken);

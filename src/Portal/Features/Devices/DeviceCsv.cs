@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Fleet.Portal.Features.Api;
 using Fleet.Portal.Features.Audit;
 using Fleet.Portal.Features.Security;
@@ -41,20 +40,9 @@ internal static class DeviceCsv
             body => WriteAsync(body, rows, http.RequestAborted), "text/csv; charset=utf-8", fileName);
     }
 
-    public static async Task WriteAsync(
-        Stream body, IAsyncEnumerable<DeviceRow> rows, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        await using var writer = new StreamWriter(
-            body, new UTF8Encoding(false), bufferSize: 16 * 1024, leaveOpen: true);
-        await writer.WriteAsync(AuditCsv.Line(Columns));
-        await foreach (var row in rows.WithCancellation(cancellationToken))
-        {
-            await writer.WriteAsync(AuditCsv.Line(Cells(row)));
-        }
-
-        await writer.FlushAsync(cancellationToken);
-    }
+    public static Task WriteAsync(
+        Stream body, IAsyncEnumerable<DeviceRow> rows, CancellationToken cancellationToken) =>
+        AuditCsv.WriteAsync(body, Columns, rows, Cells, cancellationToken);
 
     internal static string?[] Cells(DeviceRow row) =>
     [

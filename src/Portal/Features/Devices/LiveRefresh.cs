@@ -9,32 +9,48 @@ public sealed class LiveRefresh : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    private readonly DeviceNotifier _notifier;
-    private readonly Func<IReadOnlyCollection<Guid>, bool> _relevant;
     private readonly Func<Task> _refresh;
     private readonly ITimer _timer;
+    private readonly Action? _unsubscribe;
     private int _pending;
 
     public LiveRefresh(DeviceNotifier notifier, TimeProvider time, Func<IReadOnlyCollection<Guid>, bool> relevant, Func<Task> refresh)
+        : this(time, refresh)
     {
         ArgumentNullException.ThrowIfNull(notifier);
+        ArgumentNullException.ThrowIfNull(relevant);
+        void OnChanged(IReadOnlyCollection<Guid> ids)
+        {
+            if (relevant(ids))
+            {
+                Poke();
+            }
+        }
+
+        notifier.DevicesChanged += OnChanged;
+        _unsubscribe = () => notifier.DevicesChanged -= OnChanged;
+    }
+
+    /// <summary>For another notifier: its handler calls <see cref="Poke"/> (the page unsubscribes it itself).
+    /// </summary>
+    public LiveRefresh(TimeProvider time, Func<Task> refresh)
+    {
         ArgumentNullException.ThrowIfNull(time);
-        _notifier = notifier;
-        _relevant = relevant;
         _refresh = refresh;
         _timer = time.CreateTimer(_ => _ = FireAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _notifier.DevicesChanged += OnChanged;
     }
 
     public void Dispose()
     {
-        _notifier.DevicesChanged -= OnChanged;
+        _unsubscribe?.Invoke();
         _timer.Dispose();
     }
 
-    private void OnChanged(IReadOnlyCollection<Guid> ids)
+    /// <summary>Something relevant changed: refresh within <see cref="Interval"/>, once however often poked.
+    /// </summary>
+    public void Poke()
     {
-        if (_relevant(ids) && Interlocked.Exchange(ref _pending, 1) == 0)
+        if (Interlocked.Exchange(ref _pending, 1) == 0)
         {
             _timer.Change(Interval, Timeout.InfiniteTimeSpan);
         }
