@@ -1102,6 +1102,78 @@ namespace Fleet.Portal.Data.Migrations
                     b.ToTable("DiagnosticScripts");
                 });
 
+            modelBuilder.Entity("Fleet.Portal.Features.Commands.Runs.CommandRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Concurrency")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Devices")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FailureLimit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FailureThreshold")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("FailureThresholdIsPercent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FailuresForgiven")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrderJson")
+                        .IsRequired()
+                        .HasMaxLength(8192)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedReason")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Selection")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StartedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.HasIndex("State");
+
+                    b.ToTable("CommandRuns");
+                });
+
             modelBuilder.Entity("Fleet.Portal.Features.Configs.ConfigAssignment", b =>
                 {
                     b.Property<int>("Id")
@@ -1738,6 +1810,97 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasIndex("DeviceId", "At");
 
                     b.ToTable("HealthSamples", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Power.PowerPlan", b =>
+                {
+                    b.Property<int>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ChangedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("HighCpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("HighSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("HoldMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LastActionAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastDecision")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("LowCpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<long?>("LowSince")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MinOn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Schedule")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Target")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("GroupId");
+
+                    b.ToTable("PowerPlans");
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Power.PowerSample", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ActualOn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Devices")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("GroupId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PlannedOn")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("GroupId", "At");
+
+                    b.ToTable("PowerSamples");
                 });
 
             modelBuilder.Entity("Fleet.Portal.Features.Updates.DeviceGroup", b =>
@@ -2749,6 +2912,24 @@ namespace Fleet.Portal.Data.Migrations
                     b.HasOne("Fleet.Portal.Data.Device", null)
                         .WithMany()
                         .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Power.PowerPlan", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.DeviceGroup", null)
+                        .WithOne()
+                        .HasForeignKey("Fleet.Portal.Features.Power.PowerPlan", "GroupId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Fleet.Portal.Features.Power.PowerSample", b =>
+                {
+                    b.HasOne("Fleet.Portal.Features.Updates.DeviceGroup", null)
+                        .WithMany()
+                        .HasForeignKey("GroupId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
