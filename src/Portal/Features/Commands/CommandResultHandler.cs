@@ -23,6 +23,9 @@ internal sealed class CommandResultHandler(CommandNotifier notifier, ILogger<Com
     public IReadOnlyCollection<InboundKind> Kinds { get; } =
         [InboundKind.Of(TopicKind.CommandResult), InboundKind.Of(TopicKind.CommandUpload)];
 
+    /// <summary>Results of a bulk run or a busy fleet change commands by the hundred in a batch.</summary>
+    public IReadOnlyCollection<Type> BulkUpdates { get; } = [typeof(DeviceCommand)];
+
     public async Task PreloadAsync(
         IReadOnlyList<InboundMessage> messages, IngestBatch batch, CancellationToken cancellationToken)
     {
