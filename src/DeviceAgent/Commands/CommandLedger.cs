@@ -277,7 +277,7 @@ public sealed class CommandLedger
             else if (message.Result == entry.Result)
             {
                 _entries[index] = entry with { Reported = true };
-                if (entry.Result.UploadParts > 0 && CommandStatesFinal(entry.Result.State))
+                if (entry.Result.UploadParts > 0 && CommandStates.IsFinal(entry.Result.State))
                 {
                     File.Delete(UploadPath(entry.Id));
                 }
@@ -348,7 +348,7 @@ public sealed class CommandLedger
 
     private void Trim()
     {
-        while (_entries.Count > Capacity && _entries.FindIndex(e => e.Reported && CommandStatesFinal(e.Result.State))
+        while (_entries.Count > Capacity && _entries.FindIndex(e => e.Reported && CommandStates.IsFinal(e.Result.State))
             is var index and >= 0)
         {
             _entries.RemoveAt(index);
@@ -409,9 +409,6 @@ public sealed class CommandLedger
             _logger.LogError("The command ledger {Path} could not be saved: {Error}", _path, ex.Message);
         }
     }
-
-    private static bool CommandStatesFinal(CommandState state) =>
-        state is CommandState.Succeeded or CommandState.Failed or CommandState.Expired or CommandState.Cancelled;
 
     private static string? Tail(string? text) =>
         text is null || text.Length <= Protocol.MaxCommandOutputLength

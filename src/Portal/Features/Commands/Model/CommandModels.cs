@@ -108,24 +108,3 @@ public sealed class DiagnosticScript
 
     public DateTimeOffset ChangedAt { get; set; }
 }
-
-/// <summary>What a state means for the command's life.</summary>
-public static class CommandStates
-{
-    /// <summary>Succeeded, failed, expired or cancelled: nothing changes it any more.</summary>
-    public static bool IsFinal(CommandState state) =>
-        state is CommandState.Succeeded or CommandState.Failed or CommandState.Expired or CommandState.Cancelled;
-
-    /// <summary>Queued or held: the device does not have it, so it can still be cancelled.</summary>
-    public static bool IsWaiting(CommandState state) => state is CommandState.Held or CommandState.Queued;
-
-    /// <summary>How far along a state is; a report never moves a command to an earlier rank.</summary>
-    public static int Rank(CommandState state) => state switch
-    {
-        CommandState.Held => 0,
-        CommandState.Queued => 1,
-        CommandState.Delivered => 2,
-        CommandState.Running => 3,
-        _ => 4,
-    };
-}
