@@ -106,7 +106,9 @@ public static class Topics
     /// <returns>The topic <c>fleet/devices/{deviceId}/command-result</c>.</returns>
     public static string CommandResult(string deviceId) => $"{DevicePrefix(deviceId)}command-result";
 
-    /// <summary>Agent → portal: one <see cref="Messages.CommandUpload"/> part of a command's file (a journal).</summary>
+    /// <summary>
+    /// Agent → portal: one <see cref="Messages.CommandUpload"/> part of a command's file (a journal).
+    /// </summary>
     /// <param name="deviceId">The device id the portal issued with the credential.</param>
     /// <returns>The topic <c>fleet/devices/{deviceId}/command-upload</c>.</returns>
     public static string CommandUpload(string deviceId) => $"{DevicePrefix(deviceId)}command-upload";

@@ -29,7 +29,8 @@ internal static class CommandBenchmark
         var queuers = Arg(args, "--queuers", 8);
         const int loaders = 2;
         var work = Directory.CreateTempSubdirectory("fleet-command-bench-").FullName;
-        Console.WriteLine($"Command benchmark: {devices} devices, {rate} commands/s for {seconds} s ({perCall} per call, "
+        Console.WriteLine($"Command benchmark: {devices} devices, {rate} commands/s for {seconds} s "
+            + $"({perCall} per call, "
             + $"{queuers} callers), then {offline} queued while offline; {Environment.ProcessorCount} cores");
 
         await using var portal = await PortalInstance.StartAsync(new Dictionary<string, string?>
@@ -156,7 +157,8 @@ internal static class CommandBenchmark
             + $"{Interlocked.Read(ref succeeded) / span:0} delivered and acknowledged/s");
         Console.WriteLine($"  queue-to-result p50 {HealthLoad.Percentile(sorted, 0.5):0.0} ms, "
             + $"p99 {HealthLoad.Percentile(sorted, 0.99):0.0} ms, max {(sorted.Length > 0 ? sorted[^1] : 0):0} ms; "
-            + $"portal CPU {cpu.TotalSeconds:0.0} s = {cpu.TotalMilliseconds * 1000 / Math.Max(1, queued):0} µs per command");
+            + $"portal CPU {cpu.TotalSeconds:0.0} s = "
+            + $"{cpu.TotalMilliseconds * 1000 / Math.Max(1, queued):0} µs per command");
 
         // 2. Devices go away; commands wait for them; they come back.
         foreach (var child in children)
@@ -183,7 +185,8 @@ internal static class CommandBenchmark
             }
         }
 
-        Console.WriteLine($"- Offline: {offline} queued for offline devices in {queuedClock.Elapsed.TotalSeconds:0.0} s");
+        Console.WriteLine(
+            $"- Offline: {offline} queued for offline devices in {queuedClock.Elapsed.TotalSeconds:0.0} s");
         var awayFile = Path.Combine(work, "away.txt");
         await File.WriteAllLinesAsync(awayFile, away.Select(id => $"{id:N} {HealthBenchmark.Secret}"));
         var back = Stopwatch.StartNew();
@@ -199,7 +202,8 @@ internal static class CommandBenchmark
         var allDone = back.Elapsed.TotalSeconds;
         await returning.StandardInput.WriteLineAsync("stop");
         Console.WriteLine($"  reconnect: {connected} (all connected after {connectedAt:0.0} s); "
-            + $"{Interlocked.Read(ref succeeded) - latest} of {offline} delivered and acknowledged {allDone:0.0} s after "
+            + $"{Interlocked.Read(ref succeeded) - latest} of {offline} delivered and acknowledged "
+            + $"{allDone:0.0} s after "
             + $"the first reconnect ({allDone - connectedAt:0.0} s after the last)");
         await returning.WaitForExitAsync();
         return 0;

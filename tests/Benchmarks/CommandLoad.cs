@@ -42,11 +42,15 @@ internal static class CommandLoad
                 });
                 return Task.CompletedTask;
             });
-        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 },
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, devices.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 64 },
             async (i, ct) =>
             {
-                await clients[i].SubscribeAsync(Topics.Commands(devices[i].Id), MqttQualityOfServiceLevel.AtLeastOnce, ct);
-                await clients[i].PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Topics.Status(devices[i].Id))
+                await clients[i].SubscribeAsync(
+                    Topics.Commands(devices[i].Id), MqttQualityOfServiceLevel.AtLeastOnce, ct);
+                await clients[i].PublishAsync(new MqttApplicationMessageBuilder()
+                    .WithTopic(Topics.Status(devices[i].Id))
                     .WithPayload(JsonSerializer.SerializeToUtf8Bytes(
                         new DeviceStatus(DeviceState.Online, "bench"), FleetJson.Default.DeviceStatus))
                     .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);

@@ -133,7 +133,8 @@ internal static class HealthLoad
         var factory = new MqttClientFactory();
         var clients = new IMqttClient[devices.Count];
         var failedConnects = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 64 };
+        await Parallel.ForEachAsync(Enumerable.Range(0, devices.Count), parallel, async (i, ct) =>
         {
             var client = factory.CreateMqttClient();
             prepare?.Invoke(i, client);

@@ -56,7 +56,8 @@ public sealed class CommandsInBrowserTests(BrowserFixture browser) : IClassFixtu
             await PageActions.FillAsync(page, "command-reason", "ticket 42");
             await page.GetByTestId("command-run").ClickAsync();
             var journal = card.Locator("[data-testid=command-row][data-kind=journal]");
-            await Assertions.Expect(journal).ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
+            await Assertions.Expect(journal)
+                .ToHaveAttributeAsync("data-state", "Succeeded", new() { Timeout = 30_000 });
             await Assertions.Expect(journal).ToContainTextAsync("200 lines collected");
             await Assertions.Expect(journal).ToContainTextAsync("ticket 42");
             var download = await page.RunAndWaitForDownloadAsync(
@@ -94,7 +95,8 @@ public sealed class CommandsInBrowserTests(BrowserFixture browser) : IClassFixtu
         }
         finally
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "commands.png"), FullPage = true });
+            await page.ScreenshotAsync(
+                new() { Path = Path.Combine(AppContext.BaseDirectory, "commands.png"), FullPage = true });
         }
     }
 

@@ -18,7 +18,9 @@ public static partial class CommandRules
     /// <summary>Lines of journal a collection returns unless it says otherwise.</summary>
     public const int DefaultJournalLines = 1000;
 
-    /// <summary>Whether <paramref name="id"/> is a command id: 1–64 characters of <c>A–Z a–z 0–9 . _ -</c>.</summary>
+    /// <summary>
+    /// Whether <paramref name="id"/> is a command id: 1–64 characters of <c>A–Z a–z 0–9 . _ -</c>.
+    /// </summary>
     public static bool IsId(string? id) => id is not null && IdPattern().IsMatch(id);
 
     /// <summary>
@@ -37,7 +39,10 @@ public static partial class CommandRules
                 or CommandKinds.UpdateNow => [],
             CommandKinds.RestartUnit or CommandKinds.StopUnit or CommandKinds.StartUnit => [CommandArguments.Unit],
             CommandKinds.Journal =>
-                new[] { CommandArguments.Unit, CommandArguments.Since, CommandArguments.Priority, CommandArguments.Lines },
+                new[]
+                {
+                    CommandArguments.Unit, CommandArguments.Since, CommandArguments.Priority, CommandArguments.Lines,
+                },
             CommandKinds.Diagnostic => [CommandArguments.Name, CommandArguments.Script, CommandArguments.Sha256],
             CommandKinds.WakeOnLan => [CommandArguments.Mac, CommandArguments.Address, CommandArguments.Port],
             _ => (string[]?)null,
@@ -55,7 +60,8 @@ public static partial class CommandRules
             {
                 problems.Add((name, $"A {kind} command takes no argument '{Printable(name)}'."));
             }
-            else if (value is null || (name != CommandArguments.Script && value.Length > Protocol.MaxCommandArgumentLength))
+            else if (value is null
+                || (name != CommandArguments.Script && value.Length > Protocol.MaxCommandArgumentLength))
             {
                 problems.Add((name, $"At most {Protocol.MaxCommandArgumentLength} characters."));
             }
@@ -89,7 +95,8 @@ public static partial class CommandRules
 
                 if (Get(CommandArguments.Priority) is { } priority && !IsPriority(priority))
                 {
-                    problems.Add((CommandArguments.Priority, "0 to 7, or one of " + string.Join(", ", Priorities) + "."));
+                    problems.Add(
+                        (CommandArguments.Priority, "0 to 7, or one of " + string.Join(", ", Priorities) + "."));
                 }
 
                 if (Get(CommandArguments.Lines) is { } lines

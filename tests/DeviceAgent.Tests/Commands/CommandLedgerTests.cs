@@ -12,7 +12,10 @@ namespace Fleet.DeviceAgent.Tests.Commands;
 public sealed class CommandLedgerTests : IDisposable
 {
     private static readonly JsonSerializerOptions FileJson =
-        new(JsonSerializerOptions.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+        new(JsonSerializerOptions.Web)
+        {
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        };
 
     private readonly TempDirectory _state = new();
     private readonly RecordingExecutor _executor = new();

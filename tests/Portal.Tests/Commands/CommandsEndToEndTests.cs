@@ -126,12 +126,14 @@ public sealed class CommandsEndToEndTests : IAsyncLifetime
         await WaitOnlineAsync(device.Id);
         var state = agent.StateDirectory;
         await agent.DisposeAsync();
-        await _portal.WaitForAsync(() => _portal.FindDeviceAsync(d => d.Id == device.Id && !d.IsOnline), what: "offline");
+        await _portal.WaitForAsync(
+            () => _portal.FindDeviceAsync(d => d.Id == device.Id && !d.IsOnline), what: "offline");
 
         var first = await QueueAsync(device.Id, CommandKinds.RestartUnit, (CommandArguments.Unit, "first.service"));
         var expired = await QueueAsync(device.Id, CommandKinds.RestartUnit, (CommandArguments.Unit, "expired.service"));
         var second = await QueueAsync(device.Id, CommandKinds.StopUnit, (CommandArguments.Unit, "second.service"));
-        var cancelled = await QueueAsync(device.Id, CommandKinds.StartUnit, (CommandArguments.Unit, "cancelled.service"));
+        var cancelled = await QueueAsync(
+            device.Id, CommandKinds.StartUnit, (CommandArguments.Unit, "cancelled.service"));
         Assert.True((await Commands.CancelAsync(cancelled, TestActors.Operator)).Succeeded);
         await using (var db = await _portal.CreateDbAsync())
         {

@@ -44,7 +44,8 @@ public sealed class SimulatedFleetHost : IAsyncDisposable
         var enrollment = portal.Services.GetRequiredService<EnrollmentService>();
         await enrollment.SetPolicyAsync(new EnrollmentPolicyInput(false, true), TestActors.Admin);
         var name = $"sim-{Guid.NewGuid():N}"[..16];
-        var token = (await enrollment.CreateTokenAsync(new CreateTokenInput(name, group), TestActors.Admin)).Value!.Value;
+        var created = await enrollment.CreateTokenAsync(new CreateTokenInput(name, group), TestActors.Admin);
+        var token = created.Value!.Value;
         var stop = new CancellationTokenSource();
         string[] args =
         [

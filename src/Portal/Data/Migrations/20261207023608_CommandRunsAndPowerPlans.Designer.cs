@@ -2260,7 +2260,8 @@ namespace Fleet.Portal.Data.Migrations
                         new
                         {
                             Name = "stable",
-                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
+                            Description = "Fedora CoreOS stable: the most reliable stream, "
+                                + "promoted from testing every two weeks.",
                             IsBuiltIn = true
                         },
                         new
@@ -3043,7 +3044,9 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Authorizations")
                         .HasForeignKey("ApplicationId");
 
@@ -3052,11 +3055,17 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Tokens")
                         .HasForeignKey("ApplicationId");
 
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", "Authorization")
+                    b.HasOne(
+
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization",
+
+                            "Authorization")
                         .WithMany("Tokens")
                         .HasForeignKey("AuthorizationId");
 

@@ -2257,7 +2257,8 @@ namespace Fleet.Portal.Data.Migrations
                         new
                         {
                             Name = "stable",
-                            Description = "Fedora CoreOS stable: the most reliable stream, promoted from testing every two weeks.",
+                            Description = "Fedora CoreOS stable: the most reliable stream, "
+                                + "promoted from testing every two weeks.",
                             IsBuiltIn = true
                         },
                         new
@@ -3040,7 +3041,9 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Authorizations")
                         .HasForeignKey("ApplicationId");
 
@@ -3049,11 +3052,17 @@ namespace Fleet.Portal.Data.Migrations
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken", b =>
                 {
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", "Application")
+                    b.HasOne(
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication",
+                            "Application")
                         .WithMany("Tokens")
                         .HasForeignKey("ApplicationId");
 
-                    b.HasOne("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", "Authorization")
+                    b.HasOne(
+
+                            "OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization",
+
+                            "Authorization")
                         .WithMany("Tokens")
                         .HasForeignKey("AuthorizationId");
 

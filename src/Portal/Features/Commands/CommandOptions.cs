@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Fleet.Portal.Features.Commands;
 
-/// <summary>Section <c>Fleet:Commands</c>: how long commands wait for offline devices and how they are resent.</summary>
+/// <summary>
+/// Section <c>Fleet:Commands</c>: how long commands wait for offline devices and how they are resent.
+/// </summary>
 public sealed class CommandOptions
 {
     public const string Section = "Fleet:Commands";

@@ -55,7 +55,8 @@ public sealed class CommandService(
         ArgumentNullException.ThrowIfNull(actor);
         var action = "command.queue";
         var entityId = deviceIds.Count == 1 ? deviceIds.First().ToString("N") : runId?.ToString("N");
-        if (!await authorizer.AllowedAsync(actor, Policies.RunCommands, action, EntityType, entityId, cancellationToken))
+        if (!await authorizer.AllowedAsync(
+                actor, Policies.RunCommands, action, EntityType, entityId, cancellationToken))
         {
             return Outcome.Forbidden("Your role may not run commands on devices.").As<IReadOnlyList<Guid>>();
         }
@@ -145,7 +146,8 @@ public sealed class CommandService(
         {
             foreach (var command in commands)
             {
-                audit.Add(db, actor, action, EntityType, command.Id.ToString("N"), after: Summary(command, devices[command.DeviceId].Hostname));
+                var summary = Summary(command, devices[command.DeviceId].Hostname);
+                audit.Add(db, actor, action, EntityType, command.Id.ToString("N"), after: summary);
             }
         }
 

@@ -10,7 +10,8 @@ internal static class DiagnosticApiEndpoints
     public static RouteGroupBuilder MapDiagnosticEndpoints(this RouteGroupBuilder api)
     {
         var diagnostics = api.MapGroup("/diagnostics").WithTags("Commands");
-        diagnostics.MapGet("/", async (DiagnosticService s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(ct)))
+        diagnostics.MapGet("/", async (DiagnosticService s, CancellationToken ct) =>
+                TypedResults.Ok(await s.ListAsync(ct)))
             .RequireAuthorization(Policies.ViewFleet)
             .WithName("diagnostics.list")
             .WithSummary("The diagnostics, with their scripts and SHA-256");
